@@ -1,0 +1,76 @@
+// The llama.cpp functions Tiller calls, resolved at run time from the libllama (and libggml-base)
+// that node-llama-cpp has already loaded into this process.
+//
+// Why not link libllama? node-llama-cpp chooses one of several builds (CPU, CUDA, Vulkan, Metal)
+// at run time. Linking our own copy would put a second llama/ggml in the process, with its own
+// backend registry and its own weights. Resolving symbols from the already-loaded library keeps a
+// single copy, and every backend node-llama-cpp supports works unchanged.
+#pragma once
+
+#include <string>
+
+#include "llama.h"
+#include "ggml-backend.h"
+
+// X-macro lists: one entry per function. The pointer types come from the headers via decltype, so
+// a signature change in llama.h fails the build instead of corrupting the stack at run time.
+#define TILLER_LLAMA_FUNCTIONS(X)        \
+    X(llama_model_default_params)        \
+    X(llama_context_default_params)      \
+    X(llama_model_load_from_file)        \
+    X(llama_model_free)                  \
+    X(llama_init_from_model)             \
+    X(llama_free)                        \
+    X(llama_model_get_vocab)             \
+    X(llama_model_n_embd)                \
+    X(llama_model_n_layer)               \
+    X(llama_model_n_head)                \
+    X(llama_model_n_head_kv)             \
+    X(llama_model_n_ctx_train)           \
+    X(llama_model_n_params)              \
+    X(llama_model_size)                  \
+    X(llama_model_desc)                  \
+    X(llama_model_meta_val_str)          \
+    X(llama_model_chat_template)         \
+    X(llama_vocab_n_tokens)              \
+    X(llama_vocab_bos)                   \
+    X(llama_vocab_eos)                   \
+    X(llama_vocab_is_eog)                \
+    X(llama_vocab_get_add_bos)           \
+    X(llama_tokenize)                    \
+    X(llama_token_to_piece)              \
+    X(llama_n_ctx)                       \
+    X(llama_n_batch)                     \
+    X(llama_get_memory)                  \
+    X(llama_memory_clear)                \
+    X(llama_memory_seq_rm)               \
+    X(llama_memory_seq_cp)               \
+    X(llama_memory_seq_pos_max)          \
+    X(llama_batch_init)                  \
+    X(llama_batch_free)                  \
+    X(llama_decode)                      \
+    X(llama_get_logits_ith)              \
+    X(llama_set_adapter_cvec)            \
+    X(llama_print_system_info)
+
+#define TILLER_GGML_FUNCTIONS(X)         \
+    X(ggml_backend_tensor_get)           \
+    X(ggml_nbytes)                       \
+    X(ggml_is_contiguous)
+
+struct llama_library {
+#define TILLER_DECLARE_POINTER(name) decltype(&::name) name = nullptr;
+    TILLER_LLAMA_FUNCTIONS(TILLER_DECLARE_POINTER)
+    TILLER_GGML_FUNCTIONS(TILLER_DECLARE_POINTER)
+#undef TILLER_DECLARE_POINTER
+
+    std::string llama_path;
+    std::string ggml_base_path;
+};
+
+// Finds the loaded libllama / libggml-base and resolves every function above. Throws
+// std::runtime_error naming what is missing. Idempotent; the first successful call wins.
+const llama_library & llama_library_bind();
+
+// The library bound by llama_library_bind(); throws if it was never bound.
+const llama_library & llama_library_get();
