@@ -1,0 +1,94 @@
+// The whole surface of engine/native (tiller_native.node), declared in one place. Everything here
+// is a mechanism; policy (patch schedules, sampling, probes) lives in engine/runtime.
+
+export interface AddonBuildInfo {
+    /** node-llama-cpp version whose bundled llama.cpp headers the addon was compiled against */
+    nodeLlamaCppVersion: string;
+    llamaCppCommit: string;
+}
+
+export interface AddonBinding {
+    llamaPath: string;
+    ggmlBasePath: string;
+    systemInfo: string;
+}
+
+export interface NativeModelInfo {
+    nLayer: number;
+    nEmbd: number;
+    nHead: number;
+    nHeadKv: number;
+    nCtxTrain: number;
+    nVocab: number;
+    nParams: number;
+    sizeBytes: number;
+    description: string;
+    architecture: string | null;
+    chatTemplate: string | null;
+    bos: number;
+    eos: number;
+    addBos: boolean;
+}
+
+export interface NativeModel {
+    info(): NativeModelInfo;
+    tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+    /** raw bytes of a token's piece (may be a partial UTF-8 sequence) */
+    tokenPiece(token: number, special: boolean): Uint8Array;
+    isEog(token: number): boolean;
+    /** a GGUF metadata value formatted by llama.cpp, or null when absent */
+    meta(key: string): string | null;
+    /** throws while any context of the model is alive */
+    dispose(): void;
+}
+
+export interface NativeContextOptions {
+    contextSize: number;
+    batchSize: number;
+    sequences: number;
+    threads: number;
+    threadsBatch: number;
+}
+
+export interface NativeCapture {
+    /** 0-based block index: this is `l_out-<layer>` */
+    layer: number;
+    rows: number;
+    /** rows × nEmbd, row-major, in batch order */
+    data: Float32Array;
+}
+
+export interface NativeContext {
+    /**
+     * Decodes one batch off the JS thread. One row per token; `wantLogits[i] != 0` keeps row i's
+     * logits. Rejects with an Error carrying `decodeStatus` (llama_decode's return code).
+     */
+    decode(tokens: Int32Array, positions: Int32Array, seqIds: Int32Array, wantLogits: Uint8Array): Promise<void>;
+    /** asks a running decode to stop (CPU backend); the decode then rejects with status 2 */
+    abort(): void;
+    /** copy of the logits of batch row `batchIndex` of the last decode */
+    logits(batchIndex: number): Float32Array;
+    /**
+     * data: (nLayer - 1) × nEmbd floats, chunk il-1 added to the output of block il; always the full
+     * buffer. null clears steering.
+     */
+    setControlVector(data: Float32Array | null, ilStart?: number, ilEnd?: number): void;
+    /** blocks whose output the next decodes copy; empty turns capture off (costs nothing then) */
+    setCaptureLayers(layers: Int32Array): void;
+    /** what the last decode captured; handed over and cleared */
+    takeCaptures(): NativeCapture[];
+    memoryClear(): void;
+    memorySeqRm(seqId: number, p0: number, p1: number): boolean;
+    memorySeqCp(srcSeqId: number, dstSeqId: number, p0: number, p1: number): void;
+    memorySeqPosMax(seqId: number): number;
+    info(): { contextSize: number; batchSize: number };
+    dispose(): void;
+}
+
+export interface TillerNativeAddon {
+    buildInfo(): AddonBuildInfo;
+    /** resolves llama.cpp's functions from the libllama node-llama-cpp loaded; call after getLlama() */
+    bind(): AddonBinding;
+    loadModel(path: string, gpuLayers: number, useMmap: boolean): Promise<NativeModel>;
+    createContext(model: NativeModel, options: NativeContextOptions): Promise<NativeContext>;
+}

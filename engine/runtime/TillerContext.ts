@@ -1,0 +1,231 @@
+// A llama.cpp context (KV cache) over a TillerModel, with Tiller's two levers: the control vector
+// and residual-stream capture. Operations are serialised: llama.cpp contexts are not re-entrant.
+import { TillerError } from "../protocol/TillerError.js";
+import type { NativeCapture, NativeContext } from "../native/AddonTypes.js";
+import { assertReadableLayer } from "./layers.js";
+import type { ComposedControlVector } from "./SteeringPatch.js";
+import type { TillerModel } from "./TillerModel.js";
+
+export interface ContextOptions {
+    /** tokens of KV cache; default min(4096, the model's training context) */
+    contextSize?: number;
+    /** largest batch handed to one llama_decode; default min(512, contextSize) */
+    batchSize?: number;
+    /** parallel sequences (sweeps use several); default 1 */
+    sequences?: number;
+    /** threads for single-token decodes; default: the cores available (backend.defaultThreads) */
+    threads?: number;
+    /** threads for batches; default: `threads` */
+    threadsBatch?: number;
+}
+
+/** Which rows of a batch keep their logits. */
+export type LogitsRequest = "last" | "all" | "none";
+
+export interface EvaluateOptions {
+    /** position of the first token; default: after what sequence `seqId` already holds */
+    startPosition?: number;
+    seqId?: number;
+    logits?: LogitsRequest;
+    signal?: AbortSignal;
+}
+
+/** Captured block outputs of one evaluation: layer → rows × nEmbd (row-major). */
+export type CapturedLayers = Map<number, { rows: number; data: Float32Array }>;
+
+export class TillerContext {
+    public readonly model: TillerModel;
+    public readonly contextSize: number;
+    public readonly batchSize: number;
+    public readonly threads: number;
+
+    private native: NativeContext | undefined;
+    private queue: Promise<unknown> = Promise.resolve();
+    private readonly disposeListeners: (() => void)[] = [];
+    private captureLayers: readonly number[] = [];
+    private steering: ComposedControlVector | null = null;
+
+    private constructor(model: TillerModel, native: NativeContext, threads: number) {
+        this.model = model;
+        this.native = native;
+        this.threads = threads;
+        const info = native.info();
+        this.contextSize = info.contextSize;
+        this.batchSize = info.batchSize;
+    }
+
+    /** @internal use TillerModel.createContext */
+    public static async create(model: TillerModel, options: ContextOptions): Promise<TillerContext> {
+        const contextSize = options.contextSize ?? Math.min(4096, model.shape.nCtxTrain || 4096);
+        const threads = options.threads ?? model.backend.defaultThreads;
+        for (const [name, value] of Object.entries({ contextSize, threads, batchSize: options.batchSize, sequences: options.sequences })) {
+            if (value != null && (!Number.isInteger(value) || value < 1))
+                throw new TillerError("INVALID_ARGUMENT", `context option ${name} must be a whole number ≥ 1, got ${value}`);
+        }
+        const native = await model.backend.addon.createContext(model.nativeModel(), {
+            contextSize,
+            batchSize: Math.min(options.batchSize ?? 512, contextSize),
+            sequences: options.sequences ?? 1,
+            threads,
+            threadsBatch: options.threadsBatch ?? threads
+        });
+        return new TillerContext(model, native, threads);
+    }
+
+    private nativeContext(): NativeContext {
+        if (this.native == null)
+            throw new TillerError("DISPOSED", "the context was disposed");
+        return this.native;
+    }
+
+    /** Runs `task` after every earlier operation on this context has settled. */
+    private exclusive<T>(task: () => Promise<T> | T): Promise<T> {
+        const result = this.queue.then(task);
+        this.queue = result.catch(() => undefined);
+        return result;
+    }
+
+    /**
+     * Decodes `tokens` into sequence `seqId`, in chunks of at most batchSize. Returns the captured
+     * block outputs (when capture is on) for all the tokens, in order. Logits of the rows asked for
+     * are then readable with `logits(row)`, row counted within the *last* chunk.
+     */
+    public evaluate(tokens: Int32Array, options: EvaluateOptions = {}): Promise<CapturedLayers> {
+        return this.exclusive(async () => {
+            const native = this.nativeContext();
+            const seqId = options.seqId ?? 0;
+            const start = options.startPosition ?? native.memorySeqPosMax(seqId) + 1;
+            if (start + tokens.length > this.contextSize)
+                throw new TillerError("PROMPT_TOO_LONG",
+                    `${start + tokens.length} tokens do not fit the context of ${this.contextSize} tokens`);
+            const captured: NativeCapture[][] = [];
+            for (let offset = 0; offset < tokens.length; offset += this.batchSize) {
+                if (options.signal?.aborted)
+                    throw new TillerError("ABORTED", "evaluation aborted");
+                const chunk = tokens.subarray(offset, Math.min(tokens.length, offset + this.batchSize));
+                const isLastChunk = offset + chunk.length === tokens.length;
+                const want = new Uint8Array(chunk.length);
+                if (options.logits === "all")
+                    want.fill(1);
+                else if ((options.logits ?? "last") === "last" && isLastChunk)
+                    want[chunk.length - 1] = 1;
+                const positions = new Int32Array(chunk.length);
+                for (let i = 0; i < chunk.length; i++)
+                    positions[i] = start + offset + i;
+                const onAbort = () => native.abort();
+                options.signal?.addEventListener("abort", onAbort);
+                try {
+                    await native.decode(chunk, positions, new Int32Array(chunk.length).fill(seqId), want);
+                } catch (error) {
+                    const status = (error as { decodeStatus?: number }).decodeStatus;
+                    if (status === 2)
+                        throw new TillerError("ABORTED", "evaluation aborted", { cause: error });
+                    if (status === 1)
+                        throw new TillerError("PROMPT_TOO_LONG", (error as Error).message, { cause: error });
+                    throw new TillerError("INTERNAL", (error as Error).message, { cause: error });
+                } finally {
+                    options.signal?.removeEventListener("abort", onAbort);
+                }
+                if (this.captureLayers.length > 0)
+                    captured.push(native.takeCaptures());
+            }
+            return mergeCaptures(captured, this.model.shape.nEmbd);
+        });
+    }
+
+    /** Logits of batch row `row` of the last decode (a copy, length nVocab). */
+    public logits(row: number): Float32Array {
+        return this.nativeContext().logits(row);
+    }
+
+    /**
+     * Applies a composed control vector from the next decode on; null restores the unsteered model
+     * exactly. Each change costs a scheduler re-reserve (~ms on CPU), so call it when the vector
+     * changes, not every token.
+     */
+    public setSteering(steering: ComposedControlVector | null): Promise<void> {
+        return this.exclusive(() => {
+            const native = this.nativeContext();
+            if (steering == null)
+                native.setControlVector(null);
+            else
+                native.setControlVector(steering.data, steering.firstLayer, steering.lastLayer);
+            this.steering = steering;
+        });
+    }
+
+    public get currentSteering(): ComposedControlVector | null {
+        return this.steering;
+    }
+
+    /** Blocks whose output the following evaluations capture (llama.cpp numbering); [] turns capture off. */
+    public setCapture(layers: readonly number[]): Promise<void> {
+        return this.exclusive(() => {
+            for (const layer of layers)
+                assertReadableLayer(layer, this.model.shape.nLayer);
+            const sorted = [...new Set(layers)].sort((a, b) => a - b);
+            this.nativeContext().setCaptureLayers(Int32Array.from(sorted));
+            this.captureLayers = sorted;
+        });
+    }
+
+    public get capturedLayers(): readonly number[] {
+        return this.captureLayers;
+    }
+
+    /** Forgets every token of every sequence. */
+    public clearMemory(): Promise<void> {
+        return this.exclusive(() => this.nativeContext().memoryClear());
+    }
+
+    /** Drops positions [from, to) of a sequence (to = -1: to the end). */
+    public removeTokens(seqId: number, from: number, to = -1): Promise<boolean> {
+        return this.exclusive(() => this.nativeContext().memorySeqRm(seqId, from, to));
+    }
+
+    /** Makes sequence `dst` share positions [from, to) of `src` (no copy; KV cells are shared). */
+    public copySequence(src: number, dst: number, from = -1, to = -1): Promise<void> {
+        return this.exclusive(() => this.nativeContext().memorySeqCp(src, dst, from, to));
+    }
+
+    public onDispose(listener: () => void): void {
+        this.disposeListeners.push(listener);
+    }
+
+    /** Waits for running work, then frees the KV cache. Idempotent. */
+    public async dispose(): Promise<void> {
+        if (this.native == null)
+            return;
+        this.native.abort();
+        await this.queue;
+        this.native?.dispose();
+        this.native = undefined;
+        for (const listener of this.disposeListeners.splice(0))
+            listener();
+    }
+}
+
+function mergeCaptures(chunks: NativeCapture[][], nEmbd: number): CapturedLayers {
+    const merged: CapturedLayers = new Map();
+    if (chunks.length === 1) {
+        for (const capture of chunks[0]!)
+            merged.set(capture.layer, { rows: capture.rows, data: capture.data });
+        return merged;
+    }
+    const byLayer = new Map<number, NativeCapture[]>();
+    for (const chunk of chunks) {
+        for (const capture of chunk)
+            byLayer.set(capture.layer, [...(byLayer.get(capture.layer) ?? []), capture]);
+    }
+    for (const [layer, parts] of byLayer) {
+        const rows = parts.reduce((sum, part) => sum + part.rows, 0);
+        const data = new Float32Array(rows * nEmbd);
+        let offset = 0;
+        for (const part of parts) {
+            data.set(part.data, offset);
+            offset += part.data.length;
+        }
+        merged.set(layer, { rows, data });
+    }
+    return merged;
+}

@@ -1,0 +1,143 @@
+// A GGUF model loaded once, through Tiller's addon, on the backend node-llama-cpp chose.
+import path from "node:path";
+import { TillerError } from "../protocol/TillerError.js";
+import type { NativeModel } from "../native/AddonTypes.js";
+import { checkModelFile } from "./checkModelFile.js";
+import { resolveGpuLayers } from "./resolveGpuLayers.js";
+import { TillerContext, type ContextOptions } from "./TillerContext.js";
+import { getTillerBackend, type TillerBackend } from "./TillerBackend.js";
+
+export interface ModelShape {
+    architecture: string;
+    nLayer: number;
+    nEmbd: number;
+    nVocab: number;
+    nHead: number;
+    nHeadKv: number;
+    nCtxTrain: number;
+    nParams: number;
+    sizeBytes: number;
+    description: string;
+    hasChatTemplate: boolean;
+    bos: number;
+    eos: number;
+}
+
+export interface LoadModelOptions {
+    /** layers to offload to the GPU: a number, or "auto" (default) to let node-llama-cpp fit them */
+    gpuLayers?: number | "auto";
+    /** memory-map the weights (default true: the OS shares pages, RSS stays near the file size) */
+    useMmap?: boolean;
+}
+
+export class TillerModel {
+    public readonly path: string;
+    public readonly shape: ModelShape;
+    /** the chat template stored in the GGUF, if any */
+    public readonly chatTemplate: string | null;
+    /** layers actually offloaded to the GPU */
+    public readonly gpuLayers: number;
+    public readonly backend: TillerBackend;
+
+    private native: NativeModel | undefined;
+    private readonly contexts = new Set<TillerContext>();
+    private readonly eogCache = new Map<number, boolean>();
+
+    private constructor(backend: TillerBackend, modelPath: string, native: NativeModel, gpuLayers: number) {
+        this.backend = backend;
+        this.path = modelPath;
+        this.native = native;
+        this.gpuLayers = gpuLayers;
+        const info = native.info();
+        this.chatTemplate = info.chatTemplate;
+        this.shape = {
+            architecture: info.architecture ?? "unknown",
+            nLayer: info.nLayer,
+            nEmbd: info.nEmbd,
+            nVocab: info.nVocab,
+            nHead: info.nHead,
+            nHeadKv: info.nHeadKv,
+            nCtxTrain: info.nCtxTrain,
+            nParams: info.nParams,
+            sizeBytes: info.sizeBytes,
+            description: info.description,
+            hasChatTemplate: info.chatTemplate != null,
+            bos: info.bos,
+            eos: info.eos
+        };
+    }
+
+    /** Checks the file, then loads it; bad files fail with a TillerError naming the problem. */
+    public static async load(modelPath: string, options: LoadModelOptions = {}, backend?: TillerBackend): Promise<TillerModel> {
+        const resolvedPath = path.resolve(modelPath);
+        await checkModelFile(resolvedPath);
+        const resolvedBackend = backend ?? await getTillerBackend();
+        const gpuLayers = await resolveGpuLayers(resolvedBackend, resolvedPath, options.gpuLayers ?? "auto");
+        let native: NativeModel;
+        try {
+            native = await resolvedBackend.addon.loadModel(resolvedPath, gpuLayers, options.useMmap ?? true);
+        } catch (error) {
+            throw new TillerError("MODEL_LOAD_FAILED", (error as Error).message, { cause: error });
+        }
+        return new TillerModel(resolvedBackend, resolvedPath, native, gpuLayers);
+    }
+
+    public get disposed(): boolean {
+        return this.native == null;
+    }
+
+    /** @internal the native handle, for contexts */
+    public nativeModel(): NativeModel {
+        if (this.native == null)
+            throw new TillerError("DISPOSED", `the model "${path.basename(this.path)}" was disposed`);
+        return this.native;
+    }
+
+    public tokenize(text: string, options: { addBos?: boolean; special?: boolean } = {}): Int32Array {
+        return this.nativeModel().tokenize(text, options.addBos ?? true, options.special ?? false);
+    }
+
+    /** The raw bytes of a token (a piece can be part of a multi-byte character). */
+    public tokenBytes(token: number): Uint8Array {
+        return this.nativeModel().tokenPiece(token, false);
+    }
+
+    public detokenize(tokens: ArrayLike<number>): string {
+        const parts: Uint8Array[] = [];
+        for (let i = 0; i < tokens.length; i++)
+            parts.push(this.tokenBytes(tokens[i]!));
+        return Buffer.concat(parts).toString("utf8");
+    }
+
+    /** end of generation (EOS, EOT, ...) */
+    public isEndOfGeneration(token: number): boolean {
+        let eog = this.eogCache.get(token);
+        if (eog == null) {
+            eog = this.nativeModel().isEog(token);
+            this.eogCache.set(token, eog);
+        }
+        return eog;
+    }
+
+    /** a GGUF metadata value as llama.cpp formats it, or null */
+    public metadata(key: string): string | null {
+        return this.nativeModel().meta(key);
+    }
+
+    public async createContext(options: ContextOptions = {}): Promise<TillerContext> {
+        const context = await TillerContext.create(this, options);
+        this.contexts.add(context);
+        context.onDispose(() => this.contexts.delete(context));
+        return context;
+    }
+
+    /** Disposes the model's contexts, then the weights. Idempotent. */
+    public async dispose(): Promise<void> {
+        if (this.native == null)
+            return;
+        for (const context of [...this.contexts])
+            await context.dispose();
+        this.native.dispose();
+        this.native = undefined;
+    }
+}

@@ -1,0 +1,305 @@
+// Generation as a stream of tokens, steered by a PatchSet that can change mid-run and read out by
+// projection probes.
+//
+// Token indexing: generated token j (0-based) is sampled from the logits of the decode that
+// consumed token j-1 (or the prompt, for j = 0). Patches "active at j" are applied to that decode,
+// so a patch from token K leaves tokens 0..K-1 exactly as the unsteered run, and K = 0 steers the
+// prompt too, like llama.cpp's --control-vector. A token's projections are read at its own
+// position, i.e. from the decode that consumes it.
+import { TillerError } from "../protocol/TillerError.js";
+import { AsyncQueue } from "./AsyncQueue.js";
+import { PatchSet } from "./PatchSet.js";
+import { ProjectionReader, type ProjectionProbe, type TokenProjection } from "./ProjectionReader.js";
+import { resolveSamplingOptions, type SamplingOptions } from "./sampling/SamplingOptions.js";
+import { TokenSampler } from "./sampling/TokenSampler.js";
+import { computeTokenStatistics, logProbOf } from "./sampling/TokenStatistics.js";
+import type { SteeringPatch } from "./SteeringPatch.js";
+import type { CapturedLayers, TillerContext } from "./TillerContext.js";
+
+export interface GenerateOptions {
+    /** tokens to generate at most; default 128 */
+    maxTokens?: number;
+    /** default: greedy (temperature 0) with seed 0xC0FFEE */
+    sampling?: Partial<SamplingOptions>;
+    patches?: readonly SteeringPatch[];
+    probes?: readonly ProjectionProbe[];
+    /** alternatives reported per token; default 5 */
+    topAlternatives?: number;
+    /** prepend BOS when the model wants one; default true */
+    addBos?: boolean;
+    signal?: AbortSignal;
+}
+
+export interface TokenAlternative {
+    id: number;
+    piece: string;
+    logprob: number;
+}
+
+export interface GeneratedToken {
+    /** 0-based among generated tokens */
+    index: number;
+    /** position in the context (prompt tokens come first) */
+    position: number;
+    id: number;
+    /** the text this token completes (multi-byte characters land on the token that finishes them) */
+    piece: string;
+    /** log p(token) under the distribution it was drawn from, at temperature 1 (steered if steered) */
+    logprob: number;
+    /** entropy (nats) of that distribution */
+    entropy: number;
+    top: TokenAlternative[];
+    /** ids of the patches that acted on this token's distribution */
+    activePatches: string[];
+    projections: TokenProjection[];
+}
+
+export interface PromptToken {
+    position: number;
+    id: number;
+    piece: string;
+    projections: TokenProjection[];
+}
+
+export type StopReason = "eog" | "maxTokens" | "contextFull" | "aborted";
+
+/** A change to the patch set, and the first generated token it acted on. */
+export interface PatchChangeRecord {
+    atToken: number;
+    activePatches: string[];
+}
+
+export interface GenerationResult {
+    text: string;
+    promptTokens: PromptToken[];
+    tokens: GeneratedToken[];
+    stopReason: StopReason;
+    /** when the active patch set changed, and what it became */
+    patchChanges: PatchChangeRecord[];
+    timings: {
+        promptMs: number;
+        generationMs: number;
+        /** generated tokens per second, excluding the prompt */
+        tokensPerSecond: number;
+    };
+}
+
+export class GenerationRun implements AsyncIterable<GeneratedToken> {
+    /** Change these while the run goes on; the next token sees the change. */
+    public readonly patches: PatchSet;
+    /** Resolves when the run ends, however it ends (abort resolves with stopReason "aborted"). */
+    public readonly result: Promise<GenerationResult>;
+
+    private readonly queue = new AsyncQueue<GeneratedToken>();
+    private readonly abortController = new AbortController();
+
+    /** @internal use generate() */
+    public constructor(context: TillerContext, prompt: string, options: GenerateOptions) {
+        const shape = context.model.shape;
+        const maxTokens = options.maxTokens ?? 128;
+        if (!Number.isInteger(maxTokens) || maxTokens < 0)
+            throw new TillerError("INVALID_ARGUMENT", `maxTokens must be a whole number ≥ 0, got ${maxTokens}`);
+        let sampling: SamplingOptions;
+        try {
+            sampling = resolveSamplingOptions({ temperature: 0, ...options.sampling });
+        } catch (error) {
+            throw new TillerError("INVALID_ARGUMENT", (error as Error).message, { cause: error });
+        }
+        this.patches = new PatchSet(shape, options.patches ?? []);
+        const reader = new ProjectionReader(options.probes ?? [], shape);
+        const promptTokens = context.model.tokenize(prompt, { addBos: options.addBos ?? true });
+        if (promptTokens.length === 0)
+            throw new TillerError("INVALID_ARGUMENT", "the prompt is empty and the model adds no BOS token");
+        if (promptTokens.length >= context.contextSize)
+            throw new TillerError("PROMPT_TOO_LONG",
+                `the prompt is ${promptTokens.length} tokens but the context holds ${context.contextSize}; shorten it or use a larger context`);
+
+        options.signal?.addEventListener("abort", () => this.abort(), { once: true });
+        this.result = runGeneration({
+            context, promptTokens, maxTokens, reader, patches: this.patches,
+            sampler: new TokenSampler(sampling),
+            topAlternatives: options.topAlternatives ?? 5,
+            signal: this.abortController.signal,
+            emit: (token) => this.queue.push(token)
+        });
+        this.result.then(() => this.queue.close(), (error: unknown) => this.queue.fail(error));
+    }
+
+    /** Stops at the next token; `result` then resolves with stopReason "aborted". */
+    public abort(): void {
+        this.abortController.abort();
+    }
+
+    public [Symbol.asyncIterator](): AsyncIterator<GeneratedToken> {
+        return this.queue[Symbol.asyncIterator]();
+    }
+}
+
+/** Starts generating at once; iterate the run for tokens, or await `run.result`. */
+export function generate(context: TillerContext, prompt: string, options: GenerateOptions = {}): GenerationRun {
+    return new GenerationRun(context, prompt, options);
+}
+
+interface RunInput {
+    context: TillerContext;
+    promptTokens: Int32Array;
+    maxTokens: number;
+    reader: ProjectionReader;
+    patches: PatchSet;
+    sampler: TokenSampler;
+    topAlternatives: number;
+    signal: AbortSignal;
+    emit(token: GeneratedToken): void;
+}
+
+async function runGeneration(input: RunInput): Promise<GenerationResult> {
+    const { context, promptTokens, reader, patches, sampler, signal } = input;
+    const model = context.model;
+    const decoder = new TextDecoder("utf-8");
+    const pieceOf = (id: number): string => decoder.decode(model.tokenBytes(id), { stream: true });
+    const alternativePieces = new Map<number, string>();
+    const alternativePiece = (id: number): string => {
+        let piece = alternativePieces.get(id);
+        if (piece == null) {
+            piece = Buffer.from(model.tokenBytes(id)).toString("utf8");
+            alternativePieces.set(id, piece);
+        }
+        return piece;
+    };
+
+    const tokens: GeneratedToken[] = [];
+    const patchChanges: PatchChangeRecord[] = [];
+    let appliedRevision = -1;
+    let appliedKey = "";
+
+    // Before the decode that produces token `index`'s logits: bring llama.cpp's control vector in
+    // line with the patches active at `index`, touching it only when that set or a patch changed.
+    const steerFor = async (index: number): Promise<string[]> => {
+        const active = patches.activeAt(index);
+        const key = active.join("\u0000");
+        if (patches.revision !== appliedRevision || key !== appliedKey) {
+            const composed = patches.composeAt(index);
+            if (composed != null || context.currentSteering != null)
+                await context.setSteering(composed);
+            if (key !== appliedKey || patches.revision !== appliedRevision)
+                patchChanges.push({ atToken: index, activePatches: active });
+            appliedRevision = patches.revision;
+            appliedKey = key;
+        }
+        return active;
+    };
+
+    const promptPieceDecoder = new TextDecoder("utf-8");
+    let stopReason: StopReason = "maxTokens";
+    let promptMs = 0;
+    let generationStart = 0;
+    const promptRecords: PromptToken[] = [];
+
+    try {
+        await context.clearMemory();
+        await context.setCapture(reader.layers);
+        // the last block keeps only rows with logits; ask for all rows when it is read
+        const captureLastBlock = reader.layers.includes(model.shape.nLayer - 1);
+
+        const promptStart = performance.now();
+        let active = await steerFor(0);
+        let captured: CapturedLayers;
+        try {
+            captured = await context.evaluate(promptTokens, { startPosition: 0, logits: captureLastBlock ? "all" : "last", signal });
+        } catch (error) {
+            if (error instanceof TillerError && error.code === "ABORTED")
+                return finish("aborted");
+            throw error;
+        }
+        for (let i = 0; i < promptTokens.length; i++) {
+            const id = promptTokens[i]!;
+            promptRecords.push({
+                position: i,
+                id,
+                piece: promptPieceDecoder.decode(model.tokenBytes(id), { stream: true }),
+                projections: reader.empty ? [] : reader.read(captured, i)
+            });
+        }
+        // logits are addressed by the row's index within the prompt's last batch
+        const lastBatchStart = Math.floor((promptTokens.length - 1) / context.batchSize) * context.batchSize;
+        let logitsRow = promptTokens.length - 1 - lastBatchStart;
+        promptMs = performance.now() - promptStart;
+        generationStart = performance.now();
+
+        let position = promptTokens.length;
+        for (let index = 0; index < input.maxTokens; index++) {
+            if (signal.aborted) {
+                stopReason = "aborted";
+                break;
+            }
+            const logits = context.logits(logitsRow);
+            const id = sampler.sample(logits);
+            if (model.isEndOfGeneration(id)) {
+                stopReason = "eog";
+                break;
+            }
+            const stats = computeTokenStatistics(logits, input.topAlternatives);
+            const token: GeneratedToken = {
+                index,
+                position,
+                id,
+                piece: pieceOf(id),
+                logprob: logProbOf(logits, id, stats.logSumExp),
+                entropy: stats.entropy,
+                top: stats.top.map((alternative) => ({ ...alternative, piece: alternativePiece(alternative.id) })),
+                activePatches: active,
+                projections: []
+            };
+
+            // Decode the token: this gives the next token's logits and this token's read-outs. The
+            // last token is decoded only when something reads it.
+            if (index < input.maxTokens - 1 || !reader.empty) {
+                if (position >= context.contextSize) {
+                    tokens.push(token);
+                    input.emit(token);
+                    stopReason = "contextFull";
+                    break;
+                }
+                active = await steerFor(index + 1);
+                try {
+                    captured = await context.evaluate(Int32Array.of(id), { startPosition: position, logits: "last", signal });
+                } catch (error) {
+                    if (error instanceof TillerError && error.code === "ABORTED") {
+                        stopReason = "aborted";
+                        break;
+                    }
+                    throw error;
+                }
+                logitsRow = 0;
+                if (!reader.empty)
+                    token.projections = reader.read(captured, 0);
+            }
+            position++;
+            tokens.push(token);
+            input.emit(token);
+        }
+    } finally {
+        // However the run ends, the context is left unsteered and not capturing.
+        if (!context.model.disposed) {
+            await context.setSteering(null).catch(() => undefined);
+            await context.setCapture([]).catch(() => undefined);
+        }
+    }
+    return finish(stopReason);
+
+    function finish(reason: StopReason): GenerationResult {
+        const generationMs = generationStart > 0 ? performance.now() - generationStart : 0;
+        return {
+            text: tokens.map((token) => token.piece).join("") + decoder.decode(),
+            promptTokens: promptRecords,
+            tokens,
+            stopReason: reason,
+            patchChanges,
+            timings: {
+                promptMs,
+                generationMs,
+                tokensPerSecond: generationMs > 0 ? tokens.length / (generationMs / 1000) : 0
+            }
+        };
+    }
+}
