@@ -43,6 +43,7 @@ export class TillerContext {
     private queue: Promise<unknown> = Promise.resolve();
     private readonly disposeListeners: (() => void)[] = [];
     private captureLayers: readonly number[] = [];
+    private activeRun: string | undefined;
     private steering: ComposedControlVector | null = null;
 
     private constructor(model: TillerModel, native: NativeContext, threads: number) {
@@ -186,6 +187,24 @@ export class TillerContext {
     /** Makes sequence `dst` share positions [from, to) of `src` (no copy; KV cells are shared). */
     public copySequence(src: number, dst: number, from = -1, to = -1): Promise<void> {
         return this.exclusive(() => this.nativeContext().memorySeqCp(src, dst, from, to));
+    }
+
+    /**
+     * Claims the context for a run (a generation, a sweep): runs interleaved on one KV cache would
+     * corrupt each other, so a second claim fails with BUSY until `release` is called.
+     */
+    public claim(what: string): () => void {
+        this.nativeContext();
+        if (this.activeRun != null)
+            throw new TillerError("BUSY", `the context is busy with ${this.activeRun}; stop it or wait for it to finish`);
+        this.activeRun = what;
+        let released = false;
+        return () => {
+            if (!released) {
+                released = true;
+                this.activeRun = undefined;
+            }
+        };
     }
 
     public onDispose(listener: () => void): void {

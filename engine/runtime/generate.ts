@@ -114,6 +114,7 @@ export class GenerationRun implements AsyncIterable<GeneratedToken> {
             throw new TillerError("PROMPT_TOO_LONG",
                 `the prompt is ${promptTokens.length} tokens but the context holds ${context.contextSize}; shorten it or use a larger context`);
 
+        const release = context.claim("a generation");
         options.signal?.addEventListener("abort", () => this.abort(), { once: true });
         this.result = runGeneration({
             context, promptTokens, maxTokens, reader, patches: this.patches,
@@ -122,7 +123,14 @@ export class GenerationRun implements AsyncIterable<GeneratedToken> {
             signal: this.abortController.signal,
             emit: (token) => this.queue.push(token)
         });
-        this.result.then(() => this.queue.close(), (error: unknown) => this.queue.fail(error));
+        // release before anyone awaiting the result or the tokens resumes, so they can start another run
+        this.result.then(() => {
+            release();
+            this.queue.close();
+        }, (error: unknown) => {
+            release();
+            this.queue.fail(error);
+        });
     }
 
     /** Stops at the next token; `result` then resolves with stopReason "aborted". */

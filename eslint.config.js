@@ -1,0 +1,64 @@
+// Lint rules, including the import matrix between the processes (STYLE.md §1): a wrong import
+// fails CI instead of waiting for a review.
+//   engine/            never imports renderer/ or electron/
+//   engine/protocol/   pure TypeScript: no node:*, no native code, nothing else of the engine
+//   renderer/          only the engine's pure contract (engine/protocol), no node:*, no electron
+//   electron/          no renderer code; of the engine only the contract
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const rendererOrElectron = {
+    group: ["**/renderer/**", "**/electron/**", "electron", "electron/*"],
+    message: "engine/ runs without Electron and without the UI; it must not import them."
+};
+const engineExceptProtocol = {
+    group: ["**/engine/**", "!**/engine/protocol/**"],
+    message: "Only the engine's pure contract (engine/protocol) may be imported here; talk to the engine through an EngineClient."
+};
+const nodeBuiltins = {
+    group: ["node:*"],
+    message: "This code must stay free of Node APIs."
+};
+
+export default tseslint.config(
+    { ignores: ["dist/**", "node_modules/**", "engine/native/build/**", "engine/native/vendor-headers/**", "test-artifacts/**", ".tmp/**"] },
+    js.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        languageOptions: {
+            globals: {
+                console: "readonly", process: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly",
+                performance: "readonly", TextDecoder: "readonly", TextEncoder: "readonly", URL: "readonly", AbortController: "readonly",
+                AbortSignal: "readonly", setInterval: "readonly", clearInterval: "readonly", structuredClone: "readonly"
+            }
+        },
+        rules: {
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+            "@typescript-eslint/consistent-type-imports": "error",
+            "no-constant-condition": ["error", { checkLoops: false }]
+        }
+    },
+    {
+        files: ["engine/**/*.ts"],
+        rules: { "no-restricted-imports": ["error", { patterns: [rendererOrElectron] }] }
+    },
+    {
+        files: ["engine/protocol/**/*.ts"],
+        rules: {
+            "no-restricted-imports": ["error", {
+                patterns: [rendererOrElectron, nodeBuiltins, {
+                    group: ["../*", "node-llama-cpp", "ws"],
+                    message: "engine/protocol is the pure contract shared with the renderer: no other engine module, no native or Node dependency."
+                }]
+            }]
+        }
+    },
+    {
+        files: ["renderer/**/*.{ts,tsx}"],
+        rules: { "no-restricted-imports": ["error", { patterns: [engineExceptProtocol, nodeBuiltins, { group: ["electron", "node-llama-cpp"], message: "The renderer is sandboxed." }] }] }
+    },
+    {
+        files: ["electron/**/*.ts"],
+        rules: { "no-restricted-imports": ["error", { patterns: [engineExceptProtocol, { group: ["**/renderer/**"], message: "Electron main must not import renderer code." }] }] }
+    }
+);
