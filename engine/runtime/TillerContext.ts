@@ -38,6 +38,8 @@ export class TillerContext {
     public readonly contextSize: number;
     public readonly batchSize: number;
     public readonly threads: number;
+    /** parallel sequences this context was created for */
+    public readonly sequences: number;
 
     private native: NativeContext | undefined;
     private queue: Promise<unknown> = Promise.resolve();
@@ -46,10 +48,11 @@ export class TillerContext {
     private activeRun: string | undefined;
     private steering: ComposedControlVector | null = null;
 
-    private constructor(model: TillerModel, native: NativeContext, threads: number) {
+    private constructor(model: TillerModel, native: NativeContext, threads: number, sequences: number) {
         this.model = model;
         this.native = native;
         this.threads = threads;
+        this.sequences = sequences;
         const info = native.info();
         this.contextSize = info.contextSize;
         this.batchSize = info.batchSize;
@@ -70,7 +73,7 @@ export class TillerContext {
             threads,
             threadsBatch: options.threadsBatch ?? threads
         });
-        return new TillerContext(model, native, threads);
+        return new TillerContext(model, native, threads, options.sequences ?? 1);
     }
 
     private nativeContext(): NativeContext {
@@ -131,6 +134,26 @@ export class TillerContext {
                     captured.push(native.takeCaptures());
             }
             return mergeCaptures(captured, this.model.shape.nEmbd);
+        });
+    }
+
+    /**
+     * Decodes one batch whose rows may belong to different sequences (at most batchSize rows).
+     * Captured outputs come back in batch order; for the last block only the rows that asked for
+     * logits are present (llama.cpp drops the others before that block).
+     */
+    public decodeBatch(batch: { tokens: Int32Array; positions: Int32Array; seqIds: Int32Array; wantLogits: Uint8Array }): Promise<CapturedLayers> {
+        return this.exclusive(async () => {
+            const native = this.nativeContext();
+            if (batch.tokens.length > this.batchSize)
+                throw new TillerError("INVALID_ARGUMENT", `a batch of ${batch.tokens.length} tokens exceeds the context's batch size ${this.batchSize}`);
+            try {
+                await native.decode(batch.tokens, batch.positions, batch.seqIds, batch.wantLogits);
+            } catch (error) {
+                const status = (error as { decodeStatus?: number }).decodeStatus;
+                throw new TillerError(status === 1 ? "PROMPT_TOO_LONG" : status === 2 ? "ABORTED" : "INTERNAL", (error as Error).message, { cause: error });
+            }
+            return mergeCaptures(this.captureLayers.length > 0 ? [native.takeCaptures()] : [], this.model.shape.nEmbd);
         });
     }
 

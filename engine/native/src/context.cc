@@ -115,6 +115,9 @@ public:
         params.abort_callback      = abort_callback;
         params.abort_callback_data = core_.get();
         params.no_perf = true;
+        // one KV buffer for all sequences: sweeps and vector building share a prompt prefix
+        // between sequences (llama_memory_seq_cp), which is free only in a unified cache
+        params.kv_unified = true;
         core_->ctx = lib.llama_init_from_model(model_->model(), params);
         if (core_->ctx == nullptr) {
             SetError("llama.cpp could not create a context of " + std::to_string(options_.n_ctx) +
