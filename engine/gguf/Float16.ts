@@ -81,9 +81,14 @@ export function bfloat16BitsToFloat32(h: number): number {
 /** Encode float32 values as little-endian float16 bytes (2 per value). */
 export function encodeFloat16(values: ArrayLike<number>): Uint8Array {
     const out = new Uint8Array(values.length * 2);
-    const view = new DataView(out.buffer);
-    for (let i = 0; i < values.length; i++) {
-        view.setUint16(i * 2, float32ToFloat16Bits(values[i]!), true);
+    if (HOST_IS_LITTLE_ENDIAN) {
+        const halves = new Uint16Array(out.buffer);
+        for (let i = 0; i < values.length; i++) halves[i] = float32ToFloat16Bits(values[i]!);
+        return out;
     }
+    const view = new DataView(out.buffer);
+    for (let i = 0; i < values.length; i++) view.setUint16(i * 2, float32ToFloat16Bits(values[i]!), true);
     return out;
 }
+
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -7,6 +7,8 @@ import type { GgufValue } from "./GgufValue.js";
 import { bfloat16BitsToFloat32, float16BitsToFloat32 } from "./Float16.js";
 import { GgmlType } from "./GgmlType.js";
 
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** One tensor's description from the header. */
 export interface GgufTensorInfo {
     readonly name: string;
@@ -151,7 +153,12 @@ export class GgufFile {
         const out = new Float32Array(info.nElements);
         switch (info.type) {
             case GgmlType.F32:
-                for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+                if (HOST_IS_LITTLE_ENDIAN) {
+                    // Copy the bytes: bit-exact, NaN payloads included.
+                    new Uint8Array(out.buffer).set(raw);
+                } else {
+                    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+                }
                 return out;
             case GgmlType.F16:
                 for (let i = 0; i < out.length; i++) out[i] = float16BitsToFloat32(view.getUint16(i * 2, true));

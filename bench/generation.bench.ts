@@ -1,0 +1,139 @@
+// `npm run bench`: generation speed of the engine against node-llama-cpp's own completion on the
+// same model file, with the same threads, context and batch sizes.
+//
+// Rates are steady-state decode rates: (tokens - 1) / (time from the first generated token to the
+// last), so prompt evaluation and start-up costs are excluded on both sides alike. Each variant
+// runs `repeats` times, interleaved (A B C D A B C D ...) so that drift of the machine hits all
+// variants equally; the table shows medians.
+//
+// Environment: BENCH_THREADS (default: cores available), BENCH_TOKENS (default 64),
+// BENCH_REPEATS (default 7), BENCH_LAYERS / BENCH_EMBD (default 16 × 768).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
+import { writeRandomModelFile } from "../engine/gguf/RandomModelFile.js";
+import { generate, type GenerateOptions } from "../engine/runtime/generate.js";
+import type { SteeringVector } from "../engine/runtime/SteeringVector.js";
+import type { TillerContext } from "../engine/runtime/TillerContext.js";
+import { TillerModel } from "../engine/runtime/TillerModel.js";
+import { median } from "./benchStatistics.js";
+import { benchVectorBuild } from "./vectorBuild.bench.js";
+
+const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
+const tokens = Number(process.env.BENCH_TOKENS ?? 64);
+const repeats = Number(process.env.BENCH_REPEATS ?? 7);
+const nLayer = Number(process.env.BENCH_LAYERS ?? 16);
+const nEmbd = Number(process.env.BENCH_EMBD ?? 768);
+const contextSize = 512;
+const prompt = "The lab measured how each token responds to the push";
+
+
+function randomVector(name: string, seed: number, scale: number): SteeringVector {
+    let state = seed >>> 0;
+    const next = () => {
+        state = (state * 1664525 + 1013904223) >>> 0;
+        return (state / 2 ** 32 - 0.5) * scale;
+    };
+    const directions = new Map<number, Float32Array>();
+    for (let layer = 1; layer < nLayer; layer++)
+        directions.set(layer, Float32Array.from({ length: nEmbd }, next));
+    return { name, nEmbd, directions };
+}
+
+/** Steady-state rate from per-token timestamps. */
+function rateOf(stamps: number[]): number {
+    if (stamps.length < 2)
+        throw new Error(`only ${stamps.length} tokens were generated; the bench needs at least 2`);
+    return (stamps.length - 1) / ((stamps.at(-1)! - stamps[0]!) / 1000);
+}
+
+async function engineRate(context: TillerContext, options: GenerateOptions): Promise<{ rate: number; count: number }> {
+    const stamps: number[] = [];
+    const run = generate(context, prompt, { maxTokens: tokens, ...options });
+    for await (const _token of run)
+        stamps.push(performance.now());
+    return { rate: rateOf(stamps), count: stamps.length };
+}
+
+async function main(): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-bench-"));
+    const modelPath = path.join(dir, `random-${nLayer}x${nEmbd}.gguf`);
+    process.stdout.write(`writing a random ${nLayer}-layer × ${nEmbd}-wide F16 llama model...\n`);
+    await writeRandomModelFile(modelPath, {
+        nLayer, nEmbd, nHead: 12, nFf: 4 * nEmbd, nVocab: 8192, contextLength: 2048, type: "f16", seed: 1234
+    });
+
+    const model = await TillerModel.load(modelPath, { gpuLayers: 0 });
+    const context = await model.createContext({ threads, contextSize, batchSize: contextSize });
+    const steeringVector = randomVector("steer", 1, 0.05);
+    const probes = [1, 2, 3, 4].map((seed) => ({ vector: randomVector(`probe${seed}`, 10 + seed, 1) }));
+
+    // the peer: node-llama-cpp's own completion on the same file (its own copy of the weights)
+    const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error });
+    const peerModel = await llama.loadModel({ modelPath, gpuLayers: 0 });
+    const peerContext = await peerModel.createContext({ threads, contextSize, batchSize: contextSize });
+    const peerSequence = peerContext.getSequence();
+    const completion = new LlamaCompletion({ contextSequence: peerSequence });
+    const peerRate = async (): Promise<{ rate: number; count: number }> => {
+        const stamps: number[] = [];
+        await peerSequence.clearHistory();
+        await completion.generateCompletion(prompt, {
+            maxTokens: tokens, temperature: 0, repeatPenalty: false,
+            onToken: (chunk) => {
+                for (let i = 0; i < chunk.length; i++)
+                    stamps.push(performance.now());
+            }
+        });
+        return { rate: rateOf(stamps), count: stamps.length };
+    };
+
+    const variants: { name: string; run: () => Promise<{ rate: number; count: number }> }[] = [
+        { name: "node-llama-cpp completion (peer)", run: peerRate },
+        { name: "engine, unsteered", run: () => engineRate(context, {}) },
+        { name: "engine, steered on all layers", run: () => engineRate(context, { patches: [{ id: "s", vector: steeringVector, strength: 1 }] }) },
+        { name: "engine, capturing 4 vectors × all layers", run: () => engineRate(context, { probes }) }
+    ];
+
+    process.stdout.write(`threads ${threads}, ${tokens} tokens per run, ${repeats} runs each (after one warm-up)\n`);
+    for (const variant of variants)
+        await variant.run(); // warm-up: first-touch of mmap'd weights, graph reservation
+    const rates = variants.map(() => [] as number[]);
+    const counts = variants.map(() => [] as number[]);
+    for (let repeat = 0; repeat < repeats; repeat++) {
+        for (const [i, variant] of variants.entries()) {
+            const { rate, count } = await variant.run();
+            rates[i]!.push(rate);
+            counts[i]!.push(count);
+        }
+    }
+
+    const medians = rates.map(median);
+    const [peer, unsteered, steered, capture] = medians as [number, number, number, number];
+    const rows = [
+        ["variant", "median tok/s", "min", "max", "tokens"],
+        ...variants.map((variant, i) => [variant.name, medians[i]!.toFixed(2), Math.min(...rates[i]!).toFixed(2),
+            Math.max(...rates[i]!).toFixed(2), String(median(counts[i]!))])
+    ];
+    const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+    process.stdout.write("\n" + rows.map((row) => row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join("  ")).join("\n") + "\n\n");
+
+    const targets = [
+        ["engine unsteered / node-llama-cpp", unsteered / peer, 0.95],
+        ["steered / unsteered", steered / unsteered, 0.98],
+        ["capture / unsteered", capture / unsteered, 0.8]
+    ] as const;
+    for (const [name, ratio, target] of targets)
+        process.stdout.write(`${name.padEnd(36)} ${ratio.toFixed(3)}  (target ≥ ${target}: ${ratio >= target ? "met" : "MISSED"})\n`);
+
+    await peerContext.dispose();
+    await peerModel.dispose();
+    await context.dispose();
+
+    const buildContext = await model.createContext({ threads, contextSize: 4096, batchSize: 1024, sequences: 32 });
+    process.stdout.write("\n" + (await benchVectorBuild(buildContext, 3)).join("\n") + "\n");
+    await model.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+}
+
+await main();

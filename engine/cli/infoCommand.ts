@@ -1,0 +1,190 @@
+// `tiller info FILE`: what a GGUF holds, read from its header alone (no weights are loaded).
+// A model gives its shape and metadata; a control vector gives its hint, layers, width and norms.
+import type { Command } from "commander";
+import { GgufFileType } from "node-llama-cpp";
+import { readControlVectorFile } from "../gguf/ControlVectorFile.js";
+import type { GgufFile } from "../gguf/GgufFile.js";
+import { readGgufFile } from "../gguf/GgufReader.js";
+import type { GgufValue } from "../gguf/GgufValue.js";
+import { ggufErrorToTillerError } from "../runtime/loadSteeringVector.js";
+import { vectorNorm } from "../runtime/SteeringVector.js";
+
+interface InfoCliOptions {
+    json?: boolean;
+}
+
+export interface ModelInfo {
+    kind: "model";
+    path: string;
+    name: string | null;
+    architecture: string;
+    ggufVersion: number;
+    fileSizeBytes: number;
+    layers: number | null;
+    embeddingLength: number | null;
+    heads: number | number[] | null;
+    headsKv: number | number[] | null;
+    feedForwardLength: number | number[] | null;
+    vocabSize: number | null;
+    contextLength: number | null;
+    fileType: string;
+    tensorCount: number;
+    tensorTypes: Record<string, number>;
+    parameters: number;
+    tokenizer: string | null;
+    hasChatTemplate: boolean;
+}
+
+export interface ControlVectorInfo {
+    kind: "controlvector";
+    path: string;
+    modelHint: string;
+    layerCount: number | null;
+    layers: number[];
+    width: number;
+    norms: Record<string, number>;
+}
+
+export function registerInfoCommand(program: Command): void {
+    program.command("info")
+        .description("show the shape and metadata of a GGUF model, or the layers and norms of a control vector (reads the header only)")
+        .argument("<FILE>", "a GGUF model or control-vector file")
+        .option("--json", "print one JSON object instead of text", false)
+        .action(async (file: string, options: InfoCliOptions) => {
+            const info = await readInfo(file);
+            process.stdout.write(options.json ? `${JSON.stringify(info)}\n` : formatInfo(info));
+        });
+}
+
+export async function readInfo(file: string): Promise<ModelInfo | ControlVectorInfo> {
+    try {
+        const header = await readGgufFile(file, { tensorData: false });
+        if (header.architecture === "controlvector")
+            return await controlVectorInfo(file, header);
+        return modelInfo(file, header);
+    } catch (error) {
+        throw ggufErrorToTillerError(error, file, "GGUF");
+    }
+}
+
+async function controlVectorInfo(file: string, header: GgufFile): Promise<ControlVectorInfo> {
+    const cv = await readControlVectorFile(file);
+    const layers = [...cv.directions.keys()].sort((a, b) => a - b);
+    const norms: Record<string, number> = {};
+    for (const layer of layers)
+        norms[String(layer)] = vectorNorm(cv.directions.get(layer)!);
+    return {
+        kind: "controlvector",
+        path: file,
+        modelHint: cv.modelHint,
+        layerCount: header.getNumber("controlvector.layer_count") ?? null,
+        layers,
+        width: cv.nEmbd,
+        norms
+    };
+}
+
+function modelInfo(file: string, header: GgufFile): ModelInfo {
+    const architecture = header.architecture ?? "unknown";
+    const key = (name: string) => `${architecture}.${name}`;
+    const tensorTypes: Record<string, number> = {};
+    let parameters = 0;
+    for (const tensor of header.tensors) {
+        tensorTypes[tensor.typeName] = (tensorTypes[tensor.typeName] ?? 0) + 1;
+        parameters += tensor.nElements;
+    }
+    const tokens = header.get("tokenizer.ggml.tokens");
+    const embedding = header.tensor("token_embd.weight");
+    const heads = numbers(header.get(key("attention.head_count")));
+    return {
+        kind: "model",
+        path: file,
+        name: stringValue(header.get("general.name")),
+        architecture,
+        ggufVersion: header.version,
+        fileSizeBytes: header.fileSize,
+        layers: scalar(header.get(key("block_count"))),
+        embeddingLength: scalar(header.get(key("embedding_length"))),
+        heads,
+        headsKv: numbers(header.get(key("attention.head_count_kv"))) ?? heads,
+        feedForwardLength: numbers(header.get(key("feed_forward_length"))),
+        vocabSize: scalar(header.get(key("vocab_size")))
+            ?? (tokens?.type === "array" ? tokens.value.length : null)
+            ?? (embedding?.dims[1] ?? null),
+        contextLength: scalar(header.get(key("context_length"))),
+        fileType: fileTypeName(scalar(header.get("general.file_type")), tensorTypes),
+        tensorCount: header.tensors.length,
+        tensorTypes,
+        parameters,
+        tokenizer: stringValue(header.get("tokenizer.ggml.model")),
+        hasChatTemplate: header.get("tokenizer.chat_template") != null
+    };
+}
+
+function scalar(value: GgufValue | undefined): number | null {
+    if (value == null)
+        return null;
+    if (typeof value.value === "number")
+        return value.value;
+    if (typeof value.value === "bigint")
+        return Number(value.value);
+    return null;
+}
+
+/** A number, or a per-layer array of numbers (some architectures vary heads per layer). */
+function numbers(value: GgufValue | undefined): number | number[] | null {
+    if (value?.type === "array") {
+        const items = value.value.filter((item): item is number | bigint => typeof item === "number" || typeof item === "bigint").map(Number);
+        return items.length > 0 && items.every((item) => item === items[0]) ? items[0]! : items;
+    }
+    return scalar(value);
+}
+
+function stringValue(value: GgufValue | undefined): string | null {
+    return value?.type === "string" ? value.value : null;
+}
+
+function fileTypeName(fileType: number | null, tensorTypes: Record<string, number>): string {
+    if (fileType != null)
+        return (GgufFileType as Record<number, string | undefined>)[fileType] ?? `file type ${fileType}`;
+    const types = Object.keys(tensorTypes);
+    return types.length === 1 ? `ALL_${types[0]!} (no general.file_type)` : "unknown (no general.file_type)";
+}
+
+function formatInfo(info: ModelInfo | ControlVectorInfo): string {
+    const rows: [string, string][] = [];
+    const show = (value: unknown): string => value == null ? "-" : Array.isArray(value) ? value.join(",") : String(value);
+    if (info.kind === "controlvector") {
+        rows.push(
+            ["file", info.path],
+            ["kind", "control vector"],
+            ["model hint", info.modelHint],
+            ["layer count", show(info.layerCount)],
+            ["layers", info.layers.length === 0 ? "none" : info.layers.join(",")],
+            ["width", String(info.width)],
+            ...info.layers.map((layer): [string, string] => [`norm ${layer}`, info.norms[String(layer)]!.toPrecision(6)])
+        );
+    } else {
+        rows.push(
+            ["file", info.path],
+            ["kind", "model"],
+            ["name", show(info.name)],
+            ["architecture", info.architecture],
+            ["layers", show(info.layers)],
+            ["width", show(info.embeddingLength)],
+            ["heads", `${show(info.heads)} (kv ${show(info.headsKv)})`],
+            ["feed-forward", show(info.feedForwardLength)],
+            ["vocab size", show(info.vocabSize)],
+            ["context length", show(info.contextLength)],
+            ["file type", info.fileType],
+            ["tensors", `${info.tensorCount} (${Object.entries(info.tensorTypes).map(([type, count]) => `${type}×${count}`).join(", ")})`],
+            ["parameters", info.parameters.toLocaleString("en-US")],
+            ["tokenizer", show(info.tokenizer)],
+            ["chat template", info.hasChatTemplate ? "yes" : "no"],
+            ["GGUF version", String(info.ggufVersion)],
+            ["file size", `${info.fileSizeBytes.toLocaleString("en-US")} bytes`]
+        );
+    }
+    const width = Math.max(...rows.map(([label]) => label.length));
+    return rows.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}\n`).join("");
+}
