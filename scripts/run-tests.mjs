@@ -26,7 +26,7 @@ const reportPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tiller-tests
 const vitest = spawnSync(npx, ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${reportPath}`, ...process.argv.slice(2)],
     { stdio: "inherit" });
 
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0, failed = 1, skipped = 0; // no report means the run itself broke
 if (fs.existsSync(reportPath)) {
     const report = JSON.parse(fs.readFileSync(reportPath, "utf8"));
     passed = report.numPassedTests ?? 0;
@@ -34,8 +34,7 @@ if (fs.existsSync(reportPath)) {
     skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
     if (report.numFailedTestSuites > 0 && failed === 0)
         failed = report.numFailedTestSuites; // a suite that failed to load has no tests of its own
-} else
-    failed = 1;
+}
 failed += failedSteps;
 if (vitest.status !== 0 && failed === 0)
     failed = 1;

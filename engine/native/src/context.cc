@@ -122,6 +122,18 @@ public:
         if (core_->ctx == nullptr) {
             SetError("llama.cpp could not create a context of " + std::to_string(options_.n_ctx) +
                      " tokens (out of memory, or a size the model does not support)");
+            return;
+        }
+        if (lib.ggml_threadpool_new != nullptr && lib.ggml_threadpool_free != nullptr) {
+            ggml_threadpool_params tpp = lib.ggml_threadpool_params_default(options_.n_threads);
+            core_->threadpool = lib.ggml_threadpool_new(&tpp);
+            if (options_.n_threads_batch != options_.n_threads) {
+                ggml_threadpool_params tpp_batch = lib.ggml_threadpool_params_default(options_.n_threads_batch);
+                core_->threadpool_batch = lib.ggml_threadpool_new(&tpp_batch);
+            }
+            if (core_->threadpool != nullptr) {
+                lib.llama_attach_threadpool(core_->ctx, core_->threadpool, core_->threadpool_batch);
+            }
         }
     }
 
@@ -255,8 +267,16 @@ native_context::~native_context() {
 
 void native_context::free_context() {
     if (core_ && core_->ctx != nullptr) {
-        llama_library_get().llama_free(core_->ctx);
+        const llama_library & lib = llama_library_get();
+        lib.llama_detach_threadpool(core_->ctx);
+        lib.llama_free(core_->ctx);
         core_->ctx = nullptr;
+        for (ggml_threadpool_t * pool : { &core_->threadpool, &core_->threadpool_batch }) {
+            if (*pool != nullptr) {
+                lib.ggml_threadpool_free(*pool);
+                *pool = nullptr;
+            }
+        }
         model_->live_contexts--;
     }
 }

@@ -33,6 +33,11 @@ struct capture_state {
 // callback pointers are stable, then owned by the JS object.
 struct context_core {
     llama_context * ctx = nullptr;
+    // persistent CPU threadpools (null when the CPU backend offers none): without them ggml makes
+    // and joins a fresh pool for every graph computation, and a capture splits the graph into one
+    // computation per captured layer
+    ggml_threadpool_t threadpool = nullptr;
+    ggml_threadpool_t threadpool_batch = nullptr;
     std::atomic<bool> busy{false};             // a decode worker is running
     std::atomic<bool> abort_requested{false};  // polled by llama.cpp between graph nodes (CPU)
     capture_state capture;

@@ -40,6 +40,12 @@ bool is_libggml_base(const std::string & path) {
     return name.rfind("libggml-base.", 0) == 0 || name == "ggml-base.dll";
 }
 
+// libggml.<variant>.<version>.so / libggml.dylib / ggml.dll: the backend registry
+bool is_libggml(const std::string & path) {
+    const std::string name = base_name(path);
+    return name.rfind("libggml.", 0) == 0 || name == "ggml.dll";
+}
+
 std::vector<std::string> loaded_library_paths() {
     std::vector<std::string> paths;
 #if defined(_WIN32)
@@ -107,16 +113,19 @@ const llama_library & llama_library_bind() {
             lib.llama_path = path;
         } else if (lib.ggml_base_path.empty() && is_libggml_base(path)) {
             lib.ggml_base_path = path;
+        } else if (lib.ggml_path.empty() && is_libggml(path)) {
+            lib.ggml_path = path;
         }
     }
-    if (lib.llama_path.empty() || lib.ggml_base_path.empty()) {
+    if (lib.llama_path.empty() || lib.ggml_base_path.empty() || lib.ggml_path.empty()) {
         throw std::runtime_error(
             "llama.cpp is not loaded in this process yet: call node-llama-cpp's getLlama() before binding Tiller's native addon");
     }
 
     void * llama = open_loaded(lib.llama_path);
     void * ggml  = open_loaded(lib.ggml_base_path);
-    if (llama == nullptr || ggml == nullptr) {
+    void * registry = open_loaded(lib.ggml_path);
+    if (llama == nullptr || ggml == nullptr || registry == nullptr) {
         throw std::runtime_error("could not open the loaded llama.cpp libraries (" + lib.llama_path + ", " + lib.ggml_base_path + ")");
     }
 
@@ -126,14 +135,24 @@ const llama_library & llama_library_bind() {
     if (lib.name == nullptr) { missing += (missing.empty() ? "" : ", "); missing += #name; }
 #define TILLER_RESOLVE_LLAMA(name) TILLER_RESOLVE(llama, name)
 #define TILLER_RESOLVE_GGML(name)  TILLER_RESOLVE(ggml, name)
+#define TILLER_RESOLVE_REGISTRY(name) TILLER_RESOLVE(registry, name)
     TILLER_LLAMA_FUNCTIONS(TILLER_RESOLVE_LLAMA)
     TILLER_GGML_FUNCTIONS(TILLER_RESOLVE_GGML)
+    TILLER_GGML_REGISTRY_FUNCTIONS(TILLER_RESOLVE_REGISTRY)
+#undef TILLER_RESOLVE_REGISTRY
 #undef TILLER_RESOLVE_GGML
 #undef TILLER_RESOLVE_LLAMA
 #undef TILLER_RESOLVE
 
     if (!missing.empty()) {
         throw std::runtime_error("the loaded llama.cpp (" + lib.llama_path + ") lacks functions Tiller needs: " + missing);
+    }
+
+    ggml_backend_dev_t cpu = lib.ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    if (cpu != nullptr) {
+        ggml_backend_reg_t reg = lib.ggml_backend_dev_backend_reg(cpu);
+        lib.ggml_threadpool_new  = reinterpret_cast<decltype(lib.ggml_threadpool_new)>(lib.ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_new"));
+        lib.ggml_threadpool_free = reinterpret_cast<decltype(lib.ggml_threadpool_free)>(lib.ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_free"));
     }
 
     g_library = lib;

@@ -11,6 +11,7 @@
 
 #include "llama.h"
 #include "ggml-backend.h"
+#include "ggml-cpu.h"
 
 // X-macro lists: one entry per function. The pointer types come from the headers via decltype, so
 // a signature change in llama.h fails the build instead of corrupting the stack at run time.
@@ -51,21 +52,37 @@
     X(llama_decode)                      \
     X(llama_get_logits_ith)              \
     X(llama_set_adapter_cvec)            \
+    X(llama_attach_threadpool)           \
+    X(llama_detach_threadpool)           \
     X(llama_print_system_info)
 
 #define TILLER_GGML_FUNCTIONS(X)         \
     X(ggml_backend_tensor_get)           \
     X(ggml_nbytes)                       \
-    X(ggml_is_contiguous)
+    X(ggml_is_contiguous)                \
+    X(ggml_backend_dev_backend_reg)      \
+    X(ggml_backend_reg_get_proc_address) \
+    X(ggml_threadpool_params_default)
+
+// from libggml (the backend registry), not libggml-base
+#define TILLER_GGML_REGISTRY_FUNCTIONS(X) \
+    X(ggml_backend_dev_by_type)
 
 struct llama_library {
 #define TILLER_DECLARE_POINTER(name) decltype(&::name) name = nullptr;
     TILLER_LLAMA_FUNCTIONS(TILLER_DECLARE_POINTER)
     TILLER_GGML_FUNCTIONS(TILLER_DECLARE_POINTER)
+    TILLER_GGML_REGISTRY_FUNCTIONS(TILLER_DECLARE_POINTER)
 #undef TILLER_DECLARE_POINTER
+
+    // the CPU backend is a dynamically loaded module: its threadpool functions come through
+    // ggml_backend_reg_get_proc_address (null when the CPU backend does not offer them)
+    decltype(&::ggml_threadpool_new)  ggml_threadpool_new  = nullptr;
+    decltype(&::ggml_threadpool_free) ggml_threadpool_free = nullptr;
 
     std::string llama_path;
     std::string ggml_base_path;
+    std::string ggml_path;
 };
 
 // Finds the loaded libllama / libggml-base and resolves every function above. Throws
