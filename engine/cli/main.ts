@@ -6,6 +6,7 @@ import { TillerError } from "../protocol/TillerError.js";
 import { registerGenerateCommand } from "./generateCommand.js";
 import { registerInfoCommand } from "./infoCommand.js";
 import { registerMakeModelCommand } from "./makeModelCommand.js";
+import { registerServeCommand } from "./serveCommand.js";
 
 /** Writes the one error line; newlines inside the message are folded so it stays one line. */
 export function writeErrorLine(message: string): void {
@@ -24,6 +25,7 @@ export function createProgram(): Command {
     registerGenerateCommand(program);
     registerMakeModelCommand(program);
     registerInfoCommand(program);
+    registerServeCommand(program);
     return program;
 }
 

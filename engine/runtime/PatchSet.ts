@@ -35,6 +35,21 @@ export class PatchSet {
         this.set({ ...existing, ...changes, id });
     }
 
+    /** Replaces every patch at once (all validated first, so a bad one changes nothing). */
+    public replaceAll(patches: readonly SteeringPatch[]): void {
+        const ids = new Set<string>();
+        for (const patch of patches) {
+            validatePatch(patch, this.dims);
+            if (ids.has(patch.id))
+                throw new TillerError("INVALID_ARGUMENT", `two patches have the id "${patch.id}"`);
+            ids.add(patch.id);
+        }
+        this.patches.clear();
+        for (const patch of patches)
+            this.patches.set(patch.id, { ...patch });
+        this.revisionCounter++;
+    }
+
     public remove(id: string): boolean {
         const removed = this.patches.delete(id);
         if (removed)

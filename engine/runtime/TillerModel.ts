@@ -102,6 +102,11 @@ export class TillerModel {
         return this.nativeModel().tokenPiece(token, false);
     }
 
+    /** A token's piece as text (a partial multi-byte character shows as U+FFFD); `special` renders control tokens. */
+    public tokenText(token: number, special = false): string {
+        return Buffer.from(this.nativeModel().tokenPiece(token, special)).toString("utf8");
+    }
+
     public detokenize(tokens: ArrayLike<number>): string {
         const parts: Uint8Array[] = [];
         for (let i = 0; i < tokens.length; i++)

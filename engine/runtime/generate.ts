@@ -90,6 +90,8 @@ export class GenerationRun implements AsyncIterable<GeneratedToken> {
     /** Resolves when the run ends, however it ends (abort resolves with stopReason "aborted"). */
     public readonly result: Promise<GenerationResult>;
 
+    /** every change of the active patch set so far, with the token it first acted on (grows while running) */
+    public readonly patchChanges: PatchChangeRecord[] = [];
     private readonly queue = new AsyncQueue<GeneratedToken>();
     private readonly abortController = new AbortController();
 
@@ -121,6 +123,7 @@ export class GenerationRun implements AsyncIterable<GeneratedToken> {
             sampler: new TokenSampler(sampling),
             topAlternatives: options.topAlternatives ?? 5,
             signal: this.abortController.signal,
+            patchChanges: this.patchChanges,
             emit: (token) => this.queue.push(token)
         });
         // release before anyone awaiting the result or the tokens resumes, so they can start another run
@@ -157,6 +160,7 @@ interface RunInput {
     sampler: TokenSampler;
     topAlternatives: number;
     signal: AbortSignal;
+    patchChanges: PatchChangeRecord[];
     emit(token: GeneratedToken): void;
 }
 
@@ -169,14 +173,14 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
     const alternativePiece = (id: number): string => {
         let piece = alternativePieces.get(id);
         if (piece == null) {
-            piece = Buffer.from(model.tokenBytes(id)).toString("utf8");
+            piece = model.tokenText(id);
             alternativePieces.set(id, piece);
         }
         return piece;
     };
 
     const tokens: GeneratedToken[] = [];
-    const patchChanges: PatchChangeRecord[] = [];
+    const patchChanges = input.patchChanges;
     let appliedRevision = -1;
     let appliedKey = "";
 
@@ -302,7 +306,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
             promptTokens: promptRecords,
             tokens,
             stopReason: reason,
-            patchChanges,
+            patchChanges: [...patchChanges],
             timings: {
                 promptMs,
                 generationMs,

@@ -13,8 +13,7 @@ export interface DatasetVector extends BuiltVector {
 /** Formats a dataset for the context's model (chat template when it has one) and builds its vector. */
 export async function buildVectorFromDataset(context: TillerContext, dataset: ContrastiveDataset, options: BuildVectorOptions = {}): Promise<DatasetVector> {
     const model = context.model;
-    const eosText = Buffer.from(model.nativeModel().tokenPiece(model.shape.eos, true)).toString("utf8");
-    const formatted = formatPairTexts(dataset, { chatTemplate: model.chatTemplate, eosText });
+    const formatted = formatPairTexts(dataset, { chatTemplate: model.chatTemplate, eosText: model.tokenText(model.shape.eos, true) });
     const built = await buildSteeringVector(context, formatted.pairs, { name: dataset.name, ...options });
     return { ...built, dataset: dataset.name, positiveLabel: dataset.positiveLabel, negativeLabel: dataset.negativeLabel, chatFormat: formatted.chatFormat };
 }

@@ -44,7 +44,7 @@ function readPositions(model: TillerModel, full: Int32Array, promptLength: numbe
             return Array.from({ length: full.length - completionStart }, (_, i) => completionStart + i);
         case "answer": {
             for (let position = completionStart; position < full.length; position++) {
-                if (/[\p{L}\p{N}]/u.test(Buffer.from(model.tokenBytes(full[position]!)).toString("utf8")))
+                if (/[\p{L}\p{N}]/u.test(model.tokenText(full[position]!)))
                     return [position];
             }
             return [full.length - 1];

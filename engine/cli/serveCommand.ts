@@ -1,0 +1,62 @@
+// `tiller serve`: the engine and the built renderer for a browser, on loopback, behind a per-launch
+// token. Used for headless GPU boxes, end-to-end tests, and `npm start` where Electron is absent.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { EngineRpcServer } from "../service/EngineRpcServer.js";
+import { EngineService } from "../service/EngineService.js";
+import { startLoopbackServer } from "../service/transport/loopbackServer.js";
+import { wholeNumberParser } from "./parseArguments.js";
+
+/** dist/renderer of this checkout, found from source (engine/cli) or compiled (dist/engine/cli) code */
+export function rendererBuildDir(): string | undefined {
+    let dir = path.dirname(fileURLToPath(import.meta.url));
+    for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+        const manifest = path.join(dir, "package.json");
+        if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, "utf8")) as { name?: string }).name === "tiller") {
+            const built = path.join(dir, "dist", "renderer");
+            return fs.existsSync(path.join(built, "index.html")) ? built : undefined;
+        }
+    }
+    return undefined;
+}
+
+interface ServeOptions {
+    port: number;
+    host: string;
+    model?: string;
+    threads?: number;
+    dataDir?: string;
+}
+
+export function registerServeCommand(program: Command): void {
+    program.command("serve")
+        .description("serve the lab to a browser on this machine (loopback only, per-launch token)")
+        .option("--port <n>", "TCP port; 0 picks a free one", wholeNumberParser(0), 7860)
+        .option("--host <address>", "loopback address to bind (127.0.0.1, ::1 or localhost)", "127.0.0.1")
+        .option("-m, --model <file>", "load this GGUF model at start")
+        .option("--threads <n>", "threads per context (default: the cores available)", wholeNumberParser(1))
+        .option("--data-dir <dir>", "where the vector library lives (default: ~/.tiller, or $TILLER_DATA_DIR)")
+        .action(async (options: ServeOptions) => {
+            const port = options.port;
+            if (port > 65535)
+                throw new Error(`--port must be a port number (0-65535), got ${port}`);
+            const service = new EngineService({ dataDir: options.dataDir, threads: options.threads });
+            const rpc = new EngineRpcServer(service);
+            const staticDir = rendererBuildDir();
+            const server = await startLoopbackServer(rpc, { host: options.host, port, staticDir });
+            if (options.model != null)
+                await service.loadModel({ path: options.model }, { requestId: "startup", signal: new AbortController().signal });
+            process.stdout.write(`Tiller is serving at ${server.url}\n`);
+            if (staticDir == null)
+                process.stdout.write("(the renderer is not built: run `npm run build`; the RPC endpoint works without it)\n");
+            await new Promise<void>((resolve) => {
+                const stop = () => resolve();
+                process.once("SIGINT", stop);
+                process.once("SIGTERM", stop);
+            });
+            await server.close();
+            await rpc.dispose();
+        });
+}

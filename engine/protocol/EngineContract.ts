@@ -1,0 +1,228 @@
+// The one hand-written contract between the engine and its clients (the renderer, scripts).
+// Every transport (Electron MessagePort, WebSocket for `tiller serve`, in-process) carries exactly
+// these requests and events; clients and servers derive their types from the two maps below.
+// Pure TypeScript + zod: imported by the engine and the renderer alike.
+import { z } from "zod";
+import type { TillerErrorPayload } from "./TillerError.js";
+
+// ---- shared shapes ------------------------------------------------------------------------------
+
+/** An inclusive range of blocks in llama.cpp numbering (layer N = block N; block 0 cannot be steered). */
+export const layerRangeSchema = z.object({ first: z.number().int().min(0), last: z.number().int().min(0) });
+export type LayerRange = z.infer<typeof layerRangeSchema>;
+
+/** A patch as data: the library vector `vectorId` × `strength` on `layers`, for generated tokens [fromToken, untilToken). */
+export const patchSpecSchema = z.object({
+    id: z.string().min(1),
+    vectorId: z.string().min(1),
+    strength: z.number().refine(Number.isFinite, "strength must be a finite number"),
+    layers: layerRangeSchema.optional(),
+    fromToken: z.number().int().min(0).optional(),
+    untilToken: z.number().int().min(1).optional()
+});
+export type PatchSpec = z.infer<typeof patchSpecSchema>;
+
+export const probeSpecSchema = z.object({
+    vectorId: z.string().min(1),
+    /** blocks to read; default every block the vector has */
+    layers: z.array(z.number().int().min(0)).optional()
+});
+export type ProbeSpec = z.infer<typeof probeSpecSchema>;
+
+export const samplingSchema = z.object({
+    temperature: z.number().min(0).optional(),
+    topK: z.number().int().min(0).optional(),
+    topP: z.number().gt(0).max(1).optional(),
+    minP: z.number().min(0).lt(1).optional(),
+    seed: z.number().int().min(0).max(0xffffffff).optional()
+});
+export type SamplingSpec = z.infer<typeof samplingSchema>;
+
+export interface ModelShapeInfo {
+    architecture: string;
+    nLayer: number;
+    nEmbd: number;
+    nVocab: number;
+    nHead: number;
+    nHeadKv: number;
+    nCtxTrain: number;
+    nParams: number;
+    sizeBytes: number;
+    description: string;
+    hasChatTemplate: boolean;
+}
+
+export interface LoadedModelInfo {
+    path: string;
+    fileName: string;
+    shape: ModelShapeInfo;
+    gpuLayers: number;
+    contextSize: number;
+    threads: number;
+}
+
+export interface EngineInfo {
+    version: string;
+    /** GPU backend node-llama-cpp loaded, or false for CPU */
+    gpu: string | false;
+    defaultThreads: number;
+    systemInfo: string;
+    model: LoadedModelInfo | null;
+}
+
+export interface VectorInfo {
+    id: string;
+    name: string;
+    nEmbd: number;
+    modelHint: string;
+    layers: number[];
+    norms: Record<number, number>;
+    metadata: { sourceDataset?: string; method?: string; readAt?: string; modelSha256?: string; createdAt: string; derivedFrom?: string; notes?: string };
+}
+
+export interface DatasetInfo {
+    name: string;
+    description: string;
+    framing: "story" | "chat" | "plain";
+    pairCount: number;
+}
+
+export interface LayerDiagnosticsInfo {
+    layer: number;
+    norm: number;
+    activationNorm: number;
+    trainAuroc: number;
+    heldOutAuroc: number | null;
+    standardizedMeanDifference: number;
+}
+
+export interface TokenProjectionInfo {
+    probe: string;
+    layer: number;
+    dot: number;
+    cosine: number;
+}
+
+export interface TokenInfo {
+    index: number;
+    position: number;
+    id: number;
+    piece: string;
+    logprob: number;
+    entropy: number;
+    top: { id: number; piece: string; logprob: number }[];
+    activePatches: string[];
+    projections: TokenProjectionInfo[];
+}
+
+export type RunStopReason = "eog" | "maxTokens" | "contextFull" | "aborted";
+
+// ---- requests -----------------------------------------------------------------------------------
+
+export const runStartSchema = z.object({
+    prompt: z.string(),
+    /** "chat": the prompt is a user message laid out with the model's chat template */
+    promptMode: z.enum(["plain", "chat"]).optional(),
+    maxTokens: z.number().int().min(1).max(100_000).optional(),
+    sampling: samplingSchema.optional(),
+    patches: z.array(patchSpecSchema).optional(),
+    probes: z.array(probeSpecSchema).optional(),
+    topAlternatives: z.number().int().min(0).max(50).optional()
+});
+export type RunStartParams = z.infer<typeof runStartSchema>;
+
+/**
+ * Every request: its params' schema (validated at the server boundary) and its result type.
+ * Adding a request means adding one entry here and one handler in the engine service.
+ */
+export const engineRequestSchemas = {
+    "engine.info": z.object({}),
+    "model.load": z.object({
+        path: z.string().min(1),
+        gpuLayers: z.union([z.number().int().min(0), z.literal("auto")]).optional(),
+        contextSize: z.number().int().min(16).optional(),
+        threads: z.number().int().min(1).optional()
+    }),
+    "model.unload": z.object({}),
+    "datasets.list": z.object({}),
+    "vectors.list": z.object({}),
+    "vectors.build": z.object({
+        dataset: z.string().min(1),
+        method: z.enum(["mean", "pca-diff", "pca-center"]).optional(),
+        readAt: z.enum(["last", "mean", "answer"]).optional(),
+        layers: layerRangeSchema.optional(),
+        name: z.string().min(1).optional()
+    }),
+    "vectors.import": z.object({ path: z.string().min(1) }),
+    "vectors.export": z.object({ id: z.string().min(1), path: z.string().min(1), format: z.enum(["gguf", "npy"]) }),
+    "vectors.rename": z.object({ id: z.string().min(1), name: z.string().min(1) }),
+    "vectors.delete": z.object({ id: z.string().min(1) }),
+    "vectors.combine": z.object({
+        terms: z.array(z.object({ id: z.string().min(1), weight: z.number().refine(Number.isFinite) })).min(1),
+        name: z.string().min(1)
+    }),
+    "run.start": runStartSchema,
+    /** replaces the run's patch set; the change acts from the next token */
+    "run.setPatches": z.object({ runId: z.string(), patches: z.array(patchSpecSchema) }),
+    "run.stop": z.object({ runId: z.string() })
+} as const;
+
+export interface EngineResults {
+    "engine.info": EngineInfo;
+    "model.load": LoadedModelInfo;
+    "model.unload": null;
+    "datasets.list": DatasetInfo[];
+    "vectors.list": { vectors: VectorInfo[]; problems: { file: string; message: string }[] };
+    "vectors.build": { vector: VectorInfo; diagnostics: LayerDiagnosticsInfo[]; bestLayer: number; elapsedMs: number };
+    "vectors.import": VectorInfo;
+    "vectors.export": null;
+    "vectors.rename": VectorInfo;
+    "vectors.delete": null;
+    "vectors.combine": VectorInfo;
+    /** resolves at once with the run's id; tokens arrive as `run.token` events */
+    "run.start": { runId: string; promptTokens: { id: number; piece: string }[] };
+    "run.setPatches": null;
+    "run.stop": null;
+}
+
+export type EngineMethod = keyof typeof engineRequestSchemas;
+export type EngineParams<M extends EngineMethod> = z.input<typeof engineRequestSchemas[M]>;
+export type EngineResult<M extends EngineMethod> = EngineResults[M];
+
+// ---- events (engine → client, unsolicited) ------------------------------------------------------
+
+export interface EngineEvents {
+    /** progress of a long request, by request id */
+    "progress": { requestId: string; done: number; total: number; label: string };
+    "run.token": { runId: string; token: TokenInfo };
+    /** the active patch set changed; it acts from generated token `atToken` */
+    "run.patchChange": { runId: string; atToken: number; activePatches: string[] };
+    "run.end": { runId: string; stopReason: RunStopReason; text: string; tokensPerSecond: number; error?: TillerErrorPayload };
+    "model.changed": { model: LoadedModelInfo | null };
+}
+export type EngineEventName = keyof EngineEvents;
+
+// ---- the wire -----------------------------------------------------------------------------------
+
+export type ClientMessage =
+    | { kind: "request"; id: string; method: EngineMethod; params: unknown }
+    | { kind: "cancel"; id: string };
+
+export type ServerMessage =
+    | { kind: "response"; id: string; result: unknown }
+    | { kind: "error"; id: string; error: TillerErrorPayload }
+    | { kind: "event"; event: EngineEventName; data: unknown };
+
+export const clientMessageSchema = z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("request"), id: z.string().min(1).max(100), method: z.string(), params: z.unknown() }),
+    z.object({ kind: z.literal("cancel"), id: z.string().min(1).max(100) })
+]);
+
+/** What every client offers, whatever carries it (MessagePort, WebSocket, in-process). */
+export interface EngineClient {
+    request<M extends EngineMethod>(method: M, params: EngineParams<M>, options?: { signal?: AbortSignal }): Promise<EngineResult<M>>;
+    on<E extends EngineEventName>(event: E, listener: (data: EngineEvents[E]) => void): () => void;
+    /** "connected" until the transport drops (the engine process died, the server stopped) */
+    readonly state: "connecting" | "connected" | "disconnected";
+    onStateChange(listener: (state: "connecting" | "connected" | "disconnected") => void): () => void;
+}

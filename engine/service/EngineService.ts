@@ -1,0 +1,292 @@
+// The engine as a service: one loaded model, the vector library, and runs, behind the requests of
+// engine/protocol/EngineContract.ts. Transport-free: the RPC server (EngineRpcServer) feeds it
+// validated requests and forwards its events to whichever transport carries them.
+import os from "node:os";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import type {
+    DatasetInfo, EngineEventName, EngineEvents, EngineInfo, EngineResults, LoadedModelInfo, PatchSpec, ProbeSpec, RunStartParams, TokenInfo, VectorInfo
+} from "../protocol/EngineContract.js";
+import { TillerError, toTillerErrorPayload } from "../protocol/TillerError.js";
+import { generate, type GenerationRun } from "../runtime/generate.js";
+import type { ProjectionProbe } from "../runtime/ProjectionReader.js";
+import type { SteeringPatch } from "../runtime/SteeringPatch.js";
+import type { SteeringVector } from "../runtime/SteeringVector.js";
+import type { TillerContext } from "../runtime/TillerContext.js";
+import { TillerModel } from "../runtime/TillerModel.js";
+import { getTillerBackend } from "../runtime/TillerBackend.js";
+import { buildVectorFromDataset } from "../vectors/buildVectorFromDataset.js";
+import { listBuiltinDatasets, loadBuiltinDataset } from "../vectors/datasets/builtinDatasets.js";
+import { readDatasetFile } from "../vectors/datasets/importers.js";
+import { VectorLibrary, type VectorEntry } from "../vectors/library/VectorLibrary.js";
+import { sha256OfFile } from "../io/sha256File.js";
+import { formatChatPrompt } from "./formatChatPrompt.js";
+
+export interface EngineServiceOptions {
+    /** where the vector library lives; default ~/.tiller/vectors (TILLER_DATA_DIR overrides ~/.tiller) */
+    dataDir?: string;
+    /** default thread count for contexts; default: the cores available */
+    threads?: number;
+}
+
+export interface RequestContext {
+    requestId: string;
+    signal: AbortSignal;
+}
+
+type Listener = (event: EngineEventName, data: unknown) => void;
+
+interface LoadedModel {
+    model: TillerModel;
+    context: TillerContext;
+    info: LoadedModelInfo;
+}
+
+export function defaultDataDir(): string {
+    return process.env.TILLER_DATA_DIR ?? path.join(os.homedir(), ".tiller");
+}
+
+export class EngineService {
+    public readonly library: VectorLibrary;
+    private readonly listeners = new Set<Listener>();
+    private loaded: LoadedModel | undefined;
+    private loading: Promise<unknown> = Promise.resolve();
+    private readonly runs = new Map<string, GenerationRun>();
+    private readonly threads: number | undefined;
+
+    public constructor(options: EngineServiceOptions = {}) {
+        this.library = new VectorLibrary(path.join(options.dataDir ?? defaultDataDir(), "vectors"));
+        this.threads = options.threads;
+    }
+
+    public onEvent(listener: Listener): () => void {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+    }
+
+    private emit<E extends EngineEventName>(event: E, data: EngineEvents[E]): void {
+        for (const listener of this.listeners)
+            listener(event, data);
+    }
+
+    private requireModel(): LoadedModel {
+        if (this.loaded == null)
+            throw new TillerError("INVALID_ARGUMENT", "no model is loaded: load a GGUF model first");
+        return this.loaded;
+    }
+
+    // ---- engine & models ----------------------------------------------------------------------
+
+    public async info(): Promise<EngineInfo> {
+        const backend = await getTillerBackend();
+        return {
+            version: "0.1.0",
+            gpu: backend.gpu,
+            defaultThreads: this.threads ?? backend.defaultThreads,
+            systemInfo: backend.binding.systemInfo,
+            model: this.loaded?.info ?? null
+        };
+    }
+
+    public async loadModel(params: { path: string; gpuLayers?: number | "auto"; contextSize?: number; threads?: number }, request: RequestContext): Promise<LoadedModelInfo> {
+        const task = this.loading.then(async () => {
+            this.emit("progress", { requestId: request.requestId, done: 0, total: 1, label: "loading the model" });
+            await this.unloadModel();
+            const model = await TillerModel.load(params.path, { gpuLayers: params.gpuLayers ?? "auto" });
+            try {
+                const context = await model.createContext({
+                    contextSize: params.contextSize ?? Math.min(4096, model.shape.nCtxTrain || 4096),
+                    threads: params.threads ?? this.threads
+                });
+                const info: LoadedModelInfo = {
+                    path: model.path,
+                    fileName: path.basename(model.path),
+                    shape: { ...model.shape },
+                    gpuLayers: model.gpuLayers,
+                    contextSize: context.contextSize,
+                    threads: context.threads
+                };
+                this.loaded = { model, context, info };
+                this.emit("progress", { requestId: request.requestId, done: 1, total: 1, label: "model loaded" });
+                this.emit("model.changed", { model: info });
+                return info;
+            } catch (error) {
+                await model.dispose();
+                throw error;
+            }
+        });
+        this.loading = task.catch(() => undefined);
+        return task;
+    }
+
+    public async unloadModel(): Promise<void> {
+        const loaded = this.loaded;
+        if (loaded == null)
+            return;
+        for (const run of this.runs.values())
+            run.abort();
+        await Promise.allSettled([...this.runs.values()].map((run) => run.result));
+        this.loaded = undefined;
+        await loaded.model.dispose();
+        this.emit("model.changed", { model: null });
+    }
+
+    // ---- vectors ------------------------------------------------------------------------------
+
+    public listDatasets(): DatasetInfo[] {
+        return listBuiltinDatasets().map((dataset) => ({ ...dataset }));
+    }
+
+    public async listVectors(): Promise<EngineResults["vectors.list"]> {
+        const { entries, problems } = await this.library.list();
+        return { vectors: entries.map(toVectorInfo), problems };
+    }
+
+    private async vector(id: string): Promise<SteeringVector> {
+        return (await this.library.get(id)).vector;
+    }
+
+    public async buildVector(params: { dataset: string; method?: "mean" | "pca-diff" | "pca-center"; readAt?: "last" | "mean" | "answer"; layers?: { first: number; last: number }; name?: string },
+        request: RequestContext): Promise<EngineResults["vectors.build"]> {
+        const { model } = this.requireModel();
+        const dataset = path.isAbsolute(params.dataset) || params.dataset.endsWith(".json")
+            ? await readDatasetFile(params.dataset)
+            : loadBuiltinDataset(params.dataset);
+        // a context of its own: building batches many sequences through a larger batch
+        const context = await model.createContext({ contextSize: 4096, batchSize: 1024, sequences: 32, threads: this.threads });
+        try {
+            const built = await buildVectorFromDataset(context, dataset, {
+                method: params.method, readAt: params.readAt, layers: params.layers, signal: request.signal,
+                onProgress: (done, total) => this.emit("progress", { requestId: request.requestId, done, total, label: "building the vector" })
+            });
+            const entry = await this.library.add({ ...built.vector, name: params.name ?? `${dataset.name} (${built.method})` }, {
+                modelHint: model.shape.architecture,
+                sourceDataset: dataset.name,
+                method: built.method,
+                readAt: built.readAt,
+                modelSha256: await sha256OfFile(model.path)
+            });
+            return {
+                vector: toVectorInfo(entry),
+                diagnostics: built.diagnostics.map((entry) => ({ ...entry, heldOutAuroc: Number.isNaN(entry.heldOutAuroc) ? null : entry.heldOutAuroc })),
+                bestLayer: built.bestLayer,
+                elapsedMs: built.elapsedMs
+            };
+        } finally {
+            await context.dispose();
+        }
+    }
+
+    public async importVector(filePath: string): Promise<VectorInfo> {
+        return toVectorInfo(await this.library.importGguf(filePath));
+    }
+
+    public async exportVector(params: { id: string; path: string; format: "gguf" | "npy" }): Promise<null> {
+        if (params.format === "gguf")
+            await this.library.exportGguf(params.id, params.path);
+        else
+            await this.library.exportNpy(params.id, params.path);
+        return null;
+    }
+
+    public async renameVector(id: string, name: string): Promise<VectorInfo> {
+        return toVectorInfo(await this.library.rename(id, name));
+    }
+
+    public async deleteVector(id: string): Promise<null> {
+        await this.library.delete(id);
+        return null;
+    }
+
+    public async combineVectors(terms: { id: string; weight: number }[], name: string): Promise<VectorInfo> {
+        return toVectorInfo(await this.library.weightedSum(terms, name));
+    }
+
+    // ---- runs ---------------------------------------------------------------------------------
+
+    private async toPatches(specs: readonly PatchSpec[]): Promise<SteeringPatch[]> {
+        return Promise.all(specs.map(async (spec) => ({
+            id: spec.id, vector: await this.vector(spec.vectorId), strength: spec.strength,
+            layers: spec.layers, fromToken: spec.fromToken, untilToken: spec.untilToken
+        })));
+    }
+
+    private async toProbes(specs: readonly ProbeSpec[]): Promise<ProjectionProbe[]> {
+        const probes: ProjectionProbe[] = [];
+        const seen = new Set<string>();
+        for (const spec of specs) {
+            if (seen.has(spec.vectorId))
+                continue; // one read-out per vector; the UI may ask twice
+            seen.add(spec.vectorId);
+            probes.push({ name: spec.vectorId, vector: await this.vector(spec.vectorId), layers: spec.layers });
+        }
+        return probes;
+    }
+
+    public async startRun(params: RunStartParams): Promise<EngineResults["run.start"]> {
+        const { model, context } = this.requireModel();
+        const prompt = params.promptMode === "chat" ? formatChatPrompt(model, params.prompt) : params.prompt;
+        const run = generate(context, prompt, {
+            maxTokens: params.maxTokens ?? 256,
+            sampling: params.sampling,
+            patches: await this.toPatches(params.patches ?? []),
+            probes: await this.toProbes(params.probes ?? []),
+            topAlternatives: params.topAlternatives ?? 8,
+            addBos: true
+        });
+        const runId = randomUUID();
+        this.runs.set(runId, run);
+        const promptTokens = Array.from(model.tokenize(prompt), (id) => ({ id, piece: model.tokenText(id) }));
+        void this.pump(runId, run);
+        return { runId, promptTokens };
+    }
+
+    private async pump(runId: string, run: GenerationRun): Promise<void> {
+        let reported = 0;
+        const reportPatchChanges = (changes: { atToken: number; activePatches: string[] }[]) => {
+            for (; reported < changes.length; reported++)
+                this.emit("run.patchChange", { runId, ...changes[reported]! });
+        };
+        try {
+            for await (const token of run) {
+                this.emit("run.token", { runId, token: token as TokenInfo });
+                reportPatchChanges(run.patchChanges);
+            }
+            const result = await run.result;
+            reportPatchChanges(result.patchChanges);
+            this.emit("run.end", { runId, stopReason: result.stopReason, text: result.text, tokensPerSecond: result.timings.tokensPerSecond });
+        } catch (error) {
+            this.emit("run.end", { runId, stopReason: "aborted", text: "", tokensPerSecond: 0, error: toTillerErrorPayload(error) });
+        } finally {
+            this.runs.delete(runId);
+        }
+    }
+
+    private requireRun(runId: string): GenerationRun {
+        const run = this.runs.get(runId);
+        if (run == null)
+            throw new TillerError("INVALID_ARGUMENT", `there is no running run "${runId}" (it may have finished)`);
+        return run;
+    }
+
+    public async setRunPatches(runId: string, specs: readonly PatchSpec[]): Promise<null> {
+        const run = this.requireRun(runId);
+        const patches = await this.toPatches(specs);
+        run.patches.replaceAll(patches);
+        return null;
+    }
+
+    public stopRun(runId: string): null {
+        this.runs.get(runId)?.abort();
+        return null;
+    }
+
+    public async dispose(): Promise<void> {
+        await this.unloadModel();
+        this.listeners.clear();
+    }
+}
+
+function toVectorInfo(entry: VectorEntry): VectorInfo {
+    return { ...entry, metadata: { ...entry.metadata } };
+}

@@ -1,0 +1,164 @@
+// `tiller serve`'s HTTP + WebSocket server: the built renderer over HTTP and the engine's RPC over a
+// WebSocket, on a loopback address only, guarded by a per-launch token.
+//
+// Checks on every request:
+//   Host    must name the loopback address and port we listen on (defeats DNS rebinding);
+//   Origin  (sent by browsers) must be this server's own origin;
+//   token   must match, compared in constant time: `?token=` on the page and on /rpc.
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { WebSocketServer, type WebSocket } from "ws";
+import { TillerError } from "../../protocol/TillerError.js";
+import type { EngineRpcServer } from "../EngineRpcServer.js";
+
+export interface LoopbackServerOptions {
+    /** default 127.0.0.1; only loopback addresses are accepted */
+    host?: string;
+    /** default 0: any free port */
+    port?: number;
+    /** the built renderer (index.html + assets); when absent only /rpc is served */
+    staticDir?: string;
+    /** default: 32 random bytes, hex */
+    token?: string;
+}
+
+export interface LoopbackServer {
+    url: string;
+    port: number;
+    token: string;
+    close(): Promise<void>;
+}
+
+const contentTypes: Record<string, string> = {
+    ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json", ".woff2": "font/woff2", ".ico": "image/x-icon", ".map": "application/json"
+};
+
+export function isLoopbackHost(host: string): boolean {
+    return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+function tokensMatch(given: string | null, expected: string): boolean {
+    if (given == null)
+        return false;
+    const a = Buffer.from(given);
+    const b = Buffer.from(expected);
+    return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function startLoopbackServer(rpc: EngineRpcServer, options: LoopbackServerOptions = {}): Promise<LoopbackServer> {
+    const host = options.host ?? "127.0.0.1";
+    if (!isLoopbackHost(host))
+        throw new TillerError("INVALID_ARGUMENT", `tiller serve binds loopback addresses only (127.0.0.1, ::1, localhost), not "${host}"`);
+    const token = options.token ?? randomBytes(32).toString("hex");
+    let port = 0;
+
+    const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, ...(host.includes(":") ? [`[${host}]:${port}`] : [`${host}:${port}`])]);
+    const allowedOrigins = () => new Set([...allowedHosts()].map((entry) => `http://${entry}`));
+    /** null when the request may proceed, else why it may not */
+    const refusal = (request: http.IncomingMessage, needsToken: boolean): string | null => {
+        if (request.headers.host == null || !allowedHosts().has(request.headers.host.toLowerCase()))
+            return "wrong Host header";
+        const origin = request.headers.origin;
+        if (origin != null && !allowedOrigins().has(origin.toLowerCase()))
+            return "foreign Origin";
+        if (needsToken) {
+            const url = new URL(request.url ?? "/", "http://local");
+            if (!tokensMatch(url.searchParams.get("token"), token))
+                return "missing or wrong token";
+        }
+        return null;
+    };
+
+    const server = http.createServer((request, response) => {
+        const url = new URL(request.url ?? "/", "http://local");
+        const isPage = url.pathname === "/" || url.pathname === "/index.html";
+        const reason = refusal(request, isPage);
+        if (reason != null) {
+            response.writeHead(reason === "missing or wrong token" ? 401 : 403, { "content-type": "text/plain; charset=utf-8" });
+            response.end(`Refused: ${reason}. Open the exact URL that \`tiller serve\` printed.\n`);
+            return;
+        }
+        if (request.method !== "GET" && request.method !== "HEAD") {
+            response.writeHead(405).end();
+            return;
+        }
+        serveStatic(options.staticDir, isPage ? "/index.html" : url.pathname, port, response);
+    });
+
+    const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+    server.on("upgrade", (request, socket, head) => {
+        const url = new URL(request.url ?? "/", "http://local");
+        const reason = url.pathname !== "/rpc" ? "unknown path" : refusal(request, true);
+        if (reason != null) {
+            socket.end(`HTTP/1.1 ${reason === "missing or wrong token" ? "401 Unauthorized" : "403 Forbidden"}\r\nconnection: close\r\n\r\n`);
+            return;
+        }
+        sockets.handleUpgrade(request, socket, head, (ws) => attach(ws));
+    });
+
+    const attach = (ws: WebSocket) => {
+        const connection = rpc.connect({
+            send: (message) => {
+                if (ws.readyState === ws.OPEN)
+                    ws.send(JSON.stringify(message));
+            }
+        });
+        ws.on("message", (data, isBinary) => {
+            if (!isBinary)
+                connection.receive(data.toString());
+        });
+        ws.on("close", () => connection.close());
+        ws.on("error", () => connection.close());
+    };
+
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(options.port ?? 0, host, () => resolve());
+    });
+    port = (server.address() as AddressInfo).port;
+    const urlHost = host.includes(":") ? `[${host}]` : host;
+    return {
+        url: `http://${urlHost}:${port}/?token=${token}`,
+        port,
+        token,
+        close: async () => {
+            for (const client of sockets.clients)
+                client.terminate();
+            sockets.close();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
+    };
+}
+
+function serveStatic(staticDir: string | undefined, pathname: string, port: number, response: http.ServerResponse): void {
+    if (staticDir == null) {
+        response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("The renderer is not built: run `npm run build`.\n");
+        return;
+    }
+    const root = path.resolve(staticDir);
+    const file = path.resolve(root, "." + decodeURIComponent(pathname));
+    if (file !== root && !file.startsWith(root + path.sep)) {
+        response.writeHead(403).end();
+        return;
+    }
+    fs.readFile(file, (error, data) => {
+        if (error != null) {
+            response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
+            return;
+        }
+        response.writeHead(200, {
+            "content-type": contentTypes[path.extname(file)] ?? "application/octet-stream",
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "no-referrer",
+            // the page may talk only to this server; recharts sets inline style attributes
+            "content-security-policy": `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; ` +
+                `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`
+        });
+        response.end(data);
+    });
+}

@@ -1,0 +1,179 @@
+// `tiller serve`: loopback only, per-launch token, Host/Origin checks; the RPC over WebSocket on the
+// real engine with stories260K (load, build a vector, steered run with a mid-run change).
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import type { ServerMessage } from "../../engine/protocol/EngineContract.js";
+import { missing, sharedFiles } from "../support/sharedFiles.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "..", "..");
+
+function get(port: number, pathname: string, headers: Record<string, string> = {}): Promise<number> {
+    return new Promise((resolve, reject) => {
+        http.get({ host: "127.0.0.1", port, path: pathname, headers }, (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+        }).on("error", reject);
+    });
+}
+
+/** Opens /rpc; resolves with the socket once open, rejects with the HTTP status when refused. */
+function connect(port: number, query: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${port}/rpc${query}`, { headers });
+        socket.once("open", () => resolve(socket));
+        socket.once("unexpected-response", (_request, response) => reject(new Error(`status ${response.statusCode}`)));
+        socket.once("error", reject);
+    });
+}
+
+class RpcTestClient {
+    private next = 0;
+    public readonly events: { event: string; data: any }[] = [];
+    private readonly pending = new Map<string, { resolve(value: any): void; reject(error: any): void }>();
+    private readonly eventWaiters: { test(event: string, data: any): boolean; resolve(data: any): void }[] = [];
+
+    public constructor(private readonly socket: WebSocket) {
+        socket.on("message", (raw) => {
+            const message = JSON.parse(raw.toString()) as ServerMessage;
+            if (message.kind === "event") {
+                this.events.push({ event: message.event, data: message.data });
+                for (const waiter of [...this.eventWaiters]) {
+                    if (waiter.test(message.event, message.data)) {
+                        this.eventWaiters.splice(this.eventWaiters.indexOf(waiter), 1);
+                        waiter.resolve(message.data);
+                    }
+                }
+                return;
+            }
+            const entry = this.pending.get(message.id);
+            this.pending.delete(message.id);
+            if (message.kind === "response")
+                entry?.resolve(message.result);
+            else
+                entry?.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
+        });
+    }
+
+    public request(method: string, params: unknown): Promise<any> {
+        const id = `r${this.next++}`;
+        return new Promise((resolve, reject) => {
+            this.pending.set(id, { resolve, reject });
+            this.socket.send(JSON.stringify({ kind: "request", id, method, params }));
+        });
+    }
+
+    public sendRaw(text: string): void {
+        this.socket.send(text);
+    }
+
+    public waitForEvent(test: (event: string, data: any) => boolean): Promise<any> {
+        return new Promise((resolve) => this.eventWaiters.push({ test, resolve }));
+    }
+}
+
+describe("tiller serve", () => {
+    let server: ChildProcess;
+    let port = 0;
+    let token = "";
+    let dataDir: string;
+
+    beforeAll(async () => {
+        if (!fs.existsSync(path.join(repoRoot, "dist", "engine", "cli", "main.js")))
+            throw new Error("dist/ is missing: run `npm run build:ts` before these tests");
+        dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-serve-"));
+        server = spawn(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "serve", "--port", "0", "--threads", "1", "--data-dir", dataDir],
+            { stdio: ["ignore", "pipe", "pipe"] });
+        const url = await new Promise<URL>((resolve, reject) => {
+            let output = "";
+            server.stdout!.on("data", (chunk: Buffer) => {
+                output += chunk.toString();
+                const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(output);
+                if (match != null)
+                    resolve(new URL(match[1]!));
+            });
+            server.once("exit", (code) => reject(new Error(`tiller serve exited with ${code}`)));
+        });
+        port = Number(url.port);
+        token = url.searchParams.get("token")!;
+    }, 60_000);
+
+    afterAll(() => {
+        server?.kill("SIGTERM");
+        fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it("prints a loopback URL with a long per-launch token", () => {
+        expect(port).toBeGreaterThan(0);
+        expect(token).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it("refuses the page without the token, with a wrong token, or with a foreign Host", async () => {
+        expect(await get(port, "/")).toBe(401);
+        expect(await get(port, "/?token=" + "0".repeat(64))).toBe(401);
+        expect(await get(port, `/?token=${token}`, { host: `evil.example:${port}` })).toBe(403);
+        expect(await get(port, `/?token=${token}`, { host: `127.0.0.1:${port}`, origin: "http://evil.example" })).toBe(403);
+        expect([200, 404]).toContain(await get(port, `/?token=${token}`)); // 404 only when the renderer is not built
+    });
+
+    it("refuses the RPC socket without a token, from a foreign Origin, or with a non-loopback Host", async () => {
+        await expect(connect(port, "")).rejects.toThrow(/401/);
+        await expect(connect(port, "?token=nope")).rejects.toThrow(/401/);
+        await expect(connect(port, `?token=${token}`, { origin: "http://evil.example" })).rejects.toThrow(/403/);
+        await expect(connect(port, `?token=${token}`, { host: `192.168.1.20:${port}` })).rejects.toThrow(/403/);
+        await expect(connect(port, `?token=${token}`, { host: `attacker.test:${port}`, origin: `http://attacker.test:${port}` })).rejects.toThrow(/403/);
+        const ok = await connect(port, `?token=${token}`, { origin: `http://127.0.0.1:${port}` });
+        ok.close();
+    });
+
+    it("answers malformed messages with errors and keeps serving", async () => {
+        const client = new RpcTestClient(await connect(port, `?token=${token}`));
+        client.sendRaw("{not json");
+        client.sendRaw(JSON.stringify({ kind: "request", id: "x", method: "no.such", params: {} }));
+        await expect(client.request("no.such.method", {})).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+        await expect(client.request("model.load", { path: 42 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: /path/ });
+        await expect(client.request("model.load", { path: "/definitely/not/here.gguf" })).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
+        const info = await client.request("engine.info", {});
+        expect(info.model).toBeNull();
+    });
+
+    it.skipIf(missing(sharedFiles.stories260K))("loads a model, builds a vector, and steers a run changed mid-way", async () => {
+        const client = new RpcTestClient(await connect(port, `?token=${token}`));
+        const model = await client.request("model.load", { path: sharedFiles.stories260K, threads: 1 });
+        expect(model.shape).toMatchObject({ nLayer: 5, nEmbd: 64 });
+        const datasets = await client.request("datasets.list", {});
+        expect(datasets.map((dataset: { name: string }) => dataset.name)).toContain("sentiment");
+
+        const built = await client.request("vectors.build", { dataset: "sentiment", readAt: "mean" });
+        expect(built.diagnostics).toHaveLength(4);
+        expect(client.events.some((entry) => entry.event === "progress" && entry.data.label === "building the vector")).toBe(true);
+        const vectorId = built.vector.id;
+        expect((await client.request("vectors.list", {})).vectors.map((vector: { id: string }) => vector.id)).toContain(vectorId);
+
+        await expect(client.request("run.start", { prompt: "Once", patches: [{ id: "p", vectorId, strength: "strong" }] }))
+            .rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+
+        const patch = { id: "happy", vectorId, strength: 1, layers: { first: 2, last: 3 }, fromToken: 10 };
+        const ended = client.waitForEvent((event) => event === "run.end");
+        const { runId } = await client.request("run.start", {
+            prompt: "Once upon a time", maxTokens: 60, patches: [patch], probes: [{ vectorId }]
+        });
+        await client.waitForEvent((event, data) => event === "run.token" && data.runId === runId && data.token.index === 20);
+        await client.request("run.setPatches", { runId, patches: [{ ...patch, strength: 3 }] });
+        const end = await ended;
+        expect(end.runId).toBe(runId);
+        const tokens = client.events.filter((entry) => entry.event === "run.token" && entry.data.runId === runId).map((entry) => entry.data.token);
+        expect(tokens.length).toBeGreaterThan(20);
+        expect(tokens[9].activePatches).toEqual([]);
+        expect(tokens[10].activePatches).toEqual(["happy"]);
+        expect(tokens[0].projections.length).toBe(4);
+        const changes = client.events.filter((entry) => entry.event === "run.patchChange" && entry.data.runId === runId).map((entry) => entry.data.atToken);
+        expect(changes[0]).toBe(0);
+        expect(changes).toContain(10);
+        expect(changes.at(-1)).toBeGreaterThan(20); // the mid-run change acts after the token it was made at
+    });
+});
