@@ -9,6 +9,7 @@ import path from "node:path";
 const npx = process.platform === "win32" ? "npx.cmd" : "npx";
 const steps = [
     ["typecheck", [npx, "tsc", "-p", "tsconfig.json"]],
+    ["typecheck electron", [npx, "tsc", "-p", "tsconfig.electron.json", "--noEmit"]],
     ["lint", [npx, "eslint", "."]]
 ];
 let failedSteps = 0;

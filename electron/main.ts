@@ -1,0 +1,170 @@
+// Electron main: window, menu, native dialogs, window state, and the engine's lifecycle. Thin on
+// purpose: everything else lives in the engine (utility process) and the renderer.
+import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, net, protocol, utilityProcess, type UtilityProcess } from "electron";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileDialogKinds, ipcChannels, type FileDialogKind } from "./ipcContract.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));          // dist/electron
+const rendererDir = path.resolve(here, "..", "renderer");             // dist/renderer
+const engineEntry = path.resolve(here, "..", "engine", "service", "transport", "utilityProcessMain.js");
+const preloadPath = path.resolve(here, "preload.cjs");
+
+// The renderer is served from app://tiller/ so that it gets real response headers (a strict CSP).
+protocol.registerSchemesAsPrivileged([{ scheme: "app", privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+let mainWindow: BrowserWindow | undefined;
+let engine: UtilityProcess | undefined;
+let quitting = false;
+
+// ---- window state -------------------------------------------------------------------------------
+
+interface WindowState { x?: number; y?: number; width: number; height: number; maximized: boolean }
+const windowStatePath = () => path.join(app.getPath("userData"), "window-state.json");
+
+function readWindowState(): WindowState {
+    try {
+        const state = JSON.parse(fs.readFileSync(windowStatePath(), "utf8")) as Partial<WindowState>;
+        if (typeof state.width === "number" && typeof state.height === "number")
+            return { x: state.x, y: state.y, width: state.width, height: state.height, maximized: state.maximized === true };
+    } catch {
+        // first start, or a damaged file: use the defaults
+    }
+    return { width: 1400, height: 900, maximized: false };
+}
+
+function saveWindowState(window: BrowserWindow): void {
+    const bounds = window.getNormalBounds();
+    const state: WindowState = { ...bounds, maximized: window.isMaximized() };
+    fs.mkdirSync(path.dirname(windowStatePath()), { recursive: true });
+    fs.writeFileSync(windowStatePath(), JSON.stringify(state));
+}
+
+// ---- the engine (utility process) ---------------------------------------------------------------
+
+function startEngine(): void {
+    engine = utilityProcess.fork(engineEntry, [], { serviceName: "Tiller engine", stdio: "inherit" });
+    engine.once("exit", (code) => {
+        engine = undefined;
+        if (quitting)
+            return;
+        // A native crash in llama.cpp ends the engine, not the window: say so, then start afresh.
+        mainWindow?.webContents.send(ipcChannels.engineExited, { code });
+        setTimeout(() => {
+            startEngine();
+            connectWindowToEngine();
+        }, 500);
+    });
+}
+
+function connectWindowToEngine(): void {
+    if (engine == null || mainWindow == null)
+        return;
+    const { port1, port2 } = new MessageChannelMain();
+    engine.postMessage({ kind: "connect" }, [port1]);
+    mainWindow.webContents.postMessage(ipcChannels.enginePort, null, [port2]);
+}
+
+// ---- window, menu, dialogs ----------------------------------------------------------------------
+
+async function chooseFile(kind: FileDialogKind): Promise<string | null> {
+    const filters = kind === "dataset" ? [{ name: "Datasets", extensions: ["json", "jsonl", "txt"] }] : [{ name: "GGUF", extensions: ["gguf"] }];
+    const options = { title: `Open ${kind}`, properties: ["openFile" as const], filters };
+    const result = mainWindow != null ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+    return result.canceled ? null : (result.filePaths[0] ?? null);
+}
+
+function buildMenu(): void {
+    const isMac = process.platform === "darwin";
+    Menu.setApplicationMenu(Menu.buildFromTemplate([
+        ...(isMac ? [{ role: "appMenu" as const }] : []),
+        {
+            label: "File",
+            submenu: [
+                {
+                    label: "Open Model…", accelerator: "CmdOrCtrl+O",
+                    click: async () => {
+                        const file = await chooseFile("model");
+                        if (file != null)
+                            mainWindow?.webContents.send(ipcChannels.openModel, file);
+                    }
+                },
+                { type: "separator" },
+                isMac ? { role: "close" as const } : { role: "quit" as const }
+            ]
+        },
+        { role: "editMenu" as const },
+        {
+            label: "View",
+            submenu: [{ role: "reload" as const }, { role: "toggleDevTools" as const }, { type: "separator" as const },
+                { role: "resetZoom" as const }, { role: "zoomIn" as const }, { role: "zoomOut" as const }, { type: "separator" as const },
+                { role: "togglefullscreen" as const }]
+        },
+        { role: "windowMenu" as const }
+    ]));
+}
+
+function createWindow(modelToOpen: string | undefined): void {
+    const state = readWindowState();
+    const window = new BrowserWindow({
+        x: state.x, y: state.y, width: state.width, height: state.height, minWidth: 900, minHeight: 600,
+        title: "Tiller", backgroundColor: "#0f1115", show: false,
+        webPreferences: { preload: preloadPath, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true }
+    });
+    mainWindow = window;
+    if (state.maximized)
+        window.maximize();
+    window.once("ready-to-show", () => window.show());
+    window.on("close", () => saveWindowState(window));
+    window.on("closed", () => {
+        mainWindow = undefined;
+    });
+    // no navigation away from the app, no new windows
+    window.webContents.on("will-navigate", (event) => event.preventDefault());
+    window.webContents.setWindowOpenHandler(() => ({ action: "deny" }));
+    window.webContents.on("did-finish-load", () => {
+        connectWindowToEngine();
+        if (modelToOpen != null)
+            window.webContents.send(ipcChannels.openModel, modelToOpen);
+    });
+    void window.loadURL("app://tiller/index.html");
+}
+
+function modelArgument(argv: readonly string[]): string | undefined {
+    const index = argv.indexOf("--model");
+    return index >= 0 ? argv[index + 1] : undefined;
+}
+
+app.whenReady().then(() => {
+    protocol.handle("app", async (request) => {
+        const url = new URL(request.url);
+        const file = path.resolve(rendererDir, "." + decodeURIComponent(url.pathname));
+        if (!file.startsWith(rendererDir + path.sep))
+            return new Response("forbidden", { status: 403 });
+        const response = await net.fetch(pathToFileURL(file).toString());
+        const headers = new Headers(response.headers);
+        headers.set("content-security-policy", contentSecurityPolicy);
+        return new Response(response.body, { status: response.status, headers });
+    });
+    ipcMain.handle(ipcChannels.openFileDialog, async (event, kind: unknown) => {
+        // only our own window may ask, and only for the kinds we know
+        if (mainWindow == null || event.sender !== mainWindow.webContents || !fileDialogKinds.includes(kind as FileDialogKind))
+            return null;
+        return chooseFile(kind as FileDialogKind);
+    });
+    buildMenu();
+    startEngine();
+    createWindow(modelArgument(process.argv));
+}).catch((error: unknown) => {
+    console.error(error);
+    app.exit(1);
+});
+
+app.on("before-quit", () => {
+    quitting = true;
+    engine?.kill();
+});
+app.on("window-all-closed", () => app.quit());
