@@ -194,7 +194,8 @@ export type EngineResult<M extends EngineMethod> = EngineResults[M];
 export interface EngineEvents {
     /** progress of a long request, by request id */
     "progress": { requestId: string; done: number; total: number; label: string };
-    "run.token": { runId: string; token: TokenInfo };
+    /** emittedAt: the engine's wall clock (ms since the epoch) when the token left it, for latency read-outs */
+    "run.token": { runId: string; token: TokenInfo; emittedAt: number };
     /** the active patch set changed; it acts from generated token `atToken` */
     "run.patchChange": { runId: string; atToken: number; activePatches: string[] };
     "run.end": { runId: string; stopReason: RunStopReason; text: string; tokensPerSecond: number; error?: TillerErrorPayload };

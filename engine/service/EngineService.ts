@@ -249,7 +249,7 @@ export class EngineService {
         };
         try {
             for await (const token of run) {
-                this.emit("run.token", { runId, token: token as TokenInfo });
+                this.emit("run.token", { runId, token: token as TokenInfo, emittedAt: Date.now() });
                 reportPatchChanges(run.patchChanges);
             }
             const result = await run.result;
