@@ -48,6 +48,8 @@ export interface NativeContextOptions {
     sequences: number;
     threads: number;
     threadsBatch: number;
+    /** F32 K/V cache and no flash attention (default false: llama.cpp's F16 cache, flash attention auto) */
+    precise?: boolean;
 }
 
 export interface NativeCapture {

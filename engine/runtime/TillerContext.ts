@@ -17,6 +17,12 @@ export interface ContextOptions {
     threads?: number;
     /** threads for batches; default: `threads` */
     threadsBatch?: number;
+    /**
+     * F32 K/V cache and no flash attention. Default false: llama.cpp's defaults (F16 cache, flash
+     * attention auto), which generation parity needs. Analysis that compares log-probs across tiny
+     * strength steps needs true: F16 rounding (cache, and Q in CPU flash attention) adds ~1e-3 noise.
+     */
+    precise?: boolean;
 }
 
 /** Which rows of a batch keep their logits. */
@@ -71,7 +77,8 @@ export class TillerContext {
             batchSize: Math.min(options.batchSize ?? 512, contextSize),
             sequences: options.sequences ?? 1,
             threads,
-            threadsBatch: options.threadsBatch ?? threads
+            threadsBatch: options.threadsBatch ?? threads,
+            precise: options.precise ?? false
         });
         return new TillerContext(model, native, threads, options.sequences ?? 1);
     }

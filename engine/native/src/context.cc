@@ -78,6 +78,7 @@ struct context_options {
     uint32_t n_seq_max;
     int32_t  n_threads;
     int32_t  n_threads_batch;
+    bool     precise;  // F32 K/V cache and no flash attention (see below)
 };
 
 class create_context_worker : public Napi::AsyncWorker {
@@ -118,6 +119,14 @@ public:
         // one KV buffer for all sequences: sweeps and vector building share a prompt prefix
         // between sequences (llama_memory_seq_cp), which is free only in a unified cache
         params.kv_unified = true;
+        if (options_.precise) {
+            // analysis (sweeps, detection) differentiates log-probs over tiny strength steps; an
+            // F16 cache adds rounding noise of ~1e-3 that would swamp those differences
+            // (and flash attention, which rounds Q to F16 on the CPU)
+            params.type_k = GGML_TYPE_F32;
+            params.type_v = GGML_TYPE_F32;
+            params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+        }
         core_->ctx = lib.llama_init_from_model(model_->model(), params);
         if (core_->ctx == nullptr) {
             SetError("llama.cpp could not create a context of " + std::to_string(options_.n_ctx) +
@@ -244,6 +253,7 @@ Napi::Value native_context::create(const Napi::CallbackInfo & info) {
         positive_option(options, "sequences"),
         (int32_t) positive_option(options, "threads"),
         (int32_t) positive_option(options, "threadsBatch"),
+        options.Get("precise").ToBoolean().Value(),
     };
     auto * worker = new create_context_worker(env, model_object, model, parsed);
     Napi::Promise promise = worker->promise();
