@@ -152,6 +152,11 @@ function fileTypeName(fileType: number | null, tensorTypes: Record<string, numbe
 }
 
 function formatInfo(info: ModelInfo | ControlVectorInfo): string {
+    return formatLabelledRows(infoRows(info));
+}
+
+/** The `label: value` rows `tiller info` prints for a model or a control vector (shared with `tiller vector info`). */
+export function infoRows(info: ModelInfo | ControlVectorInfo): [string, string][] {
     const rows: [string, string][] = [];
     const show = (value: unknown): string => value == null ? "-" : Array.isArray(value) ? value.join(",") : String(value);
     if (info.kind === "controlvector") {
@@ -185,6 +190,11 @@ function formatInfo(info: ModelInfo | ControlVectorInfo): string {
             ["file size", `${info.fileSizeBytes.toLocaleString("en-US")} bytes`]
         );
     }
+    return rows;
+}
+
+/** `label:  value` lines, the values aligned in one column. */
+export function formatLabelledRows(rows: readonly (readonly [string, string])[]): string {
     const width = Math.max(...rows.map(([label]) => label.length));
     return rows.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}\n`).join("");
 }
