@@ -18,6 +18,7 @@ import type { SteeringVector } from "../engine/runtime/SteeringVector.js";
 import type { TillerContext } from "../engine/runtime/TillerContext.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
 import { median } from "./benchStatistics.js";
+import { benchProbes } from "./probes.bench.js";
 import { benchVectorBuild } from "./vectorBuild.bench.js";
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
@@ -57,6 +58,10 @@ async function engineRate(context: TillerContext, options: GenerateOptions): Pro
 }
 
 async function main(): Promise<void> {
+    if (process.argv.includes("--probes-only")) {
+        process.stdout.write((await benchProbes(threads)).join("\n") + "\n");
+        return;
+    }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-bench-"));
     const modelPath = path.join(dir, `random-${nLayer}x${nEmbd}.gguf`);
     process.stdout.write(`writing a random ${nLayer}-layer × ${nEmbd}-wide F16 llama model...\n`);
@@ -133,6 +138,7 @@ async function main(): Promise<void> {
     const buildContext = await model.createContext({ threads, contextSize: 4096, batchSize: 1024, sequences: 32 });
     process.stdout.write("\n" + (await benchVectorBuild(buildContext, 3)).join("\n") + "\n");
     await model.dispose();
+    process.stdout.write("\n" + (await benchProbes(threads)).join("\n") + "\n");
     fs.rmSync(dir, { recursive: true, force: true });
 }
 
