@@ -6,6 +6,8 @@ import { TillerError } from "../protocol/TillerError.js";
 import { registerGenerateCommand } from "./generateCommand.js";
 import { registerInfoCommand } from "./infoCommand.js";
 import { registerMakeModelCommand } from "./makeModelCommand.js";
+import { registerDatasetsCommand } from "./datasetsCommand.js";
+import { registerVectorCommands } from "./vectorCommands.js";
 import { registerServeCommand } from "./serveCommand.js";
 
 /** Writes the one error line; newlines inside the message are folded so it stays one line. */
@@ -25,6 +27,8 @@ export function createProgram(): Command {
     registerGenerateCommand(program);
     registerMakeModelCommand(program);
     registerInfoCommand(program);
+    registerVectorCommands(program);
+    registerDatasetsCommand(program);
     registerServeCommand(program);
     return program;
 }

@@ -1,11 +1,15 @@
 // The patches of one run. The run reads it before every decode, so a change made while the run is
 // in progress takes effect at the next token.
 import { TillerError } from "../protocol/TillerError.js";
-import { composeControlVector, isPatchActiveAt, validatePatch, type ComposedControlVector, type ModelDims, type SteeringPatch } from "./SteeringPatch.js";
+import {
+    composeControlVector, isPatchActiveAt, validatePatch, type ComposedControlVector, type EngagementQuery, type ModelDims, type SteeringPatch
+} from "./SteeringPatch.js";
 
 export class PatchSet {
     private readonly patches = new Map<string, SteeringPatch>();
     private revisionCounter = 0;
+    /** the run's trigger state; without one, triggered patches never act */
+    public engagement: EngagementQuery | undefined;
 
     public constructor(private readonly dims: ModelDims, initial: Iterable<SteeringPatch> = []) {
         for (const patch of initial) {
@@ -73,10 +77,10 @@ export class PatchSet {
 
     /** ids of the patches that act on generated token `token` */
     public activeAt(token: number): string[] {
-        return this.list().filter((patch) => isPatchActiveAt(patch, token) && patch.strength !== 0).map((patch) => patch.id);
+        return this.list().filter((patch) => isPatchActiveAt(patch, token, this.engagement) && patch.strength !== 0).map((patch) => patch.id);
     }
 
     public composeAt(token: number): ComposedControlVector | null {
-        return composeControlVector(this.patches.values(), token, this.dims);
+        return composeControlVector(this.patches.values(), token, this.dims, this.engagement);
     }
 }

@@ -15,6 +15,7 @@ import { TokenSampler } from "./sampling/TokenSampler.js";
 import { computeTokenStatistics, logProbOf } from "./sampling/TokenStatistics.js";
 import type { SteeringPatch } from "./SteeringPatch.js";
 import type { CapturedLayers, TillerContext } from "./TillerContext.js";
+import { TriggerTracker, type TriggerEvent } from "./TriggerTracker.js";
 
 export interface GenerateOptions {
     /** tokens to generate at most; default 128 */
@@ -76,6 +77,8 @@ export interface GenerationResult {
     stopReason: StopReason;
     /** when the active patch set changed, and what it became */
     patchChanges: PatchChangeRecord[];
+    /** when triggered patches engaged and released, and what caused it */
+    triggerEvents: TriggerEvent[];
     timings: {
         promptMs: number;
         generationMs: number;
@@ -92,6 +95,8 @@ export class GenerationRun implements AsyncIterable<GeneratedToken> {
 
     /** every change of the active patch set so far, with the token it first acted on (grows while running) */
     public readonly patchChanges: PatchChangeRecord[] = [];
+    /** engagements and releases of triggered patches so far (grows while running) */
+    public readonly triggerEvents: TriggerEvent[];
     private readonly queue = new AsyncQueue<GeneratedToken>();
     private readonly abortController = new AbortController();
 
@@ -108,6 +113,9 @@ export class GenerationRun implements AsyncIterable<GeneratedToken> {
             throw new TillerError("INVALID_ARGUMENT", (error as Error).message, { cause: error });
         }
         this.patches = new PatchSet(shape, options.patches ?? []);
+        const triggers = new TriggerTracker(this.patches);
+        this.patches.engagement = triggers.isEngaged;
+        this.triggerEvents = triggers.events;
         const reader = new ProjectionReader(options.probes ?? [], shape);
         const promptTokens = context.model.tokenize(prompt, { addBos: options.addBos ?? true });
         if (promptTokens.length === 0)
@@ -124,6 +132,7 @@ export class GenerationRun implements AsyncIterable<GeneratedToken> {
             topAlternatives: options.topAlternatives ?? 5,
             signal: this.abortController.signal,
             patchChanges: this.patchChanges,
+            triggers,
             emit: (token) => this.queue.push(token)
         });
         // release before anyone awaiting the result or the tokens resumes, so they can start another run
@@ -161,11 +170,12 @@ interface RunInput {
     topAlternatives: number;
     signal: AbortSignal;
     patchChanges: PatchChangeRecord[];
+    triggers: TriggerTracker;
     emit(token: GeneratedToken): void;
 }
 
 async function runGeneration(input: RunInput): Promise<GenerationResult> {
-    const { context, promptTokens, reader, patches, sampler, signal } = input;
+    const { context, promptTokens, reader, patches, sampler, signal, triggers } = input;
     const model = context.model;
     const decoder = new TextDecoder("utf-8");
     const pieceOf = (id: number): string => decoder.decode(model.tokenBytes(id), { stream: true });
@@ -183,6 +193,17 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
     const patchChanges = input.patchChanges;
     let appliedRevision = -1;
     let appliedKey = "";
+    let captureKey = "";
+    // what is captured: the probes' blocks and those of projection triggers (patches can gain
+    // triggers mid-run, so this is re-checked whenever the patch set changes)
+    const syncCapture = async () => {
+        const layers = [...new Set([...reader.layers, ...triggers.layers()])].sort((a, b) => a - b);
+        const key = layers.join(",");
+        if (key !== captureKey) {
+            await context.setCapture(layers);
+            captureKey = key;
+        }
+    };
 
     // Before the decode that produces token `index`'s logits: bring llama.cpp's control vector in
     // line with the patches active at `index`, touching it only when that set or a patch changed.
@@ -190,6 +211,8 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
         const active = patches.activeAt(index);
         const key = active.join("\u0000");
         if (patches.revision !== appliedRevision || key !== appliedKey) {
+            if (patches.revision !== appliedRevision)
+                await syncCapture();
             const composed = patches.composeAt(index);
             if (composed != null || context.currentSteering != null)
                 await context.setSteering(composed);
@@ -209,7 +232,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
 
     try {
         await context.clearMemory();
-        await context.setCapture(reader.layers);
+        await syncCapture();
         // the last block keeps only rows with logits; ask for all rows when it is read
         const captureLastBlock = reader.layers.includes(model.shape.nLayer - 1);
 
@@ -223,6 +246,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
                 return finish("aborted");
             throw error;
         }
+        triggers.observeResiduals(-1, captured);
         for (let i = 0; i < promptTokens.length; i++) {
             const id = promptTokens[i]!;
             promptRecords.push({
@@ -239,6 +263,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
         generationStart = performance.now();
 
         let position = promptTokens.length;
+        let generatedText = "";
         for (let index = 0; index < input.maxTokens; index++) {
             if (signal.aborted) {
                 stopReason = "aborted";
@@ -251,11 +276,14 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
                 break;
             }
             const stats = computeTokenStatistics(logits, input.topAlternatives);
+            const piece = pieceOf(id);
+            generatedText += piece;
+            triggers.observeText(index, generatedText);
             const token: GeneratedToken = {
                 index,
                 position,
                 id,
-                piece: pieceOf(id),
+                piece,
                 logprob: logProbOf(logits, id, stats.logSumExp),
                 entropy: stats.entropy,
                 top: stats.top.map((alternative) => ({ ...alternative, piece: alternativePiece(alternative.id) })),
@@ -285,6 +313,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
                 logitsRow = 0;
                 if (!reader.empty)
                     token.projections = reader.read(captured, 0);
+                triggers.observeResiduals(index, captured);
             }
             position++;
             tokens.push(token);
@@ -307,6 +336,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
             tokens,
             stopReason: reason,
             patchChanges: [...patchChanges],
+            triggerEvents: [...triggers.events],
             timings: {
                 promptMs,
                 generationMs,
