@@ -11,6 +11,22 @@ import type { TillerErrorPayload } from "./TillerError.js";
 export const layerRangeSchema = z.object({ first: z.number().int().min(0), last: z.number().int().min(0) });
 export type LayerRange = z.infer<typeof layerRangeSchema>;
 
+/** Conditions that switch a patch on during a run (see the engine's PatchTrigger for timing). */
+export const triggerSpecSchema = z.discriminatedUnion("kind", [
+    z.object({
+        kind: z.literal("projection"),
+        vectorId: z.string().min(1),
+        layer: z.number().int().min(0),
+        threshold: z.number().refine(Number.isFinite, "threshold must be finite"),
+        when: z.enum(["above", "below"]).optional(),
+        holdTokens: z.number().int().min(1).optional(),
+        hysteresis: z.number().min(0).optional(),
+        window: z.number().int().min(1).max(256).optional()
+    }),
+    z.object({ kind: z.literal("text"), match: z.string().min(1), regex: z.boolean().optional(), holdTokens: z.number().int().min(1).optional() })
+]);
+export type TriggerSpec = z.infer<typeof triggerSpecSchema>;
+
 /** A patch as data: the library vector `vectorId` × `strength` on `layers`, for generated tokens [fromToken, untilToken). */
 export const patchSpecSchema = z.object({
     id: z.string().min(1),
@@ -18,7 +34,8 @@ export const patchSpecSchema = z.object({
     strength: z.number().refine(Number.isFinite, "strength must be a finite number"),
     layers: layerRangeSchema.optional(),
     fromToken: z.number().int().min(0).optional(),
-    untilToken: z.number().int().min(1).optional()
+    untilToken: z.number().int().min(1).optional(),
+    trigger: triggerSpecSchema.optional()
 });
 export type PatchSpec = z.infer<typeof patchSpecSchema>;
 
@@ -198,6 +215,8 @@ export interface EngineEvents {
     "run.token": { runId: string; token: TokenInfo; emittedAt: number };
     /** the active patch set changed; it acts from generated token `atToken` */
     "run.patchChange": { runId: string; atToken: number; activePatches: string[] };
+    /** a triggered patch engaged or released, acting from `atToken`; `triggerToken` caused it */
+    "run.trigger": { runId: string; patchId: string; kind: "engaged" | "released"; atToken: number; triggerToken: number; value?: number };
     "run.end": { runId: string; stopReason: RunStopReason; text: string; tokensPerSecond: number; error?: TillerErrorPayload };
     "model.changed": { model: LoadedModelInfo | null };
 }

@@ -205,10 +205,14 @@ export class EngineService {
     // ---- runs ---------------------------------------------------------------------------------
 
     private async toPatches(specs: readonly PatchSpec[]): Promise<SteeringPatch[]> {
-        return Promise.all(specs.map(async (spec) => ({
-            id: spec.id, vector: await this.vector(spec.vectorId), strength: spec.strength,
-            layers: spec.layers, fromToken: spec.fromToken, untilToken: spec.untilToken
-        })));
+        return Promise.all(specs.map(async (spec) => {
+            const trigger = spec.trigger;
+            return {
+                id: spec.id, vector: await this.vector(spec.vectorId), strength: spec.strength,
+                layers: spec.layers, fromToken: spec.fromToken, untilToken: spec.untilToken,
+                trigger: trigger?.kind === "projection" ? { ...trigger, vector: await this.vector(trigger.vectorId) } : trigger
+            };
+        }));
     }
 
     private async toProbes(specs: readonly ProbeSpec[]): Promise<ProjectionProbe[]> {
@@ -243,9 +247,12 @@ export class EngineService {
 
     private async pump(runId: string, run: GenerationRun): Promise<void> {
         let reported = 0;
+        let reportedTriggers = 0;
         const reportPatchChanges = (changes: { atToken: number; activePatches: string[] }[]) => {
             for (; reported < changes.length; reported++)
                 this.emit("run.patchChange", { runId, ...changes[reported]! });
+            for (; reportedTriggers < run.triggerEvents.length; reportedTriggers++)
+                this.emit("run.trigger", { runId, ...run.triggerEvents[reportedTriggers]! });
         };
         try {
             for await (const token of run) {
