@@ -8,7 +8,9 @@ import { registerInfoCommand } from "./infoCommand.js";
 import { registerMakeModelCommand } from "./makeModelCommand.js";
 import { registerDatasetsCommand } from "./datasetsCommand.js";
 import { registerVectorCommands } from "./vectorCommands.js";
+import { registerDetectCommand } from "./detectCommand.js";
 import { registerServeCommand } from "./serveCommand.js";
+import { registerSweepCommand } from "./sweepCommand.js";
 
 /** Writes the one error line; newlines inside the message are folded so it stays one line. */
 export function writeErrorLine(message: string): void {
@@ -30,6 +32,8 @@ export function createProgram(): Command {
     registerVectorCommands(program);
     registerDatasetsCommand(program);
     registerServeCommand(program);
+    registerSweepCommand(program);
+    registerDetectCommand(program);
     return program;
 }
 

@@ -1,0 +1,89 @@
+// `tiller detect`: was a run steered, where and with what? Or, with --blind N, how well the
+// detector recovers hidden random patches.
+import type { Command } from "commander";
+import { TillerError } from "../protocol/TillerError.js";
+import { runBlindTrials } from "../probes/blindTrials.js";
+import { detectPatch } from "../probes/detectPatch.js";
+import { teacherForce } from "../probes/teacherForce.js";
+import { loadSteeringVector } from "../runtime/loadSteeringVector.js";
+import type { SteeringPatch } from "../runtime/SteeringPatch.js";
+import { TillerModel } from "../runtime/TillerModel.js";
+import { collect, parseGpuLayers, parseLayers, parseVectorSpec, wholeNumberParser, type VectorSpec } from "./parseArguments.js";
+import type { LayerRange } from "../runtime/layers.js";
+
+interface DetectCliOptions {
+    model: string;
+    prompt?: string;
+    completion?: string;
+    library: string[];
+    applied?: VectorSpec[];
+    layers?: LayerRange;
+    fromToken?: number;
+    blind?: number;
+    seed: number;
+    threads?: number;
+    gpuLayers: number | "auto";
+    json?: boolean;
+}
+
+export function registerDetectCommand(program: Command): void {
+    program.command("detect")
+        .description("compare a run with a clean reference on the same tokens: KL, Δ log-prob, and the patch's onset, layer, vector and strength")
+        .requiredOption("-m, --model <FILE>", "GGUF model file")
+        .option("-p, --prompt <TEXT>", "the run's prompt")
+        .option("--completion <TEXT>", "the run's generated text")
+        .option("--library <FILE>", "a control vector the patch may have used; repeatable", collect((text: string) => text), [])
+        .option("--applied <FILE[:SCALE]>", "the patch the observed run was produced with (its activations are re-created teacher-forced)", collect(parseVectorSpec))
+        .option("--layers <A-B>", "blocks of the applied patch", parseLayers)
+        .option("--from-token <K>", "onset of the applied patch (generated-token index)", wholeNumberParser(0))
+        .option("--blind <N>", "run N blind trials instead: hidden random patches from the library, sometimes none", wholeNumberParser(1))
+        .option("--seed <S>", "seed of the blind trials", wholeNumberParser(0), 2026)
+        .option("-t, --threads <N>", "CPU threads (default: the cores available)", wholeNumberParser(1))
+        .option("--gpu-layers <N|auto>", "layers to offload to the GPU", parseGpuLayers, "auto" as const)
+        .option("--json", "print one JSON object", false)
+        .action(async (_options: unknown, command: Command) => {
+            const options = command.opts<DetectCliOptions>();
+            if (options.library.length === 0)
+                throw new TillerError("INVALID_ARGUMENT", "give the candidate vectors with --library FILE (repeatable)");
+            const model = await TillerModel.load(options.model, { gpuLayers: options.gpuLayers });
+            try {
+                const library = await Promise.all(options.library.map((file) => loadSteeringVector(file, model)));
+                const context = await model.createContext({ threads: options.threads, contextSize: 4096, batchSize: 2048, precise: true });
+                if (options.blind != null) {
+                    const summary = await runBlindTrials(context, library, {
+                        trials: options.blind, seed: options.seed,
+                        prompts: options.prompt != null ? [options.prompt] : ["Once upon a time", "One day, Tom went to the park.", "The cat sat by the door."]
+                    });
+                    const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
+                    process.stdout.write(options.json ? JSON.stringify(summary) + "\n" : [
+                        `${summary.trials.length} blind trials: ${summary.patched} patched, ${summary.clean} clean`,
+                        `onset recovered exactly ${percent(summary.onsetExactRate)}; vector identified ${percent(summary.vectorIdentifiedRate)}; ` +
+                        `strength within 10% ${percent(summary.strengthWithin10PercentRate)}; false positives ${percent(summary.falsePositiveRate)}`
+                    ].join("\n") + "\n");
+                    return;
+                }
+                if (options.prompt == null || options.completion == null)
+                    throw new TillerError("INVALID_ARGUMENT", "give the run with --prompt and --completion (or use --blind N)");
+                const promptTokens = model.tokenize(options.prompt);
+                const tokens = model.tokenize(options.prompt + options.completion);
+                const applied: SteeringPatch[] = await Promise.all((options.applied ?? []).map(async (spec, i) => ({
+                    id: `applied${i}`, vector: await loadSteeringVector(spec.path, model), strength: spec.scale,
+                    layers: options.layers, fromToken: options.fromToken
+                })));
+                const report = detectPatch(await teacherForce(context, tokens, promptTokens.length, applied),
+                    await teacherForce(context, tokens, promptTokens.length, []), library);
+                if (options.json) {
+                    process.stdout.write(JSON.stringify(report) + "\n");
+                    return;
+                }
+                const best = report.matches[0];
+                process.stdout.write([
+                    report.steered ? `steered: from generated token ${report.onsetToken} (position ${report.onsetPosition}), first at block ${report.firstLayer}` : "not steered: the run matches the clean reference",
+                    ...(best != null ? [`best match: ${best.name} (cosine ${best.cosine.toFixed(4)}), strength α̂ = ${best.strength.toFixed(4)} (vector norm ${best.norm.toFixed(3)} at that block)`] : []),
+                    `max KL ${Math.max(0, ...report.kl).toExponential(3)}; per token: ${report.kl.map((value) => value.toExponential(1)).join(" ")}`
+                ].join("\n") + "\n");
+            } finally {
+                await model.dispose();
+            }
+        });
+}

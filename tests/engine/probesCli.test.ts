@@ -1,0 +1,64 @@
+// `tiller sweep` and `tiller detect` end to end on stories260K.
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { missing, sharedFiles } from "../support/sharedFiles.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "..", "..");
+const tiller = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), ...args], { encoding: "utf8" });
+
+describe.skipIf(missing(sharedFiles.stories260K))("tiller sweep and detect", () => {
+    let dir: string;
+    let vector: string;
+
+    beforeAll(() => {
+        if (!fs.existsSync(path.join(repoRoot, "dist", "engine", "cli", "main.js")))
+            throw new Error("dist/ is missing: run `npm run build:ts` before these tests");
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-probes-cli-"));
+        vector = path.join(dir, "happy.gguf");
+        execFileSync(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "vector", "build", "-m", sharedFiles.stories260K,
+            "--dataset", "sentiment", "--read", "mean", "-o", vector, "--threads", "1", "--json"], { encoding: "utf8" });
+    }, 60_000);
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("sweep reports per-token χ as JSON and CSV, happy positive", () => {
+        const args = ["sweep", "-m", sharedFiles.stories260K, "-p", "One day, Tom went to the park.", "--completion", " He was very happy and he smiled.",
+            "--vector", vector, "--layers", "2-3", "--alphas", "-1:1:5", "--per-layer", "--threads", "1"];
+        const json = tiller(...args, "--json");
+        expect(json.status).toBe(0);
+        const result = JSON.parse(json.stdout);
+        expect(result.alphas).toEqual([-1, -0.5, 0, 0.5, 1]);
+        const happy = result.tokens.find((token: { piece: string }) => token.piece === " happy");
+        expect(happy.chi).toBeGreaterThan(0);
+        expect(happy.chiPerLayer).toHaveLength(2);
+        const csv = tiller(...args, "--csv");
+        expect(csv.stdout.split("\n")[0]).toBe("index,id,piece,chi,curvature,entropy_response,logp@-1,logp@-0.5,logp@0,logp@0.5,logp@1,chi_L2,chi_L3");
+    });
+
+    it("detect recovers an applied patch and runs blind trials", () => {
+        const detected = tiller("detect", "-m", sharedFiles.stories260K, "--library", vector, "-p", "Once upon a time",
+            "--completion", ", there was a little girl named Lily. She loved to play.", "--applied", `${vector}:-1.5`, "--layers", "2-4",
+            "--from-token", "5", "--threads", "1", "--json");
+        expect(detected.status).toBe(0);
+        const report = JSON.parse(detected.stdout);
+        expect(report).toMatchObject({ steered: true, onsetToken: 5, firstLayer: 2 });
+        expect(report.matches[0].strength).toBeCloseTo(-1.5, 3);
+        const blind = tiller("detect", "-m", sharedFiles.stories260K, "--library", vector, "--blind", "6", "--threads", "1", "--json");
+        expect(blind.status).toBe(0);
+        expect(JSON.parse(blind.stdout).falsePositiveRate).toBe(0);
+    });
+
+    it("bad input gives one line and a non-zero exit", () => {
+        for (const args of [
+            ["sweep", "-m", sharedFiles.stories260K, "-p", "x", "--completion", "y", "--vector", vector, "--alphas", "1:2"],
+            ["sweep", "-m", sharedFiles.stories260K, "-p", "x", "--completion", "y", "--vector", vector, "--layers", "0-9"],
+            ["detect", "-m", sharedFiles.stories260K, "-p", "x", "--completion", "y"]
+        ]) {
+            const result = tiller(...args, "--threads", "1");
+            expect(result.status).not.toBe(0);
+            expect(result.stderr.trim().split("\n")).toHaveLength(1);
+        }
+    });
+});
