@@ -186,7 +186,7 @@ function toJson(result: GenerationResult, model: TillerModel, loadMs: number) {
             projections: token.projections
         })),
         promptTokens: result.promptTokens,
-        patchChanges: result.patchChanges,
+        patchChanges: result.patchChanges.map(({ atToken, activePatches }) => ({ atToken, activePatches })),
         timings: {
             loadMs,
             promptMs: result.timings.promptMs,

@@ -188,12 +188,11 @@ async function runBuild(options: BuildCliOptions): Promise<void> {
     const onInterrupt = () => abort.abort();
     process.once("SIGINT", onInterrupt);
     try {
-        const context = await model.createContext({
-            threads: options.threads,
-            contextSize: options.ctxSize ?? BUILD_CONTEXT.contextSize,
-            batchSize: BUILD_CONTEXT.batchSize,
-            sequences: BUILD_CONTEXT.sequences
-        });
+        const contextSize = options.ctxSize ?? BUILD_CONTEXT.contextSize;
+        const batchSize = Math.min(BUILD_CONTEXT.batchSize, contextSize);
+        // llama.cpp aborts the process (GGML_ASSERT n_outputs_max) when sequences exceed the batch size
+        const sequences = Math.min(BUILD_CONTEXT.sequences, batchSize);
+        const context = await model.createContext({ threads: options.threads, contextSize, batchSize, sequences });
         const hashing = sha256OfFile(model.path, { signal: abort.signal });
         hashing.catch(() => undefined); // awaited below; a build failure must not leave it unhandled
         const progress = progressLine("building", "pairs");

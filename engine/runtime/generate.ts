@@ -28,6 +28,11 @@ export interface GenerateOptions {
     topAlternatives?: number;
     /** prepend BOS when the model wants one; default true */
     addBos?: boolean;
+    /**
+     * Planned replacements of the whole patch set, each taking effect exactly at generated token
+     * `atToken` (replay of recorded mid-run changes; live changes go through `run.patches`).
+     */
+    patchSchedule?: readonly { atToken: number; patches: readonly SteeringPatch[] }[];
     signal?: AbortSignal;
 }
 
@@ -68,6 +73,8 @@ export type StopReason = "eog" | "maxTokens" | "contextFull" | "aborted";
 export interface PatchChangeRecord {
     atToken: number;
     activePatches: string[];
+    /** the whole patch set from then on (what a replay re-applies at `atToken`) */
+    patches: SteeringPatch[];
 }
 
 export interface GenerationResult {
@@ -133,6 +140,7 @@ export class GenerationRun implements AsyncIterable<GeneratedToken> {
             signal: this.abortController.signal,
             patchChanges: this.patchChanges,
             triggers,
+            schedule: [...(options.patchSchedule ?? [])].sort((a, b) => a.atToken - b.atToken),
             emit: (token) => this.queue.push(token)
         });
         // release before anyone awaiting the result or the tokens resumes, so they can start another run
@@ -171,6 +179,7 @@ interface RunInput {
     signal: AbortSignal;
     patchChanges: PatchChangeRecord[];
     triggers: TriggerTracker;
+    schedule: { atToken: number; patches: readonly SteeringPatch[] }[];
     emit(token: GeneratedToken): void;
 }
 
@@ -208,6 +217,8 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
     // Before the decode that produces token `index`'s logits: bring llama.cpp's control vector in
     // line with the patches active at `index`, touching it only when that set or a patch changed.
     const steerFor = async (index: number): Promise<string[]> => {
+        while (input.schedule.length > 0 && input.schedule[0]!.atToken <= index)
+            patches.replaceAll(input.schedule.shift()!.patches);
         const active = patches.activeAt(index);
         const key = active.join("\u0000");
         if (patches.revision !== appliedRevision || key !== appliedKey) {
@@ -217,7 +228,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
             if (composed != null || context.currentSteering != null)
                 await context.setSteering(composed);
             if (key !== appliedKey || patches.revision !== appliedRevision)
-                patchChanges.push({ atToken: index, activePatches: active });
+                patchChanges.push({ atToken: index, activePatches: active, patches: patches.list() });
             appliedRevision = patches.revision;
             appliedKey = key;
         }

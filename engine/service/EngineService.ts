@@ -249,8 +249,10 @@ export class EngineService {
         let reported = 0;
         let reportedTriggers = 0;
         const reportPatchChanges = (changes: { atToken: number; activePatches: string[] }[]) => {
-            for (; reported < changes.length; reported++)
-                this.emit("run.patchChange", { runId, ...changes[reported]! });
+            for (; reported < changes.length; reported++) {
+                const { atToken, activePatches } = changes[reported]!;
+                this.emit("run.patchChange", { runId, atToken, activePatches });
+            }
             for (; reportedTriggers < run.triggerEvents.length; reportedTriggers++)
                 this.emit("run.trigger", { runId, ...run.triggerEvents[reportedTriggers]! });
         };
