@@ -72,9 +72,13 @@ export class TillerContext {
             if (value != null && (!Number.isInteger(value) || value < 1))
                 throw new TillerError("INVALID_ARGUMENT", `context option ${name} must be a whole number ≥ 1, got ${value}`);
         }
+        const batchSize = Math.min(options.batchSize ?? 512, contextSize);
+        // llama.cpp asserts (and aborts the process) when sequences exceed the batch's outputs
+        if ((options.sequences ?? 1) > batchSize)
+            throw new TillerError("INVALID_ARGUMENT", `a context of ${options.sequences} sequences needs a batch size of at least that (got ${batchSize})`);
         const native = await model.backend.addon.createContext(model.nativeModel(), {
             contextSize,
-            batchSize: Math.min(options.batchSize ?? 512, contextSize),
+            batchSize,
             sequences: options.sequences ?? 1,
             threads,
             threadsBatch: options.threadsBatch ?? threads,

@@ -75,8 +75,13 @@ function heldOutSplit(count: number, fraction: number, seed: number): { train: n
     return { heldOut: order.slice(0, heldOutCount).sort((a, b) => a - b), train: order.slice(heldOutCount).sort((a, b) => a - b) };
 }
 
+function meanDifferenceOf(positive: readonly Float32Array[], negative: readonly Float32Array[], d: number): Float64Array {
+    const negativeMean = meanRow(negative, d);
+    return meanRow(positive, d).map((value, i) => value - negativeMean[i]!);
+}
+
 function directionFor(method: BuildMethod, positive: Float32Array[], negative: Float32Array[], d: number): Float64Array {
-    const meanDifference = meanRow(positive, d).map((value, i) => value - meanRow(negative, d)[i]!);
+    const meanDifference = meanDifferenceOf(positive, negative, d);
     if (method === "mean")
         return meanDifference;
     const rows: Float64Array[] = [];
@@ -110,7 +115,7 @@ export function buildFromActivations(activations: PairActivations, options: Buil
         const positive = activations.positive.get(layer)!;
         const negative = activations.negative.get(layer)!;
         let direction = directionFor(method, train.map((i) => positive[i]!), train.map((i) => negative[i]!), d);
-        const meanDifference = meanRow(train.map((i) => positive[i]!), d).map((value, i) => value - meanRow(train.map((k) => negative[k]!), d)[i]!);
+        const meanDifference = meanDifferenceOf(train.map((i) => positive[i]!), train.map((i) => negative[i]!), d);
         if (dot64(direction, meanDifference) < 0)
             direction = direction.map((value) => -value);
         const norm = norm64(direction);

@@ -53,10 +53,12 @@ export async function collectPairActivations(context: TillerContext, pairs: read
     }
 
     for (const [index, pair] of pairs.entries()) {
-        const longest = pair.prefix.length + Math.max(pair.positiveSuffix.length, pair.negativeSuffix.length);
-        if (pair.prefix.length > context.batchSize || pair.positiveSuffix.length + pair.negativeSuffix.length > context.batchSize ||
-            pair.prefix.length + pair.positiveSuffix.length + pair.negativeSuffix.length > context.contextSize)
-            throw new TillerError("PROMPT_TOO_LONG", `pair ${index} is ${longest} tokens long, too long for a batch of ${context.batchSize} tokens`);
+        const suffixes = pair.positiveSuffix.length + pair.negativeSuffix.length;
+        if (pair.prefix.length > context.batchSize || suffixes > context.batchSize)
+            throw new TillerError("PROMPT_TOO_LONG", `pair ${index} needs batches of ${Math.max(pair.prefix.length, suffixes)} tokens ` +
+                `(shared prefix ${pair.prefix.length}, both completions ${suffixes}); the context's batch size is ${context.batchSize}`);
+        if (pair.prefix.length + suffixes > context.contextSize)
+            throw new TillerError("PROMPT_TOO_LONG", `pair ${index} needs ${pair.prefix.length + suffixes} tokens of KV cache; the context holds ${context.contextSize}`);
     }
 
     await context.setCapture(layers);

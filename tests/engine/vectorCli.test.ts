@@ -328,6 +328,8 @@ describe.skipIf(missing(sharedFiles.stories260K))("tiller vector on stories260K"
             expectOneLineError(await tiller(buildArgs("sentiment", file("out.gguf"), "--read", "first")), /last, mean or answer/);
             expectOneLineError(await tiller(buildArgs("sentiment", file("out.gguf"), "--held-out", "1")), /held-out fraction/);
             expectOneLineError(await tiller(buildArgs("sentiment", file("out.gguf"), "--layers", "0-9")), /\[INVALID_LAYER_RANGE\].*0-9/);
+            // a context smaller than the default 32 sequences must not abort inside llama.cpp
+            expectOneLineError(await tiller(buildArgs("sentiment", file("out.gguf"), "--ctx-size", "16")), /\[PROMPT_TOO_LONG\]/);
             expectOneLineError(await tiller(buildArgs("sentiment", path.join(dir, "no-such-folder", "out.gguf"))), /no-such-folder/);
             expect(fs.existsSync(file("out.gguf"))).toBe(false);
         });

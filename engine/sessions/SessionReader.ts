@@ -1,0 +1,116 @@
+// Reads sessions back without loading any model: the strips and plots of a session come from
+// its records alone. A line cut short by a crash is skipped and reported, never fatal.
+import fs from "node:fs";
+import path from "node:path";
+import { TillerError } from "../protocol/TillerError.js";
+import {
+    sessionInfoSchema, sessionRecordSchema, type PatchChangeRecordLine, type RunEndRecord, type RunStartRecord, type SessionInfo, type SessionRecord, type TokenRecord
+} from "./sessionRecords.js";
+
+export interface SessionRun {
+    start: RunStartRecord;
+    tokens: TokenRecord[];
+    changes: PatchChangeRecordLine[];
+    /** absent when the run was cut short (a crash, a kill) */
+    end?: RunEndRecord;
+}
+
+export interface OpenedSession {
+    folder: string;
+    info: SessionInfo;
+    runs: SessionRun[];
+    notes: Extract<SessionRecord, { type: "note" }>[];
+    /** lines that could not be read (e.g. the last one, cut by a crash) */
+    problems: { line: number; message: string }[];
+}
+
+export interface SessionSummary {
+    id: string;
+    name: string;
+    createdAt: string;
+    model: string | null;
+    runs: number;
+    folder: string;
+}
+
+export function openSession(folder: string): OpenedSession {
+    const infoPath = path.join(folder, "session.json");
+    if (!fs.existsSync(infoPath))
+        throw new TillerError("FILE_NOT_FOUND", `"${folder}" is not a Tiller session (no session.json)`);
+    let info: SessionInfo;
+    try {
+        info = sessionInfoSchema.parse(JSON.parse(fs.readFileSync(infoPath, "utf8")));
+    } catch (error) {
+        throw new TillerError("INVALID_ARGUMENT", `the session.json of "${folder}" is damaged: ${(error as Error).message}`, { cause: error });
+    }
+    const runs = new Map<string, SessionRun>();
+    const notes: OpenedSession["notes"] = [];
+    const problems: OpenedSession["problems"] = [];
+    const eventsPath = path.join(folder, "events.jsonl");
+    const lines = fs.existsSync(eventsPath) ? fs.readFileSync(eventsPath, "utf8").split("\n") : [];
+    for (const [index, line] of lines.entries()) {
+        if (line.trim() === "")
+            continue;
+        let record: SessionRecord;
+        try {
+            record = sessionRecordSchema.parse(JSON.parse(line));
+        } catch (error) {
+            problems.push({ line: index + 1, message: `unreadable record (${(error as Error).message.split("\n")[0]})` });
+            continue;
+        }
+        if (record.type === "note") {
+            notes.push(record);
+            continue;
+        }
+        if (record.type === "run.start") {
+            runs.set(record.runId, { start: record, tokens: [], changes: [] });
+            continue;
+        }
+        const run = runs.get(record.runId);
+        if (run == null) {
+            problems.push({ line: index + 1, message: `a ${record.type} record of an unknown run` });
+            continue;
+        }
+        if (record.type === "token")
+            run.tokens.push(record);
+        else if (record.type === "patch.change")
+            run.changes.push(record);
+        else
+            run.end = record;
+    }
+    return { folder, info, runs: [...runs.values()], notes, problems };
+}
+
+/** Sessions under `root`, newest first; `search` matches name, id or model file name. */
+export function listSessions(root: string, search?: string): SessionSummary[] {
+    if (!fs.existsSync(root))
+        return [];
+    const needle = search?.toLowerCase();
+    const summaries: SessionSummary[] = [];
+    for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+        if (!entry.isDirectory())
+            continue;
+        try {
+            const session = openSession(path.join(root, entry.name));
+            const summary = { id: session.info.id, name: session.info.name, createdAt: session.info.createdAt,
+                model: session.info.model?.fileName ?? null, runs: session.runs.length, folder: session.folder };
+            if (needle == null || [summary.id, summary.name, summary.model ?? ""].some((text) => text.toLowerCase().includes(needle)))
+                summaries.push(summary);
+        } catch {
+            // not a session folder: skip
+        }
+    }
+    return summaries.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+export function renameSession(folder: string, name: string): void {
+    const session = openSession(folder);
+    const infoPath = path.join(folder, "session.json");
+    fs.writeFileSync(infoPath + ".tmp", JSON.stringify({ ...session.info, name }, null, 2) + "\n");
+    fs.renameSync(infoPath + ".tmp", infoPath);
+}
+
+export function deleteSession(folder: string): void {
+    openSession(folder); // refuse to delete a folder that is not a session
+    fs.rmSync(folder, { recursive: true, force: true });
+}

@@ -1,0 +1,67 @@
+// Export: a folder that numpy, pandas and a spreadsheet read directly, with a README of columns.
+import fs from "node:fs";
+import path from "node:path";
+import { encodeNpy } from "../io/npy.js";
+import type { OpenedSession } from "./SessionReader.js";
+
+const readme = `# Tiller session export
+
+- session.json: the session (model file name, size and sha256; settings; app version).
+- events.jsonl: every record as it was written (one JSON object per line).
+- runs.csv: one row per run: run (index), run_id, prompt, stop_reason, tokens, tokens_per_second, text.
+- run-N/tokens.csv: one row per generated token of run N:
+  - index: 0-based position among generated tokens
+  - token_id, piece: the token and its text
+  - logprob: log p(token) under the distribution it was drawn from (natural log, temperature 1)
+  - entropy: entropy of that distribution (nats)
+  - active_patches: ids of the patches acting on that token, separated by "|"
+  - proj:<probe>@L<layer>: the projection ⟨h_layer, v̂⟩ of the token's residual stream on the probe
+    vector's unit direction (layers in llama.cpp numbering: block N's output)
+- run-N/patch_changes.csv: at_token (first token affected), active_patches.
+- run-N/projections.npy: float32 [tokens, read-outs] (same values as the proj: columns), and
+  run-N/cosines.npy the cosines; run-N/columns.json names the read-out columns.
+  Load with numpy.load("run-0/projections.npy").
+- vectors/: the steering vectors used, llama.cpp control-vector GGUF (direction.N acts on block N).
+`;
+
+const csvField = (value: string | number) => (typeof value === "number" ? String(value) : `"${value.replace(/"/g, '""')}"`);
+
+export function exportSession(session: OpenedSession, target: string): string {
+    fs.mkdirSync(target, { recursive: true });
+    fs.writeFileSync(path.join(target, "README.md"), readme);
+    fs.copyFileSync(path.join(session.folder, "session.json"), path.join(target, "session.json"));
+    const events = path.join(session.folder, "events.jsonl");
+    if (fs.existsSync(events))
+        fs.copyFileSync(events, path.join(target, "events.jsonl"));
+    fs.cpSync(path.join(session.folder, "vectors"), path.join(target, "vectors"), { recursive: true });
+    const runRows = ["run,run_id,prompt,stop_reason,tokens,tokens_per_second,text"];
+    for (const [n, run] of session.runs.entries()) {
+        const folder = path.join(target, `run-${n}`);
+        fs.mkdirSync(folder, { recursive: true });
+        const columns = run.tokens[0]?.projections.map((projection) => `${projection.probe}@L${projection.layer}`) ?? [];
+        const rows = [["index", "token_id", "piece", "logprob", "entropy", "active_patches", ...columns.map((column) => `proj:${column}`)].join(",")];
+        for (const token of run.tokens)
+            rows.push([token.index, token.id, csvField(token.piece), token.logprob, token.entropy, csvField(token.activePatches.join("|")),
+                ...token.projections.map((projection) => projection.dot)].join(","));
+        fs.writeFileSync(path.join(folder, "tokens.csv"), rows.join("\n") + "\n");
+        fs.writeFileSync(path.join(folder, "patch_changes.csv"),
+            ["at_token,active_patches", ...run.changes.map((change) => `${change.atToken},${csvField(change.activePatches.join("|"))}`)].join("\n") + "\n");
+        if (columns.length > 0) {
+            const dots = new Float32Array(run.tokens.length * columns.length);
+            const cosines = new Float32Array(run.tokens.length * columns.length);
+            for (const [row, token] of run.tokens.entries()) {
+                for (const [column, projection] of token.projections.entries()) {
+                    dots[row * columns.length + column] = projection.dot;
+                    cosines[row * columns.length + column] = projection.cosine;
+                }
+            }
+            fs.writeFileSync(path.join(folder, "projections.npy"), encodeNpy(dots, [run.tokens.length, columns.length]));
+            fs.writeFileSync(path.join(folder, "cosines.npy"), encodeNpy(cosines, [run.tokens.length, columns.length]));
+            fs.writeFileSync(path.join(folder, "columns.json"), JSON.stringify(columns) + "\n");
+        }
+        runRows.push([n, csvField(run.start.runId), csvField(run.start.prompt), csvField(run.end?.stopReason ?? "interrupted"), run.tokens.length,
+            run.end?.tokensPerSecond ?? 0, csvField(run.end?.text ?? run.tokens.map((token) => token.piece).join(""))].join(","));
+    }
+    fs.writeFileSync(path.join(target, "runs.csv"), runRows.join("\n") + "\n");
+    return target;
+}

@@ -1,0 +1,88 @@
+// The records of a probe session. A session is a folder:
+//   session.json   what the session is: name, model (file name, size, sha256), settings, app version
+//   events.jsonl   append-only, one JSON record per line (written and flushed one at a time, so a
+//                  crash loses at most the line being written)
+//   vectors/       every steering vector a run used, as llama.cpp control-vector GGUF, by content hash
+//   runs/<id>/     arrays as .npy (projections), written when a run ends
+import { z } from "zod";
+
+export const sessionFormatVersion = 1;
+
+export const sessionInfoSchema = z.object({
+    format: z.literal(sessionFormatVersion),
+    id: z.string(),
+    name: z.string(),
+    createdAt: z.string(),
+    appVersion: z.string(),
+    model: z.object({ fileName: z.string(), path: z.string(), sizeBytes: z.number(), sha256: z.string() }).nullable(),
+    settings: z.record(z.string(), z.unknown())
+});
+export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+/** A patch as recorded: the vector by content hash (vectors/<hash>.gguf). */
+export const recordedPatchSchema = z.object({
+    id: z.string(),
+    vector: z.string(),
+    vectorName: z.string(),
+    strength: z.number(),
+    layers: z.object({ first: z.number(), last: z.number() }).optional(),
+    fromToken: z.number().optional(),
+    untilToken: z.number().optional()
+});
+export type RecordedPatch = z.infer<typeof recordedPatchSchema>;
+
+export const recordedProbeSchema = z.object({ name: z.string(), vector: z.string(), layers: z.array(z.number()).optional() });
+
+const runStart = z.object({
+    type: z.literal("run.start"),
+    runId: z.string(),
+    at: z.string(),
+    prompt: z.string(),
+    maxTokens: z.number(),
+    sampling: z.object({ temperature: z.number(), topK: z.number(), topP: z.number(), minP: z.number(), seed: z.number() }),
+    topAlternatives: z.number(),
+    patches: z.array(recordedPatchSchema),
+    probes: z.array(recordedProbeSchema),
+    contextSize: z.number(),
+    threads: z.number()
+});
+
+const token = z.object({
+    type: z.literal("token"),
+    runId: z.string(),
+    index: z.number(),
+    id: z.number(),
+    piece: z.string(),
+    logprob: z.number(),
+    entropy: z.number(),
+    top: z.array(z.object({ id: z.number(), piece: z.string(), logprob: z.number() })),
+    activePatches: z.array(z.string()),
+    projections: z.array(z.object({ probe: z.string(), layer: z.number(), dot: z.number(), cosine: z.number() }))
+});
+
+const patchChange = z.object({
+    type: z.literal("patch.change"),
+    runId: z.string(),
+    atToken: z.number(),
+    activePatches: z.array(z.string()),
+    patches: z.array(recordedPatchSchema)
+});
+
+const runEnd = z.object({
+    type: z.literal("run.end"),
+    runId: z.string(),
+    at: z.string(),
+    stopReason: z.string(),
+    text: z.string(),
+    tokensPerSecond: z.number(),
+    arrays: z.array(z.string())
+});
+
+const note = z.object({ type: z.literal("note"), at: z.string(), kind: z.string(), data: z.unknown() });
+
+export const sessionRecordSchema = z.discriminatedUnion("type", [runStart, token, patchChange, runEnd, note]);
+export type SessionRecord = z.infer<typeof sessionRecordSchema>;
+export type RunStartRecord = z.infer<typeof runStart>;
+export type TokenRecord = z.infer<typeof token>;
+export type PatchChangeRecordLine = z.infer<typeof patchChange>;
+export type RunEndRecord = z.infer<typeof runEnd>;
