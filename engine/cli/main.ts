@@ -10,6 +10,7 @@ import { registerDatasetsCommand } from "./datasetsCommand.js";
 import { registerVectorCommands } from "./vectorCommands.js";
 import { registerDetectCommand } from "./detectCommand.js";
 import { registerServeCommand } from "./serveCommand.js";
+import { registerSessionsCommand } from "./sessionsCommand.js";
 import { registerSweepCommand } from "./sweepCommand.js";
 
 /** Writes the one error line; newlines inside the message are folded so it stays one line. */
@@ -34,6 +35,7 @@ export function createProgram(): Command {
     registerServeCommand(program);
     registerSweepCommand(program);
     registerDetectCommand(program);
+    registerSessionsCommand(program);
     return program;
 }
 

@@ -1,9 +1,9 @@
 // The engine as a service: one loaded model, the vector library, and runs, behind the requests of
 // engine/protocol/EngineContract.ts. Transport-free: the RPC server (EngineRpcServer) feeds it
 // validated requests and forwards its events to whichever transport carries them.
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { randomUUID } from "node:crypto";
 import type {
     DatasetInfo, EngineEventName, EngineEvents, EngineInfo, EngineResults, LoadedModelInfo, PatchSpec, ProbeSpec, RunStartParams, TokenInfo, VectorInfo
 } from "../protocol/EngineContract.js";
@@ -21,6 +21,8 @@ import { readDatasetFile } from "../vectors/datasets/importers.js";
 import { VectorLibrary, type VectorEntry } from "../vectors/library/VectorLibrary.js";
 import { sha256OfFile } from "../io/sha256File.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
+import { resolveSamplingOptions } from "../runtime/sampling/SamplingOptions.js";
+import { SessionWriter, type RunRecorder } from "../sessions/SessionWriter.js";
 
 export interface EngineServiceOptions {
     /** where the vector library lives; default ~/.tiller/vectors (TILLER_DATA_DIR overrides ~/.tiller) */
@@ -40,6 +42,8 @@ interface LoadedModel {
     model: TillerModel;
     context: TillerContext;
     info: LoadedModelInfo;
+    /** the probe session this model's work is recorded into; created at the first recorded action */
+    session?: Promise<SessionWriter>;
 }
 
 export function defaultDataDir(): string {
@@ -53,10 +57,23 @@ export class EngineService {
     private loading: Promise<unknown> = Promise.resolve();
     private readonly runs = new Map<string, GenerationRun>();
     private readonly threads: number | undefined;
+    private readonly sessionsRoot: string;
 
     public constructor(options: EngineServiceOptions = {}) {
         this.library = new VectorLibrary(path.join(options.dataDir ?? defaultDataDir(), "vectors"));
+        this.sessionsRoot = path.join(options.dataDir ?? defaultDataDir(), "sessions");
         this.threads = options.threads;
+    }
+
+    /** Every run and vector build is recorded, into one session per loaded model. */
+    private session(loaded: LoadedModel): Promise<SessionWriter> {
+        loaded.session ??= (async () => SessionWriter.create(this.sessionsRoot, {
+            name: `${loaded.info.fileName} ${new Date().toISOString().slice(0, 16).replace("T", " ")}`,
+            appVersion: "0.1.0",
+            model: { fileName: loaded.info.fileName, path: loaded.info.path, sizeBytes: fs.statSync(loaded.info.path).size, sha256: await sha256OfFile(loaded.info.path) },
+            settings: { threads: loaded.info.threads, contextSize: loaded.info.contextSize, gpuLayers: loaded.info.gpuLayers }
+        }))();
+        return loaded.session;
     }
 
     public onEvent(listener: Listener): () => void {
@@ -127,6 +144,8 @@ export class EngineService {
             run.abort();
         await Promise.allSettled([...this.runs.values()].map((run) => run.result));
         this.loaded = undefined;
+        if (loaded.session != null)
+            (await loaded.session.catch(() => undefined))?.close();
         await loaded.model.dispose();
         this.emit("model.changed", { model: null });
     }
@@ -148,7 +167,8 @@ export class EngineService {
 
     public async buildVector(params: { dataset: string; method?: "mean" | "pca-diff" | "pca-center"; readAt?: "last" | "mean" | "answer"; layers?: { first: number; last: number }; name?: string },
         request: RequestContext): Promise<EngineResults["vectors.build"]> {
-        const { model } = this.requireModel();
+        const loaded = this.requireModel();
+        const { model } = loaded;
         const dataset = path.isAbsolute(params.dataset) || params.dataset.endsWith(".json")
             ? await readDatasetFile(params.dataset)
             : loadBuiltinDataset(params.dataset);
@@ -159,6 +179,8 @@ export class EngineService {
                 method: params.method, readAt: params.readAt, layers: params.layers, signal: request.signal,
                 onProgress: (done, total) => this.emit("progress", { requestId: request.requestId, done, total, label: "building the vector" })
             });
+            (await this.session(loaded)).append({ type: "note", at: new Date().toISOString(), kind: "vector.build",
+                data: { dataset: dataset.name, method: built.method, readAt: built.readAt, bestLayer: built.bestLayer, diagnostics: built.diagnostics } });
             const entry = await this.library.add({ ...built.vector, name: params.name ?? `${dataset.name} (${built.method})` }, {
                 modelHint: model.shape.architecture,
                 sourceDataset: dataset.name,
@@ -228,24 +250,26 @@ export class EngineService {
     }
 
     public async startRun(params: RunStartParams): Promise<EngineResults["run.start"]> {
-        const { model, context } = this.requireModel();
+        const loaded = this.requireModel();
+        const { model, context } = loaded;
         const prompt = params.promptMode === "chat" ? formatChatPrompt(model, params.prompt) : params.prompt;
-        const run = generate(context, prompt, {
-            maxTokens: params.maxTokens ?? 256,
-            sampling: params.sampling,
-            patches: await this.toPatches(params.patches ?? []),
-            probes: await this.toProbes(params.probes ?? []),
-            topAlternatives: params.topAlternatives ?? 8,
-            addBos: true
-        });
-        const runId = randomUUID();
+        const patches = await this.toPatches(params.patches ?? []);
+        const probes = await this.toProbes(params.probes ?? []);
+        const session = await this.session(loaded);
+        const settings = {
+            prompt, maxTokens: params.maxTokens ?? 256, sampling: resolveSamplingOptions({ temperature: 0, ...params.sampling }),
+            topAlternatives: params.topAlternatives ?? 8, patches, probes, contextSize: context.contextSize, threads: context.threads
+        };
+        const run = generate(context, prompt, { ...settings, addBos: true });
+        const recorder = session.startRun(settings);
+        const runId = recorder.runId;
         this.runs.set(runId, run);
         const promptTokens = Array.from(model.tokenize(prompt), (id) => ({ id, piece: model.tokenText(id) }));
-        void this.pump(runId, run);
+        void this.pump(runId, run, recorder);
         return { runId, promptTokens };
     }
 
-    private async pump(runId: string, run: GenerationRun): Promise<void> {
+    private async pump(runId: string, run: GenerationRun, recorder: RunRecorder): Promise<void> {
         let reported = 0;
         let reportedTriggers = 0;
         const reportPatchChanges = (changes: { atToken: number; activePatches: string[] }[]) => {
@@ -260,9 +284,11 @@ export class EngineService {
             for await (const token of run) {
                 this.emit("run.token", { runId, token: token as TokenInfo, emittedAt: Date.now() });
                 reportPatchChanges(run.patchChanges);
+                recorder.token(token, run.patchChanges);
             }
             const result = await run.result;
             reportPatchChanges(result.patchChanges);
+            await recorder.end(result);
             this.emit("run.end", { runId, stopReason: result.stopReason, text: result.text, tokensPerSecond: result.timings.tokensPerSecond });
         } catch (error) {
             this.emit("run.end", { runId, stopReason: "aborted", text: "", tokensPerSecond: 0, error: toTillerErrorPayload(error) });

@@ -175,5 +175,13 @@ describe("tiller serve", () => {
         expect(changes[0]).toBe(0);
         expect(changes).toContain(10);
         expect(changes.at(-1)).toBeGreaterThan(20); // the mid-run change acts after the token it was made at
+
+        // the run was recorded into the model's session, mid-run change included
+        const { listSessions, openSession } = await import("../../engine/sessions/SessionReader.js");
+        const sessions = listSessions(path.join(dataDir, "sessions"));
+        expect(sessions).toHaveLength(1);
+        const recorded = openSession(sessions[0]!.folder).runs.find((run) => run.start.runId === runId)!;
+        expect(recorded.tokens.map((token) => token.id)).toEqual(tokens.map((token: { id: number }) => token.id));
+        expect(recorded.changes.at(-1)!.patches[0]!.strength).toBe(3);
     });
 });
