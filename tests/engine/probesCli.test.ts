@@ -62,3 +62,30 @@ describe.skipIf(missing(sharedFiles.stories260K))("tiller sweep and detect", () 
         }
     });
 });
+
+describe.skipIf(missing(sharedFiles.stories260K))("tiller sessions", () => {
+    it("lists, shows, exports and replays a session recorded by `tiller serve`'s engine service", async () => {
+        const { EngineService } = await import("../../engine/service/EngineService.js");
+        const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-sessions-cli-"));
+        try {
+            const service = new EngineService({ dataDir, threads: 1 });
+            await service.loadModel({ path: sharedFiles.stories260K, threads: 1, contextSize: 256 }, { requestId: "t", signal: new AbortController().signal });
+            const ended = new Promise<void>((resolve) => service.onEvent((event) => event === "run.end" && resolve()));
+            await service.startRun({ prompt: "Once upon a time", maxTokens: 20, sampling: { temperature: 0.8, seed: 3 } });
+            await ended;
+            await service.dispose();
+            const dir = path.join(dataDir, "sessions");
+            const listed = JSON.parse(tiller("sessions", "list", "--dir", dir, "--json").stdout);
+            expect(listed).toHaveLength(1);
+            expect(tiller("sessions", "show", listed[0].id, "--dir", dir).stdout).toMatch(/Once upon a time/);
+            const exported = tiller("sessions", "export", listed[0].id, path.join(dataDir, "out"), "--dir", dir);
+            expect(exported.status).toBe(0);
+            expect(fs.existsSync(path.join(dataDir, "out", "run-0", "tokens.csv"))).toBe(true);
+            const replay = tiller("sessions", "replay", listed[0].id, "--dir", dir, "--threads", "1");
+            expect(replay.stdout).toMatch(/run 0: identical \(20 tokens\)/);
+            expect(replay.status).toBe(0);
+        } finally {
+            fs.rmSync(dataDir, { recursive: true, force: true });
+        }
+    });
+});
