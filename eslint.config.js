@@ -12,7 +12,7 @@ const rendererOrElectron = {
     message: "engine/ runs without Electron and without the UI; it must not import them."
 };
 const engineExceptProtocol = {
-    group: ["**/engine/**", "!**/engine/protocol/**"],
+    regex: "(^|/)engine/(?!protocol/)",
     message: "Only the engine's pure contract (engine/protocol) may be imported here; talk to the engine through an EngineClient."
 };
 const nodeBuiltins = {
