@@ -1,48 +1,19 @@
 // The `tiller` CLI end to end: spawns `node bin/tiller.js` (the compiled dist/ build; run
 // `npm run build:ts` first) on stories260K and on files written to a temporary folder.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeControlVectorFile } from "../../engine/gguf/ControlVectorFile.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
+import { expectOneLineError, launcher, runTiller as tiller, type CliResult } from "../support/runTiller.js";
 import { sineVector } from "../support/sineVector.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..", "..");
 const compiledMain = path.join(repoRoot, "dist", "engine", "cli", "main.js");
-const launcher = path.join(repoRoot, "bin", "tiller.js");
 const baselineText = ", there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";
 const prompt = "Once upon a time";
 
-interface CliResult {
-    status: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-function tiller(args: readonly string[], script = launcher): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [script, ...args], { cwd: os.tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
-        child.stderr.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
-        child.on("error", reject);
-        child.on("close", (status) => resolve({ status, stdout, stderr }));
-    });
-}
-
-/** The run failed with exactly one line on stderr, `tiller: error: ...`, matching `pattern`. */
-function expectOneLineError(result: CliResult, pattern: RegExp): void {
-    expect(result.status, `stdout: ${result.stdout}\nstderr: ${result.stderr}`).not.toBe(0);
-    expect(result.stderr.endsWith("\n")).toBe(true);
-    const lines = result.stderr.trimEnd().split("\n");
-    expect(lines, result.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^tiller: error: /);
-    expect(lines[0]).toMatch(pattern);
-    expect(result.stderr).not.toMatch(/\bat .*:\d+:\d+/); // no stack trace
-}
 
 interface JsonOutput {
     text: string;
