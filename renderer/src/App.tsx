@@ -1,0 +1,51 @@
+// The window: navigation on the left, the current view, the connection banner and the toasts.
+// Global keys: Ctrl/⌘+Enter generates (Run) or compares (Compare); Escape stops.
+import { useEffect } from "react";
+import { ConnectionBanner } from "./components/ConnectionBanner";
+import { Sidebar } from "./components/Sidebar";
+import { Toasts } from "./components/Toasts";
+import { runCompare, stopCompare } from "./state/compareStore";
+import { generate, stop } from "./state/runStore";
+import { useUiStore } from "./state/uiStore";
+import { CompareView } from "./views/CompareView";
+import { ModelView } from "./views/ModelView";
+import { RunView } from "./views/RunView";
+import { VectorsView } from "./views/VectorsView";
+
+export function App() {
+    const view = useUiStore((state) => state.view);
+
+    useEffect(() => {
+        const onKey = (event: KeyboardEvent): void => {
+            if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+                const current = useUiStore.getState().view;
+                if (current === "run") {
+                    event.preventDefault();
+                    void generate();
+                } else if (current === "compare") {
+                    event.preventDefault();
+                    void runCompare();
+                }
+            } else if (event.key === "Escape") {
+                stop();
+                stopCompare();
+            }
+        };
+        window.addEventListener("keydown", onKey);
+        return () => window.removeEventListener("keydown", onKey);
+    }, []);
+
+    return (
+        <div className="app">
+            <Sidebar />
+            <main className="main">
+                <ConnectionBanner />
+                {view === "model" && <ModelView />}
+                {view === "vectors" && <VectorsView />}
+                {view === "run" && <RunView />}
+                {view === "compare" && <CompareView />}
+            </main>
+            <Toasts />
+        </div>
+    );
+}

@@ -1,0 +1,75 @@
+// Picks the transport at the edge (DESIGN.md §1): the Electron preload's engine when there is one,
+// otherwise the WebSocket of `tiller serve` on the page's own origin.
+import type { EngineEventName, EngineEvents, EngineMethod, EngineParams, EngineResult } from "../../../engine/protocol/EngineContract";
+import { TillerError } from "../../../engine/protocol/TillerError";
+import type { RendererEngineClient, RequestOptions } from "./RendererEngineClient";
+import type { EngineConnectionState, PreloadEngine } from "./tillerPreload";
+import { WebSocketEngineClient, engineSocketUrl, toTillerError } from "./WebSocketEngineClient";
+
+let client: RendererEngineClient | null = null;
+
+export function getEngineClient(): RendererEngineClient {
+    if (client == null) {
+        const preload = typeof window !== "undefined" ? window.tiller?.engine : undefined;
+        client = preload != null ? new PreloadEngineClient(preload) : new WebSocketEngineClient(engineSocketUrl(window.location));
+    }
+    return client;
+}
+
+/**
+ * Adapts the preload's engine: keeps the connection state itself (contextBridge copies no getters),
+ * turns errors that lost their class crossing the bridge back into TillerErrors, and routes
+ * progress events to the request that is waiting for them (the bridge hides request ids, so every
+ * progress event while the request is pending goes to it).
+ */
+class PreloadEngineClient implements RendererEngineClient {
+    private currentState: EngineConnectionState;
+
+    public constructor(private readonly engine: PreloadEngine) {
+        this.currentState = engine.getState?.() ?? engine.state ?? "connected";
+        engine.onStateChange((state) => {
+            this.currentState = state;
+        });
+    }
+
+    public get state(): EngineConnectionState {
+        return this.currentState;
+    }
+
+    public async request<M extends EngineMethod>(method: M, params: EngineParams<M>, options: RequestOptions = {}): Promise<EngineResult<M>> {
+        const { signal, onProgress } = options;
+        const stopProgress = onProgress != null ? this.engine.on("progress", onProgress) : () => undefined;
+        try {
+            // no options across the bridge: an AbortSignal cannot be cloned; a cancelled request's result is dropped
+            const request = this.engine.request(method, params);
+            if (signal == null)
+                return await request;
+            return await Promise.race([request, new Promise<never>((_, reject) => {
+                const abort = (): void => reject(new TillerError("ABORTED", `${method} was cancelled`));
+                if (signal.aborted)
+                    abort();
+                signal.addEventListener("abort", abort, { once: true });
+            })]);
+        } catch (error) {
+            throw error instanceof TillerError ? error : toTillerError(asPayload(error));
+        } finally {
+            stopProgress();
+        }
+    }
+
+    public on<E extends EngineEventName>(event: E, listener: (data: EngineEvents[E]) => void): () => void {
+        return this.engine.on(event, listener);
+    }
+
+    public onStateChange(listener: (state: EngineConnectionState) => void): () => void {
+        return this.engine.onStateChange(listener);
+    }
+}
+
+function asPayload(error: unknown): { code?: TillerError["code"]; message: string } {
+    if (error != null && typeof error === "object") {
+        const { code, message } = error as { code?: unknown; message?: unknown };
+        return { code: typeof code === "string" ? code as TillerError["code"] : undefined, message: typeof message === "string" ? message : String(error) };
+    }
+    return { message: String(error) };
+}

@@ -1,0 +1,61 @@
+// Wires the engine client to the stores: connection state, engine info, model changes, and the
+// run events (queued per frame by runEventRouter). On every (re)connection the stores refresh
+// what the engine knows (engine info, datasets, vector library).
+import { getEngineClient } from "../engineClient/getEngineClient";
+import { useConnectionStore } from "./connectionStore";
+import { loadModel, useModelStore } from "./modelStore";
+import { reportError } from "./notificationStore";
+import { runEventRouter } from "./runEventRouter";
+import { abandonCompare } from "./compareStore";
+import { abandonRun } from "./runStore";
+import { useUiStore } from "./uiStore";
+import { refreshDatasets, refreshVectors } from "./vectorStore";
+
+let started = false;
+
+export function startEngineSession(): void {
+    if (started)
+        return;
+    started = true;
+    const client = getEngineClient();
+
+    client.on("run.token", (data) => runEventRouter.push({ type: "token", data, receivedAt: performance.now() }));
+    client.on("run.patchChange", (data) => runEventRouter.push({ type: "patchChange", data }));
+    client.on("run.end", (data) => runEventRouter.push({ type: "end", data }));
+    client.on("model.changed", ({ model }) => {
+        useModelStore.setState({ model });
+        const info = useConnectionStore.getState().info;
+        if (info != null)
+            useConnectionStore.setState({ info: { ...info, model } });
+    });
+
+    const onState = (state: typeof client.state): void => {
+        useConnectionStore.setState((current) => ({ state, everConnected: current.everConnected || state === "connected" }));
+        if (state === "connected")
+            void refreshAll();
+        else if (state === "disconnected") {
+            abandonRun();
+            abandonCompare();
+        }
+    };
+    client.onStateChange(onState);
+    onState(client.state);
+
+    // Electron: main asks to open a model (menu, dock, --model)
+    window.tiller?.onOpenModel?.((path) => {
+        useModelStore.getState().setForm({ path });
+        useUiStore.getState().setView("model");
+        void loadModel();
+    });
+}
+
+async function refreshAll(): Promise<void> {
+    try {
+        const info = await getEngineClient().request("engine.info", {});
+        useConnectionStore.setState({ info });
+        useModelStore.setState({ model: info.model });
+    } catch (error) {
+        reportError(error, "Could not reach the engine");
+    }
+    await Promise.all([refreshDatasets(), refreshVectors()]);
+}

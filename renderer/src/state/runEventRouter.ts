@@ -1,0 +1,99 @@
+// Run events arrive at the token rate (hundreds a second on small models). They are queued here and
+// delivered once per animation frame, grouped by run, to whoever claimed that run (the Run view's
+// store, the Compare store), so each store commits at most once per frame and React renders at most
+// once per frame. Events of a run nobody claimed yet are kept while a `run.start` is in flight
+// (the first tokens may overtake the start's response), otherwise dropped.
+import type { EngineEvents } from "../../../engine/protocol/EngineContract";
+
+export type RunEvent =
+    | { type: "token"; data: EngineEvents["run.token"]; receivedAt: number }
+    | { type: "patchChange"; data: EngineEvents["run.patchChange"] }
+    | { type: "end"; data: EngineEvents["run.end"] };
+
+export type RunEventSink = (events: RunEvent[]) => void;
+
+/** when frames do not come (a hidden tab), deliver anyway after this many ms */
+const FALLBACK_MS = 100;
+const UNCLAIMED_LIMIT = 10_000;
+
+class RunEventRouter {
+    private queue: RunEvent[] = [];
+    private readonly sinks = new Map<string, RunEventSink>();
+    private unclaimed = new Map<string, RunEvent[]>();
+    private startsInFlight = 0;
+    private frame: number | null = null;
+    private timer: ReturnType<typeof setTimeout> | null = null;
+
+    public push(event: RunEvent): void {
+        this.queue.push(event);
+        this.schedule();
+    }
+
+    /** Call before sending `run.start`; pair with `endStart()` once it settled (and the run is claimed). */
+    public beginStart(): void {
+        this.startsInFlight++;
+    }
+
+    public endStart(): void {
+        this.startsInFlight = Math.max(0, this.startsInFlight - 1);
+        if (this.startsInFlight === 0)
+            this.unclaimed.clear();
+    }
+
+    /** Routes `runId`'s events to `sink` from now on, including those that arrived before the claim. */
+    public claim(runId: string, sink: RunEventSink): void {
+        this.sinks.set(runId, sink);
+        const early = this.unclaimed.get(runId);
+        if (early != null) {
+            this.unclaimed.delete(runId);
+            this.queue.unshift(...early);
+            this.schedule();
+        }
+    }
+
+    public release(runId: string): void {
+        this.sinks.delete(runId);
+    }
+
+    /** Delivers what is queued now (used before acting on a run's state outside a frame). */
+    public flush(): void {
+        if (this.frame != null)
+            cancelAnimationFrame(this.frame);
+        if (this.timer != null)
+            clearTimeout(this.timer);
+        this.frame = null;
+        this.timer = null;
+        const events = this.queue;
+        this.queue = [];
+        const byRun = new Map<string, RunEvent[]>();
+        for (const event of events) {
+            const runId = event.data.runId;
+            let list = byRun.get(runId);
+            if (list == null) {
+                list = [];
+                byRun.set(runId, list);
+            }
+            list.push(event);
+        }
+        for (const [runId, list] of byRun) {
+            const sink = this.sinks.get(runId);
+            if (sink != null) {
+                sink(list);
+            } else if (this.startsInFlight > 0) {
+                const kept = this.unclaimed.get(runId) ?? [];
+                if (kept.length < UNCLAIMED_LIMIT)
+                    kept.push(...list);
+                this.unclaimed.set(runId, kept);
+            }
+        }
+    }
+
+    private schedule(): void {
+        if (this.frame != null || this.timer != null)
+            return;
+        this.frame = requestAnimationFrame(() => this.flush());
+        this.timer = setTimeout(() => this.flush(), FALLBACK_MS);
+    }
+}
+
+export const runEventRouter = new RunEventRouter();

@@ -1,0 +1,423 @@
+// The Run view: prompt, sampling, the patch set, and the streamed run — tokens as an id-indexed map
+// plus ordered ids (rows subscribe to their own token), patch-change markers, the selected token and
+// the colouring (probe vector and layer). Run events come in batches, once per frame
+// (runEventRouter); patch edits during a run reach the engine debounced (run.setPatches).
+import { create } from "zustand";
+import type { PatchSpec, ProbeSpec, RunStartParams, RunStopReason, TokenInfo, TokenProjectionInfo } from "../../../engine/protocol/EngineContract";
+import type { TillerErrorPayload } from "../../../engine/protocol/TillerError";
+import { getEngineClient } from "../engineClient/getEngineClient";
+import { autoScale } from "../lib/colourScale";
+import { reportError } from "./notificationStore";
+import { runEventRouter, type RunEvent } from "./runEventRouter";
+import { defaultLayerOf, useVectorStore } from "./vectorStore";
+
+export interface PatchDraft {
+    id: string;
+    /** switched off patches are kept in the editor but not sent */
+    enabled: boolean;
+    vectorId: string;
+    strength: number;
+    /** null: every layer the vector has */
+    layerFirst: number | null;
+    layerLast: number | null;
+    /** null: from the first generated token */
+    fromToken: number | null;
+    /** null: to the end */
+    untilToken: number | null;
+}
+
+export interface SamplingDraft {
+    temperature: number;
+    topK: number;
+    topP: number;
+    minP: number;
+    seed: number;
+}
+
+export type RunStatus = "idle" | "starting" | "running" | "stopping";
+
+export interface RunEnd {
+    stopReason: RunStopReason;
+    tokensPerSecond: number;
+    error?: TillerErrorPayload;
+}
+
+export interface PatchMarker {
+    atToken: number;
+    /** labels of the patches active from that token on */
+    patches: string[];
+}
+
+interface RunState {
+    prompt: string;
+    promptMode: "plain" | "chat";
+    sampling: SamplingDraft;
+    maxTokens: number;
+    patchIds: string[];
+    patchById: Record<string, PatchDraft>;
+    colourBy: string | null;
+    colourLayer: number | null;
+    /** "auto" follows the largest |cosine| of the run */
+    scaleMode: "auto" | number;
+    autoScale: number;
+
+    status: RunStatus;
+    runId: string | null;
+    promptTokens: { id: number; piece: string }[];
+    tokenIds: number[];
+    tokens: Record<number, TokenInfo>;
+    markers: Record<number, PatchMarker>;
+    markerIds: number[];
+    /** patch id → its label when it was last sent to the engine */
+    patchLabels: Record<string, string>;
+    /** the labels in force from each patch change on (ascending), for the tokens' active patches */
+    labelVersions: { at: number; labels: Record<string, string> }[];
+    selected: number | null;
+    end: RunEnd | null;
+    startedAt: number;
+    firstTokenMs: number | null;
+    lastTokenAt: number;
+
+    setPrompt(prompt: string): void;
+    setPromptMode(mode: "plain" | "chat"): void;
+    setSampling(patch: Partial<SamplingDraft>): void;
+    setMaxTokens(maxTokens: number): void;
+    addPatch(): void;
+    updatePatch(id: string, patch: Partial<PatchDraft>): void;
+    removePatch(id: string): void;
+    setColourBy(vectorId: string | null): void;
+    setColourLayer(layer: number | null): void;
+    setScaleMode(mode: "auto" | number): void;
+    select(index: number | null): void;
+}
+
+let nextPatch = 1;
+const SETTINGS_KEY = "tiller.runSettings";
+
+interface SavedSettings {
+    prompt?: string;
+    promptMode?: "plain" | "chat";
+    sampling?: SamplingDraft;
+    maxTokens?: number;
+}
+
+function readSettings(): SavedSettings {
+    try {
+        const value: unknown = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? "{}");
+        return value != null && typeof value === "object" ? value as SavedSettings : {};
+    } catch {
+        return {};
+    }
+}
+
+const saved = readSettings();
+
+export const useRunStore = create<RunState>()((set, get) => ({
+    prompt: saved.prompt ?? "Once upon a time",
+    promptMode: saved.promptMode ?? "plain",
+    sampling: { temperature: 0, topK: 40, topP: 0.95, minP: 0.05, seed: 42, ...saved.sampling },
+    maxTokens: saved.maxTokens ?? 256,
+    patchIds: [],
+    patchById: {},
+    colourBy: null,
+    colourLayer: null,
+    scaleMode: "auto",
+    autoScale: 0.1,
+
+    status: "idle",
+    runId: null,
+    promptTokens: [],
+    tokenIds: [],
+    tokens: {},
+    markers: {},
+    markerIds: [],
+    patchLabels: {},
+    labelVersions: [],
+    selected: null,
+    end: null,
+    startedAt: 0,
+    firstTokenMs: null,
+    lastTokenAt: 0,
+
+    setPrompt: (prompt) => set({ prompt }),
+    setPromptMode: (promptMode) => set({ promptMode }),
+    setSampling: (patch) => set((state) => ({ sampling: { ...state.sampling, ...patch } })),
+    setMaxTokens: (maxTokens) => set({ maxTokens }),
+    addPatch: () => {
+        const { ids } = useVectorStore.getState();
+        const used = new Set(Object.values(get().patchById).map((patch) => patch.vectorId));
+        const vectorId = ids.find((id) => !used.has(id)) ?? ids[0] ?? "";
+        const patch: PatchDraft = {
+            id: `p${nextPatch++}`, enabled: true, vectorId, strength: 1,
+            layerFirst: null, layerLast: null, fromToken: null, untilToken: null
+        };
+        set((state) => ({ patchIds: [...state.patchIds, patch.id], patchById: { ...state.patchById, [patch.id]: patch } }));
+        if (get().colourBy == null && vectorId !== "")
+            get().setColourBy(vectorId);
+    },
+    updatePatch: (id, patch) => set((state) => {
+        const current = state.patchById[id];
+        return current == null ? {} : { patchById: { ...state.patchById, [id]: { ...current, ...patch } } };
+    }),
+    removePatch: (id) => set((state) => {
+        const rest = { ...state.patchById };
+        delete rest[id];
+        return { patchIds: state.patchIds.filter((item) => item !== id), patchById: rest };
+    }),
+    setColourBy: (colourBy) => {
+        set({ colourBy, colourLayer: colourBy == null ? null : defaultLayerOf(colourBy) });
+        set((state) => ({ autoScale: autoScale(maxAbsCosine(state.tokenIds.map((i) => state.tokens[i]!), state.colourBy, state.colourLayer)) }));
+    },
+    setColourLayer: (colourLayer) => {
+        set({ colourLayer });
+        set((state) => ({ autoScale: autoScale(maxAbsCosine(state.tokenIds.map((i) => state.tokens[i]!), state.colourBy, state.colourLayer)) }));
+    },
+    setScaleMode: (scaleMode) => set({ scaleMode }),
+    select: (selected) => set({ selected })
+}));
+
+// keep the prompt and sampling across reloads
+useRunStore.subscribe((state, previous) => {
+    if (state.prompt === previous.prompt && state.promptMode === previous.promptMode && state.sampling === previous.sampling && state.maxTokens === previous.maxTokens)
+        return;
+    try {
+        const settings: SavedSettings = { prompt: state.prompt, promptMode: state.promptMode, sampling: state.sampling, maxTokens: state.maxTokens };
+        localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
+    } catch {
+        // not kept
+    }
+});
+
+// ---- derived values ---------------------------------------------------------------------------
+
+/** The label of patch `id` as it was when token `index` was generated. */
+export function patchLabelAt(state: Pick<RunState, "labelVersions" | "patchLabels">, index: number, id: string): string {
+    for (let i = state.labelVersions.length - 1; i >= 0; i--) {
+        const version = state.labelVersions[i]!;
+        if (version.at <= index)
+            return version.labels[id] ?? state.patchLabels[id] ?? id;
+    }
+    return state.patchLabels[id] ?? id;
+}
+
+export function projectionOf(token: TokenInfo | undefined, probe: string | null, layer: number | null): TokenProjectionInfo | undefined {
+    if (token == null || probe == null || layer == null)
+        return undefined;
+    for (const projection of token.projections) {
+        if (projection.probe === probe && projection.layer === layer)
+            return projection;
+    }
+    return undefined;
+}
+
+function maxAbsCosine(tokens: readonly TokenInfo[], probe: string | null, layer: number | null): number {
+    let max = 0;
+    for (const token of tokens) {
+        const value = projectionOf(token, probe, layer)?.cosine;
+        if (value != null && Number.isFinite(value))
+            max = Math.max(max, Math.abs(value));
+    }
+    return max;
+}
+
+export function selectScale(state: Pick<RunState, "scaleMode" | "autoScale">): number {
+    return state.scaleMode === "auto" ? state.autoScale : state.scaleMode;
+}
+
+/** The patches as the engine takes them: the enabled ones with a vector. */
+export function patchSpecsOf(state: Pick<RunState, "patchIds" | "patchById">): PatchSpec[] {
+    const specs: PatchSpec[] = [];
+    for (const id of state.patchIds) {
+        const patch = state.patchById[id];
+        if (patch == null || !patch.enabled || patch.vectorId === "" || !Number.isFinite(patch.strength))
+            continue;
+        specs.push({
+            id: patch.id,
+            vectorId: patch.vectorId,
+            strength: patch.strength,
+            ...(patch.layerFirst != null && patch.layerLast != null ? { layers: { first: patch.layerFirst, last: patch.layerLast } } : {}),
+            ...(patch.fromToken != null ? { fromToken: patch.fromToken } : {}),
+            ...(patch.untilToken != null ? { untilToken: patch.untilToken } : {})
+        });
+    }
+    return specs;
+}
+
+export function patchLabel(patch: PatchDraft): string {
+    const name = useVectorStore.getState().byId[patch.vectorId]?.name ?? patch.vectorId;
+    const layers = patch.layerFirst != null && patch.layerLast != null ? ` · L${patch.layerFirst}–${patch.layerLast}` : "";
+    const window = patch.fromToken != null || patch.untilToken != null
+        ? ` · tokens ${patch.fromToken ?? 0}…${patch.untilToken != null ? patch.untilToken - 1 : "end"}` : "";
+    return `${name} ×${patch.strength.toFixed(2)}${layers}${window}`;
+}
+
+function labelsOf(state: Pick<RunState, "patchIds" | "patchById">): Record<string, string> {
+    const labels: Record<string, string> = {};
+    for (const id of state.patchIds) {
+        const patch = state.patchById[id];
+        if (patch != null)
+            labels[id] = patchLabel(patch);
+    }
+    return labels;
+}
+
+/** What to read out: the colour-by vector and every vector a patch uses, at every layer. */
+export function probeSpecsOf(state: Pick<RunState, "patchIds" | "patchById" | "colourBy">): ProbeSpec[] {
+    const ids = new Set<string>();
+    if (state.colourBy != null)
+        ids.add(state.colourBy);
+    for (const spec of patchSpecsOf(state))
+        ids.add(spec.vectorId);
+    return [...ids].map((vectorId) => ({ vectorId }));
+}
+
+// ---- running ----------------------------------------------------------------------------------
+
+export async function generate(): Promise<void> {
+    const state = useRunStore.getState();
+    if (state.status !== "idle")
+        return;
+    const params: RunStartParams = {
+        prompt: state.prompt,
+        promptMode: state.promptMode,
+        maxTokens: state.maxTokens,
+        sampling: { ...state.sampling },
+        patches: patchSpecsOf(state),
+        probes: probeSpecsOf(state),
+        topAlternatives: 10
+    };
+    useRunStore.setState({
+        status: "starting", runId: null, promptTokens: [], tokenIds: [], tokens: {}, markers: {}, markerIds: [],
+        patchLabels: labelsOf(state), labelVersions: [], selected: null, end: null, startedAt: performance.now(), firstTokenMs: null, lastTokenAt: 0,
+        autoScale: 0.05
+    });
+    runEventRouter.beginStart();
+    try {
+        const { runId, promptTokens } = await getEngineClient().request("run.start", params);
+        const stopRequested = useRunStore.getState().status === "stopping";
+        useRunStore.setState({ runId, promptTokens, status: stopRequested ? "stopping" : "running" });
+        runEventRouter.claim(runId, applyRunEvents);
+        if (stopRequested)
+            void getEngineClient().request("run.stop", { runId }).catch(() => undefined);
+    } catch (error) {
+        useRunStore.setState({ status: "idle" });
+        reportError(error, "Could not start the run");
+    } finally {
+        runEventRouter.endStart();
+    }
+}
+
+export function stop(): void {
+    const { status, runId } = useRunStore.getState();
+    if (status === "starting") {
+        useRunStore.setState({ status: "stopping" });
+    } else if (status === "running" && runId != null) {
+        useRunStore.setState({ status: "stopping" });
+        getEngineClient().request("run.stop", { runId }).catch((error: unknown) => reportError(error, "Could not stop the run"));
+    }
+}
+
+/** The transport dropped: the engine forgot the run. */
+export function abandonRun(): void {
+    const { status, runId } = useRunStore.getState();
+    if (status === "idle")
+        return;
+    if (runId != null)
+        runEventRouter.release(runId);
+    useRunStore.setState({ status: "idle", end: { stopReason: "aborted", tokensPerSecond: 0, error: { code: "INTERNAL", message: "the connection to the engine was lost" } } });
+}
+
+function applyRunEvents(events: RunEvent[]): void {
+    const state = useRunStore.getState();
+    let tokens: Record<number, TokenInfo> | null = null;
+    let tokenIds: number[] | null = null;
+    let markers: Record<number, PatchMarker> | null = null;
+    let markerIds: number[] | null = null;
+    let labelVersions: RunState["labelVersions"] | null = null;
+    let end: RunEnd | null = null;
+    let firstTokenMs = state.firstTokenMs;
+    let lastTokenAt = state.lastTokenAt;
+    const added: TokenInfo[] = [];
+    for (const event of events) {
+        if (event.type === "token") {
+            const token = event.data.token;
+            tokens ??= { ...state.tokens };
+            tokenIds ??= [...state.tokenIds];
+            if (tokens[token.index] == null)
+                tokenIds.push(token.index);
+            tokens[token.index] = token;
+            added.push(token);
+            firstTokenMs ??= event.receivedAt - state.startedAt;
+            lastTokenAt = event.receivedAt;
+        } else if (event.type === "patchChange") {
+            const { atToken, activePatches } = event.data;
+            labelVersions ??= [...state.labelVersions];
+            labelVersions.push({ at: atToken, labels: state.patchLabels });
+            if (atToken === 0 && activePatches.length === 0)
+                continue; // the unsteered start of every run is not a change
+            markers ??= { ...state.markers };
+            markerIds ??= [...state.markerIds];
+            if (markers[atToken] == null)
+                markerIds.push(atToken);
+            markers[atToken] = { atToken, patches: activePatches.map((id) => state.patchLabels[id] ?? id) };
+        } else {
+            end = { stopReason: event.data.stopReason, tokensPerSecond: event.data.tokensPerSecond, ...(event.data.error != null ? { error: event.data.error } : {}) };
+        }
+    }
+    const update: Partial<RunState> = { firstTokenMs, lastTokenAt };
+    if (tokens != null && tokenIds != null) {
+        update.tokens = tokens;
+        update.tokenIds = tokenIds;
+        const scale = autoScale(maxAbsCosine(added, state.colourBy, state.colourLayer));
+        if (scale > state.autoScale)
+            update.autoScale = scale;
+    }
+    if (labelVersions != null)
+        update.labelVersions = labelVersions;
+    if (markers != null && markerIds != null) {
+        update.markers = markers;
+        update.markerIds = markerIds;
+    }
+    if (end != null) {
+        update.end = end;
+        update.status = "idle";
+        if (state.runId != null)
+            runEventRouter.release(state.runId);
+        if (end.error != null && end.error.code !== "ABORTED")
+            reportError(end.error, "The run failed");
+    }
+    useRunStore.setState(update);
+}
+
+// ---- live patch edits -------------------------------------------------------------------------
+
+const PATCH_DEBOUNCE_MS = 50;
+let patchTimer: ReturnType<typeof setTimeout> | null = null;
+
+useRunStore.subscribe((state, previous) => {
+    if (state.patchById === previous.patchById && state.patchIds === previous.patchIds)
+        return;
+    if (state.status !== "running" && state.status !== "starting")
+        return;
+    if (patchTimer != null)
+        clearTimeout(patchTimer);
+    patchTimer = setTimeout(sendPatches, PATCH_DEBOUNCE_MS);
+});
+
+function sendPatches(): void {
+    patchTimer = null;
+    const state = useRunStore.getState();
+    if (state.status === "starting") {
+        patchTimer = setTimeout(sendPatches, PATCH_DEBOUNCE_MS); // no run id yet
+        return;
+    }
+    if (state.status !== "running" || state.runId == null)
+        return;
+    const runId = state.runId;
+    useRunStore.setState({ patchLabels: { ...state.patchLabels, ...labelsOf(state) } });
+    getEngineClient().request("run.setPatches", { runId, patches: patchSpecsOf(state) }).catch((error: unknown) => {
+        const current = useRunStore.getState();
+        if (current.runId === runId && current.status === "running")
+            reportError(error, "Could not change the patches");
+    });
+}

@@ -1,0 +1,121 @@
+// The inspector of the selected token: its alternatives (top-k with probabilities), entropy,
+// log-prob, the patches that acted on it, and the projection per layer for every probe.
+import { useState } from "react";
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { CloseIcon } from "../../components/icons";
+import { visiblePiece } from "../../lib/format";
+import { useShallow } from "zustand/react/shallow";
+import { patchLabelAt, useRunStore } from "../../state/runStore";
+import { useVectorStore } from "../../state/vectorStore";
+
+const probeColours = ["var(--accent)", "var(--chart-2)", "var(--chart-3)", "var(--chart-4)", "var(--chart-5)"];
+const axis = { stroke: "var(--text-faint)", fontSize: 11 };
+
+export function TokenInspector() {
+    const selected = useRunStore((s) => s.selected);
+    const token = useRunStore((s) => (s.selected != null ? s.tokens[s.selected] : undefined));
+    const count = useRunStore((s) => s.tokenIds.length);
+    const labelState = useRunStore(useShallow((s) => ({ labelVersions: s.labelVersions, patchLabels: s.patchLabels })));
+    const colourLayer = useRunStore((s) => s.colourLayer);
+    const names = useVectorStore((s) => s.byId);
+    const [measure, setMeasure] = useState<"cosine" | "dot">("cosine");
+    const select = useRunStore((s) => s.select);
+
+    if (selected == null || token == null) {
+        return (
+            <aside className="inspector empty" data-testid="inspector-empty">
+                <div className="muted small">Click a token to inspect its alternatives, entropy and per-layer read-out.</div>
+            </aside>
+        );
+    }
+
+    const probability = Math.exp(token.logprob);
+    const probes = [...new Set(token.projections.map((p) => p.probe))];
+    const layers = [...new Set(token.projections.map((p) => p.layer))].sort((a, b) => a - b);
+    const data = layers.map((layer) => {
+        const row: Record<string, number> = { layer };
+        for (const p of token.projections) {
+            if (p.layer === layer)
+                row[p.probe] = measure === "cosine" ? p.cosine : p.dot;
+        }
+        return row;
+    });
+    const topMax = Math.max(1e-9, ...token.top.map((alt) => Math.exp(alt.logprob)));
+
+    return (
+        <aside className="inspector" data-testid="inspector" data-index={token.index}>
+            <header className="inspector-head">
+                <div>
+                    <div className="inspector-piece mono">{visiblePiece(token.piece)}</div>
+                    <div className="muted small">token #{token.index} · position {token.position} · id {token.id}</div>
+                </div>
+                <div className="inspector-nav">
+                    <button type="button" className="icon-button" aria-label="previous token" disabled={selected <= 0} onClick={() => select(selected - 1)}>‹</button>
+                    <button type="button" className="icon-button" aria-label="next token" disabled={selected >= count - 1} onClick={() => select(selected + 1)}>›</button>
+                    <button type="button" className="icon-button" aria-label="close inspector" onClick={() => select(null)}><CloseIcon size={16} /></button>
+                </div>
+            </header>
+
+            <div className="stat-grid compact">
+                <div className="stat"><span className="stat-label">p</span><span className="stat-value mono">{probability.toFixed(4)}</span></div>
+                <div className="stat"><span className="stat-label">log-prob</span><span className="stat-value mono" data-testid="inspector-logprob">{token.logprob.toFixed(3)}</span></div>
+                <div className="stat"><span className="stat-label">entropy</span><span className="stat-value mono" data-testid="inspector-entropy">{token.entropy.toFixed(3)} nats</span></div>
+            </div>
+
+            <section className="inspector-section">
+                <h3>Active patches</h3>
+                {token.activePatches.length === 0
+                    ? <div className="muted small">none — this token was not steered</div>
+                    : <ul className="patch-list">{token.activePatches.map((id) => <li key={id} className="pill steer">{patchLabelAt(labelState, token.index, id)}</li>)}</ul>}
+            </section>
+
+            <section className="inspector-section">
+                <h3>Alternatives</h3>
+                <ul className="topk">
+                    {token.top.map((alt) => {
+                        const p = Math.exp(alt.logprob);
+                        return (
+                            <li key={alt.id} className={`topk-row ${alt.id === token.id ? "chosen" : ""}`} data-testid="topk-row">
+                                <span className="topk-piece mono">{visiblePiece(alt.piece)}</span>
+                                <span className="topk-bar"><span style={{ width: `${(p / topMax) * 100}%` }} /></span>
+                                <span className="topk-p mono">{(p * 100).toFixed(1)}%</span>
+                            </li>
+                        );
+                    })}
+                </ul>
+            </section>
+
+            <section className="inspector-section">
+                <h3>
+                    Projection per layer
+                    <span className="segmented small">
+                        <button type="button" className={measure === "cosine" ? "active" : ""} onClick={() => setMeasure("cosine")}>cosine</button>
+                        <button type="button" className={measure === "dot" ? "active" : ""} onClick={() => setMeasure("dot")}>dot</button>
+                    </span>
+                </h3>
+                {probes.length === 0
+                    ? <div className="muted small">No read-out for this token: choose a colour-by vector (or add a patch) and generate again.</div>
+                    : (
+                        <div className="inspector-chart" data-testid="projection-chart">
+                            <ResponsiveContainer width="100%" height={190}>
+                                <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: -16 }}>
+                                    <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
+                                    <XAxis dataKey="layer" tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
+                                    <YAxis tick={axis} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toFixed(measure === "cosine" ? 2 : 1)} />
+                                    <ReferenceLine y={0} stroke="var(--text-faint)" />
+                                    {colourLayer != null && <ReferenceLine x={colourLayer} stroke="var(--text-faint)" strokeDasharray="2 3" />}
+                                    <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
+                                        labelFormatter={(layer) => `layer ${String(layer)}`}
+                                        formatter={(value, name) => [typeof value === "number" ? value.toFixed(4) : "—", names[String(name)]?.name ?? String(name)]} />
+                                    <Legend wrapperStyle={{ fontSize: 11 }} formatter={(value: string) => names[value]?.name ?? value} />
+                                    {probes.map((probe, i) => (
+                                        <Line key={probe} type="monotone" dataKey={probe} stroke={probeColours[i % probeColours.length]} strokeWidth={2} dot={{ r: 2.5 }} isAnimationActive={false} />
+                                    ))}
+                                </LineChart>
+                            </ResponsiveContainer>
+                        </div>
+                    )}
+            </section>
+        </aside>
+    );
+}

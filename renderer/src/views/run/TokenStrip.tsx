@@ -1,0 +1,202 @@
+// The token strip: prompt and generated tokens in a monospace flow, each generated token coloured by
+// the projection (cosine) of the colour-by vector at the chosen layer, with a marker where a patch
+// change took effect. Long runs are virtualised: tokens are packed into rows of the strip's width
+// (incrementally, so earlier rows keep their identity), and only visible rows are mounted.
+// The container subscribes to ids only; each token subscribes to its own entry (STYLE.md).
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type MouseEvent } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { divergingColour, neutralTokenColour } from "../../lib/colourScale";
+import { visiblePiece } from "../../lib/format";
+import { projectionOf, selectScale, useRunStore } from "../../state/runStore";
+
+const ROW_HEIGHT = 30;
+/** horizontal padding + gap of a token span, in px (see .tok in styles.css) */
+const TOKEN_CHROME = 8;
+
+/** Row items: generated token index ≥ 0, prompt token i as −1 − i. */
+type Row = number[];
+
+interface Layout {
+    width: number;
+    charWidth: number;
+    promptKey: unknown;
+    rows: Row[];
+    lastRowWidth: number;
+    /** generated tokens laid out so far */
+    laidOut: number;
+    /** the last item ended a line */
+    lineEnded: boolean;
+}
+
+function textColumns(text: string): number {
+    let columns = 0;
+    for (const char of text) {
+        const code = char.codePointAt(0)!;
+        columns += code >= 0x1100 && (code <= 0x115f || (code >= 0x2e80 && code <= 0xa4cf) || (code >= 0xac00 && code <= 0xd7a3)
+            || (code >= 0xf900 && code <= 0xfaff) || (code >= 0xfe30 && code <= 0xfe4f) || (code >= 0xff00 && code <= 0xff60)
+            || (code >= 0x1f300 && code <= 0x1faff) || (code >= 0x20000 && code <= 0x3fffd)) ? 2 : 1;
+    }
+    return columns;
+}
+
+function place(layout: Layout, item: number, piece: string): void {
+    const width = Math.max(1, textColumns(visiblePiece(piece))) * layout.charWidth + TOKEN_CHROME;
+    let last = layout.rows[layout.rows.length - 1];
+    if (last == null || layout.lineEnded || (layout.lastRowWidth + width > layout.width && last.length > 0)) {
+        last = [];
+        layout.rows.push(last);
+        layout.lastRowWidth = 0;
+    } else {
+        // a new array for the row that changes: memoised rows before it keep their identity
+        last = [...last];
+        layout.rows[layout.rows.length - 1] = last;
+    }
+    last.push(item);
+    layout.lastRowWidth += width;
+    layout.lineEnded = piece.includes("\n");
+}
+
+export function TokenStrip() {
+    const tokenIds = useRunStore((s) => s.tokenIds);
+    const promptTokens = useRunStore((s) => s.promptTokens);
+    const status = useRunStore((s) => s.status);
+    const scrollRef = useRef<HTMLDivElement>(null);
+    const measureRef = useRef<HTMLSpanElement>(null);
+    const [box, setBox] = useState({ width: 0, charWidth: 7.8 });
+    const layoutRef = useRef<Layout | null>(null);
+    const followRef = useRef(true);
+
+    useLayoutEffect(() => {
+        const element = scrollRef.current;
+        if (element == null)
+            return;
+        const measure = (): void => {
+            const charWidth = (measureRef.current?.getBoundingClientRect().width ?? 78) / 10;
+            const width = Math.max(80, element.clientWidth - 24);
+            setBox((current) => (current.width === width && current.charWidth === charWidth ? current : { width, charWidth }));
+        };
+        measure();
+        const observer = new ResizeObserver(measure);
+        observer.observe(element);
+        return () => observer.disconnect();
+    }, []);
+
+    const rows = useMemo(() => {
+        const tokens = useRunStore.getState().tokens;
+        let layout = layoutRef.current;
+        if (layout == null || layout.width !== box.width || layout.charWidth !== box.charWidth || layout.promptKey !== promptTokens || tokenIds.length < layout.laidOut) {
+            layout = { width: box.width, charWidth: box.charWidth, promptKey: promptTokens, rows: [], lastRowWidth: 0, laidOut: 0, lineEnded: false };
+            promptTokens.forEach((token, i) => {
+                if (token.piece !== "")
+                    place(layout!, -1 - i, token.piece);
+            });
+            if (promptTokens.length > 0)
+                layout.lineEnded = false;
+        } else {
+            layout = { ...layout, rows: [...layout.rows] };
+        }
+        for (let i = layout.laidOut; i < tokenIds.length; i++) {
+            const index = tokenIds[i]!;
+            place(layout, index, tokens[index]?.piece ?? "");
+        }
+        layout.laidOut = tokenIds.length;
+        layoutRef.current = layout;
+        return layout.rows;
+    }, [tokenIds, promptTokens, box]);
+
+    const virtualizer = useVirtualizer({
+        count: rows.length,
+        getScrollElement: () => scrollRef.current,
+        estimateSize: () => ROW_HEIGHT,
+        overscan: 8,
+        useFlushSync: false
+    });
+
+    // follow the end of the run while the user has not scrolled up
+    useLayoutEffect(() => {
+        if (followRef.current && rows.length > 0 && status !== "idle")
+            virtualizer.scrollToIndex(rows.length - 1, { align: "end" });
+    }, [rows.length, status, virtualizer]);
+
+    // bring the selected token into view (inspector ‹ ›, patch-change chips)
+    const selected = useRunStore((s) => s.selected);
+    useEffect(() => {
+        if (selected == null)
+            return;
+        const row = rows.findIndex((items) => items.includes(selected));
+        if (row >= 0) {
+            const range = virtualizer.range;
+            if (range == null || row < range.startIndex || row > range.endIndex) {
+                followRef.current = false;
+                virtualizer.scrollToIndex(row, { align: "center" });
+            }
+        }
+    }, [selected]);
+
+    const onClick = (event: MouseEvent<HTMLDivElement>): void => {
+        const target = (event.target as HTMLElement).closest<HTMLElement>("[data-testid='token']");
+        const index = target?.dataset.index;
+        if (index != null)
+            useRunStore.getState().select(Number(index));
+    };
+
+    const empty = promptTokens.length === 0 && tokenIds.length === 0;
+    return (
+        <div className="strip" data-testid="token-strip" data-count={tokenIds.length} data-status={status}>
+            <span className="strip-measure mono" ref={measureRef} aria-hidden="true">MMMMMMMMMM</span>
+            <div className="strip-scroll mono" ref={scrollRef} onClick={onClick} onScroll={(event) => {
+                const el = event.currentTarget;
+                followRef.current = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW_HEIGHT * 1.5;
+            }}>
+                {empty
+                    ? <div className="strip-empty muted">{status === "idle" ? "Generated tokens appear here, coloured by how strongly the chosen vector lights up." : "Starting…"}</div>
+                    : (
+                        <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+                            {virtualizer.getVirtualItems().map((item) => (
+                                <div key={item.key} className="strip-row" style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}>
+                                    <StripRow items={rows[item.index]!} />
+                                </div>
+                            ))}
+                        </div>
+                    )}
+            </div>
+        </div>
+    );
+}
+
+const StripRow = memo(function StripRow(props: { items: Row }) {
+    return <>{props.items.map((item) => (item < 0 ? <PromptToken key={item} i={-1 - item} /> : <Token key={item} index={item} />))}</>;
+});
+
+const PromptToken = memo(function PromptToken(props: { i: number }) {
+    const piece = useRunStore((s) => s.promptTokens[props.i]?.piece ?? "");
+    if (piece === "")
+        return null; // BOS and other empty pieces
+    return <span className="tok prompt" data-testid="prompt-token">{visiblePiece(piece)}</span>;
+});
+
+const Token = memo(function Token(props: { index: number }) {
+    const token = useRunStore((s) => s.tokens[props.index]);
+    const colourBy = useRunStore((s) => s.colourBy);
+    const layer = useRunStore((s) => s.colourLayer);
+    const scale = useRunStore(selectScale);
+    const selected = useRunStore((s) => s.selected === props.index);
+    const marker = useRunStore((s) => s.markers[props.index]);
+    if (token == null)
+        return null;
+    const projection = projectionOf(token, colourBy, layer);
+    const background = projection != null ? divergingColour(projection.cosine, scale) : neutralTokenColour;
+    const steered = token.activePatches.length > 0;
+    const title = `#${token.index} ${JSON.stringify(token.piece)}  p=${Math.exp(token.logprob).toFixed(3)}`
+        + (projection != null ? `  cos=${projection.cosine.toFixed(3)} (L${projection.layer})` : "");
+    return (
+        <span className={`tok ${selected ? "selected" : ""} ${steered ? "steered" : ""}`} data-testid="token" data-index={token.index}
+            data-projection={projection?.cosine} data-steered={steered || undefined} style={{ background }} title={title}>
+            {marker != null && (
+                <span className="patch-marker" data-testid="patch-marker" data-at={marker.atToken}
+                    title={`patches from token ${marker.atToken}:\n${marker.patches.length > 0 ? marker.patches.join("\n") : "none (steering off)"}`} />
+            )}
+            {visiblePiece(token.piece)}
+        </span>
+    );
+});

@@ -1,0 +1,166 @@
+// The end-to-end scenarios, written against a Page so that the same steps drive the renderer in
+// Chromium (served by `tiller serve`) and in Electron.
+import fs from "node:fs";
+import path from "node:path";
+import { expect, type Page } from "@playwright/test";
+
+const repoRoot = path.resolve(import.meta.dirname, "..", "..");
+export const screenshotDir = path.join(repoRoot, "test-artifacts", "screenshots");
+
+/** the neutral background of a token without a read-out (renderer/src/lib/colourScale.ts) */
+const NEUTRAL_BACKGROUND = "rgb(38, 43, 54)";
+
+export const vectorName = "happy-sad (e2e)";
+
+export async function screenshot(page: Page, prefix: string, name: string): Promise<void> {
+    fs.mkdirSync(screenshotDir, { recursive: true });
+    await page.screenshot({ path: path.join(screenshotDir, `${prefix}-${name}.png`) });
+}
+
+export async function waitForEngine(page: Page): Promise<void> {
+    await expect(page.getByTestId("engine-status")).toHaveAttribute("data-state", "connected");
+}
+
+/** Model view: load the model and check the shape it shows. */
+export async function openModel(page: Page, modelPath: string, prefix: string): Promise<void> {
+    await page.getByTestId("nav-model").click();
+    await waitForEngine(page);
+    await page.getByTestId("model-path").fill(modelPath);
+    await page.getByTestId("model-load").click();
+    const shape = page.getByTestId("model-shape");
+    await expect(shape).toBeVisible();
+    await expect(shape).toContainText(path.basename(modelPath));
+    await expect(shape).toContainText("llama");
+    await expect(page.getByTestId("model-layers")).toHaveText("5");
+    await screenshot(page, prefix, "model");
+}
+
+/** Vectors view: build the happy/sad vector from the built-in sentiment dataset. */
+export async function buildSentimentVector(page: Page, prefix: string): Promise<void> {
+    await page.getByTestId("nav-vectors").click();
+    const dataset = page.getByTestId("dataset-select");
+    await expect(dataset.locator("option[value='sentiment']")).toHaveCount(1);
+    await dataset.selectOption("sentiment");
+    await page.getByTestId("build-name").fill(vectorName);
+    await page.getByTestId("vector-build").click();
+
+    const progress = page.getByTestId("build-progress");
+    await expect(progress).toBeVisible();
+    await expect.poll(async () => {
+        const done = Number(await progress.getAttribute("data-done"));
+        const total = Number(await progress.getAttribute("data-total"));
+        return total > 0 && done === total;
+    }, { timeout: 120_000, message: "the build progress reaches its total" }).toBe(true);
+    await expect(progress).toContainText("built");
+
+    const chart = page.getByTestId("separation-chart");
+    await expect(chart).toBeVisible();
+    expect(Number(await chart.getAttribute("data-best-layer"))).toBeGreaterThanOrEqual(1);
+    await expect(chart.locator("svg.recharts-surface").first()).toBeVisible();
+    await expect(page.getByTestId("vector-row").filter({ hasText: vectorName }).first()).toBeVisible();
+    await screenshot(page, prefix, "vectors");
+}
+
+/** Run view: one patch with the built vector from token `fromToken`, coloured by the same vector. */
+export async function setUpPatch(page: Page, options: { strength: number; fromToken: number; maxTokens: number }): Promise<void> {
+    await page.getByTestId("nav-run").click();
+    await page.getByTestId("prompt").fill("Once upon a time");
+    await page.getByTestId("sampling-temperature").fill("0");
+    await page.getByTestId("max-tokens").fill(String(options.maxTokens));
+    await page.getByTestId("patch-add").click();
+    await page.getByTestId("patch-vector").selectOption({ label: vectorName });
+    await page.getByTestId("patch-strength").fill(String(options.strength));
+    await page.getByTestId("patch-from").fill(String(options.fromToken));
+    await page.getByTestId("colour-by").selectOption({ label: vectorName });
+}
+
+/** Run view: generate with the patch switched on at token 10, change its strength mid-run, check the strip and the inspector. */
+export async function steerRun(page: Page, prefix: string): Promise<void> {
+    await setUpPatch(page, { strength: 1.5, fromToken: 10, maxTokens: 1500 });
+    const strip = page.getByTestId("token-strip");
+    const count = async (): Promise<number> => Number(await strip.getAttribute("data-count"));
+    await page.getByTestId("generate").click();
+
+    // mid-run: once 40 tokens are out, flip the strength; the change acts from the next token
+    await expect.poll(count, { message: "tokens stream into the strip" }).toBeGreaterThanOrEqual(40);
+    await expect(strip).toHaveAttribute("data-status", "running");
+    await page.getByTestId("patch-strength").fill("-1.5");
+    const changeAfterStart = page.locator("[data-testid='patch-change']:not([data-at='10'])");
+    await expect.poll(async () => {
+        const ats = await page.getByTestId("patch-change").evaluateAll((nodes) => nodes.map((node) => Number((node as HTMLElement).dataset.at)));
+        return ats.some((at) => at > 40);
+    }, { message: "the engine reports the mid-run patch change" }).toBe(true);
+    await screenshot(page, prefix, "run-live");
+    await page.keyboard.press("Escape"); // Stop
+    await expect(strip).toHaveAttribute("data-status", "idle");
+    expect(await count()).toBeGreaterThan(40);
+
+    // colours: every generated token carries its read-out, and the colours differ
+    await strip.locator(".strip-scroll").evaluate((element) => {
+        element.scrollTop = 0;
+    });
+    const tokens = page.getByTestId("token");
+    await expect(tokens.first()).toBeVisible();
+    const seen = await tokens.evaluateAll((nodes) => nodes.map((node) => {
+        const element = node as HTMLElement;
+        return { index: Number(element.dataset.index), projection: element.dataset.projection, background: element.style.background };
+    }));
+    expect(seen.length).toBeGreaterThan(20);
+    for (const token of seen) {
+        expect(token.projection, `token ${token.index} has a projection`).toBeDefined();
+        expect(Number.isFinite(Number(token.projection))).toBe(true);
+        expect(token.background, `token ${token.index} has a background`).not.toBe("");
+    }
+    const coloured = seen.filter((token) => token.background !== NEUTRAL_BACKGROUND);
+    expect(coloured.length).toBeGreaterThan(seen.length / 2);
+    expect(new Set(seen.map((token) => token.background)).size).toBeGreaterThan(3);
+
+    // the switch-on marker sits on token 10, the token the patch first acted on
+    const onMarker = page.locator("[data-testid='token'][data-index='10'] [data-testid='patch-marker'][data-at='10']");
+    await expect(onMarker).toHaveCount(1);
+    expect(await page.locator("[data-testid='token'][data-index='9']").getAttribute("data-steered")).toBeNull();
+    await expect(page.locator("[data-testid='token'][data-index='10']")).toHaveAttribute("data-steered", "true");
+
+    // the mid-run change: its marker sits on the token where it took effect
+    const change = changeAfterStart.first();
+    const at = Number(await change.getAttribute("data-at"));
+    expect(at).toBeGreaterThan(40);
+    await change.click(); // selects that token and scrolls it into view
+    await expect(page.locator(`[data-testid='token'][data-index='${at}'] [data-testid='patch-marker'][data-at='${at}']`)).toHaveCount(1);
+    await expect(page.getByTestId("inspector")).toHaveAttribute("data-index", String(at));
+    await expect(page.getByTestId("inspector")).toContainText("×-1.50");
+
+    // inspector on token 12: alternatives, log-prob, entropy, per-layer read-out
+    await strip.locator(".strip-scroll").evaluate((element) => {
+        element.scrollTop = 0;
+    });
+    await page.locator("[data-testid='token'][data-index='12']").click();
+    const inspector = page.getByTestId("inspector");
+    await expect(inspector).toBeVisible();
+    await expect(inspector).toHaveAttribute("data-index", "12");
+    expect(await inspector.getByTestId("topk-row").count()).toBeGreaterThanOrEqual(2);
+    await expect(inspector.getByTestId("inspector-entropy")).toContainText("nats");
+    await expect(inspector.getByTestId("projection-chart").locator("svg.recharts-surface").first()).toBeVisible();
+    await expect(inspector).toContainText("×1.50");
+    await screenshot(page, prefix, "run");
+}
+
+/** Compare view: unpatched vs patched from token 10; the first divergence is highlighted at index ≥ 10 on both sides. */
+export async function compareRuns(page: Page, prefix: string): Promise<void> {
+    await setUpPatch(page, { strength: 1.5, fromToken: 10, maxTokens: 200 });
+    await page.getByTestId("nav-compare").click();
+    await page.getByTestId("compare-max-tokens").fill("64");
+    await page.getByTestId("compare-run").click();
+    const divergence = page.getByTestId("divergence");
+    await expect(divergence).toHaveCount(2, { timeout: 60_000 });
+    await expect(page.getByTestId("compare-run")).toBeEnabled(); // both runs ended
+    const indices = await divergence.evaluateAll((nodes) => nodes.map((node) => Number((node as HTMLElement).dataset.index)));
+    expect(indices[0]).toBe(indices[1]);
+    expect(indices[0]).toBeGreaterThanOrEqual(10);
+    await expect(page.getByTestId("divergence-index")).toHaveText(String(indices[0]));
+    // tokens before the divergence agree
+    const before = async (side: string): Promise<string[]> => page.getByTestId(side).locator("[data-testid='compare-token']")
+        .evaluateAll((nodes, limit) => nodes.filter((n) => Number((n as HTMLElement).dataset.index) < limit).map((n) => n.textContent ?? ""), indices[0]!);
+    expect(await before("compare-baseline")).toEqual(await before("compare-steered"));
+    await screenshot(page, prefix, "compare");
+}

@@ -1,0 +1,71 @@
+// The renderer in Chromium against the real `tiller serve` and the real stories260K model:
+// open the model, build the happy/sad vector, steer a run mid-way, inspect; then Compare.
+import { missing, sharedFiles } from "../support/sharedFiles.js";
+import { buildSentimentVector, compareRuns, openModel, screenshot, steerRun, waitForEngine } from "./scenarios.js";
+import { expect, startServe, stopServe, test } from "./tillerServe.js";
+
+const modelPath = sharedFiles.stories260K;
+const PREFIX = "chromium";
+
+test.describe.configure({ mode: "serial" });
+
+test.describe("tiller serve in Chromium", () => {
+    test.skip(missing(modelPath), `the test model is absent: ${modelPath} (set TILLER_SHARED_DIR)`);
+
+    test("empty state before a model is loaded", async ({ page, tillerServer }) => {
+        await page.goto(tillerServer.url);
+        await waitForEngine(page);
+        await expect(page.getByTestId("no-model")).toBeVisible();
+        await page.getByTestId("nav-run").click();
+        await expect(page.getByTestId("no-model")).toBeVisible();
+        await screenshot(page, PREFIX, "run-empty");
+    });
+
+    test("open a model, build a vector, steer mid-run, inspect a token", async ({ page, tillerServer }) => {
+        await page.goto(tillerServer.url);
+        await openModel(page, modelPath, PREFIX);
+        await buildSentimentVector(page, PREFIX);
+        await steerRun(page, PREFIX);
+    });
+
+    test("compare: the first divergence is at or after the patch's first token", async ({ page, tillerServer }) => {
+        await page.goto(tillerServer.url);
+        await waitForEngine(page);
+        await openModel(page, modelPath, PREFIX);
+        // the library persists in the server's data dir; build the vector when an earlier test did not
+        await page.getByTestId("nav-vectors").click();
+        if (await page.getByTestId("vector-row").count() === 0)
+            await buildSentimentVector(page, PREFIX);
+        await compareRuns(page, PREFIX);
+    });
+
+    test("errors show their code and a hint", async ({ page, tillerServer }) => {
+        await page.goto(tillerServer.url);
+        await waitForEngine(page);
+        await page.getByTestId("nav-model").click();
+        await page.getByTestId("model-path").fill("/nonexistent/model.gguf");
+        await page.getByTestId("model-load").click();
+        const toast = page.getByTestId("error-toast").first();
+        await expect(toast).toBeVisible();
+        await expect(toast).toHaveAttribute("data-code", /FILE_NOT_FOUND|MODEL_LOAD_FAILED|NOT_GGUF/);
+        await screenshot(page, PREFIX, "error");
+    });
+
+    test("a stopped engine shows the reconnecting state", async ({ page }) => {
+        const { server, child } = await startServe(); // a server of its own, to stop
+        try {
+            await page.goto(server.url);
+            await waitForEngine(page);
+            await expect(page.getByTestId("connection-banner")).toHaveCount(0);
+            await stopServe(child, server.dataDir);
+            const banner = page.getByTestId("connection-banner");
+            await expect(banner).toBeVisible();
+            await expect(banner).toContainText("reconnecting");
+            await expect(page.getByTestId("engine-status")).toHaveAttribute("data-state", "disconnected");
+            await expect(page.getByTestId("error-toast")).toHaveCount(0); // the banner says it; no toast storm
+            await screenshot(page, PREFIX, "disconnected");
+        } finally {
+            await stopServe(child, server.dataDir);
+        }
+    });
+});
