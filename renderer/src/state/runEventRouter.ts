@@ -4,6 +4,7 @@
 // once per frame. Events of a run nobody claimed yet are kept while a `run.start` is in flight
 // (the first tokens may overtake the start's response), otherwise dropped.
 import type { EngineEvents } from "../../../engine/protocol/EngineContract";
+import { recordTokenLatency } from "./tokenLatency";
 
 export type RunEvent =
     | { type: "token"; data: EngineEvents["run.token"]; receivedAt: number }
@@ -79,6 +80,7 @@ class RunEventRouter {
             const sink = this.sinks.get(runId);
             if (sink != null) {
                 sink(list);
+                recordTokenLatency(list.flatMap((event) => (event.type === "token" ? [{ index: event.data.token.index, emittedAt: event.data.emittedAt }] : [])));
             } else if (this.startsInFlight > 0) {
                 const kept = this.unclaimed.get(runId) ?? [];
                 if (kept.length < UNCLAIMED_LIMIT)

@@ -76,7 +76,7 @@ function LoadPanel() {
                         </div>
                     </Field>
                     <Field label="Context size" hint="empty: model default (≤ 4096)">
-                        <NumberInput value={form.contextSize} integer min={16} allowEmpty placeholder="default" onChange={(value) => setForm({ contextSize: value })} />
+                        <NumberInput value={form.contextSize} integer min={16} allowEmpty placeholder="default" testId="model-context" onChange={(value) => setForm({ contextSize: value })} />
                     </Field>
                     <Field label="Threads" hint={defaultThreads != null ? `empty: ${defaultThreads}` : "empty: cores available"}>
                         <NumberInput value={form.threads} integer min={1} allowEmpty placeholder="default" onChange={(value) => setForm({ threads: value })} />
