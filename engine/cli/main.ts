@@ -12,6 +12,7 @@ import { registerDetectCommand } from "./detectCommand.js";
 import { registerServeCommand } from "./serveCommand.js";
 import { registerSessionsCommand } from "./sessionsCommand.js";
 import { registerSweepCommand } from "./sweepCommand.js";
+import { registerModelsCommand } from "./modelsCommand.js";
 
 /** Writes the one error line; newlines inside the message are folded so it stays one line. */
 export function writeErrorLine(message: string): void {
@@ -36,6 +37,7 @@ export function createProgram(): Command {
     registerSweepCommand(program);
     registerDetectCommand(program);
     registerSessionsCommand(program);
+    registerModelsCommand(program);
     return program;
 }
 
