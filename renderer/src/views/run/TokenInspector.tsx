@@ -14,7 +14,8 @@ const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 export function TokenInspector() {
     const selected = useRunStore((s) => s.selected);
     const token = useRunStore((s) => (s.selected != null ? s.tokens[s.selected] : undefined));
-    const count = useRunStore((s) => s.tokenIds.length);
+    // a boolean, not the token count: the inspector (and its chart) must not re-render at the token rate
+    const isLastToken = useRunStore((s) => s.selected != null && s.selected >= s.tokenIds.length - 1);
     const labelState = useRunStore(useShallow((s) => ({ labelVersions: s.labelVersions, patchLabels: s.patchLabels })));
     const colourLayer = useRunStore((s) => s.colourLayer);
     const names = useVectorStore((s) => s.byId);
@@ -51,7 +52,7 @@ export function TokenInspector() {
                 </div>
                 <div className="inspector-nav">
                     <button type="button" className="icon-button" aria-label="previous token" disabled={selected <= 0} onClick={() => select(selected - 1)}>‹</button>
-                    <button type="button" className="icon-button" aria-label="next token" disabled={selected >= count - 1} onClick={() => select(selected + 1)}>›</button>
+                    <button type="button" className="icon-button" aria-label="next token" disabled={isLastToken} onClick={() => select(selected + 1)}>›</button>
                     <button type="button" className="icon-button" aria-label="close inspector" onClick={() => select(null)}><CloseIcon size={16} /></button>
                 </div>
             </header>
