@@ -1,5 +1,6 @@
 // A GGUF model loaded once, through Tiller's addon, on the backend node-llama-cpp chose.
 import path from "node:path";
+import type { ModelShapeInfo } from "../protocol/EngineContract.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { NativeModel } from "../native/AddonTypes.js";
 import { checkModelFile } from "./checkModelFile.js";
@@ -7,18 +8,8 @@ import { resolveGpuLayers } from "./resolveGpuLayers.js";
 import { TillerContext, type ContextOptions } from "./TillerContext.js";
 import { getTillerBackend, type TillerBackend } from "./TillerBackend.js";
 
-export interface ModelShape {
-    architecture: string;
-    nLayer: number;
-    nEmbd: number;
-    nVocab: number;
-    nHead: number;
-    nHeadKv: number;
-    nCtxTrain: number;
-    nParams: number;
-    sizeBytes: number;
-    description: string;
-    hasChatTemplate: boolean;
+/** The model's shape as the contract describes it, plus the special tokens the engine needs. */
+export interface ModelShape extends ModelShapeInfo {
     bos: number;
     eos: number;
 }
