@@ -31,7 +31,7 @@ export default defineConfig({
     projects: [
         {
             name: "chromium",
-            testMatch: "tiller.spec.ts",
+            testIgnore: "electron.spec.ts",
             use: {
                 browserName: "chromium",
                 headless: true,
