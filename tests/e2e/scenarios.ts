@@ -171,7 +171,21 @@ export async function compareRuns(page: Page, prefix: string): Promise<void> {
  * test-artifacts/ui-latency.json; measured, not asserted: the design's 50 ms bar is a figure to
  * report, not a timed test).
  */
-export async function longRun(page: Page, modelPath: string, prefix: string): Promise<{ medianMs: number; p95Ms: number; samples: number; maxFrameGapMs: number }> {
+export interface LatencyReport {
+    /** engine emitted → token in the DOM */
+    medianMs: number;
+    p95Ms: number;
+    samples: number;
+    /** engine emitted → received by the page (transport alone) */
+    arrivalMedianMs: number;
+    maxFrameGapMs: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+    return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+export async function longRun(page: Page, modelPath: string, prefix: string): Promise<LatencyReport> {
     await page.getByTestId("nav-model").click();
     await page.getByTestId("model-path").fill(modelPath);
     await page.getByTestId("model-context").fill("8192");
@@ -196,22 +210,27 @@ export async function longRun(page: Page, modelPath: string, prefix: string): Pr
     const count = async (): Promise<number> => Number(await strip.getAttribute("data-count"));
     await page.getByTestId("generate").click();
     await expect.poll(count).toBeGreaterThanOrEqual(500);
-    // mid-run, the page still answers: a click on a token opens the inspector
-    await page.locator("[data-testid='token']").last().click();
+    // mid-run, the page still answers: a click on a token opens the inspector. (A DOM click: a
+    // Playwright click first scrolls its moving target into view, which a user's click never does,
+    // and that scroll would — rightly — stop the strip following the run.)
+    await page.locator("[data-testid='token']").last().dispatchEvent("click");
     await expect(page.getByTestId("inspector")).toBeVisible();
     await expect(strip).toHaveAttribute("data-status", "idle", { timeout: 170_000 });
     expect(await count()).toBeGreaterThanOrEqual(4000);
     const measured = await page.evaluate(() => {
         const frames = (window as unknown as { __frames: { maxGap: number; running: boolean } }).__frames;
         frames.running = false;
-        return { samples: window.__tillerTokenLatency?.samples ?? [], maxFrameGapMs: frames.maxGap };
+        return { samples: window.__tillerTokenLatency?.samples ?? [], arrivals: window.__tillerTokenLatency?.arrivals ?? [], maxFrameGapMs: frames.maxGap };
     });
     const sorted = [...measured.samples].sort((a, b) => a - b);
-    expect(sorted.length).toBeGreaterThan(100);
-    const result = {
-        medianMs: sorted[Math.floor(sorted.length / 2)]!,
-        p95Ms: sorted[Math.floor(sorted.length * 0.95)]!,
+    const arrivals = [...measured.arrivals].sort((a, b) => a - b);
+    // every token was mounted once: the strip followed the run to its end, inspector open or not
+    expect(sorted.length).toBeGreaterThanOrEqual(4000);
+    const result: LatencyReport = {
+        medianMs: percentile(sorted, 0.5),
+        p95Ms: percentile(sorted, 0.95),
         samples: sorted.length,
+        arrivalMedianMs: percentile(arrivals, 0.5),
         maxFrameGapMs: Math.round(measured.maxFrameGapMs)
     };
     await screenshot(page, prefix, "run-4096");

@@ -21,6 +21,7 @@ export function startEngineSession(): void {
 
     client.on("run.token", (data) => runEventRouter.push({ type: "token", data, receivedAt: performance.now() }));
     client.on("run.patchChange", (data) => runEventRouter.push({ type: "patchChange", data }));
+    client.on("run.trigger", (data) => runEventRouter.push({ type: "trigger", data }));
     client.on("run.end", (data) => runEventRouter.push({ type: "end", data }));
     client.on("model.changed", ({ model }) => {
         useModelStore.setState({ model });

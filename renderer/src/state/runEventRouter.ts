@@ -4,11 +4,12 @@
 // once per frame. Events of a run nobody claimed yet are kept while a `run.start` is in flight
 // (the first tokens may overtake the start's response), otherwise dropped.
 import type { EngineEvents } from "../../../engine/protocol/EngineContract";
-import { recordTokenLatency } from "./tokenLatency";
+import { noteTokenReceived } from "./tokenLatency";
 
 export type RunEvent =
     | { type: "token"; data: EngineEvents["run.token"]; receivedAt: number }
     | { type: "patchChange"; data: EngineEvents["run.patchChange"] }
+    | { type: "trigger"; data: EngineEvents["run.trigger"] }
     | { type: "end"; data: EngineEvents["run.end"] };
 
 export type RunEventSink = (events: RunEvent[]) => void;
@@ -26,6 +27,8 @@ class RunEventRouter {
     private timer: ReturnType<typeof setTimeout> | null = null;
 
     public push(event: RunEvent): void {
+        if (event.type === "token")
+            noteTokenReceived(event.data.token.index, event.data.emittedAt);
         this.queue.push(event);
         this.schedule();
     }
@@ -80,7 +83,6 @@ class RunEventRouter {
             const sink = this.sinks.get(runId);
             if (sink != null) {
                 sink(list);
-                recordTokenLatency(list.flatMap((event) => (event.type === "token" ? [{ index: event.data.token.index, emittedAt: event.data.emittedAt }] : [])));
             } else if (this.startsInFlight > 0) {
                 const kept = this.unclaimed.get(runId) ?? [];
                 if (kept.length < UNCLAIMED_LIMIT)

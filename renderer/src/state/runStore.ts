@@ -3,7 +3,7 @@
 // the colouring (probe vector and layer). Run events come in batches, once per frame
 // (runEventRouter); patch edits during a run reach the engine debounced (run.setPatches).
 import { create } from "zustand";
-import type { PatchSpec, ProbeSpec, RunStartParams, RunStopReason, TokenInfo, TokenProjectionInfo } from "../../../engine/protocol/EngineContract";
+import type { PatchSpec, ProbeSpec, TriggerSpec, RunStartParams, RunStopReason, TokenInfo, TokenProjectionInfo } from "../../../engine/protocol/EngineContract";
 import type { TillerErrorPayload } from "../../../engine/protocol/TillerError";
 import { getEngineClient } from "../engineClient/getEngineClient";
 import { autoScale } from "../lib/colourScale";
@@ -24,6 +24,8 @@ export interface PatchDraft {
     fromToken: number | null;
     /** null: to the end */
     untilToken: number | null;
+    /** null: unconditional; otherwise the patch acts only while its trigger is engaged */
+    trigger: TriggerSpec | null;
 }
 
 export interface SamplingDraft {
@@ -48,6 +50,17 @@ export interface PatchMarker {
     patches: string[];
 }
 
+/** A conditional patch engaged or released, acting from `atToken` (see the engine's PatchTrigger). */
+export interface TriggerMark {
+    patchId: string;
+    label: string;
+    kind: "engaged" | "released";
+    atToken: number;
+    /** the token whose projection or text fired it */
+    triggerToken: number;
+    value?: number;
+}
+
 interface RunState {
     prompt: string;
     promptMode: "plain" | "chat";
@@ -68,6 +81,8 @@ interface RunState {
     tokens: Record<number, TokenInfo>;
     markers: Record<number, PatchMarker>;
     markerIds: number[];
+    /** trigger engagements and releases, by the token they act from */
+    triggers: Record<number, TriggerMark[]>;
     /** patch id → its label when it was last sent to the engine */
     patchLabels: Record<string, string>;
     /** the labels in force from each patch change on (ascending), for the tokens' active patches */
@@ -131,6 +146,7 @@ export const useRunStore = create<RunState>()((set, get) => ({
     tokens: {},
     markers: {},
     markerIds: [],
+    triggers: {},
     patchLabels: {},
     labelVersions: [],
     selected: null,
@@ -149,7 +165,7 @@ export const useRunStore = create<RunState>()((set, get) => ({
         const vectorId = ids.find((id) => !used.has(id)) ?? ids[0] ?? "";
         const patch: PatchDraft = {
             id: `p${nextPatch++}`, enabled: true, vectorId, strength: 1,
-            layerFirst: null, layerLast: null, fromToken: null, untilToken: null
+            layerFirst: null, layerLast: null, fromToken: null, untilToken: null, trigger: null
         };
         set((state) => ({ patchIds: [...state.patchIds, patch.id], patchById: { ...state.patchById, [patch.id]: patch } }));
         if (get().colourBy == null && vectorId !== "")
@@ -237,7 +253,8 @@ export function patchSpecsOf(state: Pick<RunState, "patchIds" | "patchById">): P
             strength: patch.strength,
             ...(patch.layerFirst != null && patch.layerLast != null ? { layers: { first: patch.layerFirst, last: patch.layerLast } } : {}),
             ...(patch.fromToken != null ? { fromToken: patch.fromToken } : {}),
-            ...(patch.untilToken != null ? { untilToken: patch.untilToken } : {})
+            ...(patch.untilToken != null ? { untilToken: patch.untilToken } : {}),
+            ...(patch.trigger != null ? { trigger: patch.trigger } : {})
         });
     }
     return specs;
@@ -248,7 +265,14 @@ export function patchLabel(patch: PatchDraft): string {
     const layers = patch.layerFirst != null && patch.layerLast != null ? ` · L${patch.layerFirst}–${patch.layerLast}` : "";
     const window = patch.fromToken != null || patch.untilToken != null
         ? ` · tokens ${patch.fromToken ?? 0}…${patch.untilToken != null ? patch.untilToken - 1 : "end"}` : "";
-    return `${name} ×${patch.strength.toFixed(2)}${layers}${window}`;
+    return `${name} ×${patch.strength.toFixed(2)}${layers}${window}${patch.trigger != null ? ` · ${triggerLabel(patch.trigger)}` : ""}`;
+}
+
+export function triggerLabel(trigger: TriggerSpec): string {
+    if (trigger.kind === "text")
+        return `when the text matches ${trigger.regex === true ? `/${trigger.match}/` : JSON.stringify(trigger.match)}`;
+    const name = useVectorStore.getState().byId[trigger.vectorId]?.name ?? trigger.vectorId;
+    return `when ${name} @L${trigger.layer} ${trigger.when === "below" ? "<" : ">"} ${trigger.threshold}`;
 }
 
 function labelsOf(state: Pick<RunState, "patchIds" | "patchById">): Record<string, string> {
@@ -287,7 +311,7 @@ export async function generate(): Promise<void> {
         topAlternatives: 10
     };
     useRunStore.setState({
-        status: "starting", runId: null, promptTokens: [], tokenIds: [], tokens: {}, markers: {}, markerIds: [],
+        status: "starting", runId: null, promptTokens: [], tokenIds: [], tokens: {}, markers: {}, markerIds: [], triggers: {},
         patchLabels: labelsOf(state), labelVersions: [], selected: null, end: null, startedAt: performance.now(), firstTokenMs: null, lastTokenAt: 0,
         autoScale: 0.05
     });
@@ -333,6 +357,7 @@ function applyRunEvents(events: RunEvent[]): void {
     let tokenIds: number[] | null = null;
     let markers: Record<number, PatchMarker> | null = null;
     let markerIds: number[] | null = null;
+    let triggers: Record<number, TriggerMark[]> | null = null;
     let labelVersions: RunState["labelVersions"] | null = null;
     let end: RunEnd | null = null;
     let firstTokenMs = state.firstTokenMs;
@@ -360,6 +385,11 @@ function applyRunEvents(events: RunEvent[]): void {
             if (markers[atToken] == null)
                 markerIds.push(atToken);
             markers[atToken] = { atToken, patches: activePatches.map((id) => state.patchLabels[id] ?? id) };
+        } else if (event.type === "trigger") {
+            const { patchId, kind, atToken, triggerToken, value } = event.data;
+            triggers ??= { ...state.triggers };
+            const mark: TriggerMark = { patchId, label: state.patchLabels[patchId] ?? patchId, kind, atToken, triggerToken, ...(value != null ? { value } : {}) };
+            triggers[atToken] = [...(triggers[atToken] ?? []), mark];
         } else {
             end = { stopReason: event.data.stopReason, tokensPerSecond: event.data.tokensPerSecond, ...(event.data.error != null ? { error: event.data.error } : {}) };
         }
@@ -374,6 +404,8 @@ function applyRunEvents(events: RunEvent[]): void {
     }
     if (labelVersions != null)
         update.labelVersions = labelVersions;
+    if (triggers != null)
+        update.triggers = triggers;
     if (markers != null && markerIds != null) {
         update.markers = markers;
         update.markerIds = markerIds;

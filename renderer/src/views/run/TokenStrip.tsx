@@ -7,7 +7,10 @@ import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type Mouse
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { divergingColour, neutralTokenColour } from "../../lib/colourScale";
 import { visiblePiece } from "../../lib/format";
-import { projectionOf, selectScale, useRunStore } from "../../state/runStore";
+import { useShallow } from "zustand/react/shallow";
+import type { TokenInfo } from "../../../../engine/protocol/EngineContract";
+import { projectionOf, selectScale, useRunStore, type PatchMarker, type TriggerMark } from "../../state/runStore";
+import { noteTokenMounted } from "../../state/tokenLatency";
 
 const ROW_HEIGHT = 30;
 /** horizontal padding + gap of a token span, in px (see .tok in styles.css) */
@@ -56,15 +59,35 @@ function place(layout: Layout, item: number, piece: string): void {
     layout.lineEnded = piece.includes("\n");
 }
 
+/**
+ * Whether the strip keeps following the end of the run after a scroll event: reaching the bottom
+ * resumes following; moving up while the viewport kept its height stops it (the user scrolled).
+ * A viewport that shrank (the inspector opened below it) is a layout change, not the user.
+ */
+function followAfterScroll(el: HTMLElement, following: boolean, last: { top: number; clientHeight: number }): boolean {
+    if (el.scrollTop + el.clientHeight >= el.scrollHeight - ROW_HEIGHT * 1.5)
+        return true;
+    if (el.scrollTop < last.top && el.clientHeight === last.clientHeight)
+        return false;
+    return following;
+}
+
 export function TokenStrip() {
     const tokenIds = useRunStore((s) => s.tokenIds);
     const promptTokens = useRunStore((s) => s.promptTokens);
     const status = useRunStore((s) => s.status);
+    const colourBy = useRunStore((s) => s.colourBy);
+    const layer = useRunStore((s) => s.colourLayer);
+    const scale = useRunStore(selectScale);
+    const markers = useRunStore((s) => s.markers);
+    const triggers = useRunStore((s) => s.triggers);
+    const paint = useMemo<StripPaint>(() => ({ colourBy, layer, scale, markers, triggers, promptTokens }), [colourBy, layer, scale, markers, triggers, promptTokens]);
     const scrollRef = useRef<HTMLDivElement>(null);
     const measureRef = useRef<HTMLSpanElement>(null);
     const [box, setBox] = useState({ width: 0, charWidth: 7.8 });
     const layoutRef = useRef<Layout | null>(null);
     const followRef = useRef(true);
+    const lastScrollRef = useRef({ top: 0, clientHeight: 0 });
 
     useLayoutEffect(() => {
         const element = scrollRef.current;
@@ -145,8 +168,9 @@ export function TokenStrip() {
         <div className="strip" data-testid="token-strip" data-count={tokenIds.length} data-status={status}>
             <span className="strip-measure mono" ref={measureRef} aria-hidden="true">MMMMMMMMMM</span>
             <div className="strip-scroll mono" ref={scrollRef} onClick={onClick} onScroll={(event) => {
+                followRef.current = followAfterScroll(event.currentTarget, followRef.current, lastScrollRef.current);
                 const el = event.currentTarget;
-                followRef.current = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW_HEIGHT * 1.5;
+                lastScrollRef.current = { top: el.scrollTop, clientHeight: el.clientHeight };
             }}>
                 {empty
                     ? <div className="strip-empty muted">{status === "idle" ? "Generated tokens appear here, coloured by how strongly the chosen vector lights up." : "Starting…"}</div>
@@ -154,7 +178,7 @@ export function TokenStrip() {
                         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
                             {virtualizer.getVirtualItems().map((item) => (
                                 <div key={item.key} className="strip-row" style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}>
-                                    <StripRow items={rows[item.index]!} />
+                                    <StripRow items={rows[item.index]!} paint={paint} selected={selected != null && rows[item.index]!.includes(selected) ? selected : null} />
                                 </div>
                             ))}
                         </div>
@@ -164,28 +188,38 @@ export function TokenStrip() {
     );
 }
 
-const StripRow = memo(function StripRow(props: { items: Row }) {
-    return <>{props.items.map((item) => (item < 0 ? <PromptToken key={item} i={-1 - item} /> : <Token key={item} index={item} />))}</>;
+/** What colours the strip; one object so rows re-render together when it changes (rarely). */
+interface StripPaint {
+    colourBy: string | null;
+    layer: number | null;
+    scale: number;
+    markers: Record<number, PatchMarker>;
+    triggers: Record<number, TriggerMark[]>;
+    promptTokens: readonly { id: number; piece: string }[];
+}
+
+/**
+ * A row subscribes once, to its own tokens (tokens never change once streamed), so a new batch of
+ * tokens costs one selector call per mounted row, not several per mounted token.
+ */
+const StripRow = memo(function StripRow(props: { items: Row; paint: StripPaint; selected: number | null }) {
+    const { items, paint, selected } = props;
+    const tokens = useRunStore(useShallow((s) => items.map((item) => (item < 0 ? undefined : s.tokens[item]))));
+    return <>{items.map((item, i) => {
+        if (item < 0) {
+            const piece = paint.promptTokens[-1 - item]?.piece ?? "";
+            return piece === "" ? null : <span key={item} className="tok prompt" data-testid="prompt-token">{visiblePiece(piece)}</span>;
+        }
+        const token = tokens[i];
+        return token == null ? null : <Token key={item} token={token} paint={paint} selected={selected === item} marker={paint.markers[item]} triggers={paint.triggers[item]} />;
+    })}</>;
 });
 
-const PromptToken = memo(function PromptToken(props: { i: number }) {
-    const piece = useRunStore((s) => s.promptTokens[props.i]?.piece ?? "");
-    if (piece === "")
-        return null; // BOS and other empty pieces
-    return <span className="tok prompt" data-testid="prompt-token">{visiblePiece(piece)}</span>;
-});
-
-const Token = memo(function Token(props: { index: number }) {
-    const token = useRunStore((s) => s.tokens[props.index]);
-    const colourBy = useRunStore((s) => s.colourBy);
-    const layer = useRunStore((s) => s.colourLayer);
-    const scale = useRunStore(selectScale);
-    const selected = useRunStore((s) => s.selected === props.index);
-    const marker = useRunStore((s) => s.markers[props.index]);
-    if (token == null)
-        return null;
-    const projection = projectionOf(token, colourBy, layer);
-    const background = projection != null ? divergingColour(projection.cosine, scale) : neutralTokenColour;
+const Token = memo(function Token(props: { token: TokenInfo; paint: StripPaint; selected: boolean; marker: PatchMarker | undefined; triggers: TriggerMark[] | undefined }) {
+    const { token, paint, selected, marker, triggers } = props;
+    useLayoutEffect(() => noteTokenMounted(token.index), [token.index]);
+    const projection = projectionOf(token, paint.colourBy, paint.layer);
+    const background = projection != null ? divergingColour(projection.cosine, paint.scale) : neutralTokenColour;
     const steered = token.activePatches.length > 0;
     const title = `#${token.index} ${JSON.stringify(token.piece)}  p=${Math.exp(token.logprob).toFixed(3)}`
         + (projection != null ? `  cos=${projection.cosine.toFixed(3)} (L${projection.layer})` : "");
@@ -196,6 +230,11 @@ const Token = memo(function Token(props: { index: number }) {
                 <span className="patch-marker" data-testid="patch-marker" data-at={marker.atToken}
                     title={`patches from token ${marker.atToken}:\n${marker.patches.length > 0 ? marker.patches.join("\n") : "none (steering off)"}`} />
             )}
+            {triggers?.map((mark) => (
+                <span key={`${mark.patchId}-${mark.kind}`} className={`trigger-marker ${mark.kind}`} data-testid="trigger-marker" data-kind={mark.kind}
+                    data-at={mark.atToken} data-patch={mark.patchId}
+                    title={`${mark.label}\n${mark.kind} from token ${mark.atToken} (fired by token ${mark.triggerToken}${mark.value != null ? `, value ${mark.value.toFixed(3)}` : ""})`} />
+            ))}
             {visiblePiece(token.piece)}
         </span>
     );
