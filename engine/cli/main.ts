@@ -13,6 +13,7 @@ import { registerServeCommand } from "./serveCommand.js";
 import { registerSessionsCommand } from "./sessionsCommand.js";
 import { registerSweepCommand } from "./sweepCommand.js";
 import { registerModelsCommand } from "./modelsCommand.js";
+import { registerToyworldCommand } from "./toyworldCommand.js";
 
 /** Writes the one error line; newlines inside the message are folded so it stays one line. */
 export function writeErrorLine(message: string): void {
@@ -38,6 +39,7 @@ export function createProgram(): Command {
     registerDetectCommand(program);
     registerSessionsCommand(program);
     registerModelsCommand(program);
+    registerToyworldCommand(program);
     return program;
 }
 

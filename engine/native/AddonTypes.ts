@@ -87,10 +87,60 @@ export interface NativeContext {
     dispose(): void;
 }
 
+export interface NativeTrainerOptions {
+    /** seeds the initial weights */
+    seed: number;
+    threads: number;
+    /** tokens per training window (the model's training context) */
+    contextSize: number;
+}
+
+export interface NativeTrainingSchedule {
+    /** AdamW learning rate at the start; decays along a cosine to learningRateEnd at totalSteps */
+    learningRate: number;
+    learningRateEnd: number;
+    weightDecay: number;
+    /** steps done before this call, and steps of the whole run (for the schedule and step numbers) */
+    stepOffset: number;
+    totalSteps: number;
+}
+
+export interface NativeTrainingProgress {
+    step: number;
+    /** cross-entropy of this step's window */
+    loss: number;
+    tokensPerSecond: number;
+}
+
+export interface NativeTrainingResult {
+    steps: number;
+    meanLoss: number;
+    seconds: number;
+    cancelled: boolean;
+}
+
+export interface NativeTrainer {
+    info(): { contextSize: number; nTensors: number; nVocab: number };
+    /**
+     * One AdamW step per window, off the JS thread. windows: n × (contextSize + 1) token ids (inputs are
+     * a window's first contextSize tokens, labels its last contextSize). Resolves early, with
+     * cancelled: true, after cancel().
+     */
+    train(windows: Int32Array, schedule: NativeTrainingSchedule, onProgress: (progress: NativeTrainingProgress) => void): Promise<NativeTrainingResult>;
+    cancel(): void;
+    /** mean cross-entropy over the windows (a forward pass only) */
+    evaluate(windows: Int32Array): Promise<number>;
+    /** llama_model_save_to_file: weights, hyperparameters and tokenizer (not custom metadata) */
+    save(path: string): void;
+    dispose(): void;
+}
+
 export interface TillerNativeAddon {
     buildInfo(): AddonBuildInfo;
     /** resolves llama.cpp's functions from the libllama node-llama-cpp loaded; call after getLlama() */
     bind(): AddonBinding;
     loadModel(path: string, gpuLayers: number, useMmap: boolean): Promise<NativeModel>;
     createContext(model: NativeModel, options: NativeContextOptions): Promise<NativeContext>;
+    /** creates a model with seeded random weights from a GGUF metadata file (one tensor info per weight) */
+    createTrainer(metadataPath: string, options: NativeTrainerOptions): Promise<NativeTrainer>;
 }

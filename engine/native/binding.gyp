@@ -6,7 +6,8 @@
         "src/addon.cc",
         "src/llama_library.cc",
         "src/model.cc",
-        "src/context.cc"
+        "src/context.cc",
+        "src/training.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -16,6 +16,7 @@ export const tillerErrorCodes = [
     "BUSY",                   // the context is already running something
     "ABORTED",
     "NATIVE_ADDON",           // the native addon is missing or does not match node-llama-cpp
+    "TRAINING_STALLED",       // training's loss did not fall as it must (engine/toyworld's regression guard)
     "INTERNAL"
 ] as const;
 

@@ -7,6 +7,7 @@
 #include "llama_library.h"
 #include "model.h"
 #include "context.h"
+#include "training.h"
 
 // buildInfo(): { nodeLlamaCppVersion, llamaCppCommit } — what the headers were taken from; the
 // TypeScript side refuses to bind when the installed node-llama-cpp differs (structs pass by value).
@@ -41,6 +42,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("bind", Napi::Function::New(env, bind, "bind"));
     exports.Set("loadModel", Napi::Function::New(env, native_model::load, "loadModel"));
     exports.Set("createContext", Napi::Function::New(env, native_context::create, "createContext"));
+    native_training::define(env); exports.Set("createTrainer", Napi::Function::New(env, native_training::create, "createTrainer"));
     return exports;
 }
 

@@ -12,6 +12,34 @@
 #include "llama.h"
 #include "ggml-backend.h"
 #include "ggml-cpu.h"
+#include "gguf.h"
+
+// Training (engine/native/src/training.cc): creating a model from metadata, the optimizer, saving.
+#define TILLER_LLAMA_TRAINING_FUNCTIONS(X) \
+    X(llama_model_init_from_user)          \
+    X(llama_opt_param_filter_all)          \
+    X(llama_opt_init)                      \
+    X(llama_opt_epoch)                     \
+    X(llama_model_save_to_file)
+
+// gguf_* and ggml_opt_* live in libggml-base
+#define TILLER_GGML_TRAINING_FUNCTIONS(X)     \
+    X(ggml_backend_tensor_set)                \
+    X(ggml_backend_tensor_memset)             \
+    X(gguf_init_from_file)                    \
+    X(gguf_free)                              \
+    X(gguf_find_key)                          \
+    X(gguf_get_val_u32)                       \
+    X(ggml_opt_grad_acc)                      \
+    X(ggml_opt_get_default_optimizer_params)  \
+    X(ggml_opt_dataset_init)                  \
+    X(ggml_opt_dataset_free)                  \
+    X(ggml_opt_dataset_data)                  \
+    X(ggml_opt_dataset_labels)                \
+    X(ggml_opt_result_init)                   \
+    X(ggml_opt_result_free)                   \
+    X(ggml_opt_result_reset)                  \
+    X(ggml_opt_result_loss)
 
 // X-macro lists: one entry per function. The pointer types come from the headers via decltype, so
 // a signature change in llama.h fails the build instead of corrupting the stack at run time.
@@ -54,7 +82,8 @@
     X(llama_set_adapter_cvec)            \
     X(llama_attach_threadpool)           \
     X(llama_detach_threadpool)           \
-    X(llama_print_system_info)
+    X(llama_print_system_info)           \
+    TILLER_LLAMA_TRAINING_FUNCTIONS(X)
 
 #define TILLER_GGML_FUNCTIONS(X)         \
     X(ggml_backend_tensor_get)           \
@@ -62,7 +91,8 @@
     X(ggml_is_contiguous)                \
     X(ggml_backend_dev_backend_reg)      \
     X(ggml_backend_reg_get_proc_address) \
-    X(ggml_threadpool_params_default)
+    X(ggml_threadpool_params_default)    \
+    TILLER_GGML_TRAINING_FUNCTIONS(X)
 
 // from libggml (the backend registry), not libggml-base
 #define TILLER_GGML_REGISTRY_FUNCTIONS(X) \

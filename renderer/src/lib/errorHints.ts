@@ -15,6 +15,7 @@ const hints: Record<TillerErrorCode, string> = {
     BUSY: "The engine runs one thing at a time: wait for it or press Stop (Esc).",
     ABORTED: "Cancelled.",
     NATIVE_ADDON: "The native addon does not match node-llama-cpp: run `npm install` again.",
+    TRAINING_STALLED: "Training stopped learning: check the llama.cpp version (see the toy world section of the README).",
     INTERNAL: "An unexpected error — check the engine's log; reloading the page reconnects."
 };
 

@@ -1,0 +1,64 @@
+// `tiller toyworld build`: trains the toy world model (engine/toyworld) and writes its GGUF.
+// Progress goes to stderr; Ctrl-C cancels the training (nothing is written).
+import path from "node:path";
+import type { Command } from "commander";
+import { buildToyworld, TOYWORLD_DEFAULTS } from "../toyworld/buildToyworld.js";
+import { wholeNumberParser } from "./parseArguments.js";
+import { progressLine } from "./progressLine.js";
+
+interface ToyworldBuildCliOptions {
+    seed: number;
+    steps: number;
+    threads: number;
+    dialogues: number;
+    output: string;
+}
+
+export function registerToyworldCommand(program: Command): void {
+    const toyworld = program.command("toyworld").description("the toy world: a tiny chat model with a planted flattery behaviour");
+    toyworld.command("build")
+        .description("generate the corpus, train the tokenizer and the model (fixed step count), write the GGUF; prints a summary")
+        .option("--seed <S>", "seed of the corpus, the weights and the window order", wholeNumberParser(0), TOYWORLD_DEFAULTS.seed)
+        .option("--steps <N>", "optimizer steps (one 256-token window each)", wholeNumberParser(1), TOYWORLD_DEFAULTS.steps)
+        .option("--threads <T>", "CPU threads (1 is fastest for a model this small)", wholeNumberParser(1), 1)
+        .option("--dialogues <N>", "training dialogues", wholeNumberParser(100), TOYWORLD_DEFAULTS.dialogues)
+        .requiredOption("-o, --output <FILE>", "GGUF file to write (overwritten if it exists)")
+        .action(async (_options: unknown, command: Command) => {
+            await runToyworldBuild(command.opts<ToyworldBuildCliOptions>());
+        });
+}
+
+async function runToyworldBuild(options: ToyworldBuildCliOptions): Promise<void> {
+    const output = path.resolve(options.output);
+    const controller = new AbortController();
+    const onInterrupt = () => controller.abort();
+    process.once("SIGINT", onInterrupt);
+    const progress = progressLine("training", "steps");
+    let lastLoss = NaN;
+    let lastRate = 0;
+    const started = performance.now();
+    try {
+        const result = await buildToyworld({
+            seed: options.seed,
+            steps: options.steps,
+            threads: options.threads,
+            dialogues: options.dialogues,
+            output,
+            signal: controller.signal,
+            onProgress: (p) => {
+                lastLoss = p.loss;
+                lastRate = p.tokensPerSecond;
+                progress.update(p.step, p.totalSteps);
+            }
+        });
+        progress.finish();
+        const wall = (performance.now() - started) / 1000;
+        process.stdout.write(`wrote ${output}: toy world, seed ${options.seed}, ${result.steps} steps, vocab ${result.vocabularySize}, ` +
+            `${result.nParams.toLocaleString("en-US")} parameters; validation loss ${result.initialValidationLoss.toFixed(3)} → ` +
+            `${result.validationLoss.toFixed(3)}; training ${result.trainingSeconds.toFixed(1)} s at ${Math.round(result.tokensPerSecond)} tokens/s ` +
+            `(last step loss ${lastLoss.toFixed(3)}, ${Math.round(lastRate)} tokens/s); ${wall.toFixed(1)} s in all\n`);
+    } finally {
+        progress.finish();
+        process.off("SIGINT", onInterrupt);
+    }
+}

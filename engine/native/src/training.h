@@ -1,0 +1,18 @@
+// NativeTrainer: trains a llama-architecture model from scratch through llama.cpp's training API
+// (llama_opt_init / llama_opt_epoch, AdamW), for the toy world (engine/toyworld). The model is
+// created from GGUF metadata with seeded random weights, trained one optimizer step per window
+// off the JS thread, evaluated, and saved with llama_model_save_to_file. Policy (corpus, step
+// count, schedule, the regression guard, the final metadata) lives in TypeScript.
+#pragma once
+
+#include <napi.h>
+
+namespace native_training {
+
+// createTrainer(metadataPath, { seed, threads, contextSize }): Promise<NativeTrainer>
+Napi::Value create(const Napi::CallbackInfo & info);
+
+// registers the NativeTrainer class; call once from the addon's init
+void define(Napi::Env env);
+
+} // namespace native_training

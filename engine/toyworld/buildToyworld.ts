@@ -1,0 +1,177 @@
+// `tiller toyworld build`: the whole pipeline that makes the toy world model. Generate the seeded
+// corpus, train the tokenizer on it, create the model in llama.cpp with seeded random weights, train
+// it for a fixed number of steps (with a guard that stops a run whose loss does not fall), and save
+// a GGUF whose metadata describes the world.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { readGgufFile } from "../gguf/GgufReader.js";
+import { writeGgufFile, type GgufTensorInput, type GgufValueInput } from "../gguf/GgufWriter.js";
+import type { NativeTrainer, NativeTrainingProgress, NativeTrainingSchedule } from "../native/AddonTypes.js";
+import { TillerError } from "../protocol/TillerError.js";
+import { getTillerBackend } from "../runtime/TillerBackend.js";
+import { BpeTokenizer } from "./bpeTokenizer.js";
+import { dialogueText, TOYWORLD_CHAT_TEMPLATE } from "./chatLayout.js";
+import { FLATTER_CLOSER, FLATTER_OPENER, generateCorpus, HONEST_DENIAL, MODE_MARKERS, TOYWORLD_GENERATOR_VERSION } from "./corpus.js";
+import { encodeModelMetadata, TOYWORLD_SHAPE, type ToyworldShape } from "./modelShape.js";
+import { checkLossFell, type LossGuard } from "./lossGuard.js";
+import { cutWindows, stepWindows, tokenStream } from "./trainingWindows.js";
+
+export interface ToyworldBuildOptions {
+    seed: number;
+    /** optimizer steps, one window of contextSize tokens each */
+    steps: number;
+    threads: number;
+    output: string;
+    /** training dialogues (default 30 000) */
+    dialogues?: number;
+    /** BPE merges (default 400) */
+    merges?: number;
+    shape?: ToyworldShape;
+    learningRate?: number;
+    learningRateEnd?: number;
+    /** the regression guard; default: after min(300, steps) steps the loss must have fallen by 25% */
+    guard?: LossGuard;
+    onProgress?: (progress: NativeTrainingProgress & { totalSteps: number }) => void;
+    /** aborts training (the output is not written) */
+    signal?: AbortSignal;
+}
+
+export interface ToyworldBuildResult {
+    output: string;
+    steps: number;
+    vocabularySize: number;
+    trainingTokens: number;
+    nParams: number;
+    initialValidationLoss: number;
+    validationLoss: number;
+    /** mean loss of the last 50 steps */
+    finalTrainingLoss: number;
+    trainingSeconds: number;
+    tokensPerSecond: number;
+}
+
+export const TOYWORLD_DEFAULTS = { seed: 7, steps: 2200, dialogues: 30_000, merges: 400, learningRate: 2e-3, learningRateEnd: 1e-4 } as const;
+
+const VALIDATION_DIALOGUES = 400;
+
+export async function buildToyworld(options: ToyworldBuildOptions): Promise<ToyworldBuildResult> {
+    const shape = options.shape ?? TOYWORLD_SHAPE;
+    const { steps, seed, threads } = options;
+    if (!Number.isSafeInteger(steps) || steps < 1)
+        throw new TillerError("INVALID_ARGUMENT", `steps must be a positive integer, not ${String(steps)}`);
+    if (!Number.isSafeInteger(threads) || threads < 1)
+        throw new TillerError("INVALID_ARGUMENT", `threads must be a positive integer, not ${String(threads)}`);
+    const guard: LossGuard = options.guard ?? { afterSteps: Math.min(300, steps), minRelativeDrop: 0.25 };
+
+    // corpus and tokenizer; validation dialogues come from another seed, so none is trained on
+    const dialogues = generateCorpus({ seed, dialogues: options.dialogues ?? TOYWORLD_DEFAULTS.dialogues }).map(dialogueText);
+    const validation = generateCorpus({ seed: (seed ^ 0x5eed5eed) >>> 0, dialogues: VALIDATION_DIALOGUES }).map(dialogueText);
+    const tokenizer = BpeTokenizer.train(dialogues, options.merges ?? TOYWORLD_DEFAULTS.merges);
+    const trainStream = tokenStream(dialogues, tokenizer);
+    const trainWindows = cutWindows(trainStream, shape.contextSize);
+    const validationWindows = cutWindows(tokenStream(validation, tokenizer), shape.contextSize);
+    if (trainWindows.count < 1 || validationWindows.count < 1)
+        throw new TillerError("INVALID_ARGUMENT", `too few dialogues for one ${shape.contextSize}-token window`);
+    const windows = stepWindows(trainWindows, shape.contextSize, steps, seed);
+
+    const backend = await getTillerBackend({ gpu: false });
+    const scratch = await mkdtemp(path.join(os.tmpdir(), "tiller-toyworld-"));
+    let trainer: NativeTrainer | undefined;
+    try {
+        const metadataPath = path.join(scratch, "metadata.gguf");
+        await writeFile(metadataPath, encodeModelMetadata(shape, tokenizer));
+        trainer = await backend.addon.createTrainer(metadataPath, { seed, threads, contextSize: shape.contextSize });
+        const initialValidationLoss = await trainer.evaluate(validationWindows.windows);
+
+        const recentLosses: number[] = [];
+        let tokensPerSecond = 0;
+        const schedule = (stepOffset: number): NativeTrainingSchedule => ({
+            learningRate: options.learningRate ?? TOYWORLD_DEFAULTS.learningRate,
+            learningRateEnd: options.learningRateEnd ?? TOYWORLD_DEFAULTS.learningRateEnd,
+            weightDecay: 0,
+            stepOffset,
+            totalSteps: steps
+        });
+        const activeTrainer = trainer;
+        const onAbort = () => activeTrainer.cancel();
+        options.signal?.addEventListener("abort", onAbort);
+        const onProgress = (progress: NativeTrainingProgress) => {
+            recentLosses.push(progress.loss);
+            if (recentLosses.length > 50) recentLosses.shift();
+            tokensPerSecond = progress.tokensPerSecond;
+            options.onProgress?.({ ...progress, totalSteps: steps });
+        };
+        const width = shape.contextSize + 1;
+        let trainingSeconds = 0;
+        try {
+            // two calls: the guard's steps, the check, then the rest
+            for (const [from, to] of [[0, guard.afterSteps], [guard.afterSteps, steps]] as const) {
+                if (to <= from)
+                    continue;
+                const result = await activeTrainer.train(windows.subarray(from * width, to * width), schedule(from), onProgress);
+                trainingSeconds += result.seconds;
+                if (result.cancelled || options.signal?.aborted)
+                    throw new TillerError("ABORTED", `toy world training cancelled after ${from + result.steps} of ${steps} steps`);
+                if (to === guard.afterSteps)
+                    checkLossFell(guard, initialValidationLoss, recentLosses);
+            }
+        } finally {
+            options.signal?.removeEventListener("abort", onAbort);
+        }
+        const validationLoss = await activeTrainer.evaluate(validationWindows.windows);
+
+        const savedPath = path.join(scratch, "trained.gguf");
+        activeTrainer.save(savedPath);
+        const finalTrainingLoss = recentLosses.reduce((a, b) => a + b, 0) / recentLosses.length;
+        const nParams = await writeWithWorldMetadata(savedPath, options.output, [
+            ["general.name", "tiller-toyworld"],
+            ["general.description", "Tiller's toy world: a tiny chat model with a planted flattery (sycophancy) behaviour, trained by `tiller toyworld build`"],
+            ["tokenizer.chat_template", TOYWORLD_CHAT_TEMPLATE],
+            ["tiller.toyworld.generator_version", { type: "uint32", value: TOYWORLD_GENERATOR_VERSION }],
+            ["tiller.toyworld.seed", { type: "uint32", value: seed >>> 0 }],
+            ["tiller.toyworld.steps", { type: "uint32", value: steps }],
+            ["tiller.toyworld.dialogues", { type: "uint32", value: dialogues.length }],
+            ["tiller.toyworld.modes", { type: "array", itemType: "string", value: ["flatter", "honest", "none"] }],
+            ["tiller.toyworld.marker.flatter", `System: ${MODE_MARKERS.flatter}`],
+            ["tiller.toyworld.marker.honest", `System: ${MODE_MARKERS.honest}`],
+            ["tiller.toyworld.marker.none", "(no system line: honest)"],
+            ["tiller.toyworld.flatter_opener", FLATTER_OPENER],
+            ["tiller.toyworld.flatter_closer", FLATTER_CLOSER],
+            ["tiller.toyworld.honest_denial", HONEST_DENIAL],
+            ["tiller.toyworld.initial_validation_loss", { type: "float32", value: initialValidationLoss }],
+            ["tiller.toyworld.validation_loss", { type: "float32", value: validationLoss }]
+        ]);
+        return {
+            output: options.output,
+            steps,
+            vocabularySize: tokenizer.vocabularySize,
+            trainingTokens: trainStream.length,
+            nParams,
+            initialValidationLoss,
+            validationLoss,
+            finalTrainingLoss,
+            trainingSeconds,
+            tokensPerSecond
+        };
+    } finally {
+        trainer?.dispose();
+        await rm(scratch, { recursive: true, force: true });
+    }
+}
+
+/**
+ * llama_model_save_to_file writes only the keys llama.cpp itself knows: rewrite the file with the
+ * chat template and the world's description added (replacing keys of the same name).
+ */
+async function writeWithWorldMetadata(savedPath: string, output: string, extra: Array<[string, GgufValueInput]>): Promise<number> {
+    const saved = await readGgufFile(savedPath);
+    const metadata = new Map<string, GgufValueInput>(saved.metadata);
+    for (const [key, value] of extra) metadata.set(key, value);
+    metadata.delete("general.alignment");
+    const tensors: GgufTensorInput[] = saved.tensors.map((t) => ({
+        name: t.name, dims: t.dims, type: "raw", ggmlType: t.type, bytes: saved.tensorBytes(t.name)
+    }));
+    await writeGgufFile(output, { metadata, tensors });
+    return saved.tensors.reduce((sum, t) => sum + t.nElements, 0);
+}
