@@ -54,8 +54,13 @@ ipcRenderer.on(channels.enginePort, (event) => {
     setState("connected");
 });
 
-ipcRenderer.on(channels.engineExited, () => {
+ipcRenderer.on(channels.engineExited, (_event, detail: unknown) => {
     port = undefined;
+    // the same notice `tiller serve` sends when its engine child dies (contract event engine.restarted)
+    const code = (detail as { code?: unknown } | null)?.code;
+    const reason = typeof code === "number" ? `it exited with code ${code}` : "it exited";
+    for (const listener of eventListeners.get("engine.restarted") ?? [])
+        listener({ reason });
     for (const entry of pending.values())
         entry.reject(Object.assign(new Error("the engine stopped unexpectedly; it is being restarted"), { code: "INTERNAL" }));
     pending.clear();

@@ -4,8 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { EngineRpcServer } from "../service/EngineRpcServer.js";
-import { EngineService } from "../service/EngineService.js";
+import { EngineProcessHost } from "../service/transport/EngineProcessHost.js";
 import { startLoopbackServer } from "../service/transport/loopbackServer.js";
 import { wholeNumberParser } from "./parseArguments.js";
 
@@ -42,12 +41,13 @@ export function registerServeCommand(program: Command): void {
             const port = options.port;
             if (port > 65535)
                 throw new Error(`--port must be a port number (0-65535), got ${port}`);
-            const service = new EngineService({ dataDir: options.dataDir, threads: options.threads });
-            const rpc = new EngineRpcServer(service);
+            // the engine runs in a child process: a native crash restarts it, the server stays up
+            const engine = await EngineProcessHost.start({ dataDir: options.dataDir, threads: options.threads, model: options.model });
             const staticDir = rendererBuildDir();
-            const server = await startLoopbackServer(rpc, { host: options.host, port, staticDir });
-            if (options.model != null)
-                await service.loadModel({ path: options.model }, { requestId: "startup", signal: new AbortController().signal });
+            const server = await startLoopbackServer(engine, { host: options.host, port, staticDir }).catch(async (error: unknown) => {
+                await engine.dispose();
+                throw error;
+            });
             process.stdout.write(`Tiller is serving at ${server.url}\n`);
             if (staticDir == null)
                 process.stdout.write("(the renderer is not built: run `npm run build`; the RPC endpoint works without it)\n");
@@ -57,6 +57,6 @@ export function registerServeCommand(program: Command): void {
                 process.once("SIGTERM", stop);
             });
             await server.close();
-            await rpc.dispose();
+            await engine.dispose();
         });
 }

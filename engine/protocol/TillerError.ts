@@ -17,6 +17,7 @@ export const tillerErrorCodes = [
     "ABORTED",
     "NATIVE_ADDON",           // the native addon is missing or does not match node-llama-cpp
     "TRAINING_STALLED",       // training's loss did not fall as it must (engine/toyworld's regression guard)
+    "ENGINE_RESTARTED",       // the engine process died (a native crash) and a fresh one took its place
     "INTERNAL"
 ] as const;
 

@@ -3,6 +3,7 @@
 import { missing, sharedFiles } from "../support/sharedFiles.js";
 import fs from "node:fs";
 import path from "node:path";
+import WebSocket from "ws";
 import { buildSentimentVector, compareRuns, longRun, openModel, screenshot, steerRun, waitForEngine } from "./scenarios.js";
 import { expect, startServe, stopServe, test } from "./tillerServe.js";
 
@@ -86,4 +87,42 @@ test.describe("tiller serve in Chromium", () => {
             await stopServe(child, server.dataDir);
         }
     });
+
+    test("an engine crash is reported, the engine restarts, and the page works on", async ({ page }) => {
+        const { server, child } = await startServe();
+        try {
+            await page.goto(server.url);
+            await openModel(page, modelPath, PREFIX);
+            const enginePid = await engineProcessId(server.url);
+            process.kill(enginePid, "SIGKILL"); // from outside, a native crash looks like this
+            const toast = page.getByTestId("error-toast").first();
+            await expect(toast).toHaveAttribute("data-code", "ENGINE_RESTARTED");
+            await expect(toast).toContainText("SIGKILL");
+            await waitForEngine(page); // reconnected to the fresh engine
+            await expect(page.getByTestId("connection-banner")).toHaveCount(0);
+            await expect(page.getByTestId("model-shape")).toHaveCount(0); // the fresh engine has no model, and the page knows it
+            await screenshot(page, PREFIX, "engine-restarted");
+            expect(await engineProcessId(server.url)).not.toBe(enginePid);
+            await openModel(page, modelPath, PREFIX); // the same page loads the model again
+        } finally {
+            await stopServe(child, server.dataDir);
+        }
+    });
 });
+
+/** The engine's process id, asked over the served RPC socket like any client would. */
+async function engineProcessId(pageUrl: string): Promise<number> {
+    const url = new URL(pageUrl);
+    const socket = new WebSocket(`ws://${url.host}/rpc?token=${url.searchParams.get("token")}`);
+    try {
+        await new Promise((resolve, reject) => {
+            socket.once("open", resolve);
+            socket.once("error", reject);
+        });
+        const reply = new Promise<{ result: { pid: number } }>((resolve) => socket.once("message", (raw) => resolve(JSON.parse(raw.toString()))));
+        socket.send(JSON.stringify({ kind: "request", id: "pid", method: "engine.info", params: {} }));
+        return (await reply).result.pid;
+    } finally {
+        socket.close();
+    }
+}

@@ -184,4 +184,25 @@ describe("tiller serve", () => {
         expect(recorded.tokens.map((token) => token.id)).toEqual(tokens.map((token: { id: number }) => token.id));
         expect(recorded.changes.at(-1)!.patches[0]!.strength).toBe(3);
     });
+
+    it.skipIf(missing(sharedFiles.stories260K))("survives the engine dying: clients hear why, reconnect to a fresh engine, and work on", async () => {
+        const socket = await connect(port, `?token=${token}`);
+        const client = new RpcTestClient(socket);
+        const before = await client.request("engine.info", {});
+        expect(before.pid).not.toBe(server.pid); // the engine is a child of the server
+        const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
+        const notice = client.waitForEvent((event) => event === "engine.restarted");
+        process.kill(before.pid, "SIGKILL"); // what a native crash in llama.cpp looks like from outside
+        expect((await notice).reason).toContain("SIGKILL");
+        expect(await closed).toBe(1012);
+
+        // the server kept listening; a new socket reaches the new engine (it may still be starting)
+        const again = new RpcTestClient(await connect(port, `?token=${token}`));
+        const after = await again.request("engine.info", {});
+        expect(after.pid).not.toBe(before.pid);
+        expect(after.model).toBeNull();
+        const loaded = await again.request("model.load", { path: sharedFiles.stories260K, threads: 1 });
+        expect(loaded.shape.nLayer).toBeGreaterThan(0);
+        expect(await get(port, `/?token=${token}`)).not.toBe(401);
+    });
 });

@@ -12,7 +12,21 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { TillerError } from "../../protocol/TillerError.js";
-import type { EngineRpcServer } from "../EngineRpcServer.js";
+import type { ServerMessage } from "../../protocol/EngineContract.js";
+import type { RpcConnection } from "../EngineRpcServer.js";
+
+/** A WebSocket client as the engine side sees it. */
+export interface RpcClientLink extends RpcConnection {
+    /** a ServerMessage already serialised (saves a parse + stringify when the engine is in a child) */
+    sendText?(frame: string): void;
+    /** close the transport: the client reconnects (used when the engine behind it restarted) */
+    drop?(reason: string): void;
+}
+
+/** Where WebSocket clients are attached: the engine in this process (EngineRpcServer) or in a child (EngineProcessHost). */
+export interface RpcEndpoint {
+    connect(client: RpcClientLink): { receive(raw: unknown): void; close(): void };
+}
 
 export interface LoopbackServerOptions {
     /** default 127.0.0.1; only loopback addresses are accepted */
@@ -49,7 +63,7 @@ function tokensMatch(given: string | null, expected: string): boolean {
     return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export async function startLoopbackServer(rpc: EngineRpcServer, options: LoopbackServerOptions = {}): Promise<LoopbackServer> {
+export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackServerOptions = {}): Promise<LoopbackServer> {
     const host = options.host ?? "127.0.0.1";
     if (!isLoopbackHost(host))
         throw new TillerError("INVALID_ARGUMENT", `tiller serve binds loopback addresses only (127.0.0.1, ::1, localhost), not "${host}"`);
@@ -102,10 +116,16 @@ export async function startLoopbackServer(rpc: EngineRpcServer, options: Loopbac
 
     const attach = (ws: WebSocket) => {
         const connection = rpc.connect({
-            send: (message) => {
+            send: (message: ServerMessage) => {
                 if (ws.readyState === ws.OPEN)
                     ws.send(JSON.stringify(message));
-            }
+            },
+            sendText: (frame) => {
+                if (ws.readyState === ws.OPEN)
+                    ws.send(frame);
+            },
+            // 1012 "service restart": the client should reconnect
+            drop: (reason) => ws.close(1012, reason)
         });
         ws.on("message", (data, isBinary) => {
             if (!isBinary)

@@ -16,6 +16,7 @@ const hints: Record<TillerErrorCode, string> = {
     ABORTED: "Cancelled.",
     NATIVE_ADDON: "The native addon does not match node-llama-cpp: run `npm install` again.",
     TRAINING_STALLED: "Training stopped learning: check the llama.cpp version (see the toy world section of the README).",
+    ENGINE_RESTARTED: "Load the model again to continue; runs and builds up to the crash are in the session.",
     INTERNAL: "An unexpected error — check the engine's log; reloading the page reconnects."
 };
 

@@ -1,6 +1,7 @@
 // Wires the engine client to the stores: connection state, engine info, model changes, and the
 // run events (queued per frame by runEventRouter). On every (re)connection the stores refresh
 // what the engine knows (engine info, datasets, vector library).
+import { TillerError } from "../../../engine/protocol/TillerError";
 import { getEngineClient } from "../engineClient/getEngineClient";
 import { useConnectionStore } from "./connectionStore";
 import { loadModel, useModelStore } from "./modelStore";
@@ -23,6 +24,9 @@ export function startEngineSession(): void {
     client.on("run.patchChange", (data) => runEventRouter.push({ type: "patchChange", data }));
     client.on("run.trigger", (data) => runEventRouter.push({ type: "trigger", data }));
     client.on("run.end", (data) => runEventRouter.push({ type: "end", data }));
+    client.on("engine.restarted", ({ reason }) => {
+        reportError(new TillerError("ENGINE_RESTARTED", `the engine stopped unexpectedly (${reason}) and was restarted`), "The engine restarted");
+    });
     client.on("model.changed", ({ model }) => {
         useModelStore.setState({ model });
         const info = useConnectionStore.getState().info;

@@ -1,0 +1,178 @@
+// `tiller serve`'s engine runs in a child process (engineChildMain), so a native crash in
+// llama.cpp does not take the server down: the host tells every connected client that the engine
+// restarted and why, drops their sockets (clients reconnect), and starts a fresh engine.
+// The same role as Electron main's utility-process supervision, for the browser path.
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { ServerMessage } from "../../protocol/EngineContract.js";
+import { TillerError } from "../../protocol/TillerError.js";
+import type { ChildToHost, HostToChild } from "./engineChildMessages.js";
+import type { RpcClientLink, RpcEndpoint } from "./loopbackServer.js";
+
+export interface EngineProcessHostOptions {
+    dataDir?: string;
+    threads?: number;
+    /** loaded by the first engine before it reports ready (not again after a crash) */
+    model?: string;
+    /** where crash notices go; default stderr */
+    log?(line: string): void;
+}
+
+/** Restarts within this window count towards the back-off: a crash loop waits longer each time. */
+const CRASH_WINDOW_MS = 60_000;
+const FIRST_RESTART_DELAY_MS = 200;
+const MAX_RESTART_DELAY_MS = 10_000;
+
+/** A client's link; compared by identity, so a link dropped in a crash stays dead. */
+interface Link {
+    client: RpcClientLink;
+}
+
+export class EngineProcessHost implements RpcEndpoint {
+    private child: ChildProcess | null = null;
+    private ready = false;
+    private queue: HostToChild[] = [];
+    private readonly links = new Map<number, Link>();
+    private nextConn = 1;
+    private stopping = false;
+    private recentCrashes: number[] = [];
+    private restartTimer: ReturnType<typeof setTimeout> | null = null;
+    private readonly log: (line: string) => void;
+
+    private constructor(private readonly options: EngineProcessHostOptions) {
+        this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    }
+
+    /** Starts the engine; resolves once it serves (and has loaded `options.model`, if given). */
+    public static async start(options: EngineProcessHostOptions = {}): Promise<EngineProcessHost> {
+        const host = new EngineProcessHost(options);
+        try {
+            await host.spawn(options.model);
+        } catch (error) {
+            await host.dispose();
+            throw error;
+        }
+        return host;
+    }
+
+    /** The engine's process id (for diagnostics and the crash test). */
+    public get pid(): number | undefined {
+        return this.child?.pid;
+    }
+
+    /** How many times the engine was restarted after dying. */
+    public restarts = 0;
+
+    public connect(client: RpcClientLink): { receive(raw: unknown): void; close(): void } {
+        const conn = this.nextConn++;
+        const link: Link = { client };
+        this.links.set(conn, link);
+        this.post({ kind: "connect", conn });
+        return {
+            receive: (raw) => {
+                if (this.links.get(conn) === link)
+                    this.post({ kind: "message", conn, data: typeof raw === "string" ? raw : JSON.stringify(raw) });
+            },
+            close: () => {
+                if (this.links.get(conn) !== link)
+                    return;
+                this.links.delete(conn);
+                this.post({ kind: "close", conn });
+            }
+        };
+    }
+
+    public async dispose(): Promise<void> {
+        this.stopping = true;
+        if (this.restartTimer != null)
+            clearTimeout(this.restartTimer);
+        const child = this.child;
+        if (child == null || child.exitCode != null || child.signalCode != null)
+            return;
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGTERM");
+        const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(force);
+    }
+
+    private spawn(model: string | undefined): Promise<void> {
+        const entry = fileURLToPath(new URL("./engineChildMain.js", import.meta.url));
+        const env: NodeJS.ProcessEnv = { ...process.env, TILLER_ENGINE_MODEL: model ?? "" };
+        if (this.options.dataDir != null)
+            env.TILLER_DATA_DIR = this.options.dataDir;
+        if (this.options.threads != null)
+            env.TILLER_ENGINE_THREADS = String(this.options.threads);
+        const child = fork(entry, [], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        this.child = child;
+        this.ready = false;
+        return new Promise<void>((resolve, reject) => {
+            let started = false;
+            child.on("message", (message: ChildToHost) => {
+                if (message.kind === "frame") {
+                    const link = this.links.get(message.conn);
+                    if (link == null)
+                        return;
+                    if (link.client.sendText != null)
+                        link.client.sendText(message.frame);
+                    else
+                        link.client.send(JSON.parse(message.frame) as ServerMessage);
+                } else if (message.kind === "ready" && !started) {
+                    started = true;
+                    if (message.error != null) {
+                        reject(new TillerError(message.error.code, message.error.message));
+                        return;
+                    }
+                    this.ready = true;
+                    const queued = this.queue;
+                    this.queue = [];
+                    for (const item of queued)
+                        child.send(item);
+                    resolve();
+                }
+            });
+            child.once("exit", (code, signal) => {
+                if (!started) {
+                    started = true;
+                    reject(new TillerError("INTERNAL", `the engine process exited while starting (${signal ?? `exit code ${code}`})`));
+                }
+                this.onExit(child, code, signal);
+            });
+        });
+    }
+
+    private post(message: HostToChild): void {
+        if (this.ready && this.child?.connected === true)
+            this.child.send(message);
+        else
+            this.queue.push(message);
+    }
+
+    private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+        if (this.child !== child)
+            return;
+        this.child = null;
+        this.ready = false;
+        if (this.stopping)
+            return;
+        const reason = signal != null ? `it was ended by ${signal}` : `it exited with code ${code}`;
+        this.log(`tiller serve: the engine stopped unexpectedly (${reason}); starting a fresh one`);
+        // the dead engine's clients: tell them, then drop them so they reconnect to the new one
+        const notice: ServerMessage = { kind: "event", event: "engine.restarted", data: { reason } };
+        const links = [...this.links.values()];
+        this.links.clear();
+        this.queue = [];
+        for (const link of links) {
+            link.client.send(notice);
+            link.client.drop?.("the engine restarted");
+        }
+        const now = Date.now();
+        this.recentCrashes = [...this.recentCrashes.filter((at) => now - at < CRASH_WINDOW_MS), now];
+        const delay = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** (this.recentCrashes.length - 1));
+        this.restartTimer = setTimeout(() => {
+            this.restartTimer = null;
+            this.restarts++;
+            this.spawn(undefined).catch((error: unknown) => this.log(`tiller serve: the engine did not restart: ${(error as Error).message}`));
+        }, delay);
+    }
+}
