@@ -84,6 +84,8 @@ export interface EngineInfo {
     gpu: string | false;
     defaultThreads: number;
     systemInfo: string;
+    /** the engine's process id (it differs from the server's when the engine runs in a child process) */
+    pid: number;
     model: LoadedModelInfo | null;
 }
 
@@ -219,6 +221,8 @@ export interface EngineEvents {
     "run.trigger": { runId: string; patchId: string; kind: "engaged" | "released"; atToken: number; triggerToken: number; value?: number };
     "run.end": { runId: string; stopReason: RunStopReason; text: string; tokensPerSecond: number; error?: TillerErrorPayload };
     "model.changed": { model: LoadedModelInfo | null };
+    /** the engine process died and a fresh one was started (it knows no model); sent just before the transport drops */
+    "engine.restarted": { reason: string };
 }
 export type EngineEventName = keyof EngineEvents;
 

@@ -101,6 +101,7 @@ export class EngineService {
             gpu: backend.gpu,
             defaultThreads: this.threads ?? backend.defaultThreads,
             systemInfo: backend.binding.systemInfo,
+            pid: process.pid,
             model: this.loaded?.info ?? null
         };
     }
