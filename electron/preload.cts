@@ -76,18 +76,20 @@ ipcRenderer.on(channels.openModel, (_event, file: unknown) => {
 
 contextBridge.exposeInMainWorld("tiller", {
     engine: {
-        request(method: string, params: unknown): Promise<unknown> {
+        /** `requestId` (optional, chosen by the renderer) is what `cancel` takes and what progress events carry */
+        request(method: string, params: unknown, requestId?: unknown): Promise<unknown> {
             if (port == null)
                 return Promise.reject(Object.assign(new Error("the engine is not connected yet"), { code: "BUSY" }));
-            const id = `p${nextId++}`;
+            const id = typeof requestId === "string" && /^[\w.-]{1,64}$/.test(requestId) && !pending.has(requestId) ? requestId : `p${nextId++}`;
             const target = port;
             return new Promise((resolve, reject) => {
                 pending.set(id, { resolve, reject });
                 target.postMessage({ kind: "request", id, method, params });
             });
         },
-        cancel(): void {
-            // cancellation of a request is by id; the renderer uses the returned promise only
+        cancel(requestId: unknown): void {
+            if (typeof requestId === "string" && pending.has(requestId))
+                port?.postMessage({ kind: "cancel", id: requestId });
         },
         on(event: string, listener: (data: unknown) => void): () => void {
             const set = eventListeners.get(event) ?? new Set();

@@ -18,12 +18,12 @@ export function getEngineClient(): RendererEngineClient {
 
 /**
  * Adapts the preload's engine: keeps the connection state itself (contextBridge copies no getters),
- * turns errors that lost their class crossing the bridge back into TillerErrors, and routes
- * progress events to the request that is waiting for them (the bridge hides request ids, so every
- * progress event while the request is pending goes to it).
+ * turns errors that lost their class crossing the bridge back into TillerErrors, names each
+ * request so that an abort cancels it in the engine and its progress events reach it alone.
  */
 class PreloadEngineClient implements RendererEngineClient {
     private currentState: EngineConnectionState;
+    private nextId = 1;
 
     public constructor(private readonly engine: PreloadEngine) {
         this.currentState = engine.getState?.() ?? engine.state ?? "connected";
@@ -38,14 +38,23 @@ class PreloadEngineClient implements RendererEngineClient {
 
     public async request<M extends EngineMethod>(method: M, params: EngineParams<M>, options: RequestOptions = {}): Promise<EngineResult<M>> {
         const { signal, onProgress } = options;
-        const stopProgress = onProgress != null ? this.engine.on("progress", onProgress) : () => undefined;
+        // an AbortSignal cannot cross the bridge: the request gets an id of ours, and an abort cancels that id
+        const requestId = `r${this.nextId++}`;
+        const stopProgress = onProgress != null
+            ? this.engine.on("progress", (progress) => {
+                if (progress.requestId === requestId)
+                    onProgress(progress);
+            })
+            : () => undefined;
         try {
-            // no options across the bridge: an AbortSignal cannot be cloned; a cancelled request's result is dropped
-            const request = this.engine.request(method, params);
+            const request = this.engine.request(method, params, requestId);
             if (signal == null)
                 return await request;
             return await Promise.race([request, new Promise<never>((_, reject) => {
-                const abort = (): void => reject(new TillerError("ABORTED", `${method} was cancelled`));
+                const abort = (): void => {
+                    this.engine.cancel?.(requestId);
+                    reject(new TillerError("ABORTED", `${method} was cancelled`));
+                };
                 if (signal.aborted)
                     abort();
                 signal.addEventListener("abort", abort, { once: true });

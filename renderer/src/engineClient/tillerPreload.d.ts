@@ -7,10 +7,14 @@ export type EngineConnectionState = EngineClient["state"];
 /**
  * The engine as the preload hands it over. contextBridge copies values and cannot carry getters
  * or AbortSignals, so `state` may be a snapshot (or absent, with `getState()` instead), requests
- * take no options, and the renderer wraps this object in an adapter that keeps track of the state.
+ * carry a plain id instead of a signal, and the renderer wraps this object in an adapter that keeps
+ * track of the state.
  */
 export interface PreloadEngine {
-    request<M extends EngineMethod>(method: M, params: EngineParams<M>): Promise<EngineResult<M>>;
+    /** `requestId`: the renderer's id for the request, for `cancel` and for telling its progress events apart */
+    request<M extends EngineMethod>(method: M, params: EngineParams<M>, requestId?: string): Promise<EngineResult<M>>;
+    /** asks the engine to stop request `requestId` (it then fails with ABORTED) */
+    cancel?(requestId: string): void;
     on: EngineClient["on"];
     onStateChange: EngineClient["onStateChange"];
     readonly state?: EngineConnectionState;
