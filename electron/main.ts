@@ -133,9 +133,15 @@ function createWindow(modelToOpen: string | undefined): void {
     void window.loadURL("app://tiller/index.html");
 }
 
+/** `--model FILE`; otherwise the toy world shipped in models/ (the project's default model), when present. */
 function modelArgument(argv: readonly string[]): string | undefined {
     const index = argv.indexOf("--model");
-    return index >= 0 ? argv[index + 1] : undefined;
+    if (index >= 0)
+        return argv[index + 1];
+    if (argv.includes("--no-model"))
+        return undefined;
+    const shipped = app.isPackaged ? path.join(process.resourcesPath, "models", "toyworld.gguf") : path.join(app.getAppPath(), "models", "toyworld.gguf");
+    return fs.existsSync(shipped) ? shipped : undefined;
 }
 
 app.whenReady().then(() => {

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { DEFAULT_MODEL_FILE, defaultModelPath } from "../models/defaultModel.js";
 import { EngineProcessHost } from "../service/transport/EngineProcessHost.js";
 import { startLoopbackServer } from "../service/transport/loopbackServer.js";
 import { wholeNumberParser } from "./parseArguments.js";
@@ -24,7 +25,8 @@ export function rendererBuildDir(): string | undefined {
 interface ServeOptions {
     port: number;
     host: string;
-    model?: string;
+    /** a path; false with --no-model; absent: the default model (the toy world) when it is there */
+    model?: string | false;
     threads?: number;
     dataDir?: string;
 }
@@ -34,7 +36,8 @@ export function registerServeCommand(program: Command): void {
         .description("serve the lab to a browser on this machine (loopback only, per-launch token)")
         .option("--port <n>", "TCP port; 0 picks a free one", wholeNumberParser(0), 7860)
         .option("--host <address>", "loopback address to bind (127.0.0.1, ::1 or localhost)", "127.0.0.1")
-        .option("-m, --model <file>", "load this GGUF model at start")
+        .option("-m, --model <file>", `load this GGUF model at start (default: models/${DEFAULT_MODEL_FILE}, the toy world, when present)`)
+        .option("--no-model", "start without a model")
         .option("--threads <n>", "threads per context (default: the cores available)", wholeNumberParser(1))
         .option("--data-dir <dir>", "where the vector library lives (default: ~/.tiller, or $TILLER_DATA_DIR)")
         .action(async (options: ServeOptions) => {
@@ -42,12 +45,15 @@ export function registerServeCommand(program: Command): void {
             if (port > 65535)
                 throw new Error(`--port must be a port number (0-65535), got ${port}`);
             // the engine runs in a child process: a native crash restarts it, the server stays up
-            const engine = await EngineProcessHost.start({ dataDir: options.dataDir, threads: options.threads, model: options.model });
+            const model = options.model === false ? undefined : options.model ?? defaultModelPath() ?? undefined;
+            const engine = await EngineProcessHost.start({ dataDir: options.dataDir, threads: options.threads, model });
             const staticDir = rendererBuildDir();
             const server = await startLoopbackServer(engine, { host: options.host, port, staticDir }).catch(async (error: unknown) => {
                 await engine.dispose();
                 throw error;
             });
+            if (model != null)
+                process.stdout.write(`Model: ${model}\n`);
             process.stdout.write(`Tiller is serving at ${server.url}\n`);
             if (staticDir == null)
                 process.stdout.write("(the renderer is not built: run `npm run build`; the RPC endpoint works without it)\n");

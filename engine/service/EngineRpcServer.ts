@@ -33,7 +33,9 @@ function handlersFor(service: EngineService): Record<EngineMethod, Handler> {
         "vectors.combine": (params) => service.combineVectors(params.terms, params.name),
         "run.start": (params) => service.startRun(params),
         "run.setPatches": (params) => service.setRunPatches(params.runId, params.patches),
-        "run.stop": (params) => service.stopRun(params.runId)
+        "run.stop": (params) => service.stopRun(params.runId),
+        "probes.sweep": (params, request) => service.sweep(params, request),
+        "probes.detect": (params, request) => service.detect(params, request)
     };
     return handlers as Record<EngineMethod, Handler>;
 }

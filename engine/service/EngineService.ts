@@ -5,7 +5,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type {
-    DatasetInfo, EngineEventName, EngineEvents, EngineInfo, EngineResults, LoadedModelInfo, PatchSpec, ProbeSpec, RunStartParams, TokenInfo, VectorInfo
+    DatasetInfo, EngineEventName, EngineEvents, EngineInfo, EngineResults, LoadedModelInfo, PatchSpec, ProbeSpec, RunStartParams, TokenInfo, VectorInfo,
+    ProbesDetectParams, ProbesSweepParams
 } from "../protocol/EngineContract.js";
 import { TillerError, toTillerErrorPayload } from "../protocol/TillerError.js";
 import { generate, type GenerationRun } from "../runtime/generate.js";
@@ -23,6 +24,7 @@ import { sha256OfFile } from "../io/sha256File.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
 import { resolveSamplingOptions } from "../runtime/sampling/SamplingOptions.js";
 import { SessionWriter, type RunRecorder } from "../sessions/SessionWriter.js";
+import { detectRequest, sweepRequest, type ProbeHost } from "./probeRequests.js";
 
 export interface EngineServiceOptions {
     /** where the vector library lives; default ~/.tiller/vectors (TILLER_DATA_DIR overrides ~/.tiller) */
@@ -315,6 +317,26 @@ export class EngineService {
     public stopRun(runId: string): null {
         this.runs.get(runId)?.abort();
         return null;
+    }
+
+    // ---- probes (engine/service/probeRequests.ts) --------------------------------------------------
+
+    private probeHost(): ProbeHost {
+        const loaded = this.requireModel();
+        return {
+            model: loaded.model, context: loaded.context, library: this.library, threads: this.threads,
+            session: () => this.session(loaded),
+            toPatches: (specs) => this.toPatches(specs),
+            emit: (event, data) => this.emit(event, data)
+        };
+    }
+
+    public sweep(params: ProbesSweepParams, request: RequestContext): Promise<EngineResults["probes.sweep"]> {
+        return sweepRequest(this.probeHost(), params, request);
+    }
+
+    public detect(params: ProbesDetectParams, request: RequestContext): Promise<EngineResults["probes.detect"]> {
+        return detectRequest(this.probeHost(), params, request);
     }
 
     public async dispose(): Promise<void> {

@@ -16,9 +16,15 @@ export interface TillerServer {
     output(): string;
 }
 
-export async function startServe(): Promise<{ server: TillerServer; child: ChildProcess }> {
+export interface ServeOptions {
+    /** "default": what `npm start` does (the toy world when present); default: no model */
+    model?: "none" | "default";
+}
+
+export async function startServe(options: ServeOptions = {}): Promise<{ server: TillerServer; child: ChildProcess }> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-e2e-"));
-    const child = spawn(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "serve", "--port", "0", "--threads", "1", "--data-dir", dataDir], {
+    const modelArgs = options.model === "default" ? [] : ["--no-model"];
+    const child = spawn(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "serve", "--port", "0", "--threads", "1", "--data-dir", dataDir, ...modelArgs], {
         cwd: repoRoot,
         env: { ...process.env, TILLER_DATA_DIR: dataDir },
         stdio: ["ignore", "pipe", "pipe"]

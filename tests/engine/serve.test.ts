@@ -86,7 +86,7 @@ describe("tiller serve", () => {
         if (!fs.existsSync(path.join(repoRoot, "dist", "engine", "cli", "main.js")))
             throw new Error("dist/ is missing: run `npm run build:ts` before these tests");
         dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-serve-"));
-        server = spawn(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "serve", "--port", "0", "--threads", "1", "--data-dir", dataDir],
+        server = spawn(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "serve", "--port", "0", "--threads", "1", "--data-dir", dataDir, "--no-model"],
             { stdio: ["ignore", "pipe", "pipe"] });
         const url = await new Promise<URL>((resolve, reject) => {
             let output = "";
@@ -205,4 +205,58 @@ describe("tiller serve", () => {
         expect(loaded.shape.nLayer).toBeGreaterThan(0);
         expect(await get(port, `/?token=${token}`)).not.toBe(401);
     });
+});
+
+/** Starts `tiller serve` with extra arguments/env; resolves with its port and token once it prints the URL. */
+async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; port: number; token: string; output: () => string }> {
+    const child = spawn(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "serve", "--port", "0", "--threads", "1", ...args],
+        { stdio: ["ignore", "pipe", "pipe"], env });
+    let output = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+    });
+    const url = await new Promise<URL>((resolve, reject) => {
+        child.stdout!.on("data", (chunk: Buffer) => {
+            output += chunk.toString();
+            const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(output);
+            if (match != null)
+                resolve(new URL(match[1]!));
+        });
+        child.once("exit", (code) => reject(new Error(`tiller serve exited with ${code}:\n${output}`)));
+    });
+    return { child, port: Number(url.port), token: url.searchParams.get("token")!, output: () => output };
+}
+
+describe("tiller serve's default model", () => {
+    const toyWorld = path.join(repoRoot, "models", "toyworld.gguf");
+
+    it.skipIf(!fs.existsSync(toyWorld))("opens the toy world when no model is chosen (what `npm start` does on a fresh clone)", async () => {
+        const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-serve-default-"));
+        const env = { ...process.env, TILLER_MODELS_DIR: "" };
+        const { child, port, token, output } = await startServe(["--data-dir", dataDir], env);
+        try {
+            expect(output()).toContain("toyworld.gguf");
+            const client = new RpcTestClient(await connect(port, `?token=${token}`));
+            const info = await client.request("engine.info", {});
+            expect(info.model?.fileName).toBe("toyworld.gguf");
+            expect(info.model?.shape.hasChatTemplate).toBe(true);
+        } finally {
+            child.kill("SIGTERM");
+            fs.rmSync(dataDir, { recursive: true, force: true });
+        }
+    }, 60_000);
+
+    it("starts without a model when the default is absent or --no-model is given", async () => {
+        const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-serve-default-"));
+        const emptyModels = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-no-models-"));
+        const { child, port, token } = await startServe(["--data-dir", dataDir], { ...process.env, TILLER_MODELS_DIR: emptyModels });
+        try {
+            const client = new RpcTestClient(await connect(port, `?token=${token}`));
+            expect((await client.request("engine.info", {})).model).toBeNull();
+        } finally {
+            child.kill("SIGTERM");
+            fs.rmSync(dataDir, { recursive: true, force: true });
+            fs.rmSync(emptyModels, { recursive: true, force: true });
+        }
+    }, 60_000);
 });
