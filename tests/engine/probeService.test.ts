@@ -1,0 +1,132 @@
+// The probes requests of the engine service on stories260K: a sweep's result shape, its progress
+// events and its cancellation, BUSY against a run in progress, sweeps of a recorded run, and a
+// detection that finds the onset of the patch a recorded run had. Recorded into the session.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EngineEvents } from "../../engine/protocol/EngineContract.js";
+import { EngineService, type RequestContext } from "../../engine/service/EngineService.js";
+import { openSession } from "../../engine/sessions/SessionReader.js";
+import { decodeNpy } from "../../engine/io/npy.js";
+import { missing, sharedFiles } from "../support/sharedFiles.js";
+
+const prompt = "One day, Tom went to the park with his mom.";
+const completion = " He was very happy. He smiled.";
+
+describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine service", () => {
+    let dataDir: string;
+    let service: EngineService;
+    let happyId: string;
+    const events: { event: string; data: any }[] = [];
+    let nextRequest = 0;
+    const request = (signal = new AbortController().signal): RequestContext => ({ requestId: `r${nextRequest++}`, signal });
+
+    /** resolves with the run's end event (the events are collected from the start) */
+    const runEnd = async (runId: string): Promise<EngineEvents["run.end"]> => {
+        for (;;) {
+            const end = events.find((entry) => entry.event === "run.end" && entry.data.runId === runId);
+            if (end != null)
+                return end.data;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+    };
+    /** starts a run and resolves with its id once it has ended */
+    const runToEnd = async (params: Parameters<EngineService["startRun"]>[0]): Promise<string> => {
+        const { runId } = await service.startRun(params);
+        expect((await runEnd(runId)).error).toBeUndefined();
+        return runId;
+    };
+
+    beforeAll(async () => {
+        dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-probes-"));
+        service = new EngineService({ dataDir, threads: 1 });
+        service.onEvent((event, data) => events.push({ event, data }));
+        await service.loadModel({ path: sharedFiles.stories260K, gpuLayers: 0, contextSize: 512, threads: 1 }, request());
+        happyId = (await service.buildVector({ dataset: "sentiment", readAt: "mean", name: "happy" }, request())).vector.id;
+    }, 120_000);
+    afterAll(async () => {
+        await service?.dispose();
+        if (dataDir != null)
+            fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it("sweeps a typed completion: curves, χ, χ_{t,l}, progress events, recorded with .npy arrays", async () => {
+        const context = request();
+        const result = await service.sweep({ prompt, completion, vectorId: happyId, layers: { first: 2, last: 3 }, alphas: [-1, 0, 1], perLayer: true }, context);
+        expect(result.alphas).toEqual([-1, 0, 1]);
+        expect(result.layers).toEqual({ first: 2, last: 3 });
+        expect(result.tokens.length).toBeGreaterThan(3);
+        expect(result.tokens.map((token) => token.piece).join("")).toBe(completion);
+        for (const token of result.tokens) {
+            expect(token.logprobs).toHaveLength(3);
+            expect(token.chiPerLayer).toHaveLength(2);
+            expect(token.logprobs.every((value) => Number.isFinite(value) && value <= 0)).toBe(true);
+            expect(Number.isFinite(token.chi)).toBe(true);
+        }
+        // the vector moves the text: some token responds
+        expect(Math.max(...result.tokens.map((token) => Math.abs(token.chi)))).toBeGreaterThan(1e-3);
+        // χ_t with the patch on both blocks ≈ the sum of the one-block responses (linear response)
+        const token = result.tokens[0]!;
+        expect(token.chi).toBeCloseTo(token.chiPerLayer![0]! + token.chiPerLayer![1]!, 2);
+
+        const progress = events.filter((entry) => entry.event === "progress" && entry.data.requestId === context.requestId).map((entry) => entry.data);
+        expect(progress).toHaveLength(3 + 3 + 2 * 2);
+        expect(progress.at(-1)).toMatchObject({ done: 10, total: 10, label: "sweeping" });
+
+        const writer = await (service as unknown as { loaded: { session: Promise<{ folder: string }> } }).loaded.session;
+        const note = openSession(writer.folder).notes.find((entry) => entry.kind === "probes.sweep" && (entry.data as { sweepId: string }).sweepId === result.sweepId);
+        expect(note).toBeDefined();
+        const perLayer = decodeNpy(fs.readFileSync(path.join(writer.folder, "probes", "sweeps", result.sweepId, "chi_per_layer.npy")));
+        expect(perLayer.shape).toEqual([result.tokens.length, 2]);
+        expect(perLayer.data[0]).toBeCloseTo(token.chiPerLayer![0]!, 10);
+    });
+
+    it("cancels a sweep through its signal, and the engine keeps serving", async () => {
+        const controller = new AbortController();
+        const context = request(controller.signal);
+        const stop = service.onEvent((event, data) => {
+            if (event === "progress" && (data as { requestId: string }).requestId === context.requestId)
+                controller.abort();
+        });
+        await expect(service.sweep({ prompt, completion, vectorId: happyId, alphas: [-2, -1, 0, 1, 2], perLayer: true }, context))
+            .rejects.toMatchObject({ code: "ABORTED" });
+        stop();
+        const progress = events.filter((entry) => entry.event === "progress" && entry.data.requestId === context.requestId);
+        expect(progress.length).toBeLessThan(3);
+        // the context was released: a run goes
+        await runToEnd({ prompt: "Once upon a time", maxTokens: 4 });
+    });
+
+    it("refuses a sweep while a run holds the context (BUSY), and sweeps a recorded run by its id", async () => {
+        const { runId } = await service.startRun({ prompt: "Once upon a time", maxTokens: 400 });
+        await expect(service.sweep({ prompt, completion, vectorId: happyId, alphas: [0] }, request())).rejects.toMatchObject({ code: "BUSY" });
+        service.stopRun(runId);
+        expect((await runEnd(runId)).stopReason).toBe("aborted");
+        const recorded = await runToEnd({ prompt: "Once upon a time", maxTokens: 12 });
+        const result = await service.sweep({ runId: recorded, vectorId: happyId, alphas: [-1, 1] }, request());
+        expect(result.prompt).toBe("Once upon a time");
+        expect(result.tokens.length).toBeGreaterThanOrEqual(10);
+        await expect(service.sweep({ runId: "no-such-run", vectorId: happyId, alphas: [0] }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    });
+
+    it("detects the patch of a recorded run: onset, first layer, vector, strength; a clean run is not flagged", async () => {
+        const patched = await runToEnd({ prompt: "Once upon a time", maxTokens: 16,
+            patches: [{ id: "p", vectorId: happyId, strength: -1.5, layers: { first: 2, last: 4 }, fromToken: 5 }] });
+        const report = await service.detect({ runId: patched }, request());
+        expect(report.steered).toBe(true);
+        expect(report.onsetToken).toBe(5);
+        expect(report.firstLayer).toBe(2);
+        expect(report.matches[0]).toMatchObject({ vectorId: happyId, name: "happy" });
+        expect(Math.abs(report.matches[0]!.cosine)).toBeGreaterThan(0.99);
+        expect(report.matches[0]!.strength).toBeCloseTo(-1.5, 1);
+        expect(report.kl).toHaveLength(report.tokens.length);
+        expect(report.kl.slice(0, 5).every((value) => value < 1e-5)).toBe(true);
+        expect(Math.max(...report.kl.slice(5))).toBeGreaterThan(1e-4);
+
+        const clean = await runToEnd({ prompt: "Once upon a time", maxTokens: 10 });
+        const cleanReport = await service.detect({ runId: clean }, request());
+        expect(cleanReport.steered).toBe(false);
+        expect(cleanReport.onsetToken).toBeNull();
+    });
+});
