@@ -18,6 +18,7 @@ import type { SteeringVector } from "../engine/runtime/SteeringVector.js";
 import type { TillerContext } from "../engine/runtime/TillerContext.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
 import { median } from "./benchStatistics.js";
+import { benchMemory } from "./memory.bench.js";
 import { benchProbes } from "./probes.bench.js";
 import { benchVectorBuild } from "./vectorBuild.bench.js";
 
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
     await peerContext.dispose();
     await peerModel.dispose();
     await context.dispose();
+
+    process.stdout.write("\n" + benchMemory(modelPath, { nLayer, nEmbd, nEmbdKv: nEmbd }, contextSize, threads).join("\n") + "\n");
 
     const buildContext = await model.createContext({ threads, contextSize: 4096, batchSize: 1024, sequences: 32 });
     process.stdout.write("\n" + (await benchVectorBuild(buildContext, 3)).join("\n") + "\n");

@@ -1,0 +1,28 @@
+// Child of memory.bench.ts: loads one model in a fresh process and reports how its resident memory
+// grew, step by step. A separate process so that nothing else the bench did is counted.
+// argv: MODEL_FILE CONTEXT_SIZE THREADS  →  one JSON line on stdout.
+import fs from "node:fs";
+import { generate } from "../engine/runtime/generate.js";
+import { getTillerBackend } from "../engine/runtime/TillerBackend.js";
+import { TillerModel } from "../engine/runtime/TillerModel.js";
+
+/** Resident set size in bytes, from the kernel (includes touched pages of mmap'd weights). */
+function residentBytes(): number {
+    const status = fs.readFileSync("/proc/self/status", "utf8");
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return kb != null ? Number(kb[1]) * 1024 : process.memoryUsage().rss;
+}
+
+const [modelFile, contextText, threadsText] = process.argv.slice(2);
+await getTillerBackend();
+const baseline = residentBytes();
+const model = await TillerModel.load(modelFile!, { gpuLayers: 0 });
+const context = await model.createContext({ contextSize: Number(contextText), batchSize: 512, threads: Number(threadsText) });
+// touch every weight: generate a few tokens (a steered run would touch the same pages)
+for await (const token of generate(context, "memory", { maxTokens: 8, addBos: true }))
+    void token;
+const loaded = residentBytes();
+process.stdout.write(JSON.stringify({ baseline, loaded, growth: loaded - baseline }) + "\n");
+await context.dispose();
+await model.dispose();
+process.exit(0);
