@@ -208,8 +208,8 @@ describe("tiller serve", () => {
 });
 
 /** Starts `tiller serve` with extra arguments/env; resolves with its port and token once it prints the URL. */
-async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; port: number; token: string; output: () => string }> {
-    const child = spawn(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "serve", "--port", "0", "--threads", "1", ...args],
+async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env, launcher = [path.join(repoRoot, "bin", "tiller.js"), "serve"]): Promise<{ child: ChildProcess; port: number; token: string; output: () => string }> {
+    const child = spawn(process.execPath, [...launcher, "--port", "0", "--threads", "1", ...args],
         { stdio: ["ignore", "pipe", "pipe"], env });
     let output = "";
     child.stderr!.on("data", (chunk: Buffer) => {
@@ -240,6 +240,20 @@ describe("tiller serve's default model", () => {
             const info = await client.request("engine.info", {});
             expect(info.model?.fileName).toBe("toyworld.gguf");
             expect(info.model?.shape.hasChatTemplate).toBe(true);
+        } finally {
+            child.kill("SIGTERM");
+            fs.rmSync(dataDir, { recursive: true, force: true });
+        }
+    }, 60_000);
+
+    it.skipIf(!fs.existsSync(toyWorld))("`npm start` without a display serves the lab with the toy world loaded", async () => {
+        const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-start-"));
+        const env = { ...process.env, TILLER_MODELS_DIR: "", DISPLAY: "", WAYLAND_DISPLAY: "" };
+        const { child, port, token, output } = await startServe(["--data-dir", dataDir], env, [path.join(repoRoot, "scripts", "start.mjs")]);
+        try {
+            expect(output()).toContain("serving the lab to your browser");
+            const client = new RpcTestClient(await connect(port, `?token=${token}`));
+            expect((await client.request("engine.info", {})).model?.fileName).toBe("toyworld.gguf");
         } finally {
             child.kill("SIGTERM");
             fs.rmSync(dataDir, { recursive: true, force: true });
