@@ -86,6 +86,8 @@ export interface EngineInfo {
     systemInfo: string;
     /** the engine's process id (it differs from the server's when the engine runs in a child process) */
     pid: number;
+    /** the model opened when the user has not chosen one (the toy world in models/), if present */
+    defaultModel: string | null;
     model: LoadedModelInfo | null;
 }
 

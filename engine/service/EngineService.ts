@@ -21,6 +21,7 @@ import { listBuiltinDatasets, loadBuiltinDataset } from "../vectors/datasets/bui
 import { readDatasetFile } from "../vectors/datasets/importers.js";
 import { VectorLibrary, type VectorEntry } from "../vectors/library/VectorLibrary.js";
 import { sha256OfFile } from "../io/sha256File.js";
+import { defaultModelPath } from "../models/defaultModel.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
 import { resolveSamplingOptions } from "../runtime/sampling/SamplingOptions.js";
 import { SessionWriter, type RunRecorder } from "../sessions/SessionWriter.js";
@@ -104,6 +105,7 @@ export class EngineService {
             defaultThreads: this.threads ?? backend.defaultThreads,
             systemInfo: backend.binding.systemInfo,
             pid: process.pid,
+            defaultModel: defaultModelPath(),
             model: this.loaded?.info ?? null
         };
     }
