@@ -4,6 +4,7 @@
 // Pure TypeScript + zod: imported by the engine and the renderer alike.
 import { z } from "zod";
 import type { TillerErrorPayload } from "./TillerError.js";
+import { backendChoiceSchema, sessionModelRequestSchemas, type ModelPlacementInfo, type SessionModelResults } from "./sessionModelRequests.js";
 
 // ---- shared shapes ------------------------------------------------------------------------------
 
@@ -76,6 +77,8 @@ export interface LoadedModelInfo {
     gpuLayers: number;
     contextSize: number;
     threads: number;
+    /** where the layers actually went (set by the engine service's model.load) */
+    placement?: ModelPlacementInfo;
 }
 
 export interface EngineInfo {
@@ -243,6 +246,8 @@ export const engineRequestSchemas = {
     "model.load": z.object({
         path: z.string().min(1),
         gpuLayers: z.union([z.number().int().min(0), z.literal("auto")]).optional(),
+        /** the llama.cpp backend; default "auto" (see backends.info for what this engine accepts) */
+        backend: backendChoiceSchema.optional(),
         contextSize: z.number().int().min(16).optional(),
         threads: z.number().int().min(1).optional()
     }),
@@ -271,10 +276,11 @@ export const engineRequestSchemas = {
     /** per-token susceptibility of a completion to a vector; streams `progress`, cancellable */
     "probes.sweep": probesSweepSchema,
     /** was a run steered, where and with what: black-box KL/Δlog-prob and the white-box report */
-    "probes.detect": probesDetectSchema
+    "probes.detect": probesDetectSchema,
+    ...sessionModelRequestSchemas
 } as const;
 
-export interface EngineResults {
+export interface EngineResults extends SessionModelResults {
     "engine.info": EngineInfo;
     "model.load": LoadedModelInfo;
     "model.unload": null;

@@ -35,7 +35,17 @@ function handlersFor(service: EngineService): Record<EngineMethod, Handler> {
         "run.setPatches": (params) => service.setRunPatches(params.runId, params.patches),
         "run.stop": (params) => service.stopRun(params.runId),
         "probes.sweep": (params, request) => service.sweep(params, request),
-        "probes.detect": (params, request) => service.detect(params, request)
+        "probes.detect": (params, request) => service.detect(params, request),
+        "sessions.list": (params) => service.sessions.list(params.search),
+        "sessions.open": (params) => service.sessions.open(params.id),
+        "sessions.rename": (params) => service.sessions.rename(params.id, params.name),
+        "sessions.delete": (params) => service.sessions.delete(params.id),
+        "sessions.replay": (params, request) => service.sessions.replay(params, request),
+        "sessions.export": (params) => service.sessions.export(params),
+        "models.scan": () => service.models.scan(),
+        "models.catalog": () => service.models.catalog(),
+        "models.download": (params, request) => service.models.download(params, request),
+        "backends.info": () => service.models.backends()
     };
     return handlers as Record<EngineMethod, Handler>;
 }

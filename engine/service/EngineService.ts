@@ -25,6 +25,9 @@ import { defaultModelPath } from "../models/defaultModel.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
 import { resolveSamplingOptions } from "../runtime/sampling/SamplingOptions.js";
 import { SessionWriter, type RunRecorder } from "../sessions/SessionWriter.js";
+import type { BackendChoice } from "../protocol/sessionModelRequests.js";
+import { SessionRequests } from "./sessionRequests.js";
+import { gpuLayersForChoice, ModelRequests, modelPlacement, readMemory } from "./modelRequests.js";
 import { detectRequest, sweepRequest, type ProbeHost } from "./probeRequests.js";
 
 export interface EngineServiceOptions {
@@ -66,7 +69,21 @@ export class EngineService {
         this.library = new VectorLibrary(path.join(options.dataDir ?? defaultDataDir(), "vectors"));
         this.sessionsRoot = path.join(options.dataDir ?? defaultDataDir(), "sessions");
         this.threads = options.threads;
+        this.sessions = new SessionRequests({
+            sessionsRoot: this.sessionsRoot,
+            threads: this.threads,
+            emitProgress: (data) => this.emit("progress", data),
+            loadedModel: () => this.loaded?.model,
+            loadModel: (params, request) => this.loadModel(params, request),
+            recordingFolder: async () => (await this.loaded?.session?.catch(() => undefined))?.folder
+        });
+        this.models = new ModelRequests((data) => this.emit("progress", data));
     }
+
+    /** the sessions.* requests (engine/service/sessionRequests.ts) */
+    public readonly sessions: SessionRequests;
+    /** the models.* and backends.info requests (engine/service/modelRequests.ts) */
+    public readonly models: ModelRequests;
 
     /** Every run and vector build is recorded, into one session per loaded model. */
     private session(loaded: LoadedModel): Promise<SessionWriter> {
@@ -110,11 +127,14 @@ export class EngineService {
         };
     }
 
-    public async loadModel(params: { path: string; gpuLayers?: number | "auto"; contextSize?: number; threads?: number }, request: RequestContext): Promise<LoadedModelInfo> {
+    public async loadModel(params: { path: string; gpuLayers?: number | "auto"; backend?: BackendChoice; contextSize?: number; threads?: number }, request: RequestContext): Promise<LoadedModelInfo> {
         const task = this.loading.then(async () => {
             this.emit("progress", { requestId: request.requestId, done: 0, total: 1, label: "loading the model" });
+            // an impossible backend choice fails before the loaded model is given up
+            const gpuLayers = await gpuLayersForChoice(params.backend ?? "auto", params.gpuLayers ?? "auto");
             await this.unloadModel();
-            const model = await TillerModel.load(params.path, { gpuLayers: params.gpuLayers ?? "auto" });
+            const memoryBefore = await readMemory();
+            const model = await TillerModel.load(params.path, { gpuLayers });
             try {
                 const context = await model.createContext({
                     contextSize: params.contextSize ?? Math.min(4096, model.shape.nCtxTrain || 4096),
@@ -126,7 +146,8 @@ export class EngineService {
                     shape: { ...model.shape },
                     gpuLayers: model.gpuLayers,
                     contextSize: context.contextSize,
-                    threads: context.threads
+                    threads: context.threads,
+                    placement: await modelPlacement(model, params.backend ?? "auto", memoryBefore)
                 };
                 this.loaded = { model, context, info };
                 this.emit("progress", { requestId: request.requestId, done: 1, total: 1, label: "model loaded" });
