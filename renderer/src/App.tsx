@@ -10,6 +10,7 @@ import { useUiStore } from "./state/uiStore";
 import { CompareView } from "./views/CompareView";
 import { ModelView } from "./views/ModelView";
 import { RunView } from "./views/RunView";
+import { StartView } from "./views/StartView";
 import { VectorsView } from "./views/VectorsView";
 
 export function App() {
@@ -40,6 +41,7 @@ export function App() {
             <Sidebar />
             <main className="main">
                 <ConnectionBanner />
+                {view === "start" && <StartView />}
                 {view === "model" && <ModelView />}
                 {view === "vectors" && <VectorsView />}
                 {view === "run" && <RunView />}

@@ -18,6 +18,8 @@ test.describe("tiller serve in Chromium", () => {
     test("empty state before a model is loaded", async ({ page, tillerServer }) => {
         await page.goto(tillerServer.url);
         await waitForEngine(page);
+        await expect(page.getByTestId("scenario-sycophancy")).toBeVisible(); // the Start view comes first
+        await page.getByTestId("nav-model").click();
         await expect(page.getByTestId("no-model")).toBeVisible();
         await page.getByTestId("nav-run").click();
         await expect(page.getByTestId("no-model")).toBeVisible();

@@ -6,9 +6,10 @@ import { useModelStore } from "../state/modelStore";
 import { useRunStore } from "../state/runStore";
 import { useUiStore, type View } from "../state/uiStore";
 import { useVectorStore } from "../state/vectorStore";
-import { CompareIcon, LogoIcon, ModelIcon, RunIcon, VectorsIcon } from "./icons";
+import { CompareIcon, LogoIcon, ModelIcon, RunIcon, StartIcon, VectorsIcon } from "./icons";
 
 const items: { view: View; label: string; icon: ReactNode }[] = [
+    { view: "start", label: "Start", icon: <StartIcon /> },
     { view: "model", label: "Model", icon: <ModelIcon /> },
     { view: "vectors", label: "Vectors", icon: <VectorsIcon /> },
     { view: "run", label: "Run", icon: <RunIcon /> },

@@ -11,6 +11,9 @@ function Icon(props: { children: ReactNode; size?: number }) {
     );
 }
 
+export const StartIcon = (p: { size?: number }) => (
+    <Icon size={p.size}><path d="M4 11 12 4l8 7" /><path d="M6 10v9h12v-9" /><path d="M10 19v-5h4v5" /></Icon>
+);
 export const ModelIcon = (p: { size?: number }) => (
     <Icon size={p.size}><rect x="4" y="4" width="16" height="16" rx="3" /><path d="M9 9h6v6H9z" /><path d="M9 2v2M15 2v2M9 20v2M15 20v2M2 9h2M2 15h2M20 9h2M20 15h2" /></Icon>
 );

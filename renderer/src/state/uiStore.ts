@@ -1,12 +1,12 @@
 // Which view is shown. The view is mirrored in the URL hash so a reload keeps it.
 import { create } from "zustand";
 
-export const views = ["model", "vectors", "run", "compare"] as const;
+export const views = ["start", "model", "vectors", "run", "compare"] as const;
 export type View = typeof views[number];
 
 function viewFromHash(): View {
     const hash = typeof location !== "undefined" ? location.hash.replace(/^#\/?/, "") : "";
-    return (views as readonly string[]).includes(hash) ? hash as View : "model";
+    return (views as readonly string[]).includes(hash) ? hash as View : "start";
 }
 
 interface UiState {
