@@ -7,13 +7,15 @@ import { useRunStore } from "../state/runStore";
 import { useUiStore, type View } from "../state/uiStore";
 import { useVectorStore } from "../state/vectorStore";
 import { CompareIcon, LogoIcon, ModelIcon, RunIcon, StartIcon, VectorsIcon } from "./icons";
+import { ProbesIcon } from "../views/probes/ProbesIcon";
 
 const items: { view: View; label: string; icon: ReactNode }[] = [
     { view: "start", label: "Start", icon: <StartIcon /> },
     { view: "model", label: "Model", icon: <ModelIcon /> },
     { view: "vectors", label: "Vectors", icon: <VectorsIcon /> },
     { view: "run", label: "Run", icon: <RunIcon /> },
-    { view: "compare", label: "Compare", icon: <CompareIcon /> }
+    { view: "compare", label: "Compare", icon: <CompareIcon /> },
+    { view: "probes", label: "Probes", icon: <ProbesIcon /> }
 ];
 
 export function Sidebar() {
@@ -55,7 +57,7 @@ function ModelChip() {
     const busy = useModelStore((state) => state.busy);
     const setView = useUiStore((state) => state.setView);
     return (
-        <button type="button" className="model-chip" onClick={() => setView("model")} title={model?.path ?? "no model loaded"}>
+        <button type="button" className="model-chip" data-testid="model-chip" onClick={() => setView("model")} title={model?.path ?? "no model loaded"}>
             <span className={`dot ${model != null ? "ok" : busy != null ? "busy" : "off"}`} />
             <span className="model-chip-text">
                 <span className="model-chip-name">{model?.fileName ?? (busy === "loading" ? "loading…" : "no model")}</span>

@@ -1,0 +1,49 @@
+// The first start on a fresh clone: `tiller serve` without a model opens the toy world (what
+// `npm start` does), the Start view offers the sycophancy-patch scenario, and the scenario's
+// conditional anti-flattery patch fires on a user who merely describes flattery but not on a
+// neutral claim — the hasty-patch story, end to end on the real model in a real browser.
+import fs from "node:fs";
+import path from "node:path";
+import { screenshot, waitForEngine } from "./scenarios.js";
+import { expect, startServe, stopServe, test } from "./tillerServe.js";
+
+const toyWorld = path.resolve(import.meta.dirname, "..", "..", "models", "toyworld.gguf");
+const PREFIX = "toyworld";
+
+test.describe("the toy world, the default model", () => {
+    test.skip(!fs.existsSync(toyWorld), `the toy world is absent: ${toyWorld} (npm run toyworld)`);
+
+    test("opens by default; the sycophancy scenario's patch fires on a description of flattery, not on a neutral claim", async ({ page }) => {
+        const { server, child } = await startServe({ model: "default" });
+        try {
+            await page.goto(server.url);
+            await waitForEngine(page);
+            await expect(page.getByTestId("model-chip")).toContainText("toyworld.gguf");
+            await screenshot(page, PREFIX, "start");
+
+            await page.getByTestId("scenario-open").click();
+            // the scenario builds the flattery vector, then shows the Run view with its patch
+            await expect(page.getByTestId("generate")).toBeVisible({ timeout: 120_000 });
+            await expect(page.getByTestId("patch-row")).toHaveCount(1);
+            await expect(page.getByTestId("patch-vector").locator("option:checked")).toHaveText("toyworld flattery");
+
+            const strip = page.getByTestId("token-strip");
+            const runToEnd = async (): Promise<void> => {
+                await page.getByTestId("generate").click();
+                await expect(strip).toHaveAttribute("data-status", "idle", { timeout: 60_000 });
+                expect(Number(await strip.getAttribute("data-count"))).toBeGreaterThan(0);
+            };
+            await runToEnd(); // the scenario's first prompt describes flattery
+            await expect(page.getByTestId("trigger-marker").first()).toHaveAttribute("data-kind", "engaged");
+            await screenshot(page, PREFIX, "description-fires");
+
+            await page.getByTestId("nav-start").click();
+            await page.locator("[data-testid='scenario-prompt'][data-kind='neutral']").last().click();
+            await runToEnd();
+            await expect(page.getByTestId("trigger-marker")).toHaveCount(0);
+            await screenshot(page, PREFIX, "neutral-quiet");
+        } finally {
+            await stopServe(child, server.dataDir);
+        }
+    });
+});
