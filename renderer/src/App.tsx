@@ -1,14 +1,16 @@
 // The window: navigation on the left, the current view, the connection banner and the toasts.
-// Global keys: Ctrl/⌘+Enter generates (Run) or compares (Compare); Escape stops.
+// Global keys: Ctrl/⌘+Enter generates (Run), compares (Compare) or sweeps (Probes); Escape stops.
 import { useEffect } from "react";
 import { ConnectionBanner } from "./components/ConnectionBanner";
 import { Sidebar } from "./components/Sidebar";
 import { Toasts } from "./components/Toasts";
 import { runCompare, stopCompare } from "./state/compareStore";
 import { generate, stop } from "./state/runStore";
+import { cancelProbe, runSweep } from "./state/probeStore";
 import { useUiStore } from "./state/uiStore";
 import { CompareView } from "./views/CompareView";
 import { ModelView } from "./views/ModelView";
+import { ProbesView } from "./views/probes/ProbesView";
 import { RunView } from "./views/RunView";
 import { StartView } from "./views/StartView";
 import { VectorsView } from "./views/VectorsView";
@@ -26,10 +28,14 @@ export function App() {
                 } else if (current === "compare") {
                     event.preventDefault();
                     void runCompare();
+                } else if (current === "probes") {
+                    event.preventDefault();
+                    void runSweep();
                 }
             } else if (event.key === "Escape") {
                 stop();
                 stopCompare();
+                cancelProbe();
             }
         };
         window.addEventListener("keydown", onKey);
@@ -46,6 +52,7 @@ export function App() {
                 {view === "vectors" && <VectorsView />}
                 {view === "run" && <RunView />}
                 {view === "compare" && <CompareView />}
+                {view === "probes" && <ProbesView />}
             </main>
             <Toasts />
         </div>

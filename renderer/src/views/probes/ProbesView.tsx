@@ -1,0 +1,69 @@
+// Probes: per-token susceptibility of a completion to a vector (χ bars under its tokens, α-curves,
+// the tokens × layers heatmap) and the detection of a run's patch (KL per token, white-box report).
+// Ctrl/⌘+Enter sweeps, Escape cancels (App's global keys).
+import { NoModel } from "../../components/NoModel";
+import { StopIcon } from "../../components/icons";
+import { ViewHeader } from "../../components/ViewHeader";
+import { EmptyState, Kbd, modKey, Spinner } from "../../components/ui";
+import { useConnectionStore } from "../../state/connectionStore";
+import { useModelStore } from "../../state/modelStore";
+import { cancelProbe, runSweep, sweepParams, useProbeStore } from "../../state/probeStore";
+import { useRunStore } from "../../state/runStore";
+import { AlphaCurves } from "./AlphaCurves";
+import { ChiHeatmap } from "./ChiHeatmap";
+import { ChiStrip } from "./ChiStrip";
+import { DetectionPanel } from "./DetectionPanel";
+import { ProbesIcon } from "./ProbesIcon";
+import { SweepForm } from "./SweepForm";
+
+export function ProbesView() {
+    const hasModel = useModelStore((s) => s.model != null);
+    const sweep = useProbeStore((s) => s.sweep);
+    return (
+        <div className="view">
+            <ViewHeader title="Probes" subtitle="How strongly each token responds to a vector, and whether a run was steered." actions={<ProbeButtons />} />
+            {hasModel
+                ? (
+                    <div className="view-body probes-layout">
+                        <div className="probes-side">
+                            <SweepForm />
+                            <DetectionPanel />
+                        </div>
+                        <div className="probes-plots">
+                            {sweep != null
+                                ? (
+                                    <>
+                                        <ChiStrip sweep={sweep} />
+                                        <AlphaCurves sweep={sweep} />
+                                        <ChiHeatmap sweep={sweep} />
+                                    </>
+                                )
+                                : <EmptyState icon={<ProbesIcon size={28} />} title="No sweep yet" testId="probes-empty">
+                                    Pick a vector, give a completion (or use the last run) and sweep: each token's log-probability is measured over the α grid.
+                                </EmptyState>}
+                        </div>
+                    </div>
+                )
+                : <div className="view-body"><NoModel what="sweep and detect" /></div>}
+        </div>
+    );
+}
+
+function ProbeButtons() {
+    const progress = useProbeStore((s) => s.progress);
+    const ready = useProbeStore((s) => sweepParams(s.form) != null);
+    const hasModel = useModelStore((s) => s.model != null);
+    const connected = useConnectionStore((s) => s.state === "connected");
+    const runBusy = useRunStore((s) => s.status !== "idle");
+    return (
+        <div className="run-buttons">
+            <button type="button" className="button primary large" data-testid="sweep-run" disabled={!hasModel || !connected || !ready || progress != null || runBusy}
+                title={runBusy ? "a run is going: the engine does one thing at a time" : undefined} onClick={() => void runSweep()}>
+                {progress?.kind === "sweep" ? <Spinner small /> : <ProbesIcon size={16} />} Sweep <Kbd>{modKey}+Enter</Kbd>
+            </button>
+            <button type="button" className="button large" data-testid="probe-cancel" disabled={progress == null} onClick={cancelProbe}>
+                <StopIcon size={16} /> Cancel <Kbd>Esc</Kbd>
+            </button>
+        </div>
+    );
+}
