@@ -1,11 +1,13 @@
 // The patch set: each patch is a library vector × strength on a layer range for a token window.
-// Edits during a run reach the engine (debounced) and act from the next token.
+// Edits during a run reach the engine (debounced) and act from the next token. A patch may carry a
+// trigger (TriggerEditor): it then acts only while its condition holds.
 import { memo } from "react";
 import { PlusIcon, TrashIcon } from "../../components/icons";
 import { NumberInput, Panel } from "../../components/ui";
 import { useModelStore } from "../../state/modelStore";
 import { useRunStore } from "../../state/runStore";
 import { useVectorStore } from "../../state/vectorStore";
+import { TriggerEditor } from "./TriggerEditor";
 
 export function PatchEditor() {
     const patchIds = useRunStore((s) => s.patchIds);
@@ -76,6 +78,8 @@ const PatchRow = memo(function PatchRow(props: { id: string }) {
                         onChange={(untilToken) => set({ untilToken })} />
                 </label>
             </div>
+            <TriggerEditor trigger={patch.trigger} onChange={(trigger) => set({ trigger })} vectorIds={ids} vectorName={(id) => byId[id]?.name ?? id}
+                defaultVectorId={patch.vectorId !== "" ? patch.vectorId : ids[0] ?? ""} maxLayer={maxLayer} />
             {vector != null && (
                 <div className="muted tiny">
                     ‖v‖ at its layers: {vector.layers.slice(0, 6).map((l) => `${(vector.norms[l] ?? 0).toFixed(2)}`).join(" ")}{vector.layers.length > 6 ? " …" : ""}
