@@ -65,8 +65,8 @@ export interface SessionRunInfo {
     maxTokens: number;
     sampling: { temperature: number; topK: number; topP: number; minP: number; seed: number };
     patches: SessionPatchInfo[];
-    /** the read-outs recorded with each token, by probe name (the vector's name or id) */
-    probes: { name: string; layers?: number[] }[];
+    /** the read-outs recorded with each token, by probe name (the id the tokens' projections carry) and the vector's own name */
+    probes: { name: string; vectorName: string; layers?: number[] }[];
     /** the generated tokens; `position` is not recorded and is -1 */
     tokens: TokenInfo[];
     /** mid-run changes of the patch set, acting from `atToken` */

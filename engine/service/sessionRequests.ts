@@ -8,6 +8,7 @@ import type { EngineEvents, EngineResults, LayerDiagnosticsInfo, LoadedModelInfo
 import type { SessionDetailInfo, SessionPatchInfo, SessionRunInfo, SessionSummaryInfo, SessionVectorBuildInfo } from "../protocol/sessionModelRequests.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { TillerModel } from "../runtime/TillerModel.js";
+import { readControlVectorFile } from "../gguf/ControlVectorFile.js";
 import { zipFolder } from "../io/zipFolder.js";
 import { exportSession } from "../sessions/exportSession.js";
 import { replayRun } from "../sessions/replaySession.js";
@@ -57,7 +58,7 @@ export class SessionRequests {
         const { info } = session;
         return {
             id: info.id, name: info.name, createdAt: info.createdAt, appVersion: info.appVersion, model: info.model, settings: info.settings,
-            runs: session.runs.map(toRunInfo), vectorBuilds, notes, problems: session.problems,
+            runs: await Promise.all(session.runs.map((run) => toRunInfo(run, session.folder))), vectorBuilds, notes, problems: session.problems,
             recording: await this.isRecording(session.folder)
         };
     }
@@ -197,12 +198,24 @@ function toPatch(patch: RecordedPatch): SessionPatchInfo {
     };
 }
 
-function toRunInfo(run: SessionRun): SessionRunInfo {
+/** The name a session's vector was saved with (its `tiller.name`); the probe's own name when the file says none. */
+async function vectorNameOf(folder: string, hash: string, fallback: string): Promise<string> {
+    try {
+        return (await readControlVectorFile(path.join(folder, "vectors", `${hash}.gguf`))).metadata?.["tiller.name"] ?? fallback;
+    } catch {
+        return fallback; // a missing or damaged vector file does not stop the session from opening
+    }
+}
+
+async function toRunInfo(run: SessionRun, folder: string): Promise<SessionRunInfo> {
     const { start } = run;
+    const probes = await Promise.all(start.probes.map(async (probe) => ({
+        name: probe.name, vectorName: await vectorNameOf(folder, probe.vector, probe.name), ...(probe.layers != null ? { layers: probe.layers } : {})
+    })));
     return {
         runId: start.runId, at: start.at, prompt: start.prompt, maxTokens: start.maxTokens, sampling: start.sampling,
         patches: start.patches.map(toPatch),
-        probes: start.probes.map((probe) => ({ name: probe.name, ...(probe.layers != null ? { layers: probe.layers } : {}) })),
+        probes,
         tokens: run.tokens.map((token): TokenInfo => ({
             index: token.index, position: -1, id: token.id, piece: token.piece, logprob: token.logprob, entropy: token.entropy,
             top: token.top, activePatches: token.activePatches, projections: token.projections

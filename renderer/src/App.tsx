@@ -1,5 +1,6 @@
 // The window: navigation on the left, the current view, the connection banner and the toasts.
-// Global keys: Ctrl/⌘+Enter generates (Run), compares (Compare) or sweeps (Probes); Escape stops.
+// Global keys: Ctrl/⌘+Enter generates (Run), compares (Compare) or sweeps (Probes); Escape stops;
+// Ctrl/⌘+Shift+S opens Sessions.
 import { useEffect } from "react";
 import { ConnectionBanner } from "./components/ConnectionBanner";
 import { Sidebar } from "./components/Sidebar";
@@ -12,6 +13,7 @@ import { CompareView } from "./views/CompareView";
 import { ModelView } from "./views/ModelView";
 import { ProbesView } from "./views/probes/ProbesView";
 import { RunView } from "./views/RunView";
+import { SessionsView } from "./views/sessions/SessionsView";
 import { StartView } from "./views/StartView";
 import { VectorsView } from "./views/VectorsView";
 
@@ -32,6 +34,9 @@ export function App() {
                     event.preventDefault();
                     void runSweep();
                 }
+            } else if (event.key.toLowerCase() === "s" && event.shiftKey && (event.ctrlKey || event.metaKey)) {
+                event.preventDefault();
+                useUiStore.getState().setView("sessions");
             } else if (event.key === "Escape") {
                 stop();
                 stopCompare();
@@ -53,6 +58,7 @@ export function App() {
                 {view === "run" && <RunView />}
                 {view === "compare" && <CompareView />}
                 {view === "probes" && <ProbesView />}
+                {view === "sessions" && <SessionsView />}
             </main>
             <Toasts />
         </div>

@@ -19,6 +19,8 @@ export interface TillerServer {
 export interface ServeOptions {
     /** "default": what `npm start` does (the toy world when present); default: no model */
     model?: "none" | "default";
+    /** extra environment for the server (e.g. the model scan's folders, engine/models/modelRoots.ts) */
+    env?: Record<string, string>;
 }
 
 export async function startServe(options: ServeOptions = {}): Promise<{ server: TillerServer; child: ChildProcess }> {
@@ -26,7 +28,7 @@ export async function startServe(options: ServeOptions = {}): Promise<{ server: 
     const modelArgs = options.model === "default" ? [] : ["--no-model"];
     const child = spawn(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "serve", "--port", "0", "--threads", "1", "--data-dir", dataDir, ...modelArgs], {
         cwd: repoRoot,
-        env: { ...process.env, TILLER_DATA_DIR: dataDir },
+        env: { ...process.env, ...options.env, TILLER_DATA_DIR: dataDir },
         stdio: ["ignore", "pipe", "pipe"]
     });
     let output = "";

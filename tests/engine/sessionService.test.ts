@@ -98,6 +98,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("sessions requests", () => {
         expect(run!.tokens[0]!.projections.map((projection) => projection.layer)).toEqual([1, 2, 3, 4]);
         expect(run!.tokens[0]!.top).toHaveLength(3);
         expect(run!.patches).toEqual([{ id: "p", vectorName: "random", strength: 0.5, layers: { first: 1, last: 4 } }]);
+        expect(run!.probes).toEqual([{ name: expect.any(String), vectorName: "random" }]);
         expect(run!.changes.length).toBeGreaterThanOrEqual(1);
         expect(run!.changes.at(-1)!.patches[0]!.strength).toBe(2.5);
         expect(run!.end?.stopReason).toMatch(/eog|maxTokens/);

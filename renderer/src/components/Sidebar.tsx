@@ -8,6 +8,7 @@ import { useUiStore, type View } from "../state/uiStore";
 import { useVectorStore } from "../state/vectorStore";
 import { CompareIcon, LogoIcon, ModelIcon, RunIcon, StartIcon, VectorsIcon } from "./icons";
 import { ProbesIcon } from "../views/probes/ProbesIcon";
+import { SessionsIcon } from "../views/sessions/SessionsIcon";
 
 const items: { view: View; label: string; icon: ReactNode }[] = [
     { view: "start", label: "Start", icon: <StartIcon /> },
@@ -15,7 +16,8 @@ const items: { view: View; label: string; icon: ReactNode }[] = [
     { view: "vectors", label: "Vectors", icon: <VectorsIcon /> },
     { view: "run", label: "Run", icon: <RunIcon /> },
     { view: "compare", label: "Compare", icon: <CompareIcon /> },
-    { view: "probes", label: "Probes", icon: <ProbesIcon /> }
+    { view: "probes", label: "Probes", icon: <ProbesIcon /> },
+    { view: "sessions", label: "Sessions", icon: <SessionsIcon /> }
 ];
 
 export function Sidebar() {

@@ -1,6 +1,7 @@
 // The loaded model, the load form and the recent-models list.
 import { create } from "zustand";
 import type { LoadedModelInfo } from "../../../engine/protocol/EngineContract";
+import type { BackendChoice } from "../../../engine/protocol/sessionModelRequests";
 import { getEngineClient } from "../engineClient/getEngineClient";
 import { readRecentModels, rememberRecentModel, forgetRecentModel } from "../lib/recentModels";
 import { notify, reportError } from "./notificationStore";
@@ -9,6 +10,8 @@ export interface ModelForm {
     path: string;
     /** "auto" or a number of layers to offload */
     gpuLayers: "auto" | number;
+    /** the llama.cpp backend to load on ("auto": the engine's) */
+    backend: BackendChoice;
     /** empty: the engine's default (the model's training context, at most 4096) */
     contextSize: number | null;
     /** empty: the engine's default (the cores available) */
@@ -28,7 +31,7 @@ export const useModelStore = create<ModelState>()((set) => ({
     model: null,
     busy: null,
     progressLabel: "",
-    form: { path: readRecentModels()[0] ?? "", gpuLayers: "auto", contextSize: null, threads: null },
+    form: { path: readRecentModels()[0] ?? "", gpuLayers: "auto", backend: "auto", contextSize: null, threads: null },
     recent: readRecentModels(),
     setForm: (patch) => set((state) => ({ form: { ...state.form, ...patch } }))
 }));
@@ -43,6 +46,7 @@ export async function loadModel(): Promise<void> {
         const model = await getEngineClient().request("model.load", {
             path,
             gpuLayers: form.gpuLayers,
+            ...(form.backend !== "auto" ? { backend: form.backend } : {}),
             ...(form.contextSize != null ? { contextSize: form.contextSize } : {}),
             ...(form.threads != null ? { threads: form.threads } : {})
         }, { onProgress: (progress) => useModelStore.setState({ progressLabel: progress.label }) });

@@ -1,7 +1,7 @@
 // Which view is shown. The view is mirrored in the URL hash so a reload keeps it.
 import { create } from "zustand";
 
-export const views = ["start", "model", "vectors", "run", "compare", "probes"] as const;
+export const views = ["start", "model", "vectors", "run", "compare", "probes", "sessions"] as const;
 export type View = typeof views[number];
 
 function viewFromHash(): View {

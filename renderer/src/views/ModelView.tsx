@@ -1,21 +1,36 @@
-// Model: open a GGUF file (path, GPU layers, context, threads), see its shape and the backend.
-import { useState } from "react";
+// Model: open a GGUF file (path, backend, GPU layers, context, threads), see its shape and where its
+// layers actually went; the models on this machine, the recommended catalog, and the backends.
+import { useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { FolderIcon, CloseIcon, ModelIcon } from "../components/icons";
 import { ViewHeader } from "../components/ViewHeader";
 import { EmptyState, Field, NumberInput, Panel, ProgressBar, Spinner, Stat } from "../components/ui";
 import { fileNameOf, formatBytes, formatCount } from "../lib/format";
 import { useConnectionStore } from "../state/connectionStore";
+import { refreshCatalogAndBackends, useModelLibraryStore } from "../state/modelLibraryStore";
 import { forgetRecent, loadModel, unloadModel, useModelStore } from "../state/modelStore";
+import { backendLabels, BackendsPanel, CatalogPanel, ScannedModelsPanel } from "./model/ModelLibraryPanels";
 
 export function ModelView() {
+    const connected = useConnectionStore((s) => s.state === "connected");
+    useEffect(() => {
+        if (connected)
+            void refreshCatalogAndBackends();
+    }, [connected]);
     return (
         <div className="view">
             <ViewHeader title="Model" subtitle="Open a local GGUF model. Its weights are loaded once, in the engine." />
-            <div className="view-body model-grid">
-                <LoadPanel />
-                <ModelInfoPanel />
-                <RecentPanel />
+            <div className="view-body model-view-body">
+                <div className="model-grid">
+                    <LoadPanel />
+                    <ModelInfoPanel />
+                    <RecentPanel />
+                </div>
+                <div className="model-library-grid">
+                    <ScannedModelsPanel />
+                    <CatalogPanel />
+                    <BackendsPanel />
+                </div>
             </div>
         </div>
     );
@@ -61,8 +76,9 @@ function LoadPanel() {
                         )}
                     </div>
                 </Field>
+                <BackendChooser />
                 <div className="field-grid">
-                    <Field label="GPU layers">
+                    <Field label="GPU layers" hint={form.backend === "cpu" ? "CPU: no layers are offloaded" : undefined}>
                         <div className="input-row">
                             <select className="input" value={form.gpuLayers === "auto" ? "auto" : "n"}
                                 onChange={(event) => setForm({ gpuLayers: event.target.value === "auto" ? "auto" : 0 })}>
@@ -93,6 +109,29 @@ function LoadPanel() {
                 {busy === "loading" && <ProgressBar done={0} total={0} indeterminate label={progressLabel || "loading the model"} />}
             </form>
         </Panel>
+    );
+}
+
+/** auto/CUDA/Vulkan/Metal/CPU; the ones this engine cannot load on are disabled, with the reason as their title. */
+function BackendChooser() {
+    const backend = useModelStore((s) => s.form.backend);
+    const setForm = useModelStore((s) => s.setForm);
+    const choices = useModelLibraryStore((s) => s.backends?.choices);
+    return (
+        <Field label="Backend">
+            <div className="segmented backend-chooser" role="radiogroup" aria-label="Backend" data-testid="backend-chooser">
+                {(choices ?? [{ choice: "auto" as const, available: true, reason: null }]).map((choice) => (
+                    <button key={choice.choice} type="button" role="radio" aria-checked={backend === choice.choice} className={backend === choice.choice ? "active" : ""}
+                        data-testid={`backend-${choice.choice}`} disabled={!choice.available} title={choice.reason ?? undefined}
+                        onClick={() => setForm({ backend: choice.choice, ...(choice.choice === "cpu" ? { gpuLayers: 0 } : {}) })}>
+                        {backendLabels[choice.choice]}
+                    </button>
+                ))}
+            </div>
+            <ul className="backend-reasons muted small" data-testid="backend-reasons">
+                {choices?.filter((choice) => !choice.available).map((choice) => <li key={choice.choice}>{backendLabels[choice.choice]}: {choice.reason}</li>)}
+            </ul>
+        </Field>
     );
 }
 
@@ -129,8 +168,13 @@ function ModelInfoPanel() {
             </div>
             <div className="divider" />
             <div className="stat-grid">
-                <Stat label="Backend" value={info?.gpu === false || info == null ? "CPU" : info.gpu} />
+                <Stat label="Backend" value={<span data-testid="loaded-backend">{model.placement != null ? backendLabels[model.placement.backend] : info?.gpu === false || info == null ? "CPU" : info.gpu}</span>} />
                 <Stat label="GPU layers" value={model.gpuLayers} />
+                {model.placement != null && <>
+                    <Stat label="Blocks on the GPU" value={<span data-testid="loaded-offloaded">{model.placement.offloadedBlocks} of {model.placement.nLayer}{model.placement.outputOnGpu ? " + output" : ""}</span>} />
+                    <Stat label="VRAM taken" value={model.placement.vramUsedBytes != null ? formatBytes(model.placement.vramUsedBytes) : "— (CPU)"} />
+                    <Stat label="RAM growth at load" value={formatBytes(model.placement.rssGrowthBytes)} />
+                </>}
                 <Stat label="Context size" value={model.contextSize.toLocaleString()} />
                 <Stat label="Threads" value={model.threads} />
             </div>

@@ -23,7 +23,7 @@ export function SeparationChart(props: { result: BuildResult }) {
                     <div className="muted small">
                         Best layer <strong className="accent">{bestLayer}</strong>
                         {best != null && <> · held-out AUROC {best.heldOutAuroc != null ? best.heldOutAuroc.toFixed(3) : "—"} · train {best.trainAuroc.toFixed(3)} · ‖v‖ {best.norm.toFixed(3)}</>}
-                        {" "}· built in {(props.result.elapsedMs / 1000).toFixed(1)} s
+                        {Number.isFinite(props.result.elapsedMs) && <>{" "}· built in {(props.result.elapsedMs / 1000).toFixed(1)} s</>}
                     </div>
                 </div>
             </div>
