@@ -44,26 +44,23 @@ export function serializeSvg(svg: SVGSVGElement, background: string): { text: st
 export async function svgToPng(svg: SVGSVGElement, scale = 2): Promise<Blob> {
     const background = getComputedStyle(document.documentElement).getPropertyValue("--bg-panel").trim() || "#151a21";
     const { text, width, height } = serializeSvg(svg, background);
-    const url = URL.createObjectURL(new Blob([text], { type: "image/svg+xml;charset=utf-8" }));
-    try {
-        const image = new Image();
-        await new Promise<void>((resolve, reject) => {
-            image.onload = () => resolve();
-            image.onerror = () => reject(new Error("the plot's SVG could not be drawn as an image"));
-            image.src = url;
-        });
-        const canvas = document.createElement("canvas");
-        canvas.width = Math.round(width * scale);
-        canvas.height = Math.round(height * scale);
-        const context = canvas.getContext("2d");
-        if (context == null)
-            throw new Error("no 2D canvas to draw the plot on");
-        context.scale(scale, scale);
-        context.drawImage(image, 0, 0, width, height);
-        return await new Promise<Blob>((resolve, reject) => canvas.toBlob((blob) => blob != null ? resolve(blob) : reject(new Error("the canvas gave no PNG")), "image/png"));
-    } finally {
-        URL.revokeObjectURL(url);
-    }
+    // a data: URL, not a blob: one: the page's CSP allows images from data: only
+    const url = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(text)}`;
+    const image = new Image();
+    await new Promise<void>((resolve, reject) => {
+        image.onload = () => resolve();
+        image.onerror = () => reject(new Error("the plot's SVG could not be drawn as an image"));
+        image.src = url;
+    });
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(width * scale);
+    canvas.height = Math.round(height * scale);
+    const context = canvas.getContext("2d");
+    if (context == null)
+        throw new Error("no 2D canvas to draw the plot on");
+    context.scale(scale, scale);
+    context.drawImage(image, 0, 0, width, height);
+    return await new Promise<Blob>((resolve, reject) => canvas.toBlob((blob) => blob != null ? resolve(blob) : reject(new Error("the canvas gave no PNG")), "image/png"));
 }
 
 /** Saves a blob under `fileName` through a temporary download link. */

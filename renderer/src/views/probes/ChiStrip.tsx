@@ -45,9 +45,11 @@ export function ChiStrip(props: { sweep: SweepResult }) {
                     ))}
                 </div>
                 <div ref={plot} data-testid="chi-bars" data-values={JSON.stringify(sweep.tokens.map((token) => token.chi))}>
-                    <BarChart width={width} height={180} data={data} margin={{ top: 8, right: 0, bottom: 0, left: 0 }} barCategoryGap={6}>
+                    <BarChart width={width} height={200} data={data} margin={{ top: 8, right: 0, bottom: 0, left: 0 }} barCategoryGap={6}>
                         <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
-                        <XAxis dataKey="index" hide />
+                        {/* the pieces again under the bars: the HTML strip above is not part of an exported PNG */}
+                        <XAxis dataKey="index" interval={0} tickLine={false} axisLine={false} height={22}
+                            tick={{ fill: "var(--text-faint)", fontSize: 10 }} tickFormatter={(index: number) => visiblePiece(data[index]?.piece ?? "").slice(0, 6)} />
                         <YAxis width={AXIS_WIDTH} tick={axis} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toPrecision(2)} />
                         <ReferenceLine y={0} stroke="var(--text-faint)" />
                         <Tooltip cursor={{ fill: "var(--bg-hover)" }} contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}

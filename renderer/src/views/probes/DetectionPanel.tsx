@@ -75,7 +75,7 @@ function DetectionResultView(props: { detection: DetectionResult }) {
                 </div>
                 <div className="chart-body" ref={plot}>
                     <ResponsiveContainer width="100%" height={240}>
-                        <ComposedChart data={data} margin={{ top: 8, right: 4, bottom: 4, left: 0 }}>
+                        <ComposedChart data={data} margin={{ top: 20, right: 4, bottom: 4, left: 0 }}>
                             <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
                             <XAxis dataKey="k" tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
                             <YAxis yAxisId="kl" tick={axis} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toPrecision(2)} />

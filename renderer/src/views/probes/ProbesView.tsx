@@ -27,7 +27,6 @@ export function ProbesView() {
                     <div className="view-body probes-layout">
                         <div className="probes-side">
                             <SweepForm />
-                            <DetectionPanel />
                         </div>
                         <div className="probes-plots">
                             {sweep != null
@@ -41,6 +40,7 @@ export function ProbesView() {
                                 : <EmptyState icon={<ProbesIcon size={28} />} title="No sweep yet" testId="probes-empty">
                                     Pick a vector, give a completion (or use the last run) and sweep: each token's log-probability is measured over the α grid.
                                 </EmptyState>}
+                            <DetectionPanel />
                         </div>
                     </div>
                 )
