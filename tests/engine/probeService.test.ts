@@ -6,6 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineEvents } from "../../engine/protocol/EngineContract.js";
+import type { ServerMessage } from "../../engine/protocol/EngineContract.js";
+import { EngineRpcServer } from "../../engine/service/EngineRpcServer.js";
 import { EngineService, type RequestContext } from "../../engine/service/EngineService.js";
 import { openSession } from "../../engine/sessions/SessionReader.js";
 import { decodeNpy } from "../../engine/io/npy.js";
@@ -128,5 +130,53 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
         const cleanReport = await service.detect({ runId: clean }, request());
         expect(cleanReport.steered).toBe(false);
         expect(cleanReport.onsetToken).toBeNull();
+    });
+
+    it("detects a typed text against its claimed patch: onset, layer and strength of the claim", async () => {
+        const report = await service.detect({ prompt, completion,
+            patches: [{ id: "claimed", vectorId: happyId, strength: 2, layers: { first: 2, last: 3 }, fromToken: 3 }] }, request());
+        expect(report.steered).toBe(true);
+        expect(report.onsetToken).toBe(3);
+        expect(report.firstLayer).toBe(2);
+        expect(report.matches[0]!.vectorId).toBe(happyId);
+        expect(report.matches[0]!.strength).toBeCloseTo(2, 2);
+        expect(report.tokens.map((token) => token.piece).join("")).toBe(completion);
+        await expect(service.detect({ prompt, completion, patches: [{ id: "t", vectorId: happyId, strength: 1, trigger: { kind: "text", match: "happy" } }] }, request()))
+            .rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("triggered") });
+    });
+
+    it("over the RPC server: bad params name the field, a cancel message aborts a sweep, and the engine keeps serving", async () => {
+        const rpc = new EngineRpcServer(service);
+        const replies: ServerMessage[] = [];
+        const connection = rpc.connect({ send: (message) => replies.push(message) });
+        const reply = async (id: string): Promise<ServerMessage> => {
+            for (;;) {
+                const found = replies.find((message) => message.kind !== "event" && message.id === id);
+                if (found != null)
+                    return found;
+                await new Promise((resolve) => setTimeout(resolve, 5));
+            }
+        };
+        connection.receive(JSON.stringify({ kind: "request", id: "empty-grid", method: "probes.sweep", params: { prompt, completion, vectorId: happyId, alphas: [] } }));
+        expect(await reply("empty-grid")).toMatchObject({ kind: "error", error: { code: "INVALID_ARGUMENT", message: expect.stringContaining("alphas") } });
+        connection.receive(JSON.stringify({ kind: "request", id: "no-text", method: "probes.sweep", params: { vectorId: happyId, alphas: [0] } }));
+        expect(await reply("no-text")).toMatchObject({ kind: "error", error: { code: "INVALID_ARGUMENT", message: expect.stringContaining("prompt") } });
+        connection.receive(JSON.stringify({ kind: "request", id: "no-vector", method: "probes.sweep", params: { prompt, completion, vectorId: "no-such-vector", alphas: [0] } }));
+        const noVector = await reply("no-vector");
+        expect(noVector.kind).toBe("error");
+        expect((noVector as { error: { code: string } }).error.code).not.toBe("INTERNAL");
+
+        // cancel at the first progress event of the request
+        const stop = service.onEvent((event, data) => {
+            if (event === "progress" && (data as { requestId: string }).requestId === "big")
+                connection.receive(JSON.stringify({ kind: "cancel", id: "big" }));
+        });
+        connection.receive(JSON.stringify({ kind: "request", id: "big", method: "probes.sweep",
+            params: { prompt, completion, vectorId: happyId, alphas: Array.from({ length: 101 }, (_, i) => -2 + i * 0.04), perLayer: true } }));
+        expect(await reply("big")).toMatchObject({ kind: "error", error: { code: "ABORTED" } });
+        stop();
+        connection.receive(JSON.stringify({ kind: "request", id: "after", method: "probes.sweep", params: { prompt, completion, vectorId: happyId, alphas: [0] } }));
+        expect(await reply("after")).toMatchObject({ kind: "response" });
+        connection.close();
     });
 });
