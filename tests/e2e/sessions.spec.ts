@@ -2,11 +2,16 @@
 // build a vector and do a short steered run, unload the model, reopen the recorded session (strip
 // and separation chart without a model), rename and search it, replay it (identical), export it as a
 // zip and a folder, delete it; then scan a temporary models folder, open a model from the scan on the
-// CPU backend and see where its layers went, and the catalog and backends.
+// CPU backend and see where its layers went, and the catalog and backends; download a model by URL
+// from a loopback HTTP server with its progress bar, Cancel, and Resume.
+import { createHash } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
+import { writeRandomModelFile } from "../../engine/gguf/RandomModelFile.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
 import { buildSentimentVector, openModel, screenshot, setUpPatch, vectorName, waitForEngine } from "./scenarios.js";
 import { expect, startServe, stopServe, test, type TillerServer } from "./tillerServe.js";
@@ -169,7 +174,88 @@ test.describe("Sessions and models in Chromium", () => {
 
         await expect(page.getByTestId("catalog-item").first()).toBeVisible();
         expect(await page.getByTestId("catalog-item").count()).toBeGreaterThanOrEqual(3);
-        await expect(page.getByTestId("catalog-download").first()).toBeEnabled();
+        await expect(page.getByTestId("catalog-item").first().getByTestId("download-start")).toBeEnabled();
         await screenshot(page, PREFIX, "model-library");
+    });
+
+    test("download by URL: progress bar, Cancel, Resume from the kept part, then listed by the scan", async ({ page }) => {
+        // a generated model over two of ipull's 5 MiB chunks, served slowly enough to cancel mid-way
+        const source = path.join(scratch, "big-source.bin");
+        await writeRandomModelFile(source, { nLayer: 2, nEmbd: 256, nHead: 4, nVocab: 2000, type: "f32", seed: 21 });
+        const body = fs.readFileSync(source);
+        fs.rmSync(source);
+        let delayMs = 25;
+        let rangeBytes = 0;
+        const httpServer = http.createServer((request, response) => {
+            if (!request.url?.startsWith("/big.gguf")) {
+                response.writeHead(404).end();
+                return;
+            }
+            const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? "");
+            const start = range != null ? Number(range[1]) : 0;
+            const end = range != null && range[2] !== "" ? Math.min(Number(range[2]), body.length - 1) : body.length - 1;
+            const headers = { "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", "Content-Length": String(end - start + 1) };
+            response.writeHead(range != null ? 206 : 200, range != null ? { ...headers, "Content-Range": `bytes ${start}-${end}/${body.length}` } : headers);
+            if (request.method === "HEAD") {
+                response.end();
+                return;
+            }
+            let position = start;
+            let closed = false;
+            response.on("close", () => closed = true);
+            const writeSome = (): void => {
+                if (closed)
+                    return;
+                const piece = body.subarray(position, Math.min(position + 65536, end + 1));
+                position += piece.length;
+                if (range != null)
+                    rangeBytes += piece.length;
+                const more = response.write(piece);
+                if (position > end)
+                    response.end();
+                else if (!more)
+                    response.once("drain", () => setTimeout(writeSome, delayMs));
+                else
+                    setTimeout(writeSome, delayMs);
+            };
+            writeSome();
+        });
+        await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+        const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/big.gguf`;
+        try {
+            await page.goto(server.url);
+            await waitForEngine(page);
+            await page.getByTestId("nav-model").click();
+            const panel = page.getByTestId("uri-download");
+            await panel.getByTestId("download-uri").fill(url);
+            await panel.getByTestId("download-start").click();
+            const progress = panel.getByTestId("download-progress");
+            // cancel once more than a whole chunk has arrived
+            await expect.poll(async () => Number(await progress.getAttribute("data-done")), { message: "the progress bar moves", timeout: 60_000 })
+                .toBeGreaterThan(6 * 1024 * 1024);
+            expect(Number(await progress.getAttribute("data-total"))).toBe(body.length);
+            await panel.scrollIntoViewIfNeeded();
+            await screenshot(page, PREFIX, "download-progress");
+            await panel.getByTestId("download-cancel").click();
+            await expect(panel.getByTestId("download-state")).toHaveAttribute("data-status", "cancelled");
+            await expect(panel.getByTestId("download-start")).toHaveText("Resume");
+            const models = path.join(scratch, "models");
+            expect(fs.existsSync(path.join(models, "big.gguf"))).toBe(false);
+            expect(fs.existsSync(path.join(models, "big.gguf.ipull"))).toBe(true);
+
+            delayMs = 0;
+            const before = rangeBytes;
+            await panel.getByTestId("download-start").click();
+            await expect(panel.getByTestId("download-done")).toContainText(path.join(models, "big.gguf"), { timeout: 60_000 });
+            expect(rangeBytes - before, "the resumed download fetched less than the whole file").toBeLessThan(body.length);
+            expect(createHash("sha256").update(fs.readFileSync(path.join(models, "big.gguf"))).digest("hex"))
+                .toBe(createHash("sha256").update(body).digest("hex"));
+            // a finished download rescans: the new model is listed
+            await expect(page.locator("[data-testid='scanned-model'][data-name='big']")).toBeVisible();
+            await screenshot(page, PREFIX, "download-done");
+        } finally {
+            httpServer.closeAllConnections();
+            await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        }
     });
 });

@@ -1,11 +1,12 @@
 // The Model view's machine-wide panels: the GGUF files the engine found (with Open), the catalog of
 // recommended models (one-click download with progress, cancel and resume), and the backends.
+import { useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { BackendChoice, ScannedModelInfo } from "../../../../engine/protocol/sessionModelRequests";
 import { Panel, ProgressBar, Spinner } from "../../components/ui";
 import { formatBytes, formatCount } from "../../lib/format";
 import { useConnectionStore } from "../../state/connectionStore";
-import { cancelDownload, downloadModel, scanModels, useModelLibraryStore } from "../../state/modelLibraryStore";
+import { cancelDownload, downloadModel, scanModels, useModelLibraryStore, type DownloadState } from "../../state/modelLibraryStore";
 import { loadModel, useModelStore } from "../../state/modelStore";
 
 const sourceLabels: Record<ScannedModelInfo["source"], string> = {
@@ -83,40 +84,74 @@ export function CatalogPanel() {
     return (
         <Panel title="Recommended models" className="catalog-panel" testId="catalog-panel">
             <p className="muted small">Small chat models common in steering work. Download saves into {modelsDir != null ? <span className="mono">{modelsDir}</span> : "models/"}; a cancelled download resumes where it stopped.</p>
+            <UriDownload />
             {catalog == null
                 ? <p className="muted small">Loading the catalog…</p>
                 : (
                     <ul className="catalog-list">
-                        {catalog.map((entry) => {
-                            const download = downloads[entry.id];
-                            const running = download?.status === "downloading";
-                            return (
-                                <li key={entry.id} className="catalog-item" data-testid="catalog-item" data-id={entry.id}>
-                                    <div className="catalog-head">
-                                        <div>
-                                            <div className="catalog-name">{entry.name}</div>
-                                            <div className="muted small">{entry.parameters}{entry.layers != null && <> · {entry.layers} layers</>}{entry.width != null && <> · {entry.width}d</>} · ≈{formatBytes(entry.approxSizeBytes)} · {entry.licence}</div>
-                                        </div>
-                                        {running
-                                            ? <button type="button" className="button small" data-testid="catalog-cancel" onClick={() => cancelDownload(entry.id)}>Cancel</button>
-                                            : <button type="button" className="button small primary" data-testid="catalog-download" disabled={!connected || download?.status === "done"}
-                                                onClick={() => void downloadModel(entry.id, entry.uri)}>
-                                                {download?.status === "done" ? "Downloaded" : download?.status === "cancelled" || download?.status === "failed" ? "Resume" : "Download"}
-                                            </button>}
+                        {catalog.map((entry) => (
+                            <li key={entry.id} className="catalog-item" data-testid="catalog-item" data-id={entry.id}>
+                                <div className="catalog-head">
+                                    <div>
+                                        <div className="catalog-name">{entry.name}</div>
+                                        <div className="muted small">{entry.parameters}{entry.layers != null && <> · {entry.layers} layers</>}{entry.width != null && <> · {entry.width}d</>} · ≈{formatBytes(entry.approxSizeBytes)} · {entry.licence}</div>
                                     </div>
-                                    <div className="small">{entry.why}</div>
-                                    <div className="muted small mono">{entry.uri}</div>
-                                    {download != null && download.status !== "done" && (
-                                        <ProgressBar done={download.done} total={download.total} testId="catalog-progress" indeterminate={running && download.total === 0}
-                                            label={running ? (download.total > 0 ? `${formatBytes(download.done)} of ${formatBytes(download.total)}` : "connecting…") : download.message} />
-                                    )}
-                                    {download?.status === "done" && <div className="small ok-text">Saved as <span className="mono">{download.path}</span></div>}
-                                </li>
-                            );
-                        })}
+                                    <DownloadButton downloadKey={entry.id} uri={entry.uri} disabled={!connected} />
+                                </div>
+                                <div className="small">{entry.why}</div>
+                                <div className="muted small mono">{entry.uri}</div>
+                                <DownloadStatus download={downloads[entry.id]} />
+                            </li>
+                        ))}
                     </ul>
                 )}
         </Panel>
+    );
+}
+
+/** Download, Cancel while it runs, Resume after a cancel or a failure. */
+function DownloadButton(props: { downloadKey: string; uri: string; disabled: boolean }) {
+    const download = useModelLibraryStore((s) => s.downloads[props.downloadKey]);
+    if (download?.status === "downloading")
+        return <button type="button" className="button small" data-testid="download-cancel" onClick={() => cancelDownload(props.downloadKey)}>Cancel</button>;
+    return (
+        <button type="button" className="button small primary" data-testid="download-start" disabled={props.disabled || props.uri.trim() === "" || download?.status === "done"}
+            onClick={() => void downloadModel(props.downloadKey, props.uri.trim())}>
+            {download?.status === "done" ? "Downloaded" : download?.status === "cancelled" || download?.status === "failed" ? "Resume" : "Download"}
+        </button>
+    );
+}
+
+function DownloadStatus(props: { download: DownloadState | undefined }) {
+    const { download } = props;
+    if (download == null)
+        return null;
+    if (download.status === "done")
+        return <div className="small ok-text" data-testid="download-done">Saved as <span className="mono">{download.path}</span></div>;
+    const running = download.status === "downloading";
+    return (
+        <div data-testid="download-state" data-status={download.status}>
+            <ProgressBar done={download.done} total={download.total} testId="download-progress" indeterminate={running && download.total === 0}
+                label={running ? (download.total > 0 ? `${formatBytes(download.done)} of ${formatBytes(download.total)}` : "connecting…") : download.message} />
+        </div>
+    );
+}
+
+/** Any other model: a Hugging Face URI (hf:user/repo:quant) or an http(s) URL. */
+function UriDownload() {
+    const [uri, setUri] = useState("");
+    const connected = useConnectionStore((s) => s.state === "connected");
+    const download = useModelLibraryStore((s) => s.downloads[uri.trim()]);
+    return (
+        <div className="catalog-item uri-download" data-testid="uri-download">
+            <div className="catalog-name">By URI or URL</div>
+            <div className="input-row">
+                <input className="input mono grow" data-testid="download-uri" value={uri} spellCheck={false} placeholder="hf:user/repo:Q4_K_M or https://…/model.gguf"
+                    onChange={(event) => setUri(event.target.value)} />
+                <DownloadButton downloadKey={uri.trim()} uri={uri} disabled={!connected} />
+            </div>
+            <DownloadStatus download={download} />
+        </div>
     );
 }
 
