@@ -71,7 +71,8 @@ export class SessionRequests {
     public rename(id: string, name: string): SessionSummaryInfo {
         const folder = this.folderOf(id);
         renameSession(folder, name);
-        return toSummary({ ...listSessions(this.host.sessionsRoot).find((summary) => path.resolve(summary.folder) === path.resolve(folder))! });
+        const { info, runs } = openSession(folder);
+        return { id: info.id, name: info.name, createdAt: info.createdAt, model: info.model?.fileName ?? null, runs: runs.length };
     }
 
     public async delete(id: string): Promise<null> {
@@ -98,7 +99,7 @@ export class SessionRequests {
             // a context of its own, as recorded: the service's context may be running something else
             const context = await model.createContext({ contextSize: run.start.contextSize, threads: params.threads ?? this.host.threads ?? run.start.threads });
             try {
-                runs.push({ runIndex, ...await replayRun(context, session, run) });
+                runs.push({ runIndex, ...await replayRun(context, session, asRecordedLength(run)) });
             } finally {
                 await context.dispose();
             }
@@ -145,6 +146,14 @@ export class SessionRequests {
             fs.rmSync(staging, { recursive: true, force: true });
         }
     }
+}
+
+/**
+ * A run the user stopped ended early on purpose: replay it for the tokens it recorded, as replayRun
+ * does for a run cut short by a crash, not for its full maxTokens (which would "diverge" at the stop).
+ */
+function asRecordedLength(run: SessionRun): SessionRun {
+    return run.end?.stopReason === "aborted" ? { ...run, end: undefined } : run;
 }
 
 /**

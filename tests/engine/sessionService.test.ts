@@ -176,6 +176,22 @@ describe.skipIf(missing(sharedFiles.stories260K))("sessions requests", () => {
         expect((await client.request("sessions.list", {})).length).toBeGreaterThan(0);
     });
 
+    it("replays a run that was stopped mid-way for the tokens it recorded", async () => {
+        // the replay above loaded the model; this run records into a new session for it
+        const { runId } = await client.request("run.start", { prompt: "Once upon a time", maxTokens: 5000, sampling: { temperature: 0.9, seed: 9 } });
+        await client.waitForEvent("run.token", (data) => data.runId === runId && data.token.index >= 20);
+        await client.request("run.stop", { runId });
+        const end = await client.waitForEvent("run.end", (data) => data.runId === runId);
+        expect(end.stopReason).toBe("aborted");
+        const recording = (await client.request("sessions.list", {})).find((session) => session.id !== sessionId)!;
+        const opened = await client.request("sessions.open", { id: recording.id });
+        const stopped = opened.runs.find((run) => run.runId === runId)!;
+        expect(stopped.tokens.length).toBeGreaterThanOrEqual(21);
+        expect(stopped.tokens.length).toBeLessThan(5000);
+        const replay = await client.request("sessions.replay", { id: recording.id, runIndex: opened.runs.indexOf(stopped) });
+        expect(replay.runs[0]).toMatchObject({ identical: true, recordedTokens: stopped.tokens.length, replayedTokens: stopped.tokens.length });
+    }, 60_000);
+
     it("will not delete the session being recorded into; deletes it once closed", async () => {
         // the replay loaded the model; a run records into a new session for it
         const { runId } = await client.request("run.start", { prompt: "Lily", maxTokens: 4 });
