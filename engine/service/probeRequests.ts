@@ -141,18 +141,57 @@ async function recordSweep(session: SessionWriter, result: ProbesSweepResult, ru
     } });
 }
 
-/** The patches a recorded run was produced with, its vectors read from the session's copies. */
+/**
+ * The patches a recorded run was produced with, as fixed windows a teacher-forced pass can apply:
+ * each token records which patches acted on it, and the patch list in effect (the start's, then
+ * each change's). Every stretch of consecutive tokens on which one patch (same vector, strength,
+ * layers) acted becomes a copy of it windowed to that stretch, so triggered patches (engaged and
+ * released mid-run), windows and mid-run edits are all reproduced. Vectors come from the
+ * session's copies.
+ */
 async function recordedPatches(session: SessionWriter, run: SessionRun): Promise<SteeringPatch[]> {
-    const same = (a: readonly RecordedPatch[], b: readonly RecordedPatch[]) => JSON.stringify(a) === JSON.stringify(b);
-    // windows open and close without a change of the patch list; an edit mid-run changes the list,
-    // and one teacher-forced pass has one patch set
-    if (run.changes.some((change) => !same(change.patches, run.start.patches)))
-        throw new TillerError("INVALID_ARGUMENT", `run "${run.start.runId}" had its patches edited mid-run; detection needs one patch set for the whole run`);
-    return Promise.all(run.start.patches.map(async (patch) => {
-        const file = await readControlVectorFile(path.join(session.folder, "vectors", `${patch.vector}.gguf`));
-        const vector: SteeringVector = { name: patch.vectorName, nEmbd: file.nEmbd, directions: file.directions };
-        return { id: patch.id, vector, strength: patch.strength, layers: patch.layers, fromToken: patch.fromToken, untilToken: patch.untilToken };
-    }));
+    const lists: { atToken: number; patches: readonly RecordedPatch[] }[] = [{ atToken: 0, patches: run.start.patches },
+        ...run.changes.map((change) => ({ atToken: change.atToken, patches: change.patches }))].sort((a, b) => a.atToken - b.atToken);
+    const listAt = (token: number) => lists.filter((entry) => entry.atToken <= token).at(-1)!.patches;
+    const stretches: { patch: RecordedPatch; key: string; from: number; until: number }[] = [];
+    const open = new Map<string, (typeof stretches)[number]>();
+    for (const token of run.tokens) {
+        const acting = new Set<string>();
+        for (const id of token.activePatches) {
+            const patch = listAt(token.index).find((entry) => entry.id === id);
+            if (patch == null)
+                continue;
+            const key = JSON.stringify([patch.id, patch.vector, patch.strength, patch.layers ?? null]);
+            acting.add(key);
+            const stretch = open.get(key);
+            if (stretch != null && stretch.until === token.index)
+                stretch.until = token.index + 1;
+            else {
+                const started = { patch, key, from: token.index, until: token.index + 1 };
+                stretches.push(started);
+                open.set(key, started);
+            }
+        }
+        for (const key of [...open.keys()]) {
+            if (!acting.has(key))
+                open.delete(key);
+        }
+    }
+    const vectors = new Map<string, SteeringVector>();
+    const vectorOf = async (patch: RecordedPatch): Promise<SteeringVector> => {
+        let vector = vectors.get(patch.vector);
+        if (vector == null) {
+            const file = await readControlVectorFile(path.join(session.folder, "vectors", `${patch.vector}.gguf`));
+            vector = { name: patch.vectorName, nEmbd: file.nEmbd, directions: file.directions };
+            vectors.set(patch.vector, vector);
+        }
+        return vector;
+    };
+    const last = run.tokens.length;
+    return Promise.all(stretches.map(async ({ patch, from, until }, i) => ({
+        id: `${patch.id}#${i}`, vector: await vectorOf(patch), strength: patch.strength, layers: patch.layers,
+        ...(from > 0 ? { fromToken: from } : {}), ...(until < last ? { untilToken: until } : {})
+    })));
 }
 
 export async function detectRequest(host: ProbeHost, params: ProbesDetectParams, request: ProbeRequestContext): Promise<ProbesDetectResult> {

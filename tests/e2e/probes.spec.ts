@@ -75,7 +75,7 @@ test.describe.configure({ mode: "serial" });
 test.describe("Probes view in Chromium", () => {
     test.skip(missing(sharedFiles.stories260K), `the test model is absent: ${sharedFiles.stories260K}`);
 
-    test("sweep, α-curves, heatmap, detection of a steered run, PNG and CSV exports", async ({ page, tillerServer }) => {
+    test("sweep, α-curves, heatmap, detection of a steered and a triggered run, trigger editor, PNG and CSV exports", async ({ page, tillerServer }) => {
         await page.goto(tillerServer.url);
         await openModel(page, sharedFiles.stories260K, PREFIX);
         await buildSentimentVector(page, PREFIX);
@@ -182,9 +182,31 @@ test.describe("Probes view in Chromium", () => {
         expect(Number(detectionCsv[6]![3])).toBeCloseTo(kl[5]!, 12);
         pngSize((await downloadOf(page, "export-detection-png")).bytes);
 
+        // ---- the patch editor's trigger: the same patch, engaged by a text match for 4 tokens
+        await page.getByTestId("nav-run").click();
+        await page.getByTestId("patch-from").fill("");
+        await page.getByTestId("max-tokens").fill("24");
+        await page.getByTestId("trigger-kind-text").click();
+        await page.getByTestId("trigger-match").fill("Lily");
+        await page.getByTestId("trigger-text-hold").fill("4");
+        await page.getByTestId("generate").click();
+        await expect(page.getByTestId("token-strip")).toHaveAttribute("data-status", "idle", { timeout: 60_000 });
+        const pieces = await page.getByTestId("token").allTextContents();
+        const matchedAt = pieces.findIndex((_, k) => pieces.slice(0, k + 1).join("").includes("Lily"));
+        expect(matchedAt, `"Lily" in ${JSON.stringify(pieces.join(""))}`).toBeGreaterThan(0);
+        // (the engine re-engages once the hold ends, as the text still contains the match: only the first engagement is checked)
+        await expect(page.locator("[data-testid='trigger-marker'][data-kind='engaged']").first()).toHaveAttribute("data-at", String(matchedAt + 1));
+        await expect(page.locator("[data-testid='trigger-marker'][data-kind='released']").first()).toHaveAttribute("data-at", String(matchedAt + 1 + 4));
+        await screenshot(page, PREFIX, "trigger");
+        // detection of the triggered run: the onset is where the trigger engaged
+        await page.getByTestId("nav-probes").click();
+        await page.getByTestId("detect-run").click();
+        await expect(summary).toHaveAttribute("data-onset", String(matchedAt + 1));
+        await expect(summary).toHaveAttribute("data-steered", "true");
+
         // ---- the sweep takes the last run as its text
         await page.getByTestId("sweep-source-run").click();
         await page.getByTestId("sweep-run").click();
-        await expect.poll(async () => page.getByTestId("probe-token").count(), { message: "the sweep covers the run's tokens" }).toBe(kl.length);
+        await expect.poll(async () => page.getByTestId("probe-token").count(), { message: "the sweep covers the run's tokens" }).toBe(pieces.length);
     });
 });

@@ -132,6 +132,21 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
         expect(cleanReport.onsetToken).toBeNull();
     });
 
+    it("detects the patch of a triggered run: the onset is where the trigger engaged, not the start", async () => {
+        const runId = await runToEnd({ prompt: "Once upon a time", maxTokens: 20,
+            patches: [{ id: "t", vectorId: happyId, strength: 1.5, layers: { first: 2, last: 4 }, trigger: { kind: "text", match: "Lily", holdTokens: 4 } }] });
+        const engaged = events.find((entry) => entry.event === "run.trigger" && entry.data.runId === runId && entry.data.kind === "engaged")?.data;
+        expect(engaged).toBeDefined();
+        const report = await service.detect({ runId }, request());
+        expect(report.steered).toBe(true);
+        expect(report.onsetToken).toBe(engaged.atToken);
+        expect(report.tokens.slice(0, engaged.atToken).map((token) => token.piece).join("")).toContain("Lily");
+        expect(report.firstLayer).toBe(2);
+        expect(report.matches[0]!.vectorId).toBe(happyId);
+        expect(report.matches[0]!.strength).toBeCloseTo(1.5, 2);
+        expect(report.kl.slice(0, engaged.atToken).every((value) => value < 1e-5)).toBe(true);
+    });
+
     it("detects a typed text against its claimed patch: onset, layer and strength of the claim", async () => {
         const report = await service.detect({ prompt, completion,
             patches: [{ id: "claimed", vectorId: happyId, strength: 2, layers: { first: 2, last: 3 }, fromToken: 3 }] }, request());
