@@ -310,7 +310,7 @@ export class EngineService {
             for await (const token of run) {
                 this.emit("run.token", { runId, token: token as TokenInfo, emittedAt: Date.now() });
                 reportPatchChanges(run.patchChanges);
-                recorder.token(token, run.patchChanges);
+                recorder.token(token, run.patchChanges, run.triggerEvents);
             }
             const result = await run.result;
             reportPatchChanges(result.patchChanges);

@@ -99,7 +99,7 @@ export class SessionRequests {
             // a context of its own, as recorded: the service's context may be running something else
             const context = await model.createContext({ contextSize: run.start.contextSize, threads: params.threads ?? this.host.threads ?? run.start.threads });
             try {
-                runs.push({ runIndex, ...await replayRun(context, session, asRecordedLength(run)) });
+                runs.push({ runIndex, ...await replayRun(context, session, run) });
             } finally {
                 await context.dispose();
             }
@@ -146,14 +146,6 @@ export class SessionRequests {
             fs.rmSync(staging, { recursive: true, force: true });
         }
     }
-}
-
-/**
- * A run the user stopped ended early on purpose: replay it for the tokens it recorded, as replayRun
- * does for a run cut short by a crash, not for its full maxTokens (which would "diverge" at the stop).
- */
-function asRecordedLength(run: SessionRun): SessionRun {
-    return run.end?.stopReason === "aborted" ? { ...run, end: undefined } : run;
 }
 
 /**

@@ -4,13 +4,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { TillerError } from "../protocol/TillerError.js";
 import {
-    sessionInfoSchema, sessionRecordSchema, type PatchChangeRecordLine, type RunEndRecord, type RunStartRecord, type SessionInfo, type SessionRecord, type TokenRecord
+    sessionInfoSchema, sessionRecordSchema, type PatchChangeRecordLine, type RunEndRecord, type RunStartRecord, type SessionInfo, type SessionRecord, type TokenRecord, type TriggerRecord
 } from "./sessionRecords.js";
 
 export interface SessionRun {
     start: RunStartRecord;
     tokens: TokenRecord[];
     changes: PatchChangeRecordLine[];
+    /** conditional patches engaging and releasing (empty in sessions written before they were recorded) */
+    triggers: TriggerRecord[];
     /** absent when the run was cut short (a crash, a kill) */
     end?: RunEndRecord;
 }
@@ -63,7 +65,7 @@ export function openSession(folder: string): OpenedSession {
             continue;
         }
         if (record.type === "run.start") {
-            runs.set(record.runId, { start: record, tokens: [], changes: [] });
+            runs.set(record.runId, { start: record, tokens: [], changes: [], triggers: [] });
             continue;
         }
         const run = runs.get(record.runId);
@@ -75,6 +77,8 @@ export function openSession(folder: string): OpenedSession {
             run.tokens.push(record);
         else if (record.type === "patch.change")
             run.changes.push(record);
+        else if (record.type === "trigger")
+            run.triggers.push(record);
         else
             run.end = record;
     }

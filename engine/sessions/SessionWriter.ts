@@ -6,9 +6,10 @@ import { encodeControlVector } from "../gguf/ControlVectorFile.js";
 import { writeNpyFile } from "../io/npy.js";
 import type { GeneratedToken, GenerationResult, GenerationRun, PatchChangeRecord } from "../runtime/generate.js";
 import type { ProjectionProbe } from "../runtime/ProjectionReader.js";
-import type { SteeringPatch } from "../runtime/SteeringPatch.js";
+import type { PatchTrigger, SteeringPatch } from "../runtime/SteeringPatch.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
-import { sessionFormatVersion, type RecordedPatch, type SessionInfo, type SessionRecord } from "./sessionRecords.js";
+import type { TriggerEvent } from "../runtime/TriggerTracker.js";
+import { sessionFormatVersion, type RecordedPatch, type RecordedTrigger, type SessionInfo, type SessionRecord } from "./sessionRecords.js";
 
 export interface RunSettings {
     prompt: string;
@@ -23,8 +24,8 @@ export interface RunSettings {
 
 export interface RunRecorder {
     runId: string;
-    /** one generated token, with the run's patch changes so far */
-    token(token: GeneratedToken, changes: readonly PatchChangeRecord[]): void;
+    /** one generated token, with the run's patch changes (and trigger events) so far */
+    token(token: GeneratedToken, changes: readonly PatchChangeRecord[], triggers?: readonly TriggerEvent[]): void;
     end(result: GenerationResult): Promise<void>;
 }
 
@@ -84,8 +85,16 @@ export class SessionWriter {
             id: patch.id, vector: this.saveVector(patch.vector), vectorName: patch.vector.name, strength: patch.strength,
             ...(patch.layers != null ? { layers: patch.layers } : {}),
             ...(patch.fromToken != null ? { fromToken: patch.fromToken } : {}),
-            ...(patch.untilToken != null ? { untilToken: patch.untilToken } : {})
+            ...(patch.untilToken != null ? { untilToken: patch.untilToken } : {}),
+            ...(patch.trigger != null ? { trigger: this.recordTrigger(patch.trigger) } : {})
         }));
+    }
+
+    private recordTrigger(trigger: PatchTrigger): RecordedTrigger {
+        if (trigger.kind === "text")
+            return { ...trigger };
+        const { vector, ...rest } = trigger;
+        return { ...rest, vector: this.saveVector(vector), vectorName: vector.name };
     }
 
     /**
@@ -101,6 +110,11 @@ export class SessionWriter {
             contextSize: settings.contextSize, threads: settings.threads
         });
         let changesWritten = 0;
+        let triggersWritten = 0;
+        const writeTriggers = (events: readonly TriggerEvent[]) => {
+            for (; triggersWritten < events.length; triggersWritten++)
+                this.append({ type: "trigger", runId, ...events[triggersWritten]! });
+        };
         const writeChanges = (changes: readonly PatchChangeRecord[]) => {
             for (; changesWritten < changes.length; changesWritten++) {
                 const change = changes[changesWritten]!;
@@ -109,13 +123,15 @@ export class SessionWriter {
         };
         return {
             runId,
-            token: (token, changes) => {
+            token: (token, changes, triggers = []) => {
                 writeChanges(changes);
+                writeTriggers(triggers);
                 this.append({ type: "token", runId, index: token.index, id: token.id, piece: token.piece, logprob: token.logprob, entropy: token.entropy,
                     top: token.top, activePatches: token.activePatches, projections: token.projections });
             },
             end: async (result) => {
                 writeChanges(result.patchChanges);
+                writeTriggers(result.triggerEvents);
                 const arrays = await this.writeRunArrays(runId, result);
                 this.append({ type: "run.end", runId, at: new Date().toISOString(), stopReason: result.stopReason, text: result.text,
                     tokensPerSecond: result.timings.tokensPerSecond, arrays });
@@ -127,7 +143,7 @@ export class SessionWriter {
     public async recordRun(run: GenerationRun, settings: RunSettings): Promise<{ runId: string; result: GenerationResult }> {
         const recorder = this.startRun(settings);
         for await (const token of run)
-            recorder.token(token, run.patchChanges);
+            recorder.token(token, run.patchChanges, run.triggerEvents);
         const result = await run.result;
         await recorder.end(result);
         return { runId: recorder.runId, result };

@@ -5,11 +5,11 @@ import { readControlVectorFile } from "../gguf/ControlVectorFile.js";
 import { sha256OfFile } from "../io/sha256File.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { generate } from "../runtime/generate.js";
-import type { SteeringPatch } from "../runtime/SteeringPatch.js";
+import type { PatchTrigger, SteeringPatch } from "../runtime/SteeringPatch.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
 import type { OpenedSession, SessionRun } from "./SessionReader.js";
-import type { RecordedPatch } from "./sessionRecords.js";
+import type { RecordedPatch, RecordedTrigger } from "./sessionRecords.js";
 
 export interface ReplayReport {
     runId: string;
@@ -38,14 +38,20 @@ export async function replayRun(context: TillerContext, session: OpenedSession, 
         }
         return loaded;
     };
+    const triggerOf = async (trigger: RecordedTrigger | undefined): Promise<PatchTrigger | undefined> => {
+        if (trigger == null || trigger.kind === "text")
+            return trigger;
+        const { vector: hash, vectorName, ...rest } = trigger;
+        return { ...rest, vector: await vector(hash, vectorName) };
+    };
     const patchesOf = (recorded: readonly RecordedPatch[]): Promise<SteeringPatch[]> => Promise.all(recorded.map(async (patch) => ({
         id: patch.id, vector: await vector(patch.vector, patch.vectorName), strength: patch.strength,
-        layers: patch.layers, fromToken: patch.fromToken, untilToken: patch.untilToken
+        layers: patch.layers, fromToken: patch.fromToken, untilToken: patch.untilToken, trigger: await triggerOf(patch.trigger)
     })));
     const probes = await Promise.all(run.start.probes.map(async (probe) => ({ name: probe.name, vector: await vector(probe.vector, probe.name), layers: probe.layers })));
     const schedule = await Promise.all(run.changes.map(async (change) => ({ atToken: change.atToken, patches: await patchesOf(change.patches) })));
-    // a run cut short replays as far as it was recorded
-    const maxTokens = run.end != null ? run.start.maxTokens : run.tokens.length;
+    // a run cut short (a crash) or stopped by the user replays as far as it was recorded
+    const maxTokens = run.end != null && run.end.stopReason !== "aborted" ? run.start.maxTokens : run.tokens.length;
     const replayed = await generate(context, run.start.prompt, {
         maxTokens,
         sampling: run.start.sampling,

@@ -20,6 +20,16 @@ export const sessionInfoSchema = z.object({
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 
 /** A patch as recorded: the vector by content hash (vectors/<hash>.gguf). */
+/** A conditional patch's trigger; projection triggers name their condition vector by content hash. */
+export const recordedTriggerSchema = z.discriminatedUnion("kind", [
+    z.object({
+        kind: z.literal("projection"), vector: z.string(), vectorName: z.string(), layer: z.number(), threshold: z.number(),
+        when: z.enum(["above", "below"]).optional(), holdTokens: z.number().optional(), hysteresis: z.number().optional(), window: z.number().optional()
+    }),
+    z.object({ kind: z.literal("text"), match: z.string(), regex: z.boolean().optional(), holdTokens: z.number().optional() })
+]);
+export type RecordedTrigger = z.infer<typeof recordedTriggerSchema>;
+
 export const recordedPatchSchema = z.object({
     id: z.string(),
     vector: z.string(),
@@ -27,7 +37,9 @@ export const recordedPatchSchema = z.object({
     strength: z.number(),
     layers: z.object({ first: z.number(), last: z.number() }).optional(),
     fromToken: z.number().optional(),
-    untilToken: z.number().optional()
+    untilToken: z.number().optional(),
+    /** absent in sessions written before conditional patches were recorded */
+    trigger: recordedTriggerSchema.optional()
 });
 export type RecordedPatch = z.infer<typeof recordedPatchSchema>;
 
@@ -68,6 +80,17 @@ const patchChange = z.object({
     patches: z.array(recordedPatchSchema)
 });
 
+/** A conditional patch engaged or released (TriggerTracker's event), acting from `atToken`. */
+const trigger = z.object({
+    type: z.literal("trigger"),
+    runId: z.string(),
+    patchId: z.string(),
+    kind: z.enum(["engaged", "released"]),
+    atToken: z.number(),
+    triggerToken: z.number(),
+    value: z.number().optional()
+});
+
 const runEnd = z.object({
     type: z.literal("run.end"),
     runId: z.string(),
@@ -80,9 +103,10 @@ const runEnd = z.object({
 
 const note = z.object({ type: z.literal("note"), at: z.string(), kind: z.string(), data: z.unknown() });
 
-export const sessionRecordSchema = z.discriminatedUnion("type", [runStart, token, patchChange, runEnd, note]);
+export const sessionRecordSchema = z.discriminatedUnion("type", [runStart, token, patchChange, trigger, runEnd, note]);
 export type SessionRecord = z.infer<typeof sessionRecordSchema>;
 export type RunStartRecord = z.infer<typeof runStart>;
 export type TokenRecord = z.infer<typeof token>;
 export type PatchChangeRecordLine = z.infer<typeof patchChange>;
 export type RunEndRecord = z.infer<typeof runEnd>;
+export type TriggerRecord = z.infer<typeof trigger>;

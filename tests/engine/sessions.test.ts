@@ -70,6 +70,36 @@ describe.skipIf(missing(sharedFiles.stories260K))("probe sessions on stories260K
         expect(unchanged.tokens.map((token) => token.id)).not.toEqual(result.tokens.map((token) => token.id));
     });
 
+    it("records conditional patches (their triggers and every engagement) and replays them exactly", async () => {
+        const writer = SessionWriter.create(root, {
+            name: "trigger test", appVersion: "test", settings: { threads: 1 },
+            model: { fileName: "stories260K.gguf", path: model.path, sizeBytes: fs.statSync(model.path).size, sha256: await sha256OfFile(model.path) }
+        });
+        const sampling = { temperature: 0, topK: 40, topP: 0.95, minP: 0.05, seed: 5 };
+        // a projection trigger that fires at once and holds 6 tokens, and a text trigger on a common word
+        const patches = [
+            { id: "held", vector: sineVector(), strength: 2, layers: { first: 1, last: 4 },
+                trigger: { kind: "projection" as const, vector: sineVector("condition"), layer: 3, threshold: -1e9, holdTokens: 6 } },
+            { id: "on-word", vector: sineVector(), strength: -2, layers: { first: 1, last: 4 }, trigger: { kind: "text" as const, match: " the", holdTokens: 4 } }
+        ];
+        const settings = { prompt: "Once upon a time", maxTokens: 40, sampling, topAlternatives: 3, patches, probes: [], contextSize: 512, threads: 1 };
+        const { result } = await writer.recordRun(generate(context, settings.prompt, { ...settings }), settings);
+        writer.close();
+        expect(result.triggerEvents.length).toBeGreaterThanOrEqual(2);
+
+        const recorded = openSession(writer.folder).runs[0]!;
+        expect(recorded.start.patches[0]!.trigger).toMatchObject({ kind: "projection", layer: 3, threshold: -1e9, holdTokens: 6, vectorName: "condition" });
+        expect(recorded.start.patches[1]!.trigger).toEqual({ kind: "text", match: " the", holdTokens: 4 });
+        expect(recorded.triggers.map(({ patchId, kind, atToken }) => ({ patchId, kind, atToken })))
+            .toEqual(result.triggerEvents.map(({ patchId, kind, atToken }) => ({ patchId, kind, atToken })));
+
+        const replay = await replayRun(context, openSession(writer.folder), recorded);
+        expect(replay).toMatchObject({ identical: true, firstDivergence: null });
+        // the triggers matter: the same patches without them steer every token and give other text
+        const unconditional = await generate(context, settings.prompt, { ...settings, patches: patches.map(({ trigger: _trigger, ...patch }) => patch) }).result;
+        expect(unconditional.tokens.map((token) => token.id)).not.toEqual(result.tokens.map((token) => token.id));
+    });
+
     it("lists, searches and renames sessions", () => {
         const listed = listSessions(root);
         expect(listed.length).toBeGreaterThan(0);
