@@ -51,6 +51,8 @@ export function ProbesView() {
 
 function ProbeButtons() {
     const progress = useProbeStore((s) => s.progress);
+    // "use last run" depends on the Run view's run too: re-render when it changes
+    useRunStore((s) => `${s.status}:${s.runId ?? ""}:${s.tokenIds.length > 0}`);
     const ready = useProbeStore((s) => sweepParams(s.form) != null);
     const hasModel = useModelStore((s) => s.model != null);
     const connected = useConnectionStore((s) => s.state === "connected");
