@@ -71,6 +71,8 @@ export interface SessionRunInfo {
     tokens: TokenInfo[];
     /** mid-run changes of the patch set, acting from `atToken` */
     changes: { atToken: number; activePatches: string[]; patches: SessionPatchInfo[] }[];
+    /** conditional patches engaging and releasing, acting from `atToken` (`triggerToken` caused it) */
+    triggers: { patchId: string; kind: "engaged" | "released"; atToken: number; triggerToken: number; value?: number }[];
     /** null when the run was cut short (a crash, a kill) */
     end: { stopReason: string; text: string; tokensPerSecond: number } | null;
 }

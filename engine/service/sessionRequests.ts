@@ -222,6 +222,7 @@ async function toRunInfo(run: SessionRun, folder: string): Promise<SessionRunInf
             top: token.top, activePatches: token.activePatches, projections: token.projections
         })),
         changes: run.changes.map((change) => ({ atToken: change.atToken, activePatches: change.activePatches, patches: change.patches.map(toPatch) })),
+        triggers: run.triggers.map(({ patchId, kind, atToken, triggerToken, value }) => ({ patchId, kind, atToken, triggerToken, ...(value != null ? { value } : {}) })),
         end: run.end != null ? { stopReason: run.end.stopReason, text: run.end.text, tokensPerSecond: run.end.tokensPerSecond } : null
     };
 }

@@ -39,7 +39,7 @@ export function RecordedRunCard(props: { run: SessionRunInfo; index: number }) {
                     Patch changes at token {run.changes.map((change) => `${change.atToken} (${change.patches.map((patch) => `${patch.vectorName} × ${patch.strength}`).join(", ") || "none"})`).join("; ")}
                 </div>
             )}
-            <RecordedStrip tokens={run.tokens} readout={readout} readoutLabel={readout != null ? labels.get(readout.probe) ?? readout.probe : null} changesAt={changesAt} divergenceAt={replayed?.firstDivergence?.index ?? null} testId="session-strip" />
+            <RecordedStrip tokens={run.tokens} readout={readout} readoutLabel={readout != null ? labels.get(readout.probe) ?? readout.probe : null} changesAt={changesAt} triggers={run.triggers} divergenceAt={replayed?.firstDivergence?.index ?? null} testId="session-strip" />
             {replayed != null && (
                 <div className={`replay-verdict small ${replayed.identical ? "ok" : "bad"}`} data-testid="session-run-replay" data-identical={replayed.identical}>
                     {replayed.identical

@@ -4,6 +4,7 @@
 // differs. Nothing here streams: the whole run is known, so it renders once per choice.
 import { memo, useMemo } from "react";
 import type { TokenInfo } from "../../../../engine/protocol/EngineContract";
+import type { SessionRunInfo } from "../../../../engine/protocol/sessionModelRequests";
 import { autoScale, divergingColour, legendGradient, neutralTokenColour } from "../../lib/colourScale";
 import { visiblePiece } from "../../lib/format";
 
@@ -32,6 +33,8 @@ export const RecordedStrip = memo(function RecordedStrip(props: {
     changesAt: readonly number[];
     /** the first token a replay produced differently */
     divergenceAt?: number | null;
+    /** conditional patches engaging/releasing (SessionRunInfo.triggers) */
+    triggers?: SessionRunInfo["triggers"];
     testId?: string;
 }) {
     const { tokens, readout, changesAt, divergenceAt } = props;
@@ -42,6 +45,12 @@ export const RecordedStrip = memo(function RecordedStrip(props: {
         return autoScale(maxAbs);
     }, [tokens, readout]);
     const changes = useMemo(() => new Set(changesAt), [changesAt]);
+    const triggersAt = useMemo(() => {
+        const byToken = new Map<number, SessionRunInfo["triggers"]>();
+        for (const event of props.triggers ?? [])
+            byToken.set(event.atToken, [...(byToken.get(event.atToken) ?? []), event]);
+        return byToken;
+    }, [props.triggers]);
     return (
         <div className="recorded-strip-wrap">
             <div className="recorded-strip mono" data-testid={props.testId} data-tokens={tokens.length}>
@@ -60,6 +69,10 @@ export const RecordedStrip = memo(function RecordedStrip(props: {
                     return (
                         <span key={token.index} className={classes.join(" ")} title={title} data-index={token.index}
                             data-cosine={cosine ?? undefined} style={{ background: cosine != null ? divergingColour(cosine, scale) : neutralTokenColour }}>
+                            {triggersAt.get(token.index)?.map((event) => (
+                                <span key={`${event.patchId}-${event.kind}`} className={`trigger-marker ${event.kind}`} data-testid="recorded-trigger" data-kind={event.kind}
+                                    title={`${event.patchId} ${event.kind} from token ${event.atToken} (fired by token ${event.triggerToken})`} />
+                            ))}
                             {visiblePiece(token.piece)}
                         </span>
                     );
