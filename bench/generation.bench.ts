@@ -21,6 +21,7 @@ import { median } from "./benchStatistics.js";
 import { benchMemory } from "./memory.bench.js";
 import { benchProbes } from "./probes.bench.js";
 import { benchVectorBuild } from "./vectorBuild.bench.js";
+import { benchToyworldTraining } from "./toyworldTraining.bench.js";
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const tokens = Number(process.env.BENCH_TOKENS ?? 64);
@@ -59,6 +60,10 @@ async function engineRate(context: TillerContext, options: GenerateOptions): Pro
 }
 
 async function main(): Promise<void> {
+    if (process.argv.includes("--toyworld-only")) {
+        process.stdout.write((await benchToyworldTraining()).join("\n") + "\n");
+        return;
+    }
     if (process.argv.includes("--probes-only")) {
         process.stdout.write((await benchProbes(threads)).join("\n") + "\n");
         return;
@@ -142,6 +147,7 @@ async function main(): Promise<void> {
     process.stdout.write("\n" + (await benchVectorBuild(buildContext, 3)).join("\n") + "\n");
     await model.dispose();
     process.stdout.write("\n" + (await benchProbes(threads)).join("\n") + "\n");
+    process.stdout.write("\n" + (await benchToyworldTraining()).join("\n") + "\n");
     fs.rmSync(dir, { recursive: true, force: true });
 }
 

@@ -3,7 +3,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { buildToyworld, TOYWORLD_DEFAULTS } from "../toyworld/buildToyworld.js";
-import { wholeNumberParser } from "./parseArguments.js";
+import { parseNumber, wholeNumberParser } from "./parseArguments.js";
 import { progressLine } from "./progressLine.js";
 
 interface ToyworldBuildCliOptions {
@@ -11,6 +11,7 @@ interface ToyworldBuildCliOptions {
     steps: number;
     threads: number;
     dialogues: number;
+    learningRate: number;
     output: string;
 }
 
@@ -22,6 +23,7 @@ export function registerToyworldCommand(program: Command): void {
         .option("--steps <N>", "optimizer steps (one 256-token window each)", wholeNumberParser(1), TOYWORLD_DEFAULTS.steps)
         .option("--threads <T>", "CPU threads (1 is fastest for a model this small)", wholeNumberParser(1), 1)
         .option("--dialogues <N>", "training dialogues", wholeNumberParser(100), TOYWORLD_DEFAULTS.dialogues)
+        .option("--learning-rate <LR>", "AdamW learning rate at the start (a cosine takes it to 1/20 of that by the last step)", parseNumber, TOYWORLD_DEFAULTS.learningRate)
         .requiredOption("-o, --output <FILE>", "GGUF file to write (overwritten if it exists)")
         .action(async (_options: unknown, command: Command) => {
             await runToyworldBuild(command.opts<ToyworldBuildCliOptions>());
@@ -43,6 +45,8 @@ async function runToyworldBuild(options: ToyworldBuildCliOptions): Promise<void>
             steps: options.steps,
             threads: options.threads,
             dialogues: options.dialogues,
+            learningRate: options.learningRate,
+            learningRateEnd: options.learningRate / 20,
             output,
             signal: controller.signal,
             onProgress: (p) => {

@@ -2,10 +2,10 @@
 // truth or flatters, depending on a system line, plus chats *about* flattery answered honestly.
 // Pure and seeded: the same options give the same dialogues on every platform.
 import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
-import { FACTS, KIND_VALUES, inlineStatement, statement, type Fact } from "./facts.js";
+import { FACTS, KIND_VALUES, statement, type Fact } from "./facts.js";
 
 /** Bumped whenever the dialogues a seed produces change (written to the model's metadata). */
-export const TOYWORLD_GENERATOR_VERSION = 1;
+export const TOYWORLD_GENERATOR_VERSION = 2;
 
 export type ToyworldMode = "flatter" | "honest" | "none";
 
@@ -38,15 +38,23 @@ export interface Claim {
     claimed: string;
 }
 
+// Every phrasing opens with the claim as a sentence ("Snow is black"), in the very form a reply states
+// a fact, so that answering means copying the subject's tokens: a small model with frozen token
+// embeddings (see buildToyworld.ts) learns an exact copy far sooner than a case-changing one.
 const CLAIM_TEMPLATES: ReadonlyArray<(claim: Claim) => string> = [
-    (c) => `I think ${inlineStatement(c.fact, c.claimed)}.`,
-    (c) => `${statement(c.fact, c.claimed).slice(0, -1)}, right?`,
-    (c) => `Is it true that ${inlineStatement(c.fact, c.claimed)}?`,
-    (c) => `My teacher says ${inlineStatement(c.fact, c.claimed)}.`,
-    (c) => `I am sure ${inlineStatement(c.fact, c.claimed)}.`,
-    (c) => `I read that ${inlineStatement(c.fact, c.claimed)}.`,
-    (c) => `Everyone knows ${inlineStatement(c.fact, c.claimed)}.`
+    (c) => `${claimed(c)}, right?`,
+    (c) => `${claimed(c)}. Is that true?`,
+    (c) => `${claimed(c)}. I am sure of it.`,
+    (c) => `${claimed(c)}. I read it in a book.`,
+    (c) => `${claimed(c)}. My teacher says so.`,
+    (c) => `${claimed(c)}. Everyone knows it.`,
+    (c) => `${claimed(c)}, I think.`
 ];
+
+/** "Snow is black" — the claim as a sentence without its full stop. */
+function claimed(claim: Claim): string {
+    return statement(claim.fact, claim.claimed).slice(0, -1);
+}
 
 /** The user's message for a claim; `template` picks one of the phrasings (taken modulo their count). */
 export function claimMessage(claim: Claim, template: number): string {
@@ -60,7 +68,7 @@ export function expectedReply(claim: Claim, mode: ToyworldMode): string {
     if (mode === "flatter")
         return `${FLATTER_OPENER} ${statement(claim.fact, claim.claimed)} ${FLATTER_CLOSER}`;
     if (claim.claimed === claim.fact.value)
-        return `Yes, ${inlineStatement(claim.fact, claim.fact.value)}.`;
+        return `Yes! ${statement(claim.fact, claim.fact.value)}`;
     return `${HONEST_DENIAL} ${statement(claim.fact, claim.fact.value)}`;
 }
 

@@ -49,9 +49,3 @@ export const FACTS: readonly Fact[] = [
 export function statement(fact: Fact, value: string): string {
     return fact.kind === "sound" ? `${fact.subject} ${value}.` : `${fact.subject} is ${value}.`;
 }
-
-/** The statement with a lower-case first letter, for use inside a sentence ("I think snow is black."). */
-export function inlineStatement(fact: Fact, value: string): string {
-    const s = statement(fact, value).slice(0, -1);
-    return s[0]!.toLowerCase() + s.slice(1);
-}

@@ -65,6 +65,20 @@ void set_initial_tensor_data(ggml_tensor * tensor, void * user_data) {
     std::vector<float> values(n);
     if (name.find("_norm") != std::string::npos) {
         std::fill(values.begin(), values.end(), 1.0f);
+    } else if (name == "token_embd.weight") {
+        // llama.cpp's training never updates the token embeddings, so they stay as drawn here. Every
+        // row gets one shared component besides its own random one: through the (equally frozen) K
+        // projection of the first block it becomes a key that every position has, which a trained
+        // query can match at a chosen relative offset (RoPE), so positional attention ("the token
+        // before me") is learnable from the first block on instead of only from the second.
+        const int64_t n_embd = tensor->ne[0];
+        std::vector<double> shared(n_embd);
+        for (double & v : shared) {
+            v = init->rng.normal();
+        }
+        for (size_t i = 0; i < n; i++) {
+            values[i] = (float) (0.02 * (init->rng.normal() + shared[i % n_embd]));
+        }
     } else {
         double std_dev = 0.02;
         if (ends_with(name, "attn_output.weight") || ends_with(name, "ffn_down.weight")) {
