@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { DEFAULT_MODEL_FILE, defaultModelPath } from "../models/defaultModel.js";
+import { parseGpuChoice } from "../runtime/TillerBackend.js";
 import { EngineProcessHost } from "../service/transport/EngineProcessHost.js";
 import { startLoopbackServer } from "../service/transport/loopbackServer.js";
 import { wholeNumberParser } from "./parseArguments.js";
@@ -29,6 +30,7 @@ interface ServeOptions {
     model?: string | false;
     threads?: number;
     dataDir?: string;
+    gpu?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -38,6 +40,7 @@ export function registerServeCommand(program: Command): void {
         .option("--host <address>", "loopback address to bind (127.0.0.1, ::1 or localhost)", "127.0.0.1")
         .option("-m, --model <file>", `load this GGUF model at start (default: models/${DEFAULT_MODEL_FILE}, the toy world, when present)`)
         .option("--no-model", "start without a model")
+        .option("--gpu <backend>", "the engine's llama.cpp backend: auto, cuda, vulkan, metal or cpu (default: auto, or $TILLER_GPU)")
         .option("--threads <n>", "threads per context (default: the cores available)", wholeNumberParser(1))
         .option("--data-dir <dir>", "where the vector library lives (default: ~/.tiller, or $TILLER_DATA_DIR)")
         .action(async (options: ServeOptions) => {
@@ -46,7 +49,9 @@ export function registerServeCommand(program: Command): void {
                 throw new Error(`--port must be a port number (0-65535), got ${port}`);
             // the engine runs in a child process: a native crash restarts it, the server stays up
             const model = options.model === false ? undefined : options.model ?? defaultModelPath() ?? undefined;
-            const engine = await EngineProcessHost.start({ dataDir: options.dataDir, threads: options.threads, model });
+            if (options.gpu != null)
+                parseGpuChoice(options.gpu); // a clear error here, not a dead engine later
+            const engine = await EngineProcessHost.start({ dataDir: options.dataDir, threads: options.threads, model, gpu: options.gpu });
             const staticDir = rendererBuildDir();
             const server = await startLoopbackServer(engine, { host: options.host, port, staticDir }).catch(async (error: unknown) => {
                 await engine.dispose();

@@ -2,6 +2,7 @@
 // Metal), then Tiller's addon binds to that same libllama. One per process.
 import os from "node:os";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { TillerError } from "../protocol/TillerError.js";
 import type { AddonBinding, TillerNativeAddon } from "../native/AddonTypes.js";
 import { loadNativeAddon } from "../native/loadNativeAddon.js";
 
@@ -35,6 +36,24 @@ const logLevels = {
 let backendPromise: Promise<TillerBackend> | undefined;
 let backendGpu: GpuChoice | undefined;
 
+export const gpuChoiceNames = ["auto", "cuda", "vulkan", "metal", "cpu"] as const;
+
+/** "cpu" means no GPU backend (node-llama-cpp's `gpu: false`). */
+export function parseGpuChoice(name: string): GpuChoice {
+    if (!(gpuChoiceNames as readonly string[]).includes(name))
+        throw new TillerError("INVALID_ARGUMENT", `the backend must be one of ${gpuChoiceNames.join(", ")}; got "${name}"`);
+    return name === "cpu" ? false : name as GpuChoice;
+}
+
+/**
+ * `$TILLER_GPU`: the backend a process starts with when its code does not choose one (how
+ * `tiller serve --gpu` and the desktop app's environment pick the engine's backend).
+ */
+function gpuChoiceFromEnv(): GpuChoice | undefined {
+    const name = process.env.TILLER_GPU;
+    return name == null || name === "" ? undefined : parseGpuChoice(name);
+}
+
 /**
  * Returns the process's backend, creating it on first use. llama.cpp can be loaded once per process,
  * so a later call asking for a different GPU choice gets the existing backend.
@@ -42,7 +61,7 @@ let backendGpu: GpuChoice | undefined;
 export function getTillerBackend(options: BackendOptions = {}): Promise<TillerBackend> {
     if (backendPromise != null)
         return backendPromise;
-    backendGpu = options.gpu ?? "auto";
+    backendGpu = options.gpu ?? gpuChoiceFromEnv() ?? "auto";
     const envLevel = process.env.TILLER_LOG_LEVEL as keyof typeof logLevels | undefined;
     const logLevel = logLevels[envLevel ?? options.logLevel ?? "error"] ?? LlamaLogLevel.error;
     backendPromise = (async () => {

@@ -260,6 +260,19 @@ describe("tiller serve's default model", () => {
         }
     }, 60_000);
 
+    it("--gpu picks the engine's backend; a backend that does not exist is refused by name", async () => {
+        const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-serve-gpu-"));
+        const { child, port, token } = await startServe(["--data-dir", dataDir, "--no-model", "--gpu", "cpu"]);
+        try {
+            const client = new RpcTestClient(await connect(port, `?token=${token}`));
+            expect((await client.request("engine.info", {})).gpu).toBe(false);
+        } finally {
+            child.kill("SIGTERM");
+            fs.rmSync(dataDir, { recursive: true, force: true });
+        }
+        await expect(startServe(["--data-dir", dataDir, "--no-model", "--gpu", "opencl"])).rejects.toThrow(/backend must be one of auto, cuda, vulkan, metal, cpu; got "opencl"/);
+    }, 60_000);
+
     it("starts without a model when the default is absent or --no-model is given", async () => {
         const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-serve-default-"));
         const emptyModels = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-no-models-"));

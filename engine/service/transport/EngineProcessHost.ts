@@ -12,6 +12,8 @@ import type { RpcClientLink, RpcEndpoint } from "./loopbackServer.js";
 export interface EngineProcessHostOptions {
     dataDir?: string;
     threads?: number;
+    /** the engine's backend (auto, cuda, vulkan, metal, cpu); passed as $TILLER_GPU */
+    gpu?: string;
     /** loaded by the first engine before it reports ready (not again after a crash) */
     model?: string;
     /** where crash notices go; default stderr */
@@ -101,6 +103,8 @@ export class EngineProcessHost implements RpcEndpoint {
         const env: NodeJS.ProcessEnv = { ...process.env, TILLER_ENGINE_MODEL: model ?? "" };
         if (this.options.dataDir != null)
             env.TILLER_DATA_DIR = this.options.dataDir;
+        if (this.options.gpu != null)
+            env.TILLER_GPU = this.options.gpu;
         if (this.options.threads != null)
             env.TILLER_ENGINE_THREADS = String(this.options.threads);
         const child = fork(entry, [], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
