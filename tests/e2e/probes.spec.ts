@@ -198,6 +198,27 @@ test.describe("Probes view in Chromium", () => {
         await expect(page.locator("[data-testid='trigger-marker'][data-kind='engaged']").first()).toHaveAttribute("data-at", String(matchedAt + 1));
         await expect(page.locator("[data-testid='trigger-marker'][data-kind='released']").first()).toHaveAttribute("data-at", String(matchedAt + 1 + 4));
         await screenshot(page, PREFIX, "trigger");
+        // a projection trigger whose threshold every token passes engages at once: the last prompt
+        // token's projection is known after the prompt's decode, so the patch acts from token 1
+        await page.getByTestId("trigger-kind-projection").click();
+        await page.getByTestId("trigger-vector").selectOption({ label: vectorName });
+        await page.getByTestId("trigger-layer").fill("2");
+        await page.getByTestId("trigger-threshold").fill("-1000");
+        await page.getByTestId("trigger-release-hold").click();
+        await page.getByTestId("trigger-hold").fill("3");
+        await page.getByTestId("generate").click();
+        await expect(page.getByTestId("token-strip")).toHaveAttribute("data-status", "idle", { timeout: 60_000 });
+        await expect(page.locator("[data-testid='trigger-marker'][data-kind='engaged']").first()).toHaveAttribute("data-at", "1");
+        await expect(page.locator("[data-testid='trigger-marker'][data-kind='released']").first()).toHaveAttribute("data-at", "4");
+
+        // back to the text trigger's run for detection
+        await page.getByTestId("trigger-kind-text").click();
+        await page.getByTestId("trigger-match").fill("Lily");
+        await page.getByTestId("trigger-text-hold").fill("4");
+        await page.getByTestId("generate").click();
+        await expect(page.getByTestId("token-strip")).toHaveAttribute("data-status", "idle", { timeout: 60_000 });
+        expect(await page.getByTestId("token").allTextContents()).toEqual(pieces);
+
         // detection of the triggered run: the onset is where the trigger engaged
         await page.getByTestId("nav-probes").click();
         await page.getByTestId("detect-run").click();

@@ -34,7 +34,7 @@ export function TriggerEditor(props: {
                     {(["always", "projection", "text"] as const).map((kind) => (
                         <button key={kind} type="button" role="radio" aria-checked={(trigger?.kind ?? "always") === kind}
                             className={(trigger?.kind ?? "always") === kind ? "active" : ""} data-testid={`trigger-kind-${kind}`} onClick={() => choose(kind)}>
-                            {kind === "always" ? "always" : kind === "projection" ? "projection" : "text match"}
+                            {kind}
                         </button>
                     ))}
                 </span>
