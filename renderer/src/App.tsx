@@ -1,6 +1,6 @@
 // The window: navigation on the left, the current view, the connection banner and the toasts.
 // Global keys: Ctrl/⌘+Enter generates (Run), compares (Compare) or sweeps (Probes); Escape stops;
-// Ctrl/⌘+Shift+S opens Sessions.
+// Ctrl/⌘+Shift+S opens Sessions, Ctrl/⌘+Shift+P Probes.
 import { useEffect } from "react";
 import { ConnectionBanner } from "./components/ConnectionBanner";
 import { Sidebar } from "./components/Sidebar";
@@ -37,6 +37,9 @@ export function App() {
             } else if (event.key.toLowerCase() === "s" && event.shiftKey && (event.ctrlKey || event.metaKey)) {
                 event.preventDefault();
                 useUiStore.getState().setView("sessions");
+            } else if (event.key.toLowerCase() === "p" && event.shiftKey && (event.ctrlKey || event.metaKey)) {
+                event.preventDefault();
+                useUiStore.getState().setView("probes");
             } else if (event.key === "Escape") {
                 stop();
                 stopCompare();

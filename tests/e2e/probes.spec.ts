@@ -220,7 +220,8 @@ test.describe("Probes view in Chromium", () => {
         expect(await page.getByTestId("token").allTextContents()).toEqual(pieces);
 
         // detection of the triggered run: the onset is where the trigger engaged
-        await page.getByTestId("nav-probes").click();
+        await page.keyboard.press("Control+Shift+P"); // the view's key, as Sessions' Ctrl+Shift+S
+        await expect(page.getByTestId("detection-panel")).toBeVisible();
         await page.getByTestId("detect-run").click();
         await expect(summary).toHaveAttribute("data-onset", String(matchedAt + 1));
         await expect(summary).toHaveAttribute("data-steered", "true");

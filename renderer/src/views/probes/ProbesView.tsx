@@ -1,6 +1,6 @@
 // Probes: per-token susceptibility of a completion to a vector (χ bars under its tokens, α-curves,
 // the tokens × layers heatmap) and the detection of a run's patch (KL per token, white-box report).
-// Ctrl/⌘+Enter sweeps, Escape cancels (App's global keys).
+// Ctrl/⌘+Shift+P opens it; Ctrl/⌘+Enter sweeps, Escape cancels (App's global keys).
 import { NoModel } from "../../components/NoModel";
 import { StopIcon } from "../../components/icons";
 import { ViewHeader } from "../../components/ViewHeader";
