@@ -75,7 +75,7 @@ test.describe.configure({ mode: "serial" });
 test.describe("Probes view in Chromium", () => {
     test.skip(missing(sharedFiles.stories260K), `the test model is absent: ${sharedFiles.stories260K}`);
 
-    test("sweep, α-curves, heatmap, detection of a steered and a triggered run, trigger editor, PNG and CSV exports", async ({ page, tillerServer }) => {
+    test("sweep, α-curves, heatmap, detection of a steered and a triggered run, trigger editor, cancel, PNG and CSV exports", async ({ page, tillerServer }) => {
         await page.goto(tillerServer.url);
         await openModel(page, sharedFiles.stories260K, PREFIX);
         await buildSentimentVector(page, PREFIX);
@@ -230,5 +230,21 @@ test.describe("Probes view in Chromium", () => {
         await page.getByTestId("sweep-source-run").click();
         await page.getByTestId("sweep-run").click();
         await expect.poll(async () => page.getByTestId("probe-token").count(), { message: "the sweep covers the run's tokens" }).toBe(pieces.length);
+
+        // ---- Cancel: a long sweep of a long typed text (201 strengths, per layer: seconds) stopped
+        // with Esc leaves the last run's sweep on screen, and the engine serves the next sweep
+        await page.getByTestId("sweep-source-typed").click();
+        await page.getByTestId("sweep-completion").fill(" He was very happy. He smiled and laughed and played with his friend.".repeat(8));
+        await page.getByTestId("sweep-alpha-count").fill("201");
+        await page.getByTestId("sweep-run").click();
+        await expect(page.getByTestId("probe-progress")).toBeVisible();
+        await page.keyboard.press("Escape");
+        await expect(page.getByTestId("probe-progress")).toHaveCount(0);
+        await expect(page.getByTestId("probe-token")).toHaveCount(pieces.length);
+        await expect(page.locator(".toast")).toHaveCount(0);
+        await page.getByTestId("sweep-completion").fill(" He was very happy. He smiled.");
+        await page.getByTestId("sweep-alpha-count").fill("3");
+        await page.getByTestId("sweep-run").click();
+        await expect(page.getByTestId("probe-token")).toHaveCount(count);
     });
 });
