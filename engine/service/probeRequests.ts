@@ -87,6 +87,12 @@ async function withProbeContext<T>(host: ProbeHost, what: string, shape: { conte
     }
 }
 
+/** A probe's text may be as long as the loaded model's context, not longer (its own context is sized to the text). */
+function assertFitsContext(host: ProbeHost, tokens: number): void {
+    if (tokens > host.context.contextSize)
+        throw new TillerError("PROMPT_TOO_LONG", `prompt + completion are ${tokens} tokens but the loaded context holds ${host.context.contextSize}; shorten them or load the model with a larger context`);
+}
+
 /** Rounds a token count up to a power of two (at least 64) so contexts come in few shapes. */
 function contextSizeFor(tokens: number): number {
     let size = 64;
@@ -107,6 +113,7 @@ export async function sweepRequest(host: ProbeHost, params: ProbesSweepParams, r
     const vectorLayers = [...vector.directions.keys()].sort((a, b) => a - b);
     const layers = params.layers ?? { first: vectorLayers[0] ?? 1, last: vectorLayers.at(-1) ?? 1 };
     const total = host.model.tokenize(text.prompt + text.completion).length;
+    assertFitsContext(host, total);
     const sweep = await withProbeContext(host, "a susceptibility sweep", { contextSize: contextSizeFor(total), batchSize: contextSizeFor(total), sequences: 2 },
         (context) => susceptibilitySweep(context, text.prompt, text.completion, {
             vector, layers, alphas: params.alphas, alpha0: params.alpha0, step: params.step, perLayer: params.perLayer, signal: request.signal,
@@ -215,6 +222,7 @@ export async function detectRequest(host: ProbeHost, params: ProbesDetectParams,
     const tokens = text.generated != null ? Int32Array.from([...promptTokens, ...text.generated]) : host.model.tokenize(text.prompt + text.completion);
     if (tokens.length <= promptTokens.length)
         throw new TillerError("INVALID_ARGUMENT", "the completion adds no tokens to the prompt");
+    assertFitsContext(host, tokens.length);
     const size = contextSizeFor(tokens.length);
     const report = await withProbeContext(host, "a patch detection", { contextSize: size, batchSize: size, sequences: 1 }, async (context) => {
         const progress = (done: number) => host.emit("progress", { requestId: request.requestId, done, total: 2, label: "teacher-forcing" });

@@ -181,6 +181,9 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
         expect(noVector.kind).toBe("error");
         expect((noVector as { error: { code: string } }).error.code).not.toBe("INTERNAL");
 
+        connection.receive(JSON.stringify({ kind: "request", id: "too-long", method: "probes.detect", params: { prompt, completion: " He smiled.".repeat(200) } }));
+        expect(await reply("too-long")).toMatchObject({ kind: "error", error: { code: "PROMPT_TOO_LONG", message: expect.stringContaining("512") } });
+
         // cancel at the first progress event of the request
         const stop = service.onEvent((event, data) => {
             if (event === "progress" && (data as { requestId: string }).requestId === "big")
