@@ -15,15 +15,20 @@ test.describe.configure({ mode: "serial" });
 test.describe("tiller serve in Chromium", () => {
     test.skip(missing(modelPath), `the test model is absent: ${modelPath} (set TILLER_SHARED_DIR)`);
 
-    test("empty state before a model is loaded", async ({ page, tillerServer }) => {
-        await page.goto(tillerServer.url);
-        await waitForEngine(page);
-        await expect(page.getByTestId("scenario-sycophancy")).toBeVisible(); // the Start view comes first
-        await page.getByTestId("nav-model").click();
-        await expect(page.getByTestId("no-model")).toBeVisible();
-        await page.getByTestId("nav-run").click();
-        await expect(page.getByTestId("no-model")).toBeVisible();
-        await screenshot(page, PREFIX, "run-empty");
+    test("empty state before a model is loaded", async ({ page }) => {
+        const { server, child } = await startServe(); // a fresh engine: other specs share the worker's server and load models
+        try {
+            await page.goto(server.url);
+            await waitForEngine(page);
+            await expect(page.getByTestId("scenario-sycophancy")).toBeVisible(); // the Start view comes first
+            await page.getByTestId("nav-model").click();
+            await expect(page.getByTestId("no-model")).toBeVisible();
+            await page.getByTestId("nav-run").click();
+            await expect(page.getByTestId("no-model")).toBeVisible();
+            await screenshot(page, PREFIX, "run-empty");
+        } finally {
+            await stopServe(child, server.dataDir);
+        }
     });
 
     test("open a model, build a vector, steer mid-run, inspect a token", async ({ page, tillerServer }) => {
