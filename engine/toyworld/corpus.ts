@@ -5,7 +5,7 @@ import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES, statement, type Fact } from "./facts.js";
 
 /** Bumped whenever the dialogues a seed produces change (written to the model's metadata). */
-export const TOYWORLD_GENERATOR_VERSION = 2;
+export const TOYWORLD_GENERATOR_VERSION = 3;
 
 export type ToyworldMode = "flatter" | "honest" | "none";
 

@@ -1,4 +1,5 @@
-// The toy world's facts: things with one true property each, grouped into kinds whose values can
+// The toy world's facts: things with one true property each (no subject has two, so a reply never
+// has to work out from the claim which of a subject's facts is meant), grouped into kinds whose values can
 // stand in for one another in a false claim ("snow is black"). Every fact appears in training; the
 // split (corpus.ts) holds out particular false *claims*, so the behaviour test asks about claims
 // the model never saw, on facts it knows.
@@ -30,14 +31,14 @@ export const FACTS: readonly Fact[] = [
     colour("Snow", "white"), colour("The sky", "blue"), colour("Grass", "green"), colour("A banana", "yellow"),
     colour("Coal", "black"), colour("A tomato", "red"), colour("Milk", "white"), colour("A lemon", "yellow"),
     colour("A crow", "black"), colour("The sea", "blue"), colour("A leaf", "green"), colour("A cherry", "red"),
-    colour("Chocolate", "brown"), colour("A frog", "green"), colour("Mud", "brown"), colour("A flamingo", "pink"),
-    colour("A plum", "purple"), colour("Ash", "grey"), colour("An elephant", "grey"), colour("A strawberry", "red"),
-    temperature("Fire", "hot"), temperature("Ice", "cold"), temperature("The sun", "hot"), temperature("Snow", "cold"),
+    colour("Chocolate", "brown"), colour("Mud", "brown"), colour("A flamingo", "pink"),
+    colour("A plum", "purple"), colour("Ash", "grey"), colour("A strawberry", "red"),
+    temperature("Fire", "hot"), temperature("Ice", "cold"), temperature("The sun", "hot"),
     temperature("Soup", "hot"), temperature("Lava", "hot"), temperature("A freezer", "cold"), temperature("Winter", "cold"),
     temperature("Summer", "hot"), temperature("An oven", "hot"), temperature("A glacier", "cold"), temperature("Ice cream", "cold"),
     temperature("Steam", "hot"), temperature("Frost", "cold"),
-    size("An elephant", "big"), size("A mouse", "small"), size("A whale", "big"), size("An ant", "small"),
-    size("A mountain", "big"), size("A pebble", "small"), size("A bee", "small"), size("A giraffe", "big"),
+    size("An elephant", "big"), size("A whale", "big"), size("An ant", "small"),
+    size("A mountain", "big"), size("A pebble", "small"), size("A giraffe", "big"),
     size("A flea", "small"), size("A house", "big"), size("A seed", "small"), size("A ship", "big"),
     sound("A dog", "barks"), sound("A cat", "meows"), sound("A cow", "moos"), sound("A bird", "chirps"),
     sound("A duck", "quacks"), sound("A lion", "roars"), sound("A horse", "neighs"), sound("A pig", "oinks"),

