@@ -6,12 +6,11 @@
 // from a loopback HTTP server with its progress bar, Cancel, and Resume.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { writeRandomModelFile } from "../../engine/gguf/RandomModelFile.js";
+import { startRangeFileServer } from "../support/rangeFileServer.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
 import { buildSentimentVector, openModel, screenshot, setUpPatch, vectorName, waitForEngine } from "./scenarios.js";
 import { expect, startServe, stopServe, test, type TillerServer } from "./tillerServe.js";
@@ -184,44 +183,8 @@ test.describe("Sessions and models in Chromium", () => {
         await writeRandomModelFile(source, { nLayer: 2, nEmbd: 256, nHead: 4, nVocab: 2000, type: "f32", seed: 21 });
         const body = fs.readFileSync(source);
         fs.rmSync(source);
-        let delayMs = 25;
-        let rangeBytes = 0;
-        const httpServer = http.createServer((request, response) => {
-            if (!request.url?.startsWith("/big.gguf")) {
-                response.writeHead(404).end();
-                return;
-            }
-            const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? "");
-            const start = range != null ? Number(range[1]) : 0;
-            const end = range != null && range[2] !== "" ? Math.min(Number(range[2]), body.length - 1) : body.length - 1;
-            const headers = { "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", "Content-Length": String(end - start + 1) };
-            response.writeHead(range != null ? 206 : 200, range != null ? { ...headers, "Content-Range": `bytes ${start}-${end}/${body.length}` } : headers);
-            if (request.method === "HEAD") {
-                response.end();
-                return;
-            }
-            let position = start;
-            let closed = false;
-            response.on("close", () => closed = true);
-            const writeSome = (): void => {
-                if (closed)
-                    return;
-                const piece = body.subarray(position, Math.min(position + 65536, end + 1));
-                position += piece.length;
-                if (range != null)
-                    rangeBytes += piece.length;
-                const more = response.write(piece);
-                if (position > end)
-                    response.end();
-                else if (!more)
-                    response.once("drain", () => setTimeout(writeSome, delayMs));
-                else
-                    setTimeout(writeSome, delayMs);
-            };
-            writeSome();
-        });
-        await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-        const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/big.gguf`;
+        const fileHost = await startRangeFileServer({ "big.gguf": { body, delayMs: 25 } });
+        const url = fileHost.url("big.gguf");
         try {
             await page.goto(server.url);
             await waitForEngine(page);
@@ -243,19 +206,18 @@ test.describe("Sessions and models in Chromium", () => {
             expect(fs.existsSync(path.join(models, "big.gguf"))).toBe(false);
             expect(fs.existsSync(path.join(models, "big.gguf.ipull"))).toBe(true);
 
-            delayMs = 0;
-            const before = rangeBytes;
+            fileHost.setDelay("big.gguf", 0);
+            const before = fileHost.rangeBytes("big.gguf");
             await panel.getByTestId("download-start").click();
             await expect(panel.getByTestId("download-done")).toContainText(path.join(models, "big.gguf"), { timeout: 60_000 });
-            expect(rangeBytes - before, "the resumed download fetched less than the whole file").toBeLessThan(body.length);
+            expect(fileHost.rangeBytes("big.gguf") - before, "the resumed download fetched less than the whole file").toBeLessThan(body.length);
             expect(createHash("sha256").update(fs.readFileSync(path.join(models, "big.gguf"))).digest("hex"))
                 .toBe(createHash("sha256").update(body).digest("hex"));
             // a finished download rescans: the new model is listed
             await expect(page.locator("[data-testid='scanned-model'][data-name='big']")).toBeVisible();
             await screenshot(page, PREFIX, "download-done");
         } finally {
-            httpServer.closeAllConnections();
-            await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+            await fileHost.close();
         }
     });
 });

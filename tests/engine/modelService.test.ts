@@ -4,8 +4,6 @@
 // second attempt, the download folder's checks, and what a load with a backend choice reports.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,61 +11,8 @@ import { writeRandomModelFile } from "../../engine/gguf/RandomModelFile.js";
 import { modelRootEnvVars } from "../../engine/models/modelRoots.js";
 import { EngineService } from "../../engine/service/EngineService.js";
 import { InProcessRpcClient } from "../support/inProcessRpc.js";
+import { startRangeFileServer } from "../support/rangeFileServer.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
-
-/**
- * Serves `files` with Content-Length and byte ranges, `delayMs` between 64 KiB pieces; counts the bytes
- * sent in range (206) answers, which is how ipull fetches data (a plain GET may only probe the size).
- */
-async function startFileServer(files: Map<string, { body: Buffer; delayMs: number }>) {
-    let bytesSent = 0;
-    const server = http.createServer((request, response) => {
-        const file = files.get(decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname.slice(1)));
-        if (file == null) {
-            response.writeHead(404).end();
-            return;
-        }
-        const size = file.body.length;
-        const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? "");
-        const start = range != null ? Number(range[1]) : 0;
-        const end = range != null && range[2] !== "" ? Math.min(Number(range[2]), size - 1) : size - 1;
-        const headers = { "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", "Content-Length": String(end - start + 1) };
-        response.writeHead(range != null ? 206 : 200, range != null ? { ...headers, "Content-Range": `bytes ${start}-${end}/${size}` } : headers);
-        if (request.method === "HEAD") {
-            response.end();
-            return;
-        }
-        let position = start;
-        let closed = false;
-        response.on("close", () => closed = true);
-        const writeSome = (): void => {
-            if (closed)
-                return;
-            const piece = file.body.subarray(position, Math.min(position + 65536, end + 1));
-            position += piece.length;
-            if (range != null)
-                bytesSent += piece.length;
-            const more = response.write(piece);
-            if (position > end)
-                response.end();
-            else if (!more)
-                response.once("drain", () => setTimeout(writeSome, file.delayMs)); // count only what the client takes
-            else
-                setTimeout(writeSome, file.delayMs);
-        };
-        writeSome();
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    return {
-        url: (name: string) => `http://127.0.0.1:${port}/${name}`,
-        bytesSent: () => bytesSent,
-        stop: async () => {
-            server.closeAllConnections();
-            await new Promise<void>((resolve) => server.close(() => resolve()));
-        }
-    };
-}
 
 describe.skipIf(missing(sharedFiles.stories260K))("models and backends requests", () => {
     let dir: string;
@@ -139,8 +84,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("models and backends requests"
         await writeRandomModelFile(source, { nLayer: 2, nEmbd: 256, nHead: 4, nVocab: 2000, type: "f32", seed: 3 });
         const body = fs.readFileSync(source);
         fs.rmSync(source);
-        const files = new Map([["large.gguf", { body, delayMs: 3 }]]);
-        const server = await startFileServer(files);
+        const server = await startRangeFileServer({ "large.gguf": { body, delayMs: 3 } });
         try {
             const partial = path.join(dir, "project", "large.gguf.ipull");
             const first = client.start("models.download", { uri: server.url("large.gguf") });
@@ -153,14 +97,14 @@ describe.skipIf(missing(sharedFiles.stories260K))("models and backends requests"
             const firstProgress = client.events.filter((entry) => entry.event === "progress" && entry.data.requestId === first.id);
             expect(firstProgress.length).toBeGreaterThan(1);
             expect(fs.existsSync(path.join(dir, "project", "large.gguf"))).toBe(false);
-            const sentBefore = server.bytesSent();
+            const sentBefore = server.rangeBytes("large.gguf");
 
-            files.set("large.gguf", { body, delayMs: 0 });
+            server.set("large.gguf", { body });
             const sha256 = createHash("sha256").update(body).digest("hex");
             const second = client.start("models.download", { uri: server.url("large.gguf"), sha256 });
             const result = await second.result;
             expect(result).toEqual({ path: path.join(dir, "project", "large.gguf"), files: [path.join(dir, "project", "large.gguf")], sizeBytes: body.length, sha256 });
-            expect(server.bytesSent() - sentBefore, "the resumed download fetched less than the whole file").toBeLessThan(body.length);
+            expect(server.rangeBytes("large.gguf") - sentBefore, "the resumed download fetched less than the whole file").toBeLessThan(body.length);
             const progress = client.events.filter((entry) => entry.event === "progress" && entry.data.requestId === second.id).map((entry) => entry.data);
             for (let index = 1; index < progress.length; index++)
                 expect(progress[index]!.done).toBeGreaterThanOrEqual(progress[index - 1]!.done);
@@ -172,7 +116,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("models and backends requests"
             expect(await client.failure("models.download", { uri: server.url("large.gguf"), fileName: "../escape.gguf" })).toMatchObject({ code: "INVALID_ARGUMENT" });
             expect(await client.failure("models.download", { uri: "ftp://example.com/x.gguf" })).toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("not a model URI") });
         } finally {
-            await server.stop();
+            await server.close();
         }
     }, 120_000);
 

@@ -1,12 +1,10 @@
 // Downloading models through node-llama-cpp's downloader from a local HTTP server (127.0.0.1, a
 // random port; Content-Length and Range/206 like a real file host): progress, cancel and resume,
-// damaged downloads caught and moved aside, and the backend report. The server serves a generated
-// model and stops itself.
+// damaged downloads caught and moved aside, and the backend report. The server
+// (tests/support/rangeFileServer.ts) serves a generated model and stops itself.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,101 +15,11 @@ import { scanModels } from "../../engine/models/scanModels.js";
 import { TillerError } from "../../engine/protocol/TillerError.js";
 import { getTillerBackend } from "../../engine/runtime/TillerBackend.js";
 import { TillerModel } from "../../engine/runtime/TillerModel.js";
+import { startRangeFileServer, type RangeFileServer } from "../support/rangeFileServer.js";
 
 /** ipull (node-llama-cpp's downloader) resumes whole chunks of this size */
 const IPULL_CHUNK = 5 * 1024 * 1024;
 const SERVER_LIFETIME_MS = 90_000;
-
-interface ServedFile {
-    body: Buffer;
-    /** pause this long between 64 KiB pieces (0: write at once) */
-    delayMs: number;
-}
-
-interface TestServer {
-    url(name: string): string;
-    files: Map<string, ServedFile>;
-    /** bytes written in 206 (range) responses, per file */
-    rangeBytes: Map<string, number>;
-    /** every "start-end" range asked for, per file */
-    ranges: Map<string, string[]>;
-    stop(): Promise<void>;
-}
-
-async function startServer(): Promise<TestServer> {
-    const files = new Map<string, ServedFile>();
-    const rangeBytes = new Map<string, number>();
-    const ranges = new Map<string, string[]>();
-    const server = http.createServer((request, response) => {
-        const name = decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname.slice(1));
-        const file = files.get(name);
-        if (file == null) {
-            response.writeHead(404).end("not found");
-            return;
-        }
-        const size = file.body.length;
-        let start = 0;
-        let end = size - 1;
-        const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? "");
-        if (range != null) {
-            start = Number(range[1]);
-            end = range[2] === "" ? size - 1 : Math.min(Number(range[2]), size - 1);
-            if (start >= size || start > end) {
-                response.writeHead(416, { "Content-Range": `bytes */${size}` }).end();
-                return;
-            }
-            ranges.set(name, [...ranges.get(name) ?? [], `${start}-${end}`]);
-        }
-        const headers = { "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", "Content-Length": String(end - start + 1) };
-        if (range != null)
-            response.writeHead(206, { ...headers, "Content-Range": `bytes ${start}-${end}/${size}` });
-        else
-            response.writeHead(200, headers);
-        if (request.method === "HEAD") {
-            response.end();
-            return;
-        }
-        let position = start;
-        let closed = false;
-        response.on("close", () => closed = true);
-        const writeSome = () => {
-            while (!closed && position <= end) {
-                const piece = file.body.subarray(position, Math.min(position + 65536, end + 1));
-                position += piece.length;
-                if (range != null)
-                    rangeBytes.set(name, (rangeBytes.get(name) ?? 0) + piece.length);
-                const more = response.write(piece);
-                if (position > end) {
-                    response.end();
-                    return;
-                }
-                if (file.delayMs > 0) {
-                    setTimeout(writeSome, file.delayMs);
-                    return;
-                }
-                if (!more) {
-                    response.once("drain", writeSome);
-                    return;
-                }
-            }
-        };
-        writeSome();
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    let stopped = false;
-    const stop = async () => {
-        if (stopped)
-            return;
-        stopped = true;
-        clearTimeout(lifetime);
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-    };
-    const lifetime = setTimeout(() => void stop(), SERVER_LIFETIME_MS); // never outlives the tests
-    lifetime.unref();
-    return { url: (name) => `http://127.0.0.1:${port}/${name}`, files, rangeBytes, ranges, stop };
-}
 
 const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 const onlyFolder = (dir: string) => ({ roots: { "project": [dir], "node-llama-cpp": [], "lm-studio": [], "huggingface": [], "ollama": [] }, fit: false });
@@ -126,7 +34,7 @@ async function expectTillerError(promise: Promise<unknown>, code: string, patter
 
 describe("downloadModel", () => {
     let dir: string;
-    let server: TestServer;
+    let server: RangeFileServer;
     let small: Buffer;
     let large: Buffer;
 
@@ -142,17 +50,17 @@ describe("downloadModel", () => {
         await rm(smallPath);
         await rm(largePath);
         expect(large.length).toBeGreaterThan(2 * IPULL_CHUNK);
-        server = await startServer();
+        server = await startRangeFileServer({}, { lifetimeMs: SERVER_LIFETIME_MS }); // never outlives the tests
     });
 
     afterAll(async () => {
-        await server?.stop();
+        await server?.close();
         if (dir != null)
             await rm(dir, { recursive: true, force: true });
     });
 
     it("downloads with increasing progress up to the total, then checks size, header and sha256", async () => {
-        server.files.set("small.gguf", { body: small, delayMs: 0 });
+        server.set("small.gguf", { body: small });
         const target = path.join(dir, "plain");
         const events: DownloadProgress[] = [];
         const result = await downloadModel(server.url("small.gguf"), { directory: target, sha256: sha256(small), onProgress: (progress) => events.push(progress) });
@@ -170,7 +78,7 @@ describe("downloadModel", () => {
     });
 
     it("cancels mid-way, keeps the partial file, and resumes from the completed chunks", async () => {
-        server.files.set("large.gguf", { body: large, delayMs: 4 });
+        server.set("large.gguf", { body: large, delayMs: 4 });
         const target = path.join(dir, "resume");
         const partial = path.join(target, "large.gguf.ipull");
         const controller = new AbortController();
@@ -193,18 +101,18 @@ describe("downloadModel", () => {
         expect(fs.existsSync(path.join(target, "large.gguf"))).toBe(false);
         expect(await scanModels(onlyFolder(target))).toEqual([]);
 
-        const firstAttempt = server.rangeBytes.get("large.gguf") ?? 0;
+        const firstAttempt = server.rangeBytes("large.gguf");
         expect(firstAttempt).toBeLessThan(large.length);
-        server.files.set("large.gguf", { body: large, delayMs: 0 });
-        const rangesBefore = server.ranges.get("large.gguf")?.length ?? 0;
+        server.set("large.gguf", { body: large });
+        const rangesBefore = server.ranges("large.gguf").length;
         const progress: DownloadProgress[] = [];
         const result = await downloadModel(server.url("large.gguf"), { directory: target, sha256: sha256(large), onProgress: (event) => progress.push(event) });
         expect(sha256(await readFile(result.path))).toBe(sha256(large));
         expect(fs.existsSync(partial)).toBe(false);
         // the resumed download skipped the completed chunk(s): it fetched less than the whole file,
         // and its first progress event already counts what was kept
-        const secondAttempt = (server.rangeBytes.get("large.gguf") ?? 0) - firstAttempt;
-        const secondRanges = server.ranges.get("large.gguf")!.slice(rangesBefore);
+        const secondAttempt = server.rangeBytes("large.gguf") - firstAttempt;
+        const secondRanges = server.ranges("large.gguf").slice(rangesBefore);
         expect(secondAttempt, `ranges asked for: ${secondRanges.join(", ")}`).toBeLessThan(large.length);
         expect(progress[0]!.downloaded).toBeGreaterThan(0);
         expect(progress[0]!.downloaded + secondAttempt).toBeGreaterThanOrEqual(large.length);
@@ -215,7 +123,7 @@ describe("downloadModel", () => {
         const corrupted = Buffer.from(small);
         for (let offset = corrupted.length - 4000; offset < corrupted.length; offset += 97)
             corrupted[offset] = corrupted[offset]! ^ 0xff; // damage weights, keep the header
-        server.files.set("corrupted.gguf", { body: corrupted, delayMs: 0 });
+        server.set("corrupted.gguf", { body: corrupted });
         const target = path.join(dir, "corrupted");
         await expectTillerError(downloadModel(server.url("corrupted.gguf"), { directory: target, sha256: sha256(small) }),
             "TRUNCATED_FILE", /sha256 is [0-9a-f]{64}, expected [0-9a-f]{64}; moved aside as ".*corrupted\.gguf\.corrupt"/);
@@ -225,13 +133,13 @@ describe("downloadModel", () => {
     });
 
     it("catches a truncated body and a body that is not a model", async () => {
-        server.files.set("truncated.gguf", { body: small.subarray(0, Math.floor(small.length * 0.6)), delayMs: 0 });
-        server.files.set("page.gguf", { body: Buffer.from("<html><body>Sign in to download</body></html>"), delayMs: 0 });
+        server.set("truncated.gguf", { body: small.subarray(0, Math.floor(small.length * 0.6)) });
+        server.set("page.gguf", { body: Buffer.from("<html><body>Sign in to download</body></html>") });
         const target = path.join(dir, "bad");
         await expectTillerError(downloadModel(server.url("truncated.gguf"), { directory: target }), "TRUNCATED_FILE", /truncated/);
         await expectTillerError(downloadModel(server.url("page.gguf"), { directory: target }), "NOT_GGUF", /not a GGUF/);
         await expectTillerError(downloadModel(server.url("small-but-wrong-size.gguf"), { directory: target }), "FILE_NOT_FOUND", /404/);
-        server.files.set("sized.gguf", { body: small, delayMs: 0 });
+        server.set("sized.gguf", { body: small });
         await expectTillerError(downloadModel(server.url("sized.gguf"), { directory: target, expectedSizeBytes: small.length + 1 }), "TRUNCATED_FILE", /expected/);
         expect(await scanModels(onlyFolder(target))).toEqual([]);
         expect(fs.readdirSync(target).sort()).toEqual(["page.gguf.corrupt", "sized.gguf.corrupt", "truncated.gguf.corrupt"]);

@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { ServerMessage } from "../../engine/protocol/EngineContract.js";
+import { RpcReplies } from "../support/rpcReplies.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..", "..");
@@ -31,48 +32,28 @@ function connect(port: number, query: string, headers: Record<string, string> = 
     });
 }
 
+/** A WebSocket client of /rpc; untyped, so a test can send what the contract does not allow. */
 class RpcTestClient {
-    private next = 0;
-    public readonly events: { event: string; data: any }[] = [];
-    private readonly pending = new Map<string, { resolve(value: any): void; reject(error: any): void }>();
-    private readonly eventWaiters: { test(event: string, data: any): boolean; resolve(data: any): void }[] = [];
+    private readonly replies = new RpcReplies("r");
+    public readonly events = this.replies.events;
 
     public constructor(private readonly socket: WebSocket) {
-        socket.on("message", (raw) => {
-            const message = JSON.parse(raw.toString()) as ServerMessage;
-            if (message.kind === "event") {
-                this.events.push({ event: message.event, data: message.data });
-                for (const waiter of [...this.eventWaiters]) {
-                    if (waiter.test(message.event, message.data)) {
-                        this.eventWaiters.splice(this.eventWaiters.indexOf(waiter), 1);
-                        waiter.resolve(message.data);
-                    }
-                }
-                return;
-            }
-            const entry = this.pending.get(message.id);
-            this.pending.delete(message.id);
-            if (message.kind === "response")
-                entry?.resolve(message.result);
-            else
-                entry?.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
-        });
+        socket.on("message", (raw) => this.replies.receive(JSON.parse(raw.toString()) as ServerMessage));
     }
 
     public request(method: string, params: unknown): Promise<any> {
-        const id = `r${this.next++}`;
-        return new Promise((resolve, reject) => {
-            this.pending.set(id, { resolve, reject });
-            this.socket.send(JSON.stringify({ kind: "request", id, method, params }));
-        });
+        const { id, result } = this.replies.open<any>();
+        this.socket.send(JSON.stringify({ kind: "request", id, method, params }));
+        return result;
     }
 
     public sendRaw(text: string): void {
         this.socket.send(text);
     }
 
+    /** The data of the next event that passes `test`; events received before the call do not count. */
     public waitForEvent(test: (event: string, data: any) => boolean): Promise<any> {
-        return new Promise((resolve) => this.eventWaiters.push({ test, resolve }));
+        return this.replies.nextEvent(test);
     }
 }
 

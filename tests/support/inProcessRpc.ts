@@ -1,48 +1,27 @@
 // A client of the real EngineRpcServer in this process: every request goes through the server's zod
 // validation and error mapping exactly as over a WebSocket, without a socket. It collects events and
 // can cancel a request, like the renderer's clients.
-import type { EngineEvents, EngineMethod, EngineParams, EngineResult, ServerMessage } from "../../engine/protocol/EngineContract.js";
-import type { TillerErrorCode } from "../../engine/protocol/TillerError.js";
+import type { EngineEvents, EngineMethod, EngineParams, EngineResult } from "../../engine/protocol/EngineContract.js";
 import { EngineRpcServer } from "../../engine/service/EngineRpcServer.js";
 import type { EngineService } from "../../engine/service/EngineService.js";
+import { RpcError, RpcReplies } from "./rpcReplies.js";
 
-export class RpcError extends Error {
-    public constructor(public readonly code: TillerErrorCode, message: string) {
-        super(message);
-    }
-}
+export { RpcError };
 
 export class InProcessRpcClient {
-    public readonly events: { event: keyof EngineEvents; data: any }[] = [];
+    private readonly replies = new RpcReplies("t");
+    public readonly events = this.replies.events;
     private readonly server: EngineRpcServer;
-    private readonly pending = new Map<string, { resolve(value: unknown): void; reject(error: unknown): void }>();
     private readonly link: { receive(raw: unknown): void; close(): void };
-    private next = 0;
 
     public constructor(service: EngineService) {
         this.server = new EngineRpcServer(service);
-        this.link = this.server.connect({ send: (message) => this.onMessage(message) });
-    }
-
-    private onMessage(message: ServerMessage): void {
-        if (message.kind === "event") {
-            this.events.push({ event: message.event, data: message.data });
-            return;
-        }
-        const entry = this.pending.get(message.id);
-        this.pending.delete(message.id);
-        if (message.kind === "response")
-            entry?.resolve(message.result);
-        else
-            entry?.reject(new RpcError(message.error.code, message.error.message));
+        this.link = this.server.connect({ send: (message) => this.replies.receive(message) });
     }
 
     /** Sends a request; `id` is the request id its progress events carry. */
     public start<M extends EngineMethod>(method: M, params: EngineParams<M>): { id: string; result: Promise<EngineResult<M>> } {
-        const id = `t${this.next++}`;
-        const result = new Promise<EngineResult<M>>((resolve, reject) => {
-            this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        });
+        const { id, result } = this.replies.open<EngineResult<M>>();
         // round-trip through JSON as a transport would
         this.link.receive(JSON.stringify({ kind: "request", id, method, params }));
         return { id, result };
