@@ -183,7 +183,9 @@ test.describe("Sessions and models in Chromium", () => {
         await writeRandomModelFile(source, { nLayer: 2, nEmbd: 256, nHead: 4, nVocab: 2000, type: "f32", seed: 21 });
         const body = fs.readFileSync(source);
         fs.rmSync(source);
-        const fileHost = await startRangeFileServer({ "big.gguf": { body, delayMs: 25 } });
+        // 80 ms a 64 KiB piece: at 25 ms the rest of the file could arrive between the progress bar
+        // passing 6 MiB and the Cancel click landing, and the "cancelled" download was already complete
+        const fileHost = await startRangeFileServer({ "big.gguf": { body, delayMs: 80 } });
         const url = fileHost.url("big.gguf");
         try {
             await page.goto(server.url);
