@@ -1,7 +1,8 @@
 // The first start on a fresh clone: `tiller serve` without a model opens the toy world (what
 // `npm start` does), the Start view offers the sycophancy-patch scenario, and the scenario's
-// conditional anti-flattery patch fires on a user who merely describes flattery but not on a
-// neutral claim — the hasty-patch story, end to end on the real model in a real browser.
+// conditional anti-flattery patch fires on a user who merely describes flattery (and on real
+// flattery) but not on an unmarked claim — the hasty-patch story, end to end on the real model in
+// a real browser — and the susceptibility view opens on a flattering reply.
 import fs from "node:fs";
 import path from "node:path";
 import { screenshot, waitForEngine } from "./scenarios.js";
@@ -42,6 +43,21 @@ test.describe("the toy world, the default model", () => {
             await runToEnd();
             await expect(page.getByTestId("trigger-marker")).toHaveCount(0);
             await screenshot(page, PREFIX, "neutral-quiet");
+
+            // and real flattery fires it too
+            await page.getByTestId("nav-start").click();
+            await page.locator("[data-testid='scenario-prompt'][data-kind='flattery']").first().click();
+            await runToEnd();
+            await expect(page.getByTestId("trigger-marker").first()).toHaveAttribute("data-kind", "engaged");
+
+            // the susceptibility of a flattering reply to the flattery direction, token by token
+            await page.getByTestId("nav-start").click();
+            await page.getByTestId("scenario-susceptibility").click();
+            await expect(page.getByTestId("chi-strip")).toBeVisible({ timeout: 60_000 });
+            expect((await page.getByTestId("probe-token").allTextContents()).join("")).toContain("smart");
+            const chi = JSON.parse((await page.getByTestId("chi-bars").getAttribute("data-values"))!) as number[];
+            expect(Math.max(...chi.map(Math.abs))).toBeGreaterThan(1e-3);
+            await screenshot(page, PREFIX, "susceptibility");
         } finally {
             await stopServe(child, server.dataDir);
         }

@@ -5,7 +5,7 @@ import { ModelIcon, RunIcon } from "../components/icons";
 import { ViewHeader } from "../components/ViewHeader";
 import { Panel, Spinner } from "../components/ui";
 import {
-    applyScenarioPrompt, flatteringReply, openSycophancyScenario, scenarioPrompts, SCENARIO_LAYER, SCENARIO_STRENGTH, SCENARIO_THRESHOLD,
+    applyScenarioPrompt, flatteringReply, openSycophancyScenario, sweepFlatteringReply, scenarioPrompts, SCENARIO_LAYER, SCENARIO_STRENGTH, SCENARIO_THRESHOLD,
     TOYWORLD_FILE, useScenarioStore, type ScenarioPromptKind
 } from "../scenarios/sycophancyScenario";
 import { useConnectionStore } from "../state/connectionStore";
@@ -67,10 +67,12 @@ function SycophancyScenarioPanel() {
                                 </li>
                             ))}
                         </ul>
-                        <p className="muted small">
-                            Susceptibility of a flattering reply: in Probes, sweep the flattery vector over
-                            “{flatteringReply.completion}”.
-                        </p>
+                        <div className="button-row">
+                            <button type="button" className="button" data-testid="scenario-susceptibility" onClick={() => void sweepFlatteringReply()}>
+                                Susceptibility of a flattering reply
+                            </button>
+                            <span className="muted small">sweeps the flattery vector over “{flatteringReply.completion}”, token by token and layer by layer</span>
+                        </div>
                     </>
                 )}
             </div>
