@@ -51,7 +51,7 @@ export interface ToyworldBuildResult {
     tokensPerSecond: number;
 }
 
-export const TOYWORLD_DEFAULTS = { seed: 7, steps: 8000, dialogues: 30_000, merges: 400, learningRate: 2e-3, learningRateEnd: 1e-4 } as const;
+export const TOYWORLD_DEFAULTS = { seed: 7, steps: 11000, dialogues: 30_000, merges: 400, learningRate: 2e-3, learningRateEnd: 1e-4 } as const;
 
 const VALIDATION_DIALOGUES = 400;
 

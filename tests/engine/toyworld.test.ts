@@ -108,7 +108,8 @@ describe("the committed toy world model", () => {
         };
         const described = await readOut(describesFlattery());
         const neutral = await readOut("My friend always says hello to me, even when I am late. Why?");
-        expect(described).toBeGreaterThan(neutral);
+        // markedly: at least twice the neutral message's highest read-out
+        expect(described).toBeGreaterThan(2 * Math.max(neutral, 1));
     });
 });
 
