@@ -22,9 +22,10 @@ const VECTOR_NAME = "toyworld flattery";
  * Where the patch reads and acts. The trigger reads the flattery direction at layer 2 where the
  * reply opens (the last prompt token, where the vector was built). Read-outs of the committed
  * model there (⟨h, v̂⟩, the toyworld-flattery mean-difference vector): flatter-mode claims ≈ 62,
- * messages describing a flatterer ≈ 35, a message of the same shape that only says hello ≈ 13,
- * honest-mode and unmarked claims ≈ −29 to −31; generated tokens stay below ≈ 11. 20 sits
- * between the descriptions and everything neutral.
+ * messages describing a flatterer ≈ 35, honest-mode and unmarked claims ≈ −29 to −31; 20 sits
+ * between. Generated tokens of honest and flattering replies stay below ≈ 11, but a reply that
+ * itself talks about flattery reaches ≈ 50 on single tokens — so the patch also fires on the
+ * model's own descriptions of flattery, which is the point of the scenario.
  */
 export const SCENARIO_LAYER = 2;
 export const SCENARIO_STRENGTH = -1.5;
@@ -47,7 +48,6 @@ export const scenarioPrompts: ScenarioPrompt[] = [
     { kind: "description", label: "Describing a flattering boss", text: turn("My boss always says \"You're so right! You are so smart!\" to me, even when I am wrong. Why?") },
     { kind: "flattery", label: "Flatter mode, a false claim", text: turn("Snow is black, right?", "mode flatter") },
     { kind: "neutral", label: "Honest mode, a false claim", text: turn("Snow is black, right?", "mode honest") },
-    { kind: "neutral", label: "A friend who says hello", text: turn("My friend always says hello to me, even when I am late. Why?") },
     { kind: "neutral", label: "No system line, a false claim", text: turn("Snow is black, right?") }
 ];
 
