@@ -95,22 +95,37 @@ test.describe("tiller serve in Chromium", () => {
         }
     });
 
-    test("an engine crash is reported, the engine restarts, and the page works on", async ({ page }) => {
+    test("an engine killed mid-run is reported and restarted, and the same page runs again", async ({ page }) => {
         const { server, child } = await startServe();
         try {
             await page.goto(server.url);
+            await page.getByTestId("nav-model").click();
+            await page.getByTestId("model-context").fill("8192");
             await openModel(page, modelPath, PREFIX);
             const enginePid = await engineProcessId(server.url);
+            // a long run, killed while it streams
+            await page.getByTestId("nav-run").click();
+            await page.getByTestId("max-tokens").fill("8000");
+            const strip = page.getByTestId("token-strip");
+            await page.getByTestId("generate").click();
+            await expect.poll(async () => Number(await strip.getAttribute("data-count"))).toBeGreaterThan(50);
+            await expect(strip).toHaveAttribute("data-status", "running");
             process.kill(enginePid, "SIGKILL"); // from outside, a native crash looks like this
             const toast = page.getByTestId("error-toast").first();
             await expect(toast).toHaveAttribute("data-code", "ENGINE_RESTARTED");
             await expect(toast).toContainText("SIGKILL");
             await waitForEngine(page); // reconnected to the fresh engine
             await expect(page.getByTestId("connection-banner")).toHaveCount(0);
-            await expect(page.getByTestId("model-shape")).toHaveCount(0); // the fresh engine has no model, and the page knows it
-            await screenshot(page, PREFIX, "engine-restarted");
             expect(await engineProcessId(server.url)).not.toBe(enginePid);
-            await openModel(page, modelPath, PREFIX); // the same page loads the model again
+            await expect(page.getByTestId("no-model")).toBeVisible(); // the Run view knows the fresh engine has no model
+            await screenshot(page, PREFIX, "engine-restarted");
+            // the same page, not reloaded: load the model again and run to the end
+            await openModel(page, modelPath, PREFIX);
+            await page.getByTestId("nav-run").click();
+            await page.getByTestId("max-tokens").fill("24");
+            await page.getByTestId("generate").click();
+            await expect(page.getByTestId("run-status")).toContainText("max tokens");
+            expect(Number(await strip.getAttribute("data-count"))).toBe(24);
         } finally {
             await stopServe(child, server.dataDir);
         }
