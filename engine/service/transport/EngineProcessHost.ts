@@ -16,8 +16,10 @@ export interface EngineProcessHostOptions {
     gpu?: string;
     /** loaded by the first engine before it reports ready (not again after a crash) */
     model?: string;
-    /** where crash notices go; default stderr */
-    log?(line: string): void;
+}
+
+function log(line: string): void {
+    process.stderr.write(`${line}\n`);
 }
 
 /** Restarts within this window count towards the back-off: a crash loop waits longer each time. */
@@ -25,25 +27,18 @@ const CRASH_WINDOW_MS = 60_000;
 const FIRST_RESTART_DELAY_MS = 200;
 const MAX_RESTART_DELAY_MS = 10_000;
 
-/** A client's link; compared by identity, so a link dropped in a crash stays dead. */
-interface Link {
-    client: RpcClientLink;
-}
-
 export class EngineProcessHost implements RpcEndpoint {
     private child: ChildProcess | null = null;
     private ready = false;
     private queue: HostToChild[] = [];
-    private readonly links = new Map<number, Link>();
+    /** connection ids are never reused, so a link dropped in a crash stays gone */
+    private readonly links = new Map<number, RpcClientLink>();
     private nextConn = 1;
     private stopping = false;
     private recentCrashes: number[] = [];
     private restartTimer: ReturnType<typeof setTimeout> | null = null;
-    private readonly log: (line: string) => void;
 
-    private constructor(private readonly options: EngineProcessHostOptions) {
-        this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
-    }
+    private constructor(private readonly options: EngineProcessHostOptions) {}
 
     /** Starts the engine; resolves once it serves (and has loaded `options.model`, if given). */
     public static async start(options: EngineProcessHostOptions = {}): Promise<EngineProcessHost> {
@@ -57,29 +52,18 @@ export class EngineProcessHost implements RpcEndpoint {
         return host;
     }
 
-    /** The engine's process id (for diagnostics and the crash test). */
-    public get pid(): number | undefined {
-        return this.child?.pid;
-    }
-
-    /** How many times the engine was restarted after dying. */
-    public restarts = 0;
-
-    public connect(client: RpcClientLink): { receive(raw: unknown): void; close(): void } {
+    public connect(client: RpcClientLink): { receive(raw: string): void; close(): void } {
         const conn = this.nextConn++;
-        const link: Link = { client };
-        this.links.set(conn, link);
+        this.links.set(conn, client);
         this.post({ kind: "connect", conn });
         return {
             receive: (raw) => {
-                if (this.links.get(conn) === link)
-                    this.post({ kind: "message", conn, data: typeof raw === "string" ? raw : JSON.stringify(raw) });
+                if (this.links.has(conn))
+                    this.post({ kind: "message", conn, data: raw });
             },
             close: () => {
-                if (this.links.get(conn) !== link)
-                    return;
-                this.links.delete(conn);
-                this.post({ kind: "close", conn });
+                if (this.links.delete(conn))
+                    this.post({ kind: "close", conn });
             }
         };
     }
@@ -114,13 +98,7 @@ export class EngineProcessHost implements RpcEndpoint {
             let started = false;
             child.on("message", (message: ChildToHost) => {
                 if (message.kind === "frame") {
-                    const link = this.links.get(message.conn);
-                    if (link == null)
-                        return;
-                    if (link.client.sendText != null)
-                        link.client.sendText(message.frame);
-                    else
-                        link.client.send(JSON.parse(message.frame) as ServerMessage);
+                    this.links.get(message.conn)?.sendText(message.frame);
                 } else if (message.kind === "ready" && !started) {
                     started = true;
                     if (message.error != null) {
@@ -160,23 +138,22 @@ export class EngineProcessHost implements RpcEndpoint {
         if (this.stopping)
             return;
         const reason = signal != null ? `it was ended by ${signal}` : `it exited with code ${code}`;
-        this.log(`tiller serve: the engine stopped unexpectedly (${reason}); starting a fresh one`);
+        log(`tiller serve: the engine stopped unexpectedly (${reason}); starting a fresh one`);
         // the dead engine's clients: tell them, then drop them so they reconnect to the new one
         const notice: ServerMessage = { kind: "event", event: "engine.restarted", data: { reason } };
-        const links = [...this.links.values()];
+        const clients = [...this.links.values()];
         this.links.clear();
         this.queue = [];
-        for (const link of links) {
-            link.client.send(notice);
-            link.client.drop?.("the engine restarted");
+        for (const client of clients) {
+            client.send(notice);
+            client.drop("the engine restarted");
         }
         const now = Date.now();
         this.recentCrashes = [...this.recentCrashes.filter((at) => now - at < CRASH_WINDOW_MS), now];
         const delay = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** (this.recentCrashes.length - 1));
         this.restartTimer = setTimeout(() => {
             this.restartTimer = null;
-            this.restarts++;
-            this.spawn(undefined).catch((error: unknown) => this.log(`tiller serve: the engine did not restart: ${(error as Error).message}`));
+            this.spawn(undefined).catch((error: unknown) => log(`tiller serve: the engine did not restart: ${(error as Error).message}`));
         }, delay);
     }
 }

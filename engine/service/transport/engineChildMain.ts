@@ -20,7 +20,7 @@ const post = (message: ChildToHost): void => {
 };
 
 const threads = process.env.TILLER_ENGINE_THREADS != null ? Number(process.env.TILLER_ENGINE_THREADS) : undefined;
-const service = new EngineService({ dataDir: process.env.TILLER_DATA_DIR, threads });
+const service = new EngineService({ threads }); // the data dir comes from $TILLER_DATA_DIR (defaultDataDir)
 const rpc = new EngineRpcServer(service);
 const connections = new Map<number, ReturnType<EngineRpcServer["connect"]>>();
 

@@ -17,15 +17,15 @@ import type { RpcConnection } from "../EngineRpcServer.js";
 
 /** A WebSocket client as the engine side sees it. */
 export interface RpcClientLink extends RpcConnection {
-    /** a ServerMessage already serialised (saves a parse + stringify when the engine is in a child) */
-    sendText?(frame: string): void;
+    /** a ServerMessage already serialised (the engine child sends frames, not objects) */
+    sendText(frame: string): void;
     /** close the transport: the client reconnects (used when the engine behind it restarted) */
-    drop?(reason: string): void;
+    drop(reason: string): void;
 }
 
 /** Where WebSocket clients are attached: the engine in this process (EngineRpcServer) or in a child (EngineProcessHost). */
 export interface RpcEndpoint {
-    connect(client: RpcClientLink): { receive(raw: unknown): void; close(): void };
+    connect(client: RpcClientLink): { receive(raw: string): void; close(): void };
 }
 
 export interface LoopbackServerOptions {
