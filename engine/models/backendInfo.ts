@@ -4,10 +4,11 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import { getLlamaGpuTypes, type LlamaGpuType } from "node-llama-cpp";
 import { getTillerBackend, type TillerBackend } from "../runtime/TillerBackend.js";
+import type { BackendName } from "../protocol/sessionModelRequests.js";
 import type { TillerModel } from "../runtime/TillerModel.js";
 
-/** A llama.cpp backend by name ("cpu" where node-llama-cpp says `false`). */
-export type BackendName = "cuda" | "vulkan" | "metal" | "cpu";
+/** A llama.cpp backend by name ("cpu" where node-llama-cpp says `false`); the contract defines it. */
+export type { BackendName };
 
 export interface BackendInfo {
     /** backends node-llama-cpp finds usable here: drivers present and a prebuilt binary for this platform (`getLlamaGpuTypes("supported")`) */

@@ -2,6 +2,7 @@
 // Metal), then Tiller's addon binds to that same libllama. One per process.
 import os from "node:os";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { backendChoiceSchema } from "../protocol/sessionModelRequests.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { AddonBinding, TillerNativeAddon } from "../native/AddonTypes.js";
 import { loadNativeAddon } from "../native/loadNativeAddon.js";
@@ -36,13 +37,12 @@ const logLevels = {
 let backendPromise: Promise<TillerBackend> | undefined;
 let backendGpu: GpuChoice | undefined;
 
-export const gpuChoiceNames = ["auto", "cuda", "vulkan", "metal", "cpu"] as const;
-
-/** "cpu" means no GPU backend (node-llama-cpp's `gpu: false`). */
+/** A backend name as the contract spells it; "cpu" means no GPU backend (node-llama-cpp's `gpu: false`). */
 export function parseGpuChoice(name: string): GpuChoice {
-    if (!(gpuChoiceNames as readonly string[]).includes(name))
-        throw new TillerError("INVALID_ARGUMENT", `the backend must be one of ${gpuChoiceNames.join(", ")}; got "${name}"`);
-    return name === "cpu" ? false : name as GpuChoice;
+    const parsed = backendChoiceSchema.safeParse(name);
+    if (!parsed.success)
+        throw new TillerError("INVALID_ARGUMENT", `the backend must be one of ${backendChoiceSchema.options.join(", ")}; got "${name}"`);
+    return parsed.data === "cpu" ? false : parsed.data;
 }
 
 /**

@@ -25,6 +25,7 @@ import type { SessionWriter } from "../sessions/SessionWriter.js";
 import type { RecordedPatch } from "../sessions/sessionRecords.js";
 import type { VectorLibrary } from "../vectors/library/VectorLibrary.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
+import type { RequestContext } from "./EngineService.js";
 
 /** What the service lends a probe. */
 export interface ProbeHost {
@@ -36,11 +37,6 @@ export interface ProbeHost {
     session(): Promise<SessionWriter>;
     toPatches(specs: readonly PatchSpec[]): Promise<SteeringPatch[]>;
     emit<E extends EngineEventName>(event: E, data: EngineEvents[E]): void;
-}
-
-export interface ProbeRequestContext {
-    requestId: string;
-    signal: AbortSignal;
 }
 
 /** A text to probe: prompt (as the model sees it) and the tokens after it. */
@@ -107,7 +103,7 @@ function probeFolder(session: SessionWriter, kind: "sweeps" | "detections", id: 
     return { folder, relative: (name) => `probes/${kind}/${id}/${name}` };
 }
 
-export async function sweepRequest(host: ProbeHost, params: ProbesSweepParams, request: ProbeRequestContext): Promise<ProbesSweepResult> {
+export async function sweepRequest(host: ProbeHost, params: ProbesSweepParams, request: RequestContext): Promise<ProbesSweepResult> {
     const text = await probeText(host, params);
     const { vector } = await host.library.get(params.vectorId);
     const vectorLayers = [...vector.directions.keys()].sort((a, b) => a - b);
@@ -201,7 +197,7 @@ async function recordedPatches(session: SessionWriter, run: SessionRun): Promise
     })));
 }
 
-export async function detectRequest(host: ProbeHost, params: ProbesDetectParams, request: ProbeRequestContext): Promise<ProbesDetectResult> {
+export async function detectRequest(host: ProbeHost, params: ProbesDetectParams, request: RequestContext): Promise<ProbesDetectResult> {
     const started = performance.now();
     const text = await probeText(host, params);
     const session = await host.session();
