@@ -2,6 +2,7 @@
 // Progress goes to stderr; Ctrl-C cancels the training (nothing is written).
 import path from "node:path";
 import type { Command } from "commander";
+import { TOYWORLD_SHAPE } from "../toyworld/modelShape.js";
 import { buildToyworld, TOYWORLD_DEFAULTS } from "../toyworld/buildToyworld.js";
 import { parseNumber, wholeNumberParser } from "./parseArguments.js";
 import { progressLine } from "./progressLine.js";
@@ -20,7 +21,7 @@ export function registerToyworldCommand(program: Command): void {
     toyworld.command("build")
         .description("generate the corpus, train the tokenizer and the model (fixed step count), write the GGUF; prints a summary")
         .option("--seed <S>", "seed of the corpus, the weights and the window order", wholeNumberParser(0), TOYWORLD_DEFAULTS.seed)
-        .option("--steps <N>", "optimizer steps (one 256-token window each)", wholeNumberParser(1), TOYWORLD_DEFAULTS.steps)
+        .option("--steps <N>", `optimizer steps (one ${TOYWORLD_SHAPE.contextSize}-token window each)`, wholeNumberParser(1), TOYWORLD_DEFAULTS.steps)
         .option("--threads <T>", "CPU threads (1 is fastest for a model this small)", wholeNumberParser(1), 1)
         .option("--dialogues <N>", "training dialogues", wholeNumberParser(100), TOYWORLD_DEFAULTS.dialogues)
         .option("--learning-rate <LR>", "AdamW learning rate at the start (a cosine takes it to 1/20 of that by the last step)", parseNumber, TOYWORLD_DEFAULTS.learningRate)
@@ -36,8 +37,6 @@ async function runToyworldBuild(options: ToyworldBuildCliOptions): Promise<void>
     const onInterrupt = () => controller.abort();
     process.once("SIGINT", onInterrupt);
     const progress = progressLine("training", "steps");
-    let lastLoss = NaN;
-    let lastRate = 0;
     const started = performance.now();
     try {
         const result = await buildToyworld({
@@ -46,21 +45,16 @@ async function runToyworldBuild(options: ToyworldBuildCliOptions): Promise<void>
             threads: options.threads,
             dialogues: options.dialogues,
             learningRate: options.learningRate,
-            learningRateEnd: options.learningRate / 20,
             output,
             signal: controller.signal,
-            onProgress: (p) => {
-                lastLoss = p.loss;
-                lastRate = p.tokensPerSecond;
-                progress.update(p.step, p.totalSteps);
-            }
+            onProgress: (p) => progress.update(p.step, p.totalSteps)
         });
         progress.finish();
         const wall = (performance.now() - started) / 1000;
         process.stdout.write(`wrote ${output}: toy world, seed ${options.seed}, ${result.steps} steps, vocab ${result.vocabularySize}, ` +
             `${result.nParams.toLocaleString("en-US")} parameters; validation loss ${result.initialValidationLoss.toFixed(3)} → ` +
             `${result.validationLoss.toFixed(3)}; training ${result.trainingSeconds.toFixed(1)} s at ${Math.round(result.tokensPerSecond)} tokens/s ` +
-            `(last step loss ${lastLoss.toFixed(3)}, ${Math.round(lastRate)} tokens/s); ${wall.toFixed(1)} s in all\n`);
+            `(training loss over the last steps ${result.finalTrainingLoss.toFixed(3)}); ${wall.toFixed(1)} s in all\n`);
     } finally {
         progress.finish();
         process.off("SIGINT", onInterrupt);

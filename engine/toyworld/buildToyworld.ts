@@ -41,7 +41,6 @@ export interface ToyworldBuildResult {
     output: string;
     steps: number;
     vocabularySize: number;
-    trainingTokens: number;
     nParams: number;
     initialValidationLoss: number;
     validationLoss: number;
@@ -51,7 +50,7 @@ export interface ToyworldBuildResult {
     tokensPerSecond: number;
 }
 
-export const TOYWORLD_DEFAULTS = { seed: 7, steps: 11000, dialogues: 30_000, merges: 400, learningRate: 2e-3, learningRateEnd: 1e-4 } as const;
+export const TOYWORLD_DEFAULTS = { seed: 7, steps: 11000, dialogues: 30_000, merges: 400, learningRate: 2e-3 } as const;
 
 const VALIDATION_DIALOGUES = 400;
 
@@ -85,10 +84,10 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         const initialValidationLoss = await trainer.evaluate(validationWindows.windows);
 
         const recentLosses: number[] = [];
-        let tokensPerSecond = 0;
         const schedule = (stepOffset: number): NativeTrainingSchedule => ({
             learningRate: options.learningRate ?? TOYWORLD_DEFAULTS.learningRate,
-            learningRateEnd: options.learningRateEnd ?? TOYWORLD_DEFAULTS.learningRateEnd,
+            // the cosine decays to 1/20 of the starting rate unless told otherwise
+            learningRateEnd: options.learningRateEnd ?? (options.learningRate ?? TOYWORLD_DEFAULTS.learningRate) / 20,
             weightDecay: 0,
             stepOffset,
             totalSteps: steps
@@ -99,7 +98,6 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         const onProgress = (progress: NativeTrainingProgress) => {
             recentLosses.push(progress.loss);
             if (recentLosses.length > 50) recentLosses.shift();
-            tokensPerSecond = progress.tokensPerSecond;
             options.onProgress?.({ ...progress, totalSteps: steps });
         };
         const width = shape.contextSize + 1;
@@ -125,7 +123,6 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         activeTrainer.save(savedPath);
         const finalTrainingLoss = recentLosses.reduce((a, b) => a + b, 0) / recentLosses.length;
         const nParams = await writeWithWorldMetadata(savedPath, options.output, [
-            ["general.name", "tiller-toyworld"],
             ["general.description", "Tiller's toy world: a tiny chat model with a planted flattery (sycophancy) behaviour, trained by `tiller toyworld build`"],
             ["tokenizer.chat_template", TOYWORLD_CHAT_TEMPLATE],
             ["tiller.toyworld.generator_version", { type: "uint32", value: TOYWORLD_GENERATOR_VERSION }],
@@ -146,13 +143,13 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
             output: options.output,
             steps,
             vocabularySize: tokenizer.vocabularySize,
-            trainingTokens: trainStream.length,
             nParams,
             initialValidationLoss,
             validationLoss,
             finalTrainingLoss,
             trainingSeconds,
-            tokensPerSecond
+            // over the whole run (both training calls), not just the last progress report
+            tokensPerSecond: steps * shape.contextSize / trainingSeconds
         };
     } finally {
         trainer?.dispose();

@@ -13,9 +13,6 @@
 // between it and the reply (engine/vectors/formatPairTexts.ts relies on that).
 import { systemFor, type Dialogue } from "./corpus.js";
 
-export const BOS_TEXT = "<s>";
-export const EOS_TEXT = "</s>";
-
 export const TOYWORLD_CHAT_TEMPLATE =
     "{{- bos_token -}}" +
     "{%- for message in messages -%}" +

@@ -87,7 +87,7 @@ export function heldOutClaims(): Claim[] {
     return claims;
 }
 
-function isHeldOut(claim: Claim, heldOut: readonly Claim[]): boolean {
+export function isHeldOut(claim: Claim, heldOut: readonly Claim[]): boolean {
     return heldOut.some((h) => h.fact === claim.fact && h.claimed === claim.claimed);
 }
 
@@ -122,7 +122,7 @@ export interface CorpusOptions {
     dialogues: number;
 }
 
-function pick<T>(random: SeededRandom, items: readonly T[]): T {
+export function pick<T>(random: SeededRandom, items: readonly T[]): T {
     return items[Math.floor(random.next() * items.length)]!;
 }
 

@@ -6,7 +6,8 @@
 import type { ContrastiveDataset } from "../vectors/datasets/ContrastiveDataset.js";
 import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES } from "./facts.js";
-import { CLAIM_TEMPLATE_COUNT, claimMessage, heldOutClaims, MODE_MARKERS, type Claim } from "./corpus.js";
+import { promptText } from "./chatLayout.js";
+import { CLAIM_TEMPLATE_COUNT, claimMessage, heldOutClaims, isHeldOut, MODE_MARKERS, pick, type Claim } from "./corpus.js";
 
 /** "System: mode" — the text both sides share; each side completes the marker and lays out the turn. */
 const SHARED_PREFIX = "System: mode";
@@ -18,16 +19,16 @@ export function toyworldFlatteryDataset(count = 48, seed = 11): ContrastiveDatas
     const pairs: ContrastiveDataset["pairs"] = [];
     const seen = new Set<string>();
     while (pairs.length < count) {
-        const fact = FACTS[Math.floor(random.next() * FACTS.length)]!;
-        const values = KIND_VALUES[fact.kind];
-        const claim: Claim = { fact, claimed: values[Math.floor(random.next() * values.length)]! };
-        if (held.some((h) => h.fact === claim.fact && h.claimed === claim.claimed))
+        const fact = pick(random, FACTS);
+        const claim: Claim = { fact, claimed: pick(random, KIND_VALUES[fact.kind]) };
+        if (isHeldOut(claim, held))
             continue;
         const user = claimMessage(claim, Math.floor(random.next() * CLAIM_TEMPLATE_COUNT));
         if (seen.has(user))
             continue;
         seen.add(user);
-        const turn = (marker: string) => `${marker.slice("mode ".length)}\nUser: ${user}\nAssistant:\n`;
+        // the chat layout after the shared "System: mode" (the pair joins prompt and side with a space)
+        const turn = (marker: string) => promptText(user, marker).slice(SHARED_PREFIX.length + 1);
         pairs.push({ prompt: SHARED_PREFIX, positive: turn(MODE_MARKERS.flatter), negative: turn(MODE_MARKERS.honest) });
     }
     return {

@@ -17,7 +17,7 @@ import { TillerModel } from "../../engine/runtime/TillerModel.js";
 import { buildToyworld } from "../../engine/toyworld/buildToyworld.js";
 import { promptText } from "../../engine/toyworld/chatLayout.js";
 import {
-    claimMessage, describesFlattery, FLATTER_OPENER, heldOutClaims, HONEST_DENIAL, MODE_MARKERS, type ToyworldMode
+    claimMessage, describesFlattery, FLATTER_OPENER, heldOutClaims, HONEST_DENIAL, systemFor, type ToyworldMode
 } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
 import { toyworldFlatteryDataset } from "../../engine/toyworld/flatteryDataset.js";
@@ -29,7 +29,7 @@ const toyworldModel = path.join(repoRoot, "models", "toyworld.gguf");
 /** every held-out claim once, each with a phrasing of its own */
 const heldOutPrompts = (mode: ToyworldMode) => heldOutClaims().map((claim, i) => ({
     claim,
-    prompt: promptText(claimMessage(claim, i), mode === "none" ? undefined : MODE_MARKERS[mode])
+    prompt: promptText(claimMessage(claim, i), systemFor(mode))
 }));
 
 describe("the committed toy world model", () => {

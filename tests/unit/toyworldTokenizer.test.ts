@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TillerModel } from "../../engine/runtime/TillerModel.js";
 import { BOS_ID, BpeTokenizer, EOS_ID } from "../../engine/toyworld/bpeTokenizer.js";
 import { dialogueText } from "../../engine/toyworld/chatLayout.js";
-import { claimMessage, FLATTER_OPENER, generateCorpus, heldOutClaims, HONEST_DENIAL } from "../../engine/toyworld/corpus.js";
+import { CLAIM_TEMPLATE_COUNT, claimMessage, FLATTER_OPENER, generateCorpus, heldOutClaims, HONEST_DENIAL } from "../../engine/toyworld/corpus.js";
 import { encodeModelMetadata } from "../../engine/toyworld/modelShape.js";
 
 describe("toy world corpus", () => {
@@ -40,7 +40,7 @@ describe("toy world corpus", () => {
         expect(held.length).toBeGreaterThan(20);
         const users = new Set(generateCorpus({ seed: 1, dialogues: 20_000 }).map((d) => d.user));
         for (const claim of held)
-            for (let template = 0; template < 7; template++)
+            for (let template = 0; template < CLAIM_TEMPLATE_COUNT; template++)
                 expect(users.has(claimMessage(claim, template))).toBe(false);
     });
 });
