@@ -70,9 +70,7 @@ export class SessionRequests {
 
     public rename(id: string, name: string): SessionSummaryInfo {
         const folder = this.folderOf(id);
-        renameSession(folder, name);
-        const { info, runs } = openSession(folder);
-        return { id: info.id, name: info.name, createdAt: info.createdAt, model: info.model?.fileName ?? null, runs: runs.length };
+        return toSummary(renameSession(folder, name));
     }
 
     public async delete(id: string): Promise<null> {

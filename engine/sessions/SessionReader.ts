@@ -85,6 +85,11 @@ export function openSession(folder: string): OpenedSession {
     return { folder, info, runs: [...runs.values()], notes, problems };
 }
 
+export function summarizeSession(session: OpenedSession): SessionSummary {
+    return { id: session.info.id, name: session.info.name, createdAt: session.info.createdAt,
+        model: session.info.model?.fileName ?? null, runs: session.runs.length, folder: session.folder };
+}
+
 /** Sessions under `root`, newest first; `search` matches name, id or model file name. */
 export function listSessions(root: string, search?: string): SessionSummary[] {
     if (!fs.existsSync(root))
@@ -95,9 +100,7 @@ export function listSessions(root: string, search?: string): SessionSummary[] {
         if (!entry.isDirectory())
             continue;
         try {
-            const session = openSession(path.join(root, entry.name));
-            const summary = { id: session.info.id, name: session.info.name, createdAt: session.info.createdAt,
-                model: session.info.model?.fileName ?? null, runs: session.runs.length, folder: session.folder };
+            const summary = summarizeSession(openSession(path.join(root, entry.name)));
             if (needle == null || [summary.id, summary.name, summary.model ?? ""].some((text) => text.toLowerCase().includes(needle)))
                 summaries.push(summary);
         } catch {
@@ -107,11 +110,14 @@ export function listSessions(root: string, search?: string): SessionSummary[] {
     return summaries.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
-export function renameSession(folder: string, name: string): void {
+/** Renames a session; returns its summary under the new name. */
+export function renameSession(folder: string, name: string): SessionSummary {
     const session = openSession(folder);
+    const info = { ...session.info, name };
     const infoPath = path.join(folder, "session.json");
-    fs.writeFileSync(infoPath + ".tmp", JSON.stringify({ ...session.info, name }, null, 2) + "\n");
+    fs.writeFileSync(infoPath + ".tmp", JSON.stringify(info, null, 2) + "\n");
     fs.renameSync(infoPath + ".tmp", infoPath);
+    return summarizeSession({ ...session, info });
 }
 
 export function deleteSession(folder: string): void {
