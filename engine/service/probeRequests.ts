@@ -11,7 +11,6 @@ import fs from "node:fs";
 import path from "node:path";
 import type { EngineEventName, EngineEvents, PatchSpec, ProbesDetectParams, ProbesDetectResult, ProbesSweepParams, ProbesSweepResult } from "../protocol/EngineContract.js";
 import { TillerError } from "../protocol/TillerError.js";
-import { readControlVectorFile } from "../gguf/ControlVectorFile.js";
 import { writeNpyFile } from "../io/npy.js";
 import { detectPatch } from "../probes/detectPatch.js";
 import { susceptibilitySweep } from "../probes/susceptibilitySweep.js";
@@ -26,6 +25,7 @@ import type { RecordedPatch } from "../sessions/sessionRecords.js";
 import type { VectorLibrary } from "../vectors/library/VectorLibrary.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
 import type { RequestContext } from "./EngineService.js";
+import { sessionVectors } from "../sessions/sessionVectors.js";
 
 /** What the service lends a probe. */
 export interface ProbeHost {
@@ -180,16 +180,8 @@ async function recordedPatches(session: SessionWriter, run: SessionRun): Promise
                 open.delete(key);
         }
     }
-    const vectors = new Map<string, SteeringVector>();
-    const vectorOf = async (patch: RecordedPatch): Promise<SteeringVector> => {
-        let vector = vectors.get(patch.vector);
-        if (vector == null) {
-            const file = await readControlVectorFile(path.join(session.folder, "vectors", `${patch.vector}.gguf`));
-            vector = { name: patch.vectorName, nEmbd: file.nEmbd, directions: file.directions };
-            vectors.set(patch.vector, vector);
-        }
-        return vector;
-    };
+    const vectors = sessionVectors(session.folder);
+    const vectorOf = (patch: RecordedPatch): Promise<SteeringVector> => vectors.vector(patch.vector, patch.vectorName);
     const last = run.tokens.length;
     return Promise.all(stretches.map(async ({ patch, from, until }, i) => ({
         id: `${patch.id}#${i}`, vector: await vectorOf(patch), strength: patch.strength, layers: patch.layers,

@@ -8,10 +8,10 @@ import type { EngineEvents, EngineResults, LayerDiagnosticsInfo, LoadedModelInfo
 import type { SessionDetailInfo, SessionPatchInfo, SessionRunInfo, SessionSummaryInfo, SessionVectorBuildInfo } from "../protocol/sessionModelRequests.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { TillerModel } from "../runtime/TillerModel.js";
-import { readControlVectorFile } from "../gguf/ControlVectorFile.js";
 import { zipFolder } from "../io/zipFolder.js";
 import { exportSession } from "../sessions/exportSession.js";
 import { replayRun } from "../sessions/replaySession.js";
+import { sessionVectors, type SessionVectors } from "../sessions/sessionVectors.js";
 import { deleteSession, listSessions, openSession, renameSession, type OpenedSession, type SessionRun } from "../sessions/SessionReader.js";
 import type { RecordedPatch } from "../sessions/sessionRecords.js";
 import type { RequestContext } from "./EngineService.js";
@@ -56,9 +56,10 @@ export class SessionRequests {
                 notes.push({ at: note.at, kind: note.kind, data: note.data });
         }
         const { info } = session;
+        const vectors = sessionVectors(session.folder);
         return {
             id: info.id, name: info.name, createdAt: info.createdAt, appVersion: info.appVersion, model: info.model, settings: info.settings,
-            runs: await Promise.all(session.runs.map((run) => toRunInfo(run, session.folder))), vectorBuilds, notes, problems: session.problems,
+            runs: await Promise.all(session.runs.map((run) => toRunInfo(run, vectors))), vectorBuilds, notes, problems: session.problems,
             recording: await this.isRecording(session.folder)
         };
     }
@@ -197,19 +198,10 @@ function toPatch(patch: RecordedPatch): SessionPatchInfo {
     };
 }
 
-/** The name a session's vector was saved with (its `tiller.name`); the probe's own name when the file says none. */
-async function vectorNameOf(folder: string, hash: string, fallback: string): Promise<string> {
-    try {
-        return (await readControlVectorFile(path.join(folder, "vectors", `${hash}.gguf`))).metadata?.["tiller.name"] ?? fallback;
-    } catch {
-        return fallback; // a missing or damaged vector file does not stop the session from opening
-    }
-}
-
-async function toRunInfo(run: SessionRun, folder: string): Promise<SessionRunInfo> {
+async function toRunInfo(run: SessionRun, vectors: SessionVectors): Promise<SessionRunInfo> {
     const { start } = run;
     const probes = await Promise.all(start.probes.map(async (probe) => ({
-        name: probe.name, vectorName: await vectorNameOf(folder, probe.vector, probe.name), ...(probe.layers != null ? { layers: probe.layers } : {})
+        name: probe.name, vectorName: await vectors.nameOf(probe.vector, probe.name), ...(probe.layers != null ? { layers: probe.layers } : {})
     })));
     return {
         runId: start.runId, at: start.at, prompt: start.prompt, maxTokens: start.maxTokens, sampling: start.sampling,

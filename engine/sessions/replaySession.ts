@@ -1,15 +1,14 @@
 // Replay: re-run a recorded run with the same model, seed, settings and patches, including the
 // mid-run changes at the same tokens, and check that the tokens come out identical.
 import path from "node:path";
-import { readControlVectorFile } from "../gguf/ControlVectorFile.js";
 import { sha256OfFile } from "../io/sha256File.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { generate } from "../runtime/generate.js";
 import type { PatchTrigger, SteeringPatch } from "../runtime/SteeringPatch.js";
-import type { SteeringVector } from "../runtime/SteeringVector.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
 import type { OpenedSession, SessionRun } from "./SessionReader.js";
 import type { RecordedPatch, RecordedTrigger } from "./sessionRecords.js";
+import { sessionVectors } from "./sessionVectors.js";
 
 export interface ReplayReport {
     runId: string;
@@ -28,16 +27,7 @@ export async function replayRun(context: TillerContext, session: OpenedSession, 
             throw new TillerError("INVALID_ARGUMENT",
                 `this session was recorded with "${model.fileName}" (sha256 ${model.sha256.slice(0, 12)}…), not "${path.basename(context.model.path)}"`);
     }
-    const vectors = new Map<string, SteeringVector>();
-    const vector = async (hash: string, name: string): Promise<SteeringVector> => {
-        let loaded = vectors.get(hash);
-        if (loaded == null) {
-            const file = await readControlVectorFile(path.join(session.folder, "vectors", `${hash}.gguf`));
-            loaded = { name, nEmbd: file.nEmbd, directions: file.directions };
-            vectors.set(hash, loaded);
-        }
-        return loaded;
-    };
+    const { vector } = sessionVectors(session.folder);
     const triggerOf = async (trigger: RecordedTrigger | undefined): Promise<PatchTrigger | undefined> => {
         if (trigger == null || trigger.kind === "text")
             return trigger;
