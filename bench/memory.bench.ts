@@ -1,6 +1,6 @@
 // Memory bar (DESIGN.md §6): with a model loaded, the engine's resident memory may grow by at most
 // the model file + its KV cache + 15% (weights held once, mmap'd; no activation copies).
-// Measured in a fresh process (memoryProbe.ts) on Linux, where /proc gives the resident set.
+// Measured in a fresh process (memoryProbe.ts), so nothing else the bench did is counted.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -18,8 +18,6 @@ export function kvCacheBytes(shape: MemoryShape, contextSize: number): number {
 }
 
 export function benchMemory(modelFile: string, shape: MemoryShape, contextSize: number, threads: number): string[] {
-    if (process.platform !== "linux")
-        return ["memory: measured on Linux only (/proc/self/status)"];
     const probe = fileURLToPath(new URL("./memoryProbe.js", import.meta.url));
     const output = execFileSync(process.execPath, [probe, modelFile, String(contextSize), String(threads)], { encoding: "utf8" });
     const { growth } = JSON.parse(output.trim().split("\n").at(-1)!) as { growth: number };

@@ -1,17 +1,12 @@
 // Child of memory.bench.ts: loads one model in a fresh process and reports how its resident memory
 // grew, step by step. A separate process so that nothing else the bench did is counted.
 // argv: MODEL_FILE CONTEXT_SIZE THREADS  →  one JSON line on stdout.
-import fs from "node:fs";
 import { generate } from "../engine/runtime/generate.js";
 import { getTillerBackend } from "../engine/runtime/TillerBackend.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
 
-/** Resident set size in bytes, from the kernel (includes touched pages of mmap'd weights). */
-function residentBytes(): number {
-    const status = fs.readFileSync("/proc/self/status", "utf8");
-    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-    return kb != null ? Number(kb[1]) * 1024 : process.memoryUsage().rss;
-}
+/** Resident set size in bytes (includes the touched pages of mmap'd weights). */
+const residentBytes = (): number => process.memoryUsage.rss();
 
 const [modelFile, contextText, threadsText] = process.argv.slice(2);
 await getTillerBackend();
