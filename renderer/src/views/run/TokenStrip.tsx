@@ -2,7 +2,8 @@
 // the projection (cosine) of the colour-by vector at the chosen layer, with a marker where a patch
 // change took effect. Long runs are virtualised: tokens are packed into rows of the strip's width
 // (incrementally, so earlier rows keep their identity), and only visible rows are mounted.
-// The container subscribes to ids only; each token subscribes to its own entry (STYLE.md).
+// The container subscribes to ids and the colouring; each row subscribes to its own tokens, patch
+// markers and trigger marks (STYLE.md), so a new batch or a trigger re-renders only the rows it touches.
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type MouseEvent } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { divergingColour, neutralTokenColour } from "../../lib/colourScale";
@@ -79,9 +80,7 @@ export function TokenStrip() {
     const colourBy = useRunStore((s) => s.colourBy);
     const layer = useRunStore((s) => s.colourLayer);
     const scale = useRunStore(selectScale);
-    const markers = useRunStore((s) => s.markers);
-    const triggers = useRunStore((s) => s.triggers);
-    const paint = useMemo<StripPaint>(() => ({ colourBy, layer, scale, markers, triggers, promptTokens }), [colourBy, layer, scale, markers, triggers, promptTokens]);
+    const paint = useMemo<StripPaint>(() => ({ colourBy, layer, scale, promptTokens }), [colourBy, layer, scale, promptTokens]);
     const scrollRef = useRef<HTMLDivElement>(null);
     const measureRef = useRef<HTMLSpanElement>(null);
     const [box, setBox] = useState({ width: 0, charWidth: 7.8 });
@@ -193,8 +192,6 @@ interface StripPaint {
     colourBy: string | null;
     layer: number | null;
     scale: number;
-    markers: Record<number, PatchMarker>;
-    triggers: Record<number, TriggerMark[]>;
     promptTokens: readonly { id: number; piece: string }[];
 }
 
@@ -205,13 +202,15 @@ interface StripPaint {
 const StripRow = memo(function StripRow(props: { items: Row; paint: StripPaint; selected: number | null }) {
     const { items, paint, selected } = props;
     const tokens = useRunStore(useShallow((s) => items.map((item) => (item < 0 ? undefined : s.tokens[item]))));
+    const markers = useRunStore(useShallow((s) => items.map((item) => (item < 0 ? undefined : s.markers[item]))));
+    const triggers = useRunStore(useShallow((s) => items.map((item) => (item < 0 ? undefined : s.triggers[item]))));
     return <>{items.map((item, i) => {
         if (item < 0) {
             const piece = paint.promptTokens[-1 - item]?.piece ?? "";
             return piece === "" ? null : <span key={item} className="tok prompt" data-testid="prompt-token">{visiblePiece(piece)}</span>;
         }
         const token = tokens[i];
-        return token == null ? null : <Token key={item} token={token} paint={paint} selected={selected === item} marker={paint.markers[item]} triggers={paint.triggers[item]} />;
+        return token == null ? null : <Token key={item} token={token} paint={paint} selected={selected === item} marker={markers[i]} triggers={triggers[i]} />;
     })}</>;
 });
 
