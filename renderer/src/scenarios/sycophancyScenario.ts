@@ -5,9 +5,8 @@
 // direction lights up. The prompts show what makes the patch hasty — it fires on real flattery
 // *and* on a user merely describing flattery.
 import { create } from "zustand";
-import { getEngineClient } from "../engineClient/getEngineClient";
 import { useConnectionStore } from "../state/connectionStore";
-import { useModelStore } from "../state/modelStore";
+import { loadModel, useModelStore } from "../state/modelStore";
 import { reportError } from "../state/notificationStore";
 import { runSweep, useProbeStore } from "../state/probeStore";
 import { useRunStore, type PatchDraft } from "../state/runStore";
@@ -66,21 +65,17 @@ interface ScenarioState {
 
 export const useScenarioStore = create<ScenarioState>()(() => ({ opening: false, step: "", vectorId: null }));
 
-async function ensureToyWorld(): Promise<void> {
+/** Loads the toy world through the model store (its busy state, progress and errors); false when it did not load. */
+async function ensureToyWorld(): Promise<boolean> {
     if (useModelStore.getState().model?.fileName === TOYWORLD_FILE)
-        return;
-    const client = getEngineClient();
-    const info = await client.request("engine.info", {});
-    useConnectionStore.setState({ info });
-    if (info.model?.fileName === TOYWORLD_FILE) {
-        useModelStore.setState({ model: info.model });
-        return;
-    }
-    if (info.defaultModel == null)
+        return true;
+    const path = useConnectionStore.getState().info?.defaultModel;
+    if (path == null)
         throw new Error(`the toy world (models/${TOYWORLD_FILE}) is not in this installation: rebuild it with \`npm run toyworld\``);
     useScenarioStore.setState({ step: "loading the toy world" });
-    const model = await client.request("model.load", { path: info.defaultModel });
-    useModelStore.setState({ model });
+    useModelStore.getState().setForm({ path });
+    await loadModel(); // reports its own errors
+    return useModelStore.getState().model?.fileName === TOYWORLD_FILE;
 }
 
 async function ensureFlatteryVector(): Promise<string> {
@@ -89,10 +84,7 @@ async function ensureFlatteryVector(): Promise<string> {
     if (existing != null)
         return existing.id;
     useScenarioStore.setState({ step: "building the flattery direction (flatter − honest)" });
-    useVectorStore.setState((state) => ({
-        buildForm: { ...state.buildForm, dataset: DATASET, method: "mean", readAt: "last", first: null, last: null, name: VECTOR_NAME }
-    }));
-    await buildVector();
+    await buildVector({ dataset: DATASET, method: "mean", readAt: "last", first: null, last: null, name: VECTOR_NAME });
     const built = Object.values(useVectorStore.getState().byId).find((vector) => vector.name === VECTOR_NAME);
     if (built == null)
         throw new Error("the flattery vector was not built (see the error above)");
@@ -105,7 +97,8 @@ export async function openSycophancyScenario(): Promise<void> {
         return;
     useScenarioStore.setState({ opening: true, step: "starting" });
     try {
-        await ensureToyWorld();
+        if (!await ensureToyWorld())
+            return;
         const vectorId = await ensureFlatteryVector();
         const patch: PatchDraft = {
             id: "anti-flattery", enabled: true, vectorId, strength: SCENARIO_STRENGTH,

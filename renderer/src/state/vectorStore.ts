@@ -104,8 +104,10 @@ export async function refreshDatasets(): Promise<void> {
 
 let buildAbort: AbortController | null = null;
 
-export async function buildVector(): Promise<void> {
-    const { buildForm, build } = useVectorStore.getState();
+/** Builds a vector from the Vectors view's form, or from `form` (a scenario's own settings). */
+export async function buildVector(form?: BuildForm): Promise<void> {
+    const { build } = useVectorStore.getState();
+    const buildForm = form ?? useVectorStore.getState().buildForm;
     if (build?.running || buildForm.dataset === "")
         return;
     buildAbort = new AbortController();
