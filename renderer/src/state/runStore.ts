@@ -226,7 +226,8 @@ export function projectionOf(token: TokenInfo | undefined, probe: string | null,
     return undefined;
 }
 
-function maxAbsCosine(tokens: readonly TokenInfo[], probe: string | null, layer: number | null): number {
+/** The largest |cosine| of a read-out over some tokens (for the colour scale). */
+export function maxAbsCosine(tokens: readonly TokenInfo[], probe: string | null, layer: number | null): number {
     let max = 0;
     for (const token of tokens) {
         const value = projectionOf(token, probe, layer)?.cosine;

@@ -7,6 +7,7 @@ import type { TokenInfo } from "../../../../engine/protocol/EngineContract";
 import type { SessionRunInfo } from "../../../../engine/protocol/sessionModelRequests";
 import { autoScale, divergingColour, legendGradient, neutralTokenColour } from "../../lib/colourScale";
 import { visiblePiece } from "../../lib/format";
+import { maxAbsCosine, projectionOf } from "../../state/runStore";
 
 export interface StripReadout {
     probe: string;
@@ -19,9 +20,7 @@ export function readoutsOf(tokens: readonly TokenInfo[]): StripReadout[] {
 }
 
 function cosineOf(token: TokenInfo, readout: StripReadout | null): number | null {
-    if (readout == null)
-        return null;
-    return token.projections.find((projection) => projection.probe === readout.probe && projection.layer === readout.layer)?.cosine ?? null;
+    return projectionOf(token, readout?.probe ?? null, readout?.layer ?? null)?.cosine ?? null;
 }
 
 export const RecordedStrip = memo(function RecordedStrip(props: {
@@ -38,12 +37,7 @@ export const RecordedStrip = memo(function RecordedStrip(props: {
     testId?: string;
 }) {
     const { tokens, readout, changesAt, divergenceAt } = props;
-    const scale = useMemo(() => {
-        let maxAbs = 0;
-        for (const token of tokens)
-            maxAbs = Math.max(maxAbs, Math.abs(cosineOf(token, readout) ?? 0));
-        return autoScale(maxAbs);
-    }, [tokens, readout]);
+    const scale = useMemo(() => autoScale(maxAbsCosine(tokens, readout?.probe ?? null, readout?.layer ?? null)), [tokens, readout]);
     const changes = useMemo(() => new Set(changesAt), [changesAt]);
     const triggersAt = useMemo(() => {
         const byToken = new Map<number, SessionRunInfo["triggers"]>();
