@@ -6,9 +6,7 @@ import { useModelStore } from "../state/modelStore";
 import { useRunStore } from "../state/runStore";
 import { useUiStore, type View } from "../state/uiStore";
 import { useVectorStore } from "../state/vectorStore";
-import { CompareIcon, LogoIcon, ModelIcon, RunIcon, StartIcon, VectorsIcon } from "./icons";
-import { ProbesIcon } from "../views/probes/ProbesIcon";
-import { SessionsIcon } from "../views/sessions/SessionsIcon";
+import { CompareIcon, LogoIcon, ModelIcon, ProbesIcon, RunIcon, SessionsIcon, StartIcon, VectorsIcon } from "./icons";
 
 const items: { view: View; label: string; icon: ReactNode }[] = [
     { view: "start", label: "Start", icon: <StartIcon /> },

@@ -14,6 +14,12 @@ function Icon(props: { children: ReactNode; size?: number }) {
 export const StartIcon = (p: { size?: number }) => (
     <Icon size={p.size}><path d="M4 11 12 4l8 7" /><path d="M6 10v9h12v-9" /><path d="M10 19v-5h4v5" /></Icon>
 );
+export const ProbesIcon = (p: { size?: number }) => (
+    <Icon size={p.size}><path d="M3 20h18" /><path d="M6 20v-4M10 20v-7M14 20v-3M18 20v-9" opacity="0.55" /><path d="M3 14c4 0 5-9 9-9s5 6 9 6" /></Icon>
+);
+export const SessionsIcon = (p: { size?: number }) => (
+    <Icon size={p.size}><path d="M7 4h11a2 2 0 0 1 2 2v11" opacity="0.55" /><rect x="4" y="7" width="13" height="13" rx="2" /><path d="m9 11 4 2.5L9 16z" /></Icon>
+);
 export const ModelIcon = (p: { size?: number }) => (
     <Icon size={p.size}><rect x="4" y="4" width="16" height="16" rx="3" /><path d="M9 9h6v6H9z" /><path d="M9 2v2M15 2v2M9 20v2M15 20v2M2 9h2M2 15h2M20 9h2M20 15h2" /></Icon>
 );

@@ -87,10 +87,13 @@ export function alphaGrid(form: Pick<SweepForm, "alphaFrom" | "alphaTo" | "alpha
     return Array.from({ length: count }, (_, i) => form.alphaFrom + ((form.alphaTo - form.alphaFrom) * i) / (count - 1));
 }
 
-/** The Run view's last run, when it has finished (a running one holds the engine). */
-export function lastRunId(): string | null {
-    const run = useRunStore.getState();
+/** The Run view's last run, when it has finished (a running one holds the engine); a run-store selector. */
+export function selectLastRunId(run: { status: string; runId: string | null; tokenIds: readonly number[] }): string | null {
     return run.status === "idle" && run.runId != null && run.tokenIds.length > 0 ? run.runId : null;
+}
+
+export function lastRunId(): string | null {
+    return selectLastRunId(useRunStore.getState());
 }
 
 function textParams(source: "typed" | "lastRun", form: SweepForm): { prompt?: string; completion?: string; runId?: string } | null {

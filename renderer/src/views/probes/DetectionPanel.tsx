@@ -5,7 +5,7 @@ import { useRef } from "react";
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Panel, Spinner, Stat } from "../../components/ui";
 import { visiblePiece } from "../../lib/format";
-import { lastRunId, runDetection, useProbeStore, type DetectionResult } from "../../state/probeStore";
+import { selectLastRunId, runDetection, useProbeStore, type DetectionResult } from "../../state/probeStore";
 import { useRunStore } from "../../state/runStore";
 import { PlotExport } from "./PlotExport";
 import { detectionCsv } from "./probeCsv";
@@ -18,8 +18,7 @@ export function DetectionPanel() {
     const detection = useProbeStore((s) => s.detection);
     const progress = useProbeStore((s) => s.progress);
     // re-render when the Run view's run changes, so "last run" is current
-    useRunStore((s) => `${s.status}:${s.runId ?? ""}:${s.tokenIds.length > 0}`);
-    const runId = lastRunId();
+    const runId = useRunStore(selectLastRunId);
     const canDetect = progress == null && (source === "typed" || runId != null);
     return (
         <Panel title="Detection — was this run steered?" testId="detection-panel"

@@ -7,13 +7,13 @@ import { ViewHeader } from "../../components/ViewHeader";
 import { EmptyState, Kbd, modKey, Spinner } from "../../components/ui";
 import { useConnectionStore } from "../../state/connectionStore";
 import { useModelStore } from "../../state/modelStore";
-import { cancelProbe, runSweep, sweepParams, useProbeStore } from "../../state/probeStore";
+import { cancelProbe, runSweep, selectLastRunId, useProbeStore } from "../../state/probeStore";
 import { useRunStore } from "../../state/runStore";
 import { AlphaCurves } from "./AlphaCurves";
 import { ChiHeatmap } from "./ChiHeatmap";
 import { ChiStrip } from "./ChiStrip";
 import { DetectionPanel } from "./DetectionPanel";
-import { ProbesIcon } from "./ProbesIcon";
+import { ProbesIcon } from "../../components/icons";
 import { SweepForm } from "./SweepForm";
 
 export function ProbesView() {
@@ -51,9 +51,9 @@ export function ProbesView() {
 
 function ProbeButtons() {
     const progress = useProbeStore((s) => s.progress);
-    // "use last run" depends on the Run view's run too: re-render when it changes
-    useRunStore((s) => `${s.status}:${s.runId ?? ""}:${s.tokenIds.length > 0}`);
-    const ready = useProbeStore((s) => sweepParams(s.form) != null);
+    // "use last run" depends on the Run view's run too
+    const runId = useRunStore(selectLastRunId);
+    const ready = useProbeStore((s) => s.form.vectorId !== "" && (s.form.source === "typed" || runId != null));
     const hasModel = useModelStore((s) => s.model != null);
     const connected = useConnectionStore((s) => s.state === "connected");
     const runBusy = useRunStore((s) => s.status !== "idle");

@@ -3,7 +3,7 @@
 import { useEffect } from "react";
 import { Field, NumberInput, Panel, ProgressBar } from "../../components/ui";
 import { useModelStore } from "../../state/modelStore";
-import { alphaGrid, lastRunId, useProbeStore } from "../../state/probeStore";
+import { alphaGrid, selectLastRunId, useProbeStore } from "../../state/probeStore";
 import { useRunStore } from "../../state/runStore";
 import { useVectorStore } from "../../state/vectorStore";
 
@@ -14,8 +14,7 @@ export function SweepForm() {
     const ids = useVectorStore((s) => s.ids);
     const byId = useVectorStore((s) => s.byId);
     const nLayer = useModelStore((s) => s.model?.shape.nLayer ?? 0);
-    useRunStore((s) => `${s.status}:${s.runId ?? ""}:${s.tokenIds.length > 0}`);
-    const runId = lastRunId();
+    const runId = useRunStore(selectLastRunId);
     const vector = byId[form.vectorId];
 
     // a vector is needed: take the first of the library until the user picks one
