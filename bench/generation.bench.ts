@@ -8,6 +8,7 @@
 //
 // Environment: BENCH_THREADS (default: cores available), BENCH_TOKENS (default 64),
 // BENCH_REPEATS (default 7), BENCH_LAYERS / BENCH_EMBD (default 16 × 768).
+// `npm run bench -- --only generation,probes` (or BENCH_SECTIONS) runs some sections; see `sections`.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -59,15 +60,8 @@ async function engineRate(context: TillerContext, options: GenerateOptions): Pro
     return { rate: rateOf(stamps), count: stamps.length };
 }
 
-async function main(): Promise<void> {
-    if (process.argv.includes("--toyworld-only")) {
-        process.stdout.write((await benchToyworldTraining()).join("\n") + "\n");
-        return;
-    }
-    if (process.argv.includes("--probes-only")) {
-        process.stdout.write((await benchProbes(threads)).join("\n") + "\n");
-        return;
-    }
+/** Generation speed against the peer, then memory and vector build on the same random model. */
+async function benchGeneration(): Promise<void> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-bench-"));
     const modelPath = path.join(dir, `random-${nLayer}x${nEmbd}.gguf`);
     process.stdout.write(`writing a random ${nLayer}-layer × ${nEmbd}-wide F16 llama model...\n`);
@@ -146,9 +140,41 @@ async function main(): Promise<void> {
     const buildContext = await model.createContext({ threads, contextSize: 4096, batchSize: 1024, sequences: 32 });
     process.stdout.write("\n" + (await benchVectorBuild(buildContext, 3)).join("\n") + "\n");
     await model.dispose();
-    process.stdout.write("\n" + (await benchProbes(threads)).join("\n") + "\n");
-    process.stdout.write("\n" + (await benchToyworldTraining()).join("\n") + "\n");
     fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The bench's sections, run in this order. `npm run bench -- --only a,b` (or BENCH_SECTIONS=a,b)
+ * runs a subset; each section prints its own lines. Add a section here, with its code in a file of
+ * its own under bench/.
+ */
+const sections: { name: string; run: () => Promise<void> }[] = [
+    { name: "generation", run: benchGeneration },
+    { name: "probes", run: async () => { process.stdout.write((await benchProbes(threads)).join("\n") + "\n"); } },
+    { name: "toyworld", run: async () => { process.stdout.write((await benchToyworldTraining()).join("\n") + "\n"); } }
+];
+
+function selectedSections(): Set<string> | undefined {
+    const onlyIndex = process.argv.indexOf("--only");
+    const list = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : process.env.BENCH_SECTIONS;
+    if (list === undefined || list === "")
+        return undefined;
+    const names = new Set(list.split(",").map((name) => name.trim()));
+    for (const name of names) {
+        if (!sections.some((section) => section.name === name))
+            throw new Error(`unknown bench section "${name}"; sections: ${sections.map((section) => section.name).join(", ")}`);
+    }
+    return names;
+}
+
+async function main(): Promise<void> {
+    const only = selectedSections();
+    for (const section of sections) {
+        if (only !== undefined && !only.has(section.name))
+            continue;
+        process.stdout.write(`\n## ${section.name}\n`);
+        await section.run();
+    }
 }
 
 await main();
