@@ -14,6 +14,7 @@ import { registerSessionsCommand } from "./sessionsCommand.js";
 import { registerSweepCommand } from "./sweepCommand.js";
 import { registerModelsCommand } from "./modelsCommand.js";
 import { registerToyworldCommand } from "./toyworldCommand.js";
+import { registerQuantizeCommand } from "./quantizeCommand.js";
 
 /** Writes the one error line; newlines inside the message are folded so it stays one line. */
 export function writeErrorLine(message: string): void {
@@ -40,6 +41,7 @@ export function createProgram(): Command {
     registerSessionsCommand(program);
     registerModelsCommand(program);
     registerToyworldCommand(program);
+    registerQuantizeCommand(program);
     return program;
 }
 

@@ -135,6 +135,20 @@ export interface NativeTrainer {
     dispose(): void;
 }
 
+export interface NativeQuantizeOptions {
+    /** llama.cpp's `enum llama_ftype`, e.g. 7 = MOSTLY_Q8_0, 15 = MOSTLY_Q4_K_M */
+    ftype: number;
+    /** quantization threads; ≤ 0 lets llama.cpp use every hardware thread */
+    threads: number;
+}
+
+/** One tensor written, from llama.cpp's own per-tensor log line. */
+export interface NativeQuantizeProgress {
+    done: number;
+    total: number;
+    tensor: string;
+}
+
 export interface TillerNativeAddon {
     buildInfo(): AddonBuildInfo;
     /** resolves llama.cpp's functions from the libllama node-llama-cpp loaded; call after getLlama() */
@@ -143,4 +157,10 @@ export interface TillerNativeAddon {
     createContext(model: NativeModel, options: NativeContextOptions): Promise<NativeContext>;
     /** creates a model with seeded random weights from a GGUF metadata file (one tensor info per weight) */
     createTrainer(metadataPath: string, options: NativeTrainerOptions): Promise<NativeTrainer>;
+    /**
+     * llama_model_quantize(input → output), off the JS thread; one quantization per process at a
+     * time (a second call throws). Rejects with llama.cpp's own reason when it fails.
+     */
+    quantizeModel(input: string, output: string, options: NativeQuantizeOptions,
+        onProgress: (progress: NativeQuantizeProgress) => void): Promise<{ seconds: number }>;
 }

@@ -7,7 +7,8 @@
         "src/llama_library.cc",
         "src/model.cc",
         "src/context.cc",
-        "src/training.cc"
+        "src/training.cc",
+        "src/quantize.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

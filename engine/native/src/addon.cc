@@ -8,6 +8,7 @@
 #include "model.h"
 #include "context.h"
 #include "training.h"
+#include "quantize.h"
 
 // buildInfo(): { nodeLlamaCppVersion, llamaCppCommit } — what the headers were taken from; the
 // TypeScript side refuses to bind when the installed node-llama-cpp differs (structs pass by value).
@@ -43,6 +44,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("loadModel", Napi::Function::New(env, native_model::load, "loadModel"));
     exports.Set("createContext", Napi::Function::New(env, native_context::create, "createContext"));
     native_training::define(env); exports.Set("createTrainer", Napi::Function::New(env, native_training::create, "createTrainer"));
+    exports.Set("quantizeModel", Napi::Function::New(env, native_quantize::quantize_model, "quantizeModel"));
     return exports;
 }
 

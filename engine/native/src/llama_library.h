@@ -22,6 +22,14 @@
     X(llama_opt_epoch)                     \
     X(llama_model_save_to_file)
 
+// Quantization (engine/native/src/quantize.cc): llama.cpp's own quantizer, and the log hook that
+// turns its per-tensor lines into progress.
+#define TILLER_LLAMA_QUANTIZE_FUNCTIONS(X)  \
+    X(llama_model_quantize_default_params)  \
+    X(llama_model_quantize)                 \
+    X(llama_log_get)                        \
+    X(llama_log_set)
+
 // gguf_* and ggml_opt_* live in libggml-base
 #define TILLER_GGML_TRAINING_FUNCTIONS(X)     \
     X(ggml_backend_tensor_set)                \
@@ -83,7 +91,8 @@
     X(llama_attach_threadpool)           \
     X(llama_detach_threadpool)           \
     X(llama_print_system_info)           \
-    TILLER_LLAMA_TRAINING_FUNCTIONS(X)
+    TILLER_LLAMA_TRAINING_FUNCTIONS(X)     \
+    TILLER_LLAMA_QUANTIZE_FUNCTIONS(X)
 
 #define TILLER_GGML_FUNCTIONS(X)         \
     X(ggml_backend_tensor_get)           \
