@@ -3,7 +3,7 @@
 // every failure into an `{code, message}` payload, and fans events out to connected clients.
 // A bad message gets an error answer; it never takes the engine down.
 import {
-    clientMessageSchema, engineRequestSchemas, type EngineMethod, type ServerMessage
+    clientMessageSchema, engineRequestSchemas, type EngineEventName, type EngineEvents, type EngineMethod, type ServerMessage
 } from "../protocol/EngineContract.js";
 import { TillerError, toTillerErrorPayload } from "../protocol/TillerError.js";
 import type { EngineService, RequestContext } from "./EngineService.js";
@@ -50,35 +50,59 @@ function handlersFor(service: EngineService): Record<EngineMethod, Handler> {
     return handlers as Record<EngineMethod, Handler>;
 }
 
+/** A client's requests in flight, by the id the client chose: ids are only unique within one connection. */
+interface ConnectionState {
+    connection: RpcConnection;
+    inFlight: Map<string, AbortController>;
+    /** the prefix of the request ids the service sees, so its progress events can be routed back */
+    scope: string;
+}
+
 export class EngineRpcServer {
     private readonly handlers: Record<EngineMethod, Handler>;
-    private readonly connections = new Set<RpcConnection>();
-    private readonly inFlight = new Map<string, AbortController>();
+    private readonly connections = new Set<ConnectionState>();
+    private nextConnection = 1;
     private readonly unsubscribe: () => void;
 
     public constructor(private readonly service: EngineService) {
         this.handlers = handlersFor(service);
-        this.unsubscribe = service.onEvent((event, data) => {
-            for (const connection of this.connections)
-                connection.send({ kind: "event", event, data });
-        });
+        this.unsubscribe = service.onEvent((event, data) => this.fanOut(event, data));
+    }
+
+    /**
+     * Events go to every client, except a request's progress: that goes only to the client that sent
+     * the request, under the id that client chose (two tabs both use "r1").
+     */
+    private fanOut(event: EngineEventName, data: unknown): void {
+        if (event === "progress") {
+            const requestId = (data as EngineEvents["progress"]).requestId;
+            for (const state of this.connections) {
+                if (requestId.startsWith(state.scope)) {
+                    state.connection.send({ kind: "event", event, data: { ...(data as EngineEvents["progress"]), requestId: requestId.slice(state.scope.length) } });
+                    return;
+                }
+            }
+        }
+        for (const state of this.connections)
+            state.connection.send({ kind: "event", event, data } as ServerMessage);
     }
 
     /** Registers a client; returns the function that feeds it its incoming messages, and a close. */
     public connect(connection: RpcConnection): { receive(raw: unknown): void; close(): void } {
-        this.connections.add(connection);
-        const ownRequests = new Set<string>();
+        const state: ConnectionState = { connection, inFlight: new Map(), scope: `c${this.nextConnection++}/` };
+        this.connections.add(state);
         return {
-            receive: (raw) => this.receive(connection, raw, ownRequests),
+            receive: (raw) => this.receive(state, raw),
             close: () => {
-                this.connections.delete(connection);
-                for (const id of ownRequests)
-                    this.inFlight.get(id)?.abort();
+                this.connections.delete(state);
+                for (const controller of state.inFlight.values())
+                    controller.abort();
             }
         };
     }
 
-    private receive(connection: RpcConnection, raw: unknown, ownRequests: Set<string>): void {
+    private receive(state: ConnectionState, raw: unknown): void {
+        const { connection } = state;
         let message: unknown = raw;
         if (typeof raw === "string") {
             try {
@@ -95,15 +119,21 @@ export class EngineRpcServer {
             return;
         }
         if (parsed.data.kind === "cancel") {
-            this.inFlight.get(parsed.data.id)?.abort();
+            state.inFlight.get(parsed.data.id)?.abort();
             return;
         }
         const { id, method, params } = parsed.data;
-        void this.dispatch(connection, id, method, params, ownRequests);
+        if (state.inFlight.has(id)) {
+            connection.send({ kind: "error", id, error: { code: "INVALID_ARGUMENT", message: `request id "${id}" is already in flight on this connection` } });
+            return;
+        }
+        void this.dispatch(state, id, method, params);
     }
 
-    private async dispatch(connection: RpcConnection, id: string, method: string, params: unknown, ownRequests: Set<string>): Promise<void> {
+    private async dispatch(state: ConnectionState, id: string, method: string, params: unknown): Promise<void> {
+        const { connection } = state;
         const controller = new AbortController();
+        state.inFlight.set(id, controller);
         try {
             if (!Object.hasOwn(engineRequestSchemas, method))
                 throw new TillerError("INVALID_ARGUMENT", `unknown request "${method}"`);
@@ -113,22 +143,20 @@ export class EngineRpcServer {
                 const issue = checked.error.issues[0];
                 throw new TillerError("INVALID_ARGUMENT", `${method}: ${issue?.path.join(".") || "params"}: ${issue?.message ?? "invalid"}`);
             }
-            this.inFlight.set(id, controller);
-            ownRequests.add(id);
-            const result = await this.handlers[method as EngineMethod](checked.data as never, { requestId: id, signal: controller.signal });
+            const result = await this.handlers[method as EngineMethod](checked.data as never, { requestId: state.scope + id, signal: controller.signal });
             connection.send({ kind: "response", id, result: result ?? null });
         } catch (error) {
             connection.send({ kind: "error", id, error: toTillerErrorPayload(error) });
         } finally {
-            this.inFlight.delete(id);
-            ownRequests.delete(id);
+            state.inFlight.delete(id);
         }
     }
 
     public async dispose(): Promise<void> {
         this.unsubscribe();
-        for (const controller of this.inFlight.values())
-            controller.abort();
+        for (const state of this.connections)
+            for (const controller of state.inFlight.values())
+                controller.abort();
         this.connections.clear();
         await this.service.dispose();
     }

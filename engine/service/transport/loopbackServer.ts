@@ -14,6 +14,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { TillerError } from "../../protocol/TillerError.js";
 import type { ServerMessage } from "../../protocol/EngineContract.js";
 import type { RpcConnection } from "../EngineRpcServer.js";
+import { parseRequestTarget, type RequestTarget } from "./requestTarget.js";
 
 /** A WebSocket client as the engine side sees it. */
 export interface RpcClientLink extends RpcConnection {
@@ -51,6 +52,10 @@ const contentTypes: Record<string, string> = {
     ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json", ".woff2": "font/woff2", ".ico": "image/x-icon", ".map": "application/json"
 };
 
+function log(line: string): void {
+    process.stderr.write(`${line}\n`);
+}
+
 export function isLoopbackHost(host: string): boolean {
     return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
@@ -73,24 +78,25 @@ export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackSer
     const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, ...(host.includes(":") ? [`[${host}]:${port}`] : [`${host}:${port}`])]);
     const allowedOrigins = () => new Set([...allowedHosts()].map((entry) => `http://${entry}`));
     /** null when the request may proceed, else why it may not */
-    const refusal = (request: http.IncomingMessage, needsToken: boolean): string | null => {
+    const refusal = (request: http.IncomingMessage, target: RequestTarget, needsToken: boolean): string | null => {
         if (request.headers.host == null || !allowedHosts().has(request.headers.host.toLowerCase()))
             return "wrong Host header";
         const origin = request.headers.origin;
         if (origin != null && !allowedOrigins().has(origin.toLowerCase()))
             return "foreign Origin";
-        if (needsToken) {
-            const url = new URL(request.url ?? "/", "http://local");
-            if (!tokensMatch(url.searchParams.get("token"), token))
-                return "missing or wrong token";
-        }
+        if (needsToken && !tokensMatch(target.query.get("token"), token))
+            return "missing or wrong token";
         return null;
     };
 
-    const server = http.createServer((request, response) => {
-        const url = new URL(request.url ?? "/", "http://local");
-        const isPage = url.pathname === "/" || url.pathname === "/index.html";
-        const reason = refusal(request, isPage);
+    const handleRequest = (request: http.IncomingMessage, response: http.ServerResponse) => {
+        const target = parseRequestTarget(request.url);
+        if (target == null) {
+            response.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("Bad request: malformed path.\n");
+            return;
+        }
+        const isPage = target.pathname === "/" || target.pathname === "/index.html";
+        const reason = refusal(request, target, isPage);
         if (reason != null) {
             response.writeHead(reason === "missing or wrong token" ? 401 : 403, { "content-type": "text/plain; charset=utf-8" });
             response.end(`Refused: ${reason}. Open the exact URL that \`tiller serve\` printed.\n`);
@@ -100,18 +106,44 @@ export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackSer
             response.writeHead(405).end();
             return;
         }
-        serveStatic(options.staticDir, isPage ? "/index.html" : url.pathname, port, response);
+        serveStatic(options.staticDir, isPage ? "/index.html" : target.pathname, port, response);
+    };
+    const server = http.createServer((request, response) => {
+        // whatever a request contains, it must not end the server (and the engine with it)
+        try {
+            handleRequest(request, response);
+        } catch (error) {
+            log(`tiller serve: a request failed: ${(error as Error).message}`);
+            if (!response.headersSent)
+                response.writeHead(500);
+            response.end();
+        }
+    });
+    // unparseable requests, oversized headers, resets: answer if still possible, never throw
+    server.on("clientError", (_error, socket) => {
+        if (socket.writable)
+            socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+        else
+            socket.destroy();
     });
 
     const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
     server.on("upgrade", (request, socket, head) => {
-        const url = new URL(request.url ?? "/", "http://local");
-        const reason = url.pathname !== "/rpc" ? "unknown path" : refusal(request, true);
-        if (reason != null) {
-            socket.end(`HTTP/1.1 ${reason === "missing or wrong token" ? "401 Unauthorized" : "403 Forbidden"}\r\nconnection: close\r\n\r\n`);
-            return;
+        // a reset while we answer must not become an unhandled 'error' event
+        socket.on("error", () => socket.destroy());
+        try {
+            const target = parseRequestTarget(request.url);
+            const reason = target == null ? "malformed path" : target.pathname !== "/rpc" ? "unknown path" : refusal(request, target, true);
+            if (reason != null) {
+                const status = reason === "missing or wrong token" ? "401 Unauthorized" : reason === "malformed path" ? "400 Bad Request" : "403 Forbidden";
+                socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
+                return;
+            }
+            sockets.handleUpgrade(request, socket, head, (ws) => attach(ws));
+        } catch (error) {
+            log(`tiller serve: a WebSocket upgrade failed: ${(error as Error).message}`);
+            socket.destroy();
         }
-        sockets.handleUpgrade(request, socket, head, (ws) => attach(ws));
     });
 
     const attach = (ws: WebSocket) => {
@@ -160,7 +192,7 @@ function serveStatic(staticDir: string | undefined, pathname: string, port: numb
         return;
     }
     const root = path.resolve(staticDir);
-    const file = path.resolve(root, "." + decodeURIComponent(pathname));
+    const file = path.resolve(root, "." + pathname); // pathname is decoded and NUL-free (parseRequestTarget)
     if (file !== root && !file.startsWith(root + path.sep)) {
         response.writeHead(403).end();
         return;
