@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import { getLlamaGpuTypes, type LlamaGpuType } from "node-llama-cpp";
 import { getTillerBackend, type TillerBackend } from "../runtime/TillerBackend.js";
-import type { BackendName } from "../protocol/sessionModelRequests.js";
+import type { BackendName } from "../protocol/models.js";
 import type { TillerModel } from "../runtime/TillerModel.js";
 
 /** A llama.cpp backend by name ("cpu" where node-llama-cpp says `false`); the contract defines it. */

@@ -2,7 +2,7 @@
 // Metal), then Tiller's addon binds to that same libllama. One per process.
 import os from "node:os";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
-import { backendChoiceSchema } from "../protocol/sessionModelRequests.js";
+import { backendChoiceSchema } from "../protocol/models.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { AddonBinding, TillerNativeAddon } from "../native/AddonTypes.js";
 import { loadNativeAddon } from "../native/loadNativeAddon.js";

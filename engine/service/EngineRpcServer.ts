@@ -2,9 +2,8 @@
 // (zod schemas from the contract), dispatches them to the EngineService with cancellation, turns
 // every failure into an `{code, message}` payload, and fans events out to connected clients.
 // A bad message gets an error answer; it never takes the engine down.
-import {
-    clientMessageSchema, engineRequestSchemas, type EngineEventName, type EngineEvents, type EngineMethod, type ServerMessage
-} from "../protocol/EngineContract.js";
+import { engineRequestSchemas, type EngineEventName, type EngineEvents, type EngineMethod } from "../protocol/EngineContract.js";
+import { clientMessageSchema, type ServerMessage } from "../protocol/wire.js";
 import { TillerError, toTillerErrorPayload } from "../protocol/TillerError.js";
 import type { EngineService, RequestContext } from "./EngineService.js";
 

@@ -25,7 +25,7 @@ import { defaultModelPath } from "../models/defaultModel.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
 import { resolveSamplingOptions } from "../runtime/sampling/SamplingOptions.js";
 import { SessionWriter, type RunRecorder } from "../sessions/SessionWriter.js";
-import type { BackendChoice } from "../protocol/sessionModelRequests.js";
+import type { BackendChoice } from "../protocol/models.js";
 import { SessionRequests } from "./sessionRequests.js";
 import { gpuLayersForChoice, ModelRequests, modelPlacement, readMemory } from "./modelRequests.js";
 import { detectRequest, sweepRequest, type ProbeHost } from "./probeRequests.js";

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { EngineEvents, EngineResults } from "../protocol/EngineContract.js";
-import type { BackendChoice, BackendChoiceInfo, BackendName, ModelPlacementInfo, ScannedModelInfo } from "../protocol/sessionModelRequests.js";
+import type { BackendChoice, BackendChoiceInfo, BackendName, ModelPlacementInfo, ScannedModelInfo } from "../protocol/models.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { getTillerBackend, type TillerBackend } from "../runtime/TillerBackend.js";
 import type { TillerModel } from "../runtime/TillerModel.js";

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { EngineEvents, EngineResults, LayerDiagnosticsInfo, LoadedModelInfo, TokenInfo } from "../protocol/EngineContract.js";
-import type { SessionDetailInfo, SessionPatchInfo, SessionRunInfo, SessionSummaryInfo, SessionVectorBuildInfo } from "../protocol/sessionModelRequests.js";
+import type { SessionDetailInfo, SessionPatchInfo, SessionRunInfo, SessionSummaryInfo, SessionVectorBuildInfo } from "../protocol/sessions.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { TillerModel } from "../runtime/TillerModel.js";
 import { zipFolder } from "../io/zipFolder.js";

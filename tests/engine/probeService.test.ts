@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineEvents } from "../../engine/protocol/EngineContract.js";
-import type { ServerMessage } from "../../engine/protocol/EngineContract.js";
+import type { ServerMessage } from "../../engine/protocol/wire.js";
 import { EngineRpcServer } from "../../engine/service/EngineRpcServer.js";
 import { EngineService, type RequestContext } from "../../engine/service/EngineService.js";
 import { openSession } from "../../engine/sessions/SessionReader.js";

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { ServerMessage } from "../../engine/protocol/EngineContract.js";
+import type { ServerMessage } from "../../engine/protocol/wire.js";
 import { RpcReplies } from "../support/rpcReplies.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
 

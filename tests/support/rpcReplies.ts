@@ -3,7 +3,8 @@
 // (inProcessRpc.ts) and the WebSocket client of `tiller serve` (serve.test.ts) both route what the
 // server sends through this, so they settle requests and collect events the same way. It imports only
 // the contract's types: serve.test.ts talks to a separate process and must not load the engine.
-import type { EngineEvents, ServerMessage } from "../../engine/protocol/EngineContract.js";
+import type { EngineEvents } from "../../engine/protocol/EngineContract.js";
+import type { ServerMessage } from "../../engine/protocol/wire.js";
 import type { TillerErrorCode } from "../../engine/protocol/TillerError.js";
 
 /** An error response: the engine's error code and message. */

@@ -4,7 +4,7 @@
 // The same role as Electron main's utility-process supervision, for the browser path.
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { ServerMessage } from "../../protocol/EngineContract.js";
+import type { ServerMessage } from "../../protocol/wire.js";
 import { TillerError } from "../../protocol/TillerError.js";
 import type { ChildToHost, HostToChild } from "./engineChildMessages.js";
 import type { RpcClientLink, RpcEndpoint } from "./loopbackServer.js";

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { TillerError } from "../../protocol/TillerError.js";
-import type { ServerMessage } from "../../protocol/EngineContract.js";
+import type { ServerMessage } from "../../protocol/wire.js";
 import type { RpcConnection } from "../EngineRpcServer.js";
 import { parseRequestTarget, type RequestTarget } from "./requestTarget.js";
 

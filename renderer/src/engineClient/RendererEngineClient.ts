@@ -1,7 +1,8 @@
 // The EngineClient the renderer codes against: the contract's interface, whose request options
 // also take the request's progress listener (the contract keys `progress` events by request id,
 // which only the transport knows).
-import type { EngineClient, EngineEvents, EngineMethod, EngineParams, EngineResult } from "../../../engine/protocol/EngineContract";
+import type { EngineEvents, EngineMethod, EngineParams, EngineResult } from "../../../engine/protocol/EngineContract";
+import type { EngineClient } from "../../../engine/protocol/wire";
 
 export interface RequestOptions {
     signal?: AbortSignal;

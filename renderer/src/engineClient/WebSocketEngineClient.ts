@@ -6,9 +6,8 @@
 //               to the request they belong to (options.onProgress)
 //   transport → reconnects with exponential backoff; requests in flight when the socket drops fail
 //               (the engine forgot them), requests made while it is down wait for the next socket
-import type {
-    EngineEventName, EngineEvents, EngineMethod, EngineParams, EngineResult, ClientMessage, ServerMessage
-} from "../../../engine/protocol/EngineContract";
+import type { EngineEventName, EngineEvents, EngineMethod, EngineParams, EngineResult } from "../../../engine/protocol/EngineContract";
+import type { ClientMessage, ServerMessage } from "../../../engine/protocol/wire";
 import { TillerError, tillerErrorCodes, type TillerErrorPayload } from "../../../engine/protocol/TillerError";
 import type { EngineConnectionState } from "./tillerPreload";
 import type { RendererEngineClient, RequestOptions } from "./RendererEngineClient";

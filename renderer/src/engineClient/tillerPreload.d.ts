@@ -1,6 +1,7 @@
 // What the Electron preload exposes on `window.tiller` (one fixed, named API object; STYLE.md §3).
 // Absent in a plain browser (`tiller serve`), where the renderer talks WebSocket instead.
-import type { EngineClient, EngineMethod, EngineParams, EngineResult } from "../../../engine/protocol/EngineContract";
+import type { EngineMethod, EngineParams, EngineResult } from "../../../engine/protocol/EngineContract";
+import type { EngineClient } from "../../../engine/protocol/wire";
 
 export type EngineConnectionState = EngineClient["state"];
 

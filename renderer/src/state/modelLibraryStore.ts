@@ -1,7 +1,7 @@
 // The Model view's machine-wide state: the GGUF files the engine found (scan), the recommended
 // catalog with its downloads (progress, cancel, resume), and the backends the engine can load on.
 import { create } from "zustand";
-import type { BackendsInfo, CatalogModelInfo, ScannedModelInfo } from "../../../engine/protocol/sessionModelRequests";
+import type { BackendsInfo, CatalogModelInfo, ScannedModelInfo } from "../../../engine/protocol/models";
 import { getEngineClient } from "../engineClient/getEngineClient";
 import { errorPayloadOf, notify, reportError } from "./notificationStore";
 

@@ -1,7 +1,7 @@
 // The loaded model, the load form and the recent-models list.
 import { create } from "zustand";
 import type { LoadedModelInfo } from "../../../engine/protocol/EngineContract";
-import type { BackendChoice } from "../../../engine/protocol/sessionModelRequests";
+import type { BackendChoice } from "../../../engine/protocol/models";
 import { getEngineClient } from "../engineClient/getEngineClient";
 import { readRecentModels, rememberRecentModel, forgetRecentModel } from "../lib/recentModels";
 import { notify, reportError } from "./notificationStore";

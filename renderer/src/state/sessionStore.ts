@@ -1,7 +1,7 @@
 // The Sessions view's state: the list (with its search), the opened session (read from disk by the
 // engine, no model needed), and the replay and export in progress with their results.
 import { create } from "zustand";
-import type { RunReplayInfo, SessionDetailInfo, SessionSummaryInfo } from "../../../engine/protocol/sessionModelRequests";
+import type { RunReplayInfo, SessionDetailInfo, SessionSummaryInfo } from "../../../engine/protocol/sessions";
 import { getEngineClient } from "../engineClient/getEngineClient";
 import { notify, reportError } from "./notificationStore";
 

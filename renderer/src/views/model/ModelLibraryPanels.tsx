@@ -2,7 +2,7 @@
 // recommended models (one-click download with progress, cancel and resume), and the backends.
 import { useState } from "react";
 import { useShallow } from "zustand/react/shallow";
-import type { BackendChoice, ScannedModelInfo } from "../../../../engine/protocol/sessionModelRequests";
+import type { BackendChoice, ScannedModelInfo } from "../../../../engine/protocol/models";
 import { Panel, ProgressBar, Spinner } from "../../components/ui";
 import { formatBytes, formatCount } from "../../lib/format";
 import { useConnectionStore } from "../../state/connectionStore";

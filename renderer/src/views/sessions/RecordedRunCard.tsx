@@ -1,7 +1,7 @@
 // One recorded run: its prompt and settings, the patches it started with and its mid-run changes,
 // the strip coloured by a read-out it recorded, and this run's replay verdict.
 import { useMemo, useState } from "react";
-import type { SessionRunInfo } from "../../../../engine/protocol/sessionModelRequests";
+import type { SessionRunInfo } from "../../../../engine/protocol/sessions";
 import { Panel } from "../../components/ui";
 import { useSessionStore } from "../../state/sessionStore";
 import { readoutsOf, RecordedStrip } from "./RecordedStrip";

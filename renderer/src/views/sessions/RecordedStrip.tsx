@@ -4,7 +4,7 @@
 // differs. Nothing here streams: the whole run is known, so it renders once per choice.
 import { memo, useMemo } from "react";
 import type { TokenInfo } from "../../../../engine/protocol/EngineContract";
-import type { SessionRunInfo } from "../../../../engine/protocol/sessionModelRequests";
+import type { SessionRunInfo } from "../../../../engine/protocol/sessions";
 import { autoScale, divergingColour, legendGradient, neutralTokenColour } from "../../lib/colourScale";
 import { visiblePiece } from "../../lib/format";
 import { maxAbsCosine, projectionOf } from "../../state/runStore";

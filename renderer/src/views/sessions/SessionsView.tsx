@@ -2,7 +2,7 @@
 // them; open one to see its strips and separation charts without a model; replay or export it.
 import { useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
-import type { SessionSummaryInfo } from "../../../../engine/protocol/sessionModelRequests";
+import type { SessionSummaryInfo } from "../../../../engine/protocol/sessions";
 import { TrashIcon } from "../../components/icons";
 import { ViewHeader } from "../../components/ViewHeader";
 import { EmptyState, Panel, Spinner, modKey } from "../../components/ui";
