@@ -14,7 +14,9 @@
 // Only plain little-endian numeric dtypes are written and read: `<f4`, `<f8`, `<i4`, `|u1`. A
 // header longer than 65535 bytes (never for the shapes Tiller writes) switches to version 2.0,
 // whose header_len is a uint32, as numpy does. The reader also accepts versions 2.0 and 3.0.
-import { open, rename, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+// called through the module object, so fault-injection tests can make a write fail (ENOSPC, EIO)
+import fsp from "node:fs/promises";
 import { TillerError } from "../protocol/TillerError.js";
 
 export type NpyDtype = "<f4" | "<f8" | "<i4" | "|u1";
@@ -124,18 +126,19 @@ export async function writeNpyFile(path: string, data: NpyData, shape: readonly 
  * (FILE_NOT_FOUND when the folder does not exist).
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-    const temp = `${path}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
+    // an unpredictable name, created exclusively: a file or link planted at the name is never written through
+    const temp = `${path}.${randomBytes(12).toString("hex")}.tmp`;
     try {
-        const handle = await open(temp, "w");
+        const handle = await fsp.open(temp, "wx");
         try {
             await handle.writeFile(bytes);
             await handle.sync();
         } finally {
             await handle.close();
         }
-        await rename(temp, path);
+        await fsp.rename(temp, path);
     } catch (cause) {
-        await rm(temp, { force: true }).catch(() => undefined);
+        await fsp.rm(temp, { force: true }).catch(() => undefined);
         const errno = (cause as NodeJS.ErrnoException).code;
         const reason = cause instanceof Error ? cause.message : String(cause);
         throw new TillerError(errno === "ENOENT" ? "FILE_NOT_FOUND" : "INTERNAL", `cannot write "${path}": ${reason}`, { cause });

@@ -8,7 +8,7 @@ import type {
     DatasetInfo, EngineEventName, EngineEvents, EngineInfo, EngineResults, LoadedModelInfo, PatchSpec, ProbeSpec, RunStartParams, TokenInfo, VectorInfo,
     ProbesDetectParams, ProbesSweepParams
 } from "../protocol/EngineContract.js";
-import { TillerError, toTillerErrorPayload } from "../protocol/TillerError.js";
+import { TillerError, toTillerErrorPayload, type TillerErrorPayload } from "../protocol/TillerError.js";
 import { generate, type GenerationRun } from "../runtime/generate.js";
 import type { ProjectionProbe } from "../runtime/ProjectionReader.js";
 import type { SteeringPatch } from "../runtime/SteeringPatch.js";
@@ -27,6 +27,7 @@ import { resolveSamplingOptions } from "../runtime/sampling/SamplingOptions.js";
 import { SessionWriter, type RunRecorder } from "../sessions/SessionWriter.js";
 import type { BackendChoice } from "../protocol/models.js";
 import { SessionRequests } from "./sessionRequests.js";
+import { recordSafely } from "./recordSafely.js";
 import { gpuLayersForChoice, ModelRequests, modelPlacement, readMemory } from "./modelRequests.js";
 import { detectRequest, sweepRequest, type ProbeHost } from "./probeRequests.js";
 
@@ -85,15 +86,25 @@ export class EngineService {
     /** the models.* and backends.info requests (engine/service/modelRequests.ts) */
     public readonly models: ModelRequests;
 
-    /** Every run and vector build is recorded, into one session per loaded model. */
+    /**
+     * Every run and vector build is recorded, into one session per loaded model. A session that could
+     * not be created (a full disk) is not remembered: the next recorded action tries again.
+     */
     private session(loaded: LoadedModel): Promise<SessionWriter> {
-        loaded.session ??= (async () => SessionWriter.create(this.sessionsRoot, {
+        if (loaded.session != null)
+            return loaded.session;
+        const created = (async () => SessionWriter.create(this.sessionsRoot, {
             name: `${loaded.info.fileName} ${new Date().toISOString().slice(0, 16).replace("T", " ")}`,
             appVersion: "0.1.0",
             model: { fileName: loaded.info.fileName, path: loaded.info.path, sizeBytes: fs.statSync(loaded.info.path).size, sha256: await sha256OfFile(loaded.info.path) },
             settings: { threads: loaded.info.threads, contextSize: loaded.info.contextSize, gpuLayers: loaded.info.gpuLayers }
         }))();
-        return loaded.session;
+        loaded.session = created;
+        created.catch(() => {
+            if (loaded.session === created)
+                loaded.session = undefined;
+        });
+        return created;
     }
 
     public onEvent(listener: Listener): () => void {
@@ -205,8 +216,7 @@ export class EngineService {
                 method: params.method, readAt: params.readAt, layers: params.layers, signal: request.signal,
                 onProgress: (done, total) => this.emit("progress", { requestId: request.requestId, done, total, label: "building the vector" })
             });
-            (await this.session(loaded)).append({ type: "note", at: new Date().toISOString(), kind: "vector.build",
-                data: { dataset: dataset.name, method: built.method, readAt: built.readAt, bestLayer: built.bestLayer, diagnostics: built.diagnostics } });
+            // the library first: a session that cannot be written must not discard a finished build
             const entry = await this.library.add({ ...built.vector, name: params.name ?? `${dataset.name} (${built.method})` }, {
                 modelHint: model.shape.architecture,
                 sourceDataset: dataset.name,
@@ -214,6 +224,8 @@ export class EngineService {
                 readAt: built.readAt,
                 modelSha256: await sha256OfFile(model.path)
             });
+            await recordSafely("the vector build", async () => (await this.session(loaded)).append({ type: "note", at: new Date().toISOString(), kind: "vector.build",
+                data: { vectorId: entry.id, dataset: dataset.name, method: built.method, readAt: built.readAt, bestLayer: built.bestLayer, diagnostics: built.diagnostics } }));
             return {
                 vector: toVectorInfo(entry),
                 diagnostics: built.diagnostics.map((entry) => ({ ...entry, heldOutAuroc: Number.isNaN(entry.heldOutAuroc) ? null : entry.heldOutAuroc })),
@@ -287,7 +299,15 @@ export class EngineService {
             topAlternatives: params.topAlternatives ?? 8, patches, probes, contextSize: context.contextSize, threads: context.threads
         };
         const run = generate(context, prompt, { ...settings, addBos: true });
-        const recorder = session.startRun(settings);
+        let recorder: RunRecorder;
+        try {
+            recorder = session.startRun(settings);
+        } catch (error) {
+            // the decode has started: it must not go on holding the context with nobody to stop it
+            run.abort();
+            await run.result.catch(() => undefined);
+            throw error;
+        }
         const runId = recorder.runId;
         this.runs.set(runId, run);
         const promptTokens = Array.from(model.tokenize(prompt), (id) => ({ id, piece: model.tokenText(id) }));
@@ -295,9 +315,15 @@ export class EngineService {
         return { runId, promptTokens };
     }
 
+    /**
+     * Streams a run's tokens to the clients and into its session. A recording failure (a full disk)
+     * stops the run — its decode is aborted, so the context is free and `run.stop` is not needed —
+     * and the run ends with that error; what was recorded so far stays readable.
+     */
     private async pump(runId: string, run: GenerationRun, recorder: RunRecorder): Promise<void> {
         let reported = 0;
         let reportedTriggers = 0;
+        let recordingError: unknown;
         const reportPatchChanges = (changes: { atToken: number; activePatches: string[] }[]) => {
             for (; reported < changes.length; reported++) {
                 const { atToken, activePatches } = changes[reported]!;
@@ -310,13 +336,30 @@ export class EngineService {
             for await (const token of run) {
                 this.emit("run.token", { runId, token: token as TokenInfo, emittedAt: Date.now() });
                 reportPatchChanges(run.patchChanges);
-                recorder.token(token, run.patchChanges, run.triggerEvents);
+                if (recordingError != null)
+                    continue;
+                try {
+                    recorder.token(token, run.patchChanges, run.triggerEvents);
+                } catch (error) {
+                    recordingError = error;
+                    run.abort();
+                }
             }
             const result = await run.result;
             reportPatchChanges(result.patchChanges);
-            await recorder.end(result);
-            this.emit("run.end", { runId, stopReason: result.stopReason, text: result.text, tokensPerSecond: result.timings.tokensPerSecond });
+            if (recordingError == null) {
+                try {
+                    await recorder.end(result);
+                } catch (error) {
+                    recordingError = error;
+                }
+            }
+            this.emit("run.end", {
+                runId, stopReason: result.stopReason, text: result.text, tokensPerSecond: result.timings.tokensPerSecond,
+                ...(recordingError != null ? { error: recordingFailure(recordingError) } : {})
+            });
         } catch (error) {
+            run.abort();
             this.emit("run.end", { runId, stopReason: "aborted", text: "", tokensPerSecond: 0, error: toTillerErrorPayload(error) });
         } finally {
             this.runs.delete(runId);
@@ -366,6 +409,11 @@ export class EngineService {
         await this.unloadModel();
         this.listeners.clear();
     }
+}
+
+function recordingFailure(error: unknown): TillerErrorPayload {
+    const payload = toTillerErrorPayload(error);
+    return { code: payload.code, message: `recording the run into its session failed: ${payload.message}` };
 }
 
 function toVectorInfo(entry: VectorEntry): VectorInfo {

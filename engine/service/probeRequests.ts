@@ -26,6 +26,7 @@ import type { VectorLibrary } from "../vectors/library/VectorLibrary.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
 import type { RequestContext } from "./EngineService.js";
 import { sessionVectors } from "../sessions/sessionVectors.js";
+import { recordSafely } from "./recordSafely.js";
 
 /** What the service lends a probe. */
 export interface ProbeHost {
@@ -120,7 +121,7 @@ export async function sweepRequest(host: ProbeHost, params: ProbesSweepParams, r
         sweepId, prompt: text.prompt, completion: text.completion, vectorId: params.vectorId, vectorName: vector.name, ...sweep,
         tokens: sweep.tokens.map((token) => ({ ...token }))
     };
-    await recordSweep(await host.session(), result, params.runId);
+    await recordSafely("the sweep", async () => recordSweep(await host.session(), result, params.runId));
     return result;
 }
 
@@ -233,7 +234,7 @@ export async function detectRequest(host: ProbeHost, params: ProbesDetectParams,
         layers, deltaNorms: report.deltaNorms,
         elapsedMs: performance.now() - started
     };
-    await recordDetection(session, result, params.runId);
+    await recordSafely("the detection", () => recordDetection(session, result, params.runId));
     return result;
 }
 

@@ -12,6 +12,7 @@ import { zipFolder } from "../io/zipFolder.js";
 import { exportSession } from "../sessions/exportSession.js";
 import { replayRun } from "../sessions/replaySession.js";
 import { sessionVectors, type SessionVectors } from "../sessions/sessionVectors.js";
+import { recordingProcess } from "../sessions/recordingLock.js";
 import { deleteSession, listSessions, openSession, renameSession, type OpenedSession, type SessionRun } from "../sessions/SessionReader.js";
 import type { RecordedPatch } from "../sessions/sessionRecords.js";
 import type { RequestContext } from "./EngineService.js";
@@ -66,7 +67,8 @@ export class SessionRequests {
 
     private async isRecording(folder: string): Promise<boolean> {
         const recording = await this.host.recordingFolder();
-        return recording != null && path.resolve(recording) === path.resolve(folder);
+        // recorded here, or live in another process sharing the data folder (Electron and `tiller serve`)
+        return (recording != null && path.resolve(recording) === path.resolve(folder)) || recordingProcess(folder) != null;
     }
 
     public rename(id: string, name: string): SessionSummaryInfo {

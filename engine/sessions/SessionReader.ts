@@ -2,7 +2,9 @@
 // its records alone. A line cut short by a crash is skipped and reported, never fatal.
 import fs from "node:fs";
 import path from "node:path";
+import { readLinesSync } from "../io/readLinesSync.js";
 import { TillerError } from "../protocol/TillerError.js";
+import { recordingProcess } from "./recordingLock.js";
 import {
     sessionInfoSchema, sessionRecordSchema, type PatchChangeRecordLine, type RunEndRecord, type RunStartRecord, type SessionInfo, type SessionRecord, type TokenRecord, type TriggerRecord
 } from "./sessionRecords.js";
@@ -49,29 +51,28 @@ export function openSession(folder: string): OpenedSession {
     const notes: OpenedSession["notes"] = [];
     const problems: OpenedSession["problems"] = [];
     const eventsPath = path.join(folder, "events.jsonl");
-    const lines = fs.existsSync(eventsPath) ? fs.readFileSync(eventsPath, "utf8").split("\n") : [];
-    for (const [index, line] of lines.entries()) {
+    const readLine = (line: string, lineNumber: number) => {
         if (line.trim() === "")
-            continue;
+            return;
         let record: SessionRecord;
         try {
             record = sessionRecordSchema.parse(JSON.parse(line));
         } catch (error) {
-            problems.push({ line: index + 1, message: `unreadable record (${(error as Error).message.split("\n")[0]})` });
-            continue;
+            problems.push({ line: lineNumber, message: `unreadable record (${(error as Error).message.split("\n")[0]})` });
+            return;
         }
         if (record.type === "note") {
             notes.push(record);
-            continue;
+            return;
         }
         if (record.type === "run.start") {
             runs.set(record.runId, { start: record, tokens: [], changes: [], triggers: [] });
-            continue;
+            return;
         }
         const run = runs.get(record.runId);
         if (run == null) {
-            problems.push({ line: index + 1, message: `a ${record.type} record of an unknown run` });
-            continue;
+            problems.push({ line: lineNumber, message: `a ${record.type} record of an unknown run` });
+            return;
         }
         if (record.type === "token")
             run.tokens.push(record);
@@ -81,7 +82,9 @@ export function openSession(folder: string): OpenedSession {
             run.triggers.push(record);
         else
             run.end = record;
-    }
+    };
+    if (fs.existsSync(eventsPath))
+        readLinesSync(eventsPath, readLine);
     return { folder, info, runs: [...runs.values()], notes, problems };
 }
 
@@ -122,5 +125,8 @@ export function renameSession(folder: string, name: string): SessionSummary {
 
 export function deleteSession(folder: string): void {
     openSession(folder); // refuse to delete a folder that is not a session
+    const recorder = recordingProcess(folder);
+    if (recorder != null)
+        throw new TillerError("BUSY", `the session in "${folder}" is being recorded by process ${recorder} (another Tiller window or \`tiller serve\`); close it there first`);
     fs.rmSync(folder, { recursive: true, force: true });
 }

@@ -9,6 +9,7 @@ import type { ProjectionProbe } from "../runtime/ProjectionReader.js";
 import type { PatchTrigger, SteeringPatch } from "../runtime/SteeringPatch.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import type { TriggerEvent } from "../runtime/TriggerTracker.js";
+import { claimRecording, releaseRecording } from "./recordingLock.js";
 import { sessionFormatVersion, type RecordedPatch, type RecordedTrigger, type SessionInfo, type SessionRecord } from "./sessionRecords.js";
 
 export interface RunSettings {
@@ -34,11 +35,16 @@ export class SessionWriter {
     public readonly info: SessionInfo;
     private readonly fd: number;
     private readonly savedVectors = new Set<string>();
+    /** bytes of events.jsonl that hold whole records; a failed append is cut back to this */
+    private committedBytes: number;
+    /** a failed append could not be cut back: the next record must start on a line of its own */
+    private lineOpen = false;
 
     private constructor(folder: string, info: SessionInfo) {
         this.folder = folder;
         this.info = info;
         this.fd = fs.openSync(path.join(folder, "events.jsonl"), "a");
+        this.committedBytes = fs.fstatSync(this.fd).size;
     }
 
     /** Creates a new session folder under `root`. */
@@ -50,12 +56,41 @@ export class SessionWriter {
         const temporary = path.join(folder, "session.json.tmp");
         fs.writeFileSync(temporary, JSON.stringify(full, null, 2) + "\n");
         fs.renameSync(temporary, path.join(folder, "session.json"));
+        claimRecording(folder);
         return new SessionWriter(folder, full);
     }
 
-    /** Appends one record as one line; the write reaches the OS before this returns. */
+    /**
+     * Appends one record as one line; the write reaches the OS before this returns. A short write is
+     * continued; a failed one (ENOSPC, EIO) throws after cutting the file back to its last whole
+     * record, so a partial line never glues onto the next record and the session stays readable.
+     */
     public append(record: SessionRecord): void {
-        fs.writeSync(this.fd, JSON.stringify(record) + "\n");
+        const bytes = Buffer.from((this.lineOpen ? "\n" : "") + JSON.stringify(record) + "\n");
+        let written = 0;
+        try {
+            while (written < bytes.length)
+                written += fs.writeSync(this.fd, bytes, written, bytes.length - written);
+        } catch (error) {
+            this.cutBack(); // a failing write may still have moved some bytes
+            throw error;
+        }
+        this.committedBytes += bytes.length;
+        this.lineOpen = false;
+    }
+
+    private cutBack(): void {
+        try {
+            fs.ftruncateSync(this.fd, this.committedBytes);
+        } catch {
+            // the partial line stays; the reader skips it as unreadable, and the next record starts a new line
+            this.lineOpen = true;
+            try {
+                this.committedBytes = fs.fstatSync(this.fd).size;
+            } catch {
+                // keep the old figure: a later cut-back then keeps a little more than needed, never less
+            }
+        }
     }
 
     /** Saves a vector once per content and returns its hash (the name under vectors/). */
@@ -172,5 +207,6 @@ export class SessionWriter {
 
     public close(): void {
         fs.closeSync(this.fd);
+        releaseRecording(this.folder);
     }
 }

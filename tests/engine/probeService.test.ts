@@ -163,7 +163,11 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
     it("over the RPC server: bad params name the field, a cancel message aborts a sweep, and the engine keeps serving", async () => {
         const rpc = new EngineRpcServer(service);
         const replies: ServerMessage[] = [];
-        const connection = rpc.connect({ send: (message) => replies.push(message) });
+        let watch: ((message: ServerMessage) => void) | undefined;
+        const connection = rpc.connect({ send: (message) => {
+            replies.push(message);
+            watch?.(message);
+        } });
         const reply = async (id: string): Promise<ServerMessage> => {
             for (;;) {
                 const found = replies.find((message) => message.kind !== "event" && message.id === id);
@@ -184,15 +188,15 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
         connection.receive(JSON.stringify({ kind: "request", id: "too-long", method: "probes.detect", params: { prompt, completion: " He smiled.".repeat(200) } }));
         expect(await reply("too-long")).toMatchObject({ kind: "error", error: { code: "PROMPT_TOO_LONG", message: expect.stringContaining("512") } });
 
-        // cancel at the first progress event of the request
-        const stop = service.onEvent((event, data) => {
-            if (event === "progress" && (data as { requestId: string }).requestId === "big")
+        // cancel at the first progress event of the request, as this client receives it
+        watch = (message) => {
+            if (message.kind === "event" && message.event === "progress" && (message.data as { requestId: string }).requestId === "big")
                 connection.receive(JSON.stringify({ kind: "cancel", id: "big" }));
-        });
+        };
         connection.receive(JSON.stringify({ kind: "request", id: "big", method: "probes.sweep",
             params: { prompt, completion, vectorId: happyId, alphas: Array.from({ length: 101 }, (_, i) => -2 + i * 0.04), perLayer: true } }));
         expect(await reply("big")).toMatchObject({ kind: "error", error: { code: "ABORTED" } });
-        stop();
+        watch = undefined;
         connection.receive(JSON.stringify({ kind: "request", id: "after", method: "probes.sweep", params: { prompt, completion, vectorId: happyId, alphas: [0] } }));
         expect(await reply("after")).toMatchObject({ kind: "response" });
         connection.close();
