@@ -60,22 +60,38 @@ export interface LayerDiagnosticsInfo {
     standardizedMeanDifference: number;
 }
 
+/** A projection probe's read-out at one token and block. */
 export interface TokenProjectionInfo {
     probe: string;
     layer: number;
+    /** ⟨h, v̂⟩: the residual stream's component along the unit direction */
     dot: number;
+    /** ⟨h, v̂⟩ / ‖h‖ */
     cosine: number;
 }
 
-/** One generated token as a run streams it and a session records it. */
-export interface TokenInfo {
-    index: number;
-    position: number;
+/** A token the sampler could have drawn instead, with its log-probability. */
+export interface TokenAlternativeInfo {
     id: number;
     piece: string;
     logprob: number;
+}
+
+/** One generated token as the engine's generate() yields it, a run streams it and a session records it. */
+export interface TokenInfo {
+    /** 0-based among generated tokens */
+    index: number;
+    /** position in the context (prompt tokens come first) */
+    position: number;
+    id: number;
+    /** the text this token completes (multi-byte characters land on the token that finishes them) */
+    piece: string;
+    /** log p(token) under the distribution it was drawn from, at temperature 1 (steered if steered) */
+    logprob: number;
+    /** entropy (nats) of that distribution */
     entropy: number;
-    top: { id: number; piece: string; logprob: number }[];
+    top: TokenAlternativeInfo[];
+    /** ids of the patches that acted on this token's distribution */
     activePatches: string[];
     projections: TokenProjectionInfo[];
 }

@@ -1,5 +1,6 @@
 // Projection read-out: p_l(t) = ⟨h_l(t), v̂_l⟩ and cos(h_l(t), v_l), from captured block outputs.
 // Costs O(probes × layers × nEmbd) per token; full activations never leave this function.
+import type { TokenProjectionInfo } from "../protocol/shapes.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { assertReadableLayer } from "./layers.js";
 import { vectorNorm, type SteeringVector } from "./SteeringVector.js";
@@ -11,15 +12,6 @@ export interface ProjectionProbe {
     vector: SteeringVector;
     /** blocks to read (llama.cpp numbering); default: every block the vector has a direction for */
     layers?: readonly number[];
-}
-
-export interface TokenProjection {
-    probe: string;
-    layer: number;
-    /** ⟨h, v̂⟩: the residual stream's component along the unit direction */
-    dot: number;
-    /** ⟨h, v̂⟩ / ‖h‖ */
-    cosine: number;
 }
 
 interface ResolvedProbe {
@@ -65,8 +57,8 @@ export class ProjectionReader {
     }
 
     /** Projections of row `row` of the captured outputs (layers missing from the capture are skipped). */
-    public read(captured: CapturedLayers, row: number): TokenProjection[] {
-        const out: TokenProjection[] = [];
+    public read(captured: CapturedLayers, row: number): TokenProjectionInfo[] {
+        const out: TokenProjectionInfo[] = [];
         for (const probe of this.resolved) {
             const layer = captured.get(probe.layer);
             if (layer == null || row >= layer.rows)

@@ -6,10 +6,12 @@
 // so a patch from token K leaves tokens 0..K-1 exactly as the unsteered run, and K = 0 steers the
 // prompt too, like llama.cpp's --control-vector. A token's projections are read at its own
 // position, i.e. from the decode that consumes it.
+import type { RunStopReason } from "../protocol/runs.js";
+import type { TokenInfo, TokenProjectionInfo } from "../protocol/shapes.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { AsyncQueue } from "./AsyncQueue.js";
 import { PatchSet } from "./PatchSet.js";
-import { ProjectionReader, type ProjectionProbe, type TokenProjection } from "./ProjectionReader.js";
+import { ProjectionReader, type ProjectionProbe } from "./ProjectionReader.js";
 import { resolveSamplingOptions, type SamplingOptions } from "./sampling/SamplingOptions.js";
 import { TokenSampler } from "./sampling/TokenSampler.js";
 import { computeTokenStatistics, logProbOf } from "./sampling/TokenStatistics.js";
@@ -36,38 +38,12 @@ export interface GenerateOptions {
     signal?: AbortSignal;
 }
 
-export interface TokenAlternative {
-    id: number;
-    piece: string;
-    logprob: number;
-}
-
-export interface GeneratedToken {
-    /** 0-based among generated tokens */
-    index: number;
-    /** position in the context (prompt tokens come first) */
-    position: number;
-    id: number;
-    /** the text this token completes (multi-byte characters land on the token that finishes them) */
-    piece: string;
-    /** log p(token) under the distribution it was drawn from, at temperature 1 (steered if steered) */
-    logprob: number;
-    /** entropy (nats) of that distribution */
-    entropy: number;
-    top: TokenAlternative[];
-    /** ids of the patches that acted on this token's distribution */
-    activePatches: string[];
-    projections: TokenProjection[];
-}
-
 export interface PromptToken {
     position: number;
     id: number;
     piece: string;
-    projections: TokenProjection[];
+    projections: TokenProjectionInfo[];
 }
-
-export type StopReason = "eog" | "maxTokens" | "contextFull" | "aborted";
 
 /** A change to the patch set, and the first generated token it acted on. */
 export interface PatchChangeRecord {
@@ -80,8 +56,8 @@ export interface PatchChangeRecord {
 export interface GenerationResult {
     text: string;
     promptTokens: PromptToken[];
-    tokens: GeneratedToken[];
-    stopReason: StopReason;
+    tokens: TokenInfo[];
+    stopReason: RunStopReason;
     /** when the active patch set changed, and what it became */
     patchChanges: PatchChangeRecord[];
     /** when triggered patches engaged and released, and what caused it */
@@ -94,7 +70,7 @@ export interface GenerationResult {
     };
 }
 
-export class GenerationRun implements AsyncIterable<GeneratedToken> {
+export class GenerationRun implements AsyncIterable<TokenInfo> {
     /** Change these while the run goes on; the next token sees the change. */
     public readonly patches: PatchSet;
     /** Resolves when the run ends, however it ends (abort resolves with stopReason "aborted"). */
@@ -104,7 +80,7 @@ export class GenerationRun implements AsyncIterable<GeneratedToken> {
     public readonly patchChanges: PatchChangeRecord[] = [];
     /** engagements and releases of triggered patches so far (grows while running) */
     public readonly triggerEvents: TriggerEvent[];
-    private readonly queue = new AsyncQueue<GeneratedToken>();
+    private readonly queue = new AsyncQueue<TokenInfo>();
     private readonly abortController = new AbortController();
 
     /** @internal use generate() */
@@ -158,7 +134,7 @@ export class GenerationRun implements AsyncIterable<GeneratedToken> {
         this.abortController.abort();
     }
 
-    public [Symbol.asyncIterator](): AsyncIterator<GeneratedToken> {
+    public [Symbol.asyncIterator](): AsyncIterator<TokenInfo> {
         return this.queue[Symbol.asyncIterator]();
     }
 }
@@ -180,7 +156,7 @@ interface RunInput {
     patchChanges: PatchChangeRecord[];
     triggers: TriggerTracker;
     schedule: { atToken: number; patches: readonly SteeringPatch[] }[];
-    emit(token: GeneratedToken): void;
+    emit(token: TokenInfo): void;
 }
 
 async function runGeneration(input: RunInput): Promise<GenerationResult> {
@@ -198,7 +174,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
         return piece;
     };
 
-    const tokens: GeneratedToken[] = [];
+    const tokens: TokenInfo[] = [];
     const patchChanges = input.patchChanges;
     let appliedRevision = -1;
     let appliedKey = "";
@@ -236,7 +212,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
     };
 
     const promptPieceDecoder = new TextDecoder("utf-8");
-    let stopReason: StopReason = "maxTokens";
+    let stopReason: RunStopReason = "maxTokens";
     let promptMs = 0;
     let generationStart = 0;
     const promptRecords: PromptToken[] = [];
@@ -290,7 +266,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
             const piece = pieceOf(id);
             generatedText += piece;
             triggers.observeText(index, generatedText);
-            const token: GeneratedToken = {
+            const token: TokenInfo = {
                 index,
                 position,
                 id,
@@ -339,7 +315,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
     }
     return finish(stopReason);
 
-    function finish(reason: StopReason): GenerationResult {
+    function finish(reason: RunStopReason): GenerationResult {
         const generationMs = generationStart > 0 ? performance.now() - generationStart : 0;
         return {
             text: tokens.map((token) => token.piece).join("") + decoder.decode(),

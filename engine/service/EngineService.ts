@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type {
-    DatasetInfo, EngineEventName, EngineEvents, EngineInfo, EngineResults, LoadedModelInfo, PatchSpec, ProbeSpec, RunStartParams, TokenInfo, VectorInfo,
+    DatasetInfo, EngineEventName, EngineEvents, EngineInfo, EngineResults, LoadedModelInfo, PatchSpec, ProbeSpec, RunStartParams, VectorInfo,
     ProbesDetectParams, ProbesSweepParams
 } from "../protocol/EngineContract.js";
 import { TillerError, toTillerErrorPayload, type TillerErrorPayload } from "../protocol/TillerError.js";
@@ -334,7 +334,7 @@ export class EngineService {
         };
         try {
             for await (const token of run) {
-                this.emit("run.token", { runId, token: token as TokenInfo, emittedAt: Date.now() });
+                this.emit("run.token", { runId, token, emittedAt: Date.now() });
                 reportPatchChanges(run.patchChanges);
                 if (recordingError != null)
                     continue;

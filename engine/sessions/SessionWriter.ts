@@ -4,7 +4,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { encodeControlVector } from "../gguf/ControlVectorFile.js";
 import { writeNpyFile } from "../io/npy.js";
-import type { GeneratedToken, GenerationResult, GenerationRun, PatchChangeRecord } from "../runtime/generate.js";
+import type { TokenInfo } from "../protocol/shapes.js";
+import type { GenerationResult, GenerationRun, PatchChangeRecord } from "../runtime/generate.js";
 import type { ProjectionProbe } from "../runtime/ProjectionReader.js";
 import type { PatchTrigger, SteeringPatch } from "../runtime/SteeringPatch.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
@@ -26,7 +27,7 @@ export interface RunSettings {
 export interface RunRecorder {
     runId: string;
     /** one generated token, with the run's patch changes (and trigger events) so far */
-    token(token: GeneratedToken, changes: readonly PatchChangeRecord[], triggers?: readonly TriggerEvent[]): void;
+    token(token: TokenInfo, changes: readonly PatchChangeRecord[], triggers?: readonly TriggerEvent[]): void;
     end(result: GenerationResult): Promise<void>;
 }
 

@@ -1,7 +1,8 @@
 // Steering and read-outs on the real stories260K model through the real llama.cpp.
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generate, type GeneratedToken } from "../../engine/runtime/generate.js";
+import type { TokenInfo } from "../../engine/protocol/shapes.js";
+import { generate } from "../../engine/runtime/generate.js";
 import { composeControlVector } from "../../engine/runtime/SteeringPatch.js";
 import type { TillerContext } from "../../engine/runtime/TillerContext.js";
 import { TillerModel } from "../../engine/runtime/TillerModel.js";
@@ -34,7 +35,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("steering on stories260K", () 
             maxTokens: 40,
             patches: [{ id: "sine", vector: sineVector(), strength: 1, layers: { first: 1, last: 4 }, fromToken: k }]
         }).result;
-        const ids = (tokens: GeneratedToken[]) => tokens.map((token) => token.id);
+        const ids = (tokens: TokenInfo[]) => tokens.map((token) => token.id);
         expect(ids(steered.tokens).slice(0, k)).toEqual(ids(baseline.tokens).slice(0, k));
         // identical distributions too, not only identical choices
         expect(steered.tokens.slice(0, k).map((token) => token.logprob)).toEqual(baseline.tokens.slice(0, k).map((token) => token.logprob));
