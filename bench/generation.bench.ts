@@ -23,6 +23,7 @@ import { benchMemory } from "./memory.bench.js";
 import { benchProbes } from "./probes.bench.js";
 import { benchVectorBuild } from "./vectorBuild.bench.js";
 import { benchToyworldTraining } from "./toyworldTraining.bench.js";
+import { benchBlackbox } from "./blackbox.bench.js";
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const tokens = Number(process.env.BENCH_TOKENS ?? 64);
@@ -151,7 +152,8 @@ async function benchGeneration(): Promise<void> {
 const sections: { name: string; run: () => Promise<void> }[] = [
     { name: "generation", run: benchGeneration },
     { name: "probes", run: async () => { process.stdout.write((await benchProbes(threads)).join("\n") + "\n"); } },
-    { name: "toyworld", run: async () => { process.stdout.write((await benchToyworldTraining()).join("\n") + "\n"); } }
+    { name: "toyworld", run: async () => { process.stdout.write((await benchToyworldTraining()).join("\n") + "\n"); } },
+    { name: "blackbox", run: async () => { process.stdout.write((await benchBlackbox(threads)).join("\n") + "\n"); } }
 ];
 
 function selectedSections(): Set<string> | undefined {

@@ -15,6 +15,8 @@ import { registerSweepCommand } from "./sweepCommand.js";
 import { registerModelsCommand } from "./modelsCommand.js";
 import { registerToyworldCommand } from "./toyworldCommand.js";
 import { registerQuantizeCommand } from "./quantizeCommand.js";
+import { registerSuspectCommand } from "./suspectCommand.js";
+import { registerLocateCommand } from "./locateCommand.js";
 
 /** Writes the one error line; newlines inside the message are folded so it stays one line. */
 export function writeErrorLine(message: string): void {
@@ -42,6 +44,8 @@ export function createProgram(): Command {
     registerModelsCommand(program);
     registerToyworldCommand(program);
     registerQuantizeCommand(program);
+    registerSuspectCommand(program);
+    registerLocateCommand(program);
     return program;
 }
 

@@ -13,6 +13,7 @@ import { probeRequestSchemas, type ProbeResults } from "./probes.js";
 import { runRequestSchemas, type RunEvents, type RunResults } from "./runs.js";
 import { sessionRequestSchemas, type SessionResults } from "./sessions.js";
 import { vectorRequestSchemas, type VectorResults } from "./vectors.js";
+import { blackboxRequestSchemas, type BlackboxResults } from "./blackbox.js";
 
 // Every domain's names are importable from here too (one re-export each, so callers need not know
 // which file a type lives in).
@@ -22,6 +23,7 @@ export * from "./vectors.js";
 export * from "./runs.js";
 export * from "./probes.js";
 export * from "./sessions.js";
+export * from "./blackbox.js";
 
 /** Every request: its params' schema (validated at the server boundary). */
 export const engineRequestSchemas = {
@@ -29,7 +31,8 @@ export const engineRequestSchemas = {
     ...vectorRequestSchemas,
     ...runRequestSchemas,
     ...probeRequestSchemas,
-    ...sessionRequestSchemas
+    ...sessionRequestSchemas,
+    ...blackboxRequestSchemas
 } as const;
 
 /** Every request's result type. */
@@ -38,7 +41,8 @@ export interface EngineResults extends
     VectorResults,
     RunResults,
     ProbeResults,
-    SessionResults {}
+    SessionResults,
+    BlackboxResults {}
 
 export type EngineMethod = keyof typeof engineRequestSchemas;
 export type EngineParams<M extends EngineMethod> = z.input<typeof engineRequestSchemas[M]>;

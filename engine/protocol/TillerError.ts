@@ -18,6 +18,8 @@ export const tillerErrorCodes = [
     "NATIVE_ADDON",           // the native addon is missing or does not match node-llama-cpp
     "TRAINING_STALLED",       // training's loss did not fall as it must (engine/toyworld's regression guard)
     "ENGINE_RESTARTED",       // the engine process died (a native crash) and a fresh one took its place
+    "ORACLE_UNAVAILABLE",     // a log-prob endpoint that cannot be reached, refuses us, or does not answer in time
+    "ORACLE_NONCONFORMING",   // a log-prob endpoint whose answers are not OpenAI-compatible completions with logprobs
     "INTERNAL"
 ] as const;
 

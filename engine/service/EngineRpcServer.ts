@@ -44,7 +44,8 @@ function handlersFor(service: EngineService): Record<EngineMethod, Handler> {
         "models.scan": () => service.models.scan(),
         "models.catalog": () => service.models.catalog(),
         "models.download": (params, request) => service.models.download(params, request),
-        "backends.info": () => service.models.backends()
+        "backends.info": () => service.models.backends(),
+        "blackbox.locate": (params, request) => service.locate(params, request)
     };
     return handlers as Record<EngineMethod, Handler>;
 }

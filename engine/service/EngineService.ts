@@ -30,6 +30,8 @@ import { SessionRequests } from "./sessionRequests.js";
 import { recordSafely } from "./recordSafely.js";
 import { gpuLayersForChoice, ModelRequests, modelPlacement, readMemory } from "./modelRequests.js";
 import { detectRequest, sweepRequest, type ProbeHost } from "./probeRequests.js";
+import { locateRequest } from "./blackboxRequests.js";
+import type { BlackboxLocateParams } from "../protocol/blackbox.js";
 
 export interface EngineServiceOptions {
     /** where the vector library lives; default ~/.tiller/vectors (TILLER_DATA_DIR overrides ~/.tiller) */
@@ -403,6 +405,11 @@ export class EngineService {
 
     public detect(params: ProbesDetectParams, request: RequestContext): Promise<EngineResults["probes.detect"]> {
         return detectRequest(this.probeHost(), params, request);
+    }
+
+    /** black-box localisation at an HTTP endpoint (engine/service/blackboxRequests.ts); needs no model */
+    public locate(params: BlackboxLocateParams, request: RequestContext): Promise<EngineResults["blackbox.locate"]> {
+        return locateRequest(params, request, (data) => this.emit("progress", data));
     }
 
     public async dispose(): Promise<void> {

@@ -60,7 +60,7 @@ export function isLoopbackHost(host: string): boolean {
     return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-function tokensMatch(given: string | null, expected: string): boolean {
+export function tokensMatch(given: string | null, expected: string): boolean {
     if (given == null)
         return false;
     const a = Buffer.from(given);

@@ -17,6 +17,8 @@ const hints: Record<TillerErrorCode, string> = {
     NATIVE_ADDON: "The native addon does not match node-llama-cpp: run `npm install` again.",
     TRAINING_STALLED: "Training stopped learning: check the llama.cpp version (see the toy world section of the README).",
     ENGINE_RESTARTED: "Load the model again to continue; runs and builds up to the crash are in the session.",
+    ORACLE_UNAVAILABLE: "Check the endpoint URL, that the server is running, and the API key.",
+    ORACLE_NONCONFORMING: "Point at an OpenAI-compatible /v1/completions endpoint that returns logprobs (llama.cpp server, vLLM, LM Studio, tiller suspect).",
     INTERNAL: "An unexpected error — check the engine's log; reloading the page reconnects."
 };
 
