@@ -1,9 +1,8 @@
-// Probes on stories260K: blind patch detection over many trials, and what a susceptibility sweep
-// costs against K naive full passes (each strength re-decoding prompt + completion).
+// Probes on stories260K: what a susceptibility sweep costs against K naive full passes (each
+// strength re-decoding prompt + completion). Blind detection has its own section, `forensics`.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { runBlindTrials } from "../engine/probes/blindTrials.js";
 import { susceptibilitySweep, parseAlphaGrid } from "../engine/probes/susceptibilitySweep.js";
 import { scoreTokens } from "../engine/runtime/scoreTokens.js";
 import { composeControlVector } from "../engine/runtime/SteeringPatch.js";
@@ -24,19 +23,6 @@ export async function benchProbes(threads: number): Promise<string[]> {
     try {
         const build = async (name: string) => ({ ...(await buildVectorFromDataset(context, loadBuiltinDataset(name), { readAt: "mean" })).vector, name });
         const library: SteeringVector[] = [await build("sentiment"), await build("formality"), await build("refusal"), await build("sycophancy")];
-
-        const blind = await runBlindTrials(context, library, {
-            trials: 60, seed: 20261128,
-            prompts: ["Once upon a time", "One day, Tom went to the park.", "The cat sat by the door.", "Lily had a new doll.", "Sam made a big cake."]
-        });
-        const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
-        lines.push(
-            `blind detection on stories260K: ${blind.trials.length} trials (${blind.patched} patched, ${blind.clean} clean; library of ${library.length} vectors)`,
-            `  onset recovered exactly        ${percent(blind.onsetExactRate)}`,
-            `  vector identified              ${percent(blind.vectorIdentifiedRate)}`,
-            `  strength within 10%            ${percent(blind.strengthWithin10PercentRate)}`,
-            `  false positives (clean runs)   ${percent(blind.falsePositiveRate)}`
-        );
 
         const prompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.";
         const completion = " One day, she saw a big red ball. She was so happy and she laughed and played with the ball all day long.";

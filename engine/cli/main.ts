@@ -9,6 +9,7 @@ import { registerMakeModelCommand } from "./makeModelCommand.js";
 import { registerDatasetsCommand } from "./datasetsCommand.js";
 import { registerVectorCommands } from "./vectorCommands.js";
 import { registerDetectCommand } from "./detectCommand.js";
+import { registerExplainCommand } from "./explainCommand.js";
 import { registerServeCommand } from "./serveCommand.js";
 import { registerSessionsCommand } from "./sessionsCommand.js";
 import { registerSweepCommand } from "./sweepCommand.js";
@@ -40,6 +41,7 @@ export function createProgram(): Command {
     registerServeCommand(program);
     registerSweepCommand(program);
     registerDetectCommand(program);
+    registerExplainCommand(program);
     registerSessionsCommand(program);
     registerModelsCommand(program);
     registerToyworldCommand(program);

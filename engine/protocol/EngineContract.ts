@@ -14,6 +14,7 @@ import { runRequestSchemas, type RunEvents, type RunResults } from "./runs.js";
 import { sessionRequestSchemas, type SessionResults } from "./sessions.js";
 import { vectorRequestSchemas, type VectorResults } from "./vectors.js";
 import { blackboxRequestSchemas, type BlackboxResults } from "./blackbox.js";
+import { forensicsRequestSchemas, type ForensicsResults } from "./forensics.js";
 
 // Every domain's names are importable from here too (one re-export each, so callers need not know
 // which file a type lives in).
@@ -24,6 +25,7 @@ export * from "./runs.js";
 export * from "./probes.js";
 export * from "./sessions.js";
 export * from "./blackbox.js";
+export * from "./forensics.js";
 
 /** Every request: its params' schema (validated at the server boundary). */
 export const engineRequestSchemas = {
@@ -32,7 +34,8 @@ export const engineRequestSchemas = {
     ...runRequestSchemas,
     ...probeRequestSchemas,
     ...sessionRequestSchemas,
-    ...blackboxRequestSchemas
+    ...blackboxRequestSchemas,
+    ...forensicsRequestSchemas
 } as const;
 
 /** Every request's result type. */
@@ -42,7 +45,8 @@ export interface EngineResults extends
     RunResults,
     ProbeResults,
     SessionResults,
-    BlackboxResults {}
+    BlackboxResults,
+    ForensicsResults {}
 
 export type EngineMethod = keyof typeof engineRequestSchemas;
 export type EngineParams<M extends EngineMethod> = z.input<typeof engineRequestSchemas[M]>;

@@ -35,6 +35,7 @@ function handlersFor(service: EngineService): Record<EngineMethod, Handler> {
         "run.stop": (params) => service.stopRun(params.runId),
         "probes.sweep": (params, request) => service.sweep(params, request),
         "probes.detect": (params, request) => service.detect(params, request),
+        "forensics.detect": (params, request) => service.forensicsDetect(params, request),
         "sessions.list": (params) => service.sessions.list(params.search),
         "sessions.open": (params) => service.sessions.open(params.id),
         "sessions.rename": (params) => service.sessions.rename(params.id, params.name),

@@ -32,6 +32,8 @@ import { gpuLayersForChoice, ModelRequests, modelPlacement, readMemory } from ".
 import { detectRequest, sweepRequest, type ProbeHost } from "./probeRequests.js";
 import { locateRequest } from "./blackboxRequests.js";
 import type { BlackboxLocateParams } from "../protocol/blackbox.js";
+import { forensicsDetectRequest } from "./forensicsRequests.js";
+import type { ForensicsDetectParams } from "../protocol/forensics.js";
 
 export interface EngineServiceOptions {
     /** where the vector library lives; default ~/.tiller/vectors (TILLER_DATA_DIR overrides ~/.tiller) */
@@ -410,6 +412,11 @@ export class EngineService {
     /** black-box localisation at an HTTP endpoint (engine/service/blackboxRequests.ts); needs no model */
     public locate(params: BlackboxLocateParams, request: RequestContext): Promise<EngineResults["blackbox.locate"]> {
         return locateRequest(params, request, (data) => this.emit("progress", data));
+    }
+
+    /** blind detection from a transcript (engine/service/forensicsRequests.ts) */
+    public forensicsDetect(params: ForensicsDetectParams, request: RequestContext): Promise<EngineResults["forensics.detect"]> {
+        return forensicsDetectRequest(this.probeHost(), params, request);
     }
 
     public async dispose(): Promise<void> {

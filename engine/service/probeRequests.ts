@@ -69,7 +69,7 @@ async function probeText(host: ProbeHost, params: { prompt?: string; promptMode?
 }
 
 /** Claims the service's context (BUSY while a run goes), runs `work` in a precise context of its own. */
-async function withProbeContext<T>(host: ProbeHost, what: string, shape: { contextSize: number; batchSize: number; sequences: number },
+export async function withProbeContext<T>(host: ProbeHost, what: string, shape: { contextSize: number; batchSize: number; sequences: number },
     work: (context: TillerContext) => Promise<T>): Promise<T> {
     const release = host.context.claim(what);
     try {
@@ -85,13 +85,13 @@ async function withProbeContext<T>(host: ProbeHost, what: string, shape: { conte
 }
 
 /** A probe's text may be as long as the loaded model's context, not longer (its own context is sized to the text). */
-function assertFitsContext(host: ProbeHost, tokens: number): void {
+export function assertFitsContext(host: ProbeHost, tokens: number): void {
     if (tokens > host.context.contextSize)
         throw new TillerError("PROMPT_TOO_LONG", `prompt + completion are ${tokens} tokens but the loaded context holds ${host.context.contextSize}; shorten them or load the model with a larger context`);
 }
 
 /** Rounds a token count up to a power of two (at least 64) so contexts come in few shapes. */
-function contextSizeFor(tokens: number): number {
+export function contextSizeFor(tokens: number): number {
     let size = 64;
     while (size < tokens + 1)
         size *= 2;

@@ -1,7 +1,6 @@
-// Patch detection on stories260K: a known patch is recovered (onset, layer, vector, strength), a
-// clean run is not flagged, and blind trials find hidden patches.
+// Explaining a known run on stories260K: a known patch is recovered (onset, layer, vector,
+// strength) and a clean run is not flagged. Blind detection is tests/engine/forensics.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runBlindTrials } from "../../engine/probes/blindTrials.js";
 import { detectPatch } from "../../engine/probes/detectPatch.js";
 import { teacherForce } from "../../engine/probes/teacherForce.js";
 import { generate } from "../../engine/runtime/generate.js";
@@ -57,14 +56,5 @@ describe.skipIf(missing(sharedFiles.stories260K))("patch detection on stories260
         expect(report.steered).toBe(false);
         expect(report.onsetToken).toBeNull();
         expect(report.kl.every((value) => value === 0)).toBe(true);
-    });
-
-    it("finds hidden patches in blind trials", async () => {
-        const summary = await runBlindTrials(context, library, { trials: 12, seed: 9, prompts: ["Once upon a time", "The dog ran to the tree.", "Sam had a big cake."] });
-        expect(summary.patched).toBeGreaterThan(4);
-        expect(summary.onsetExactRate).toBeGreaterThanOrEqual(0.9);
-        expect(summary.vectorIdentifiedRate).toBeGreaterThanOrEqual(0.9);
-        expect(summary.strengthWithin10PercentRate).toBeGreaterThanOrEqual(0.9);
-        expect(summary.falsePositiveRate).toBe(0);
     });
 });

@@ -1,4 +1,4 @@
-// `tiller sweep` and `tiller detect` end to end on stories260K.
+// `tiller sweep`, `tiller explain` and `tiller detect` (blind) end to end on stories260K.
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -37,30 +37,61 @@ describe.skipIf(missing(sharedFiles.stories260K))("tiller sweep and detect", () 
         expect(csv.stdout.split("\n")[0]).toBe("index,id,piece,chi,curvature,entropy_response,logp@-1,logp@-0.5,logp@0,logp@0.5,logp@1,chi_L2,chi_L3");
     });
 
-    it("detect recovers an applied patch and runs blind trials", () => {
-        const detected = tiller("detect", "-m", sharedFiles.stories260K, "--library", vector, "-p", "Once upon a time",
+    it("explain recovers an applied patch (the known-run diff)", () => {
+        const explained = tiller("explain", "-m", sharedFiles.stories260K, "--library", vector, "-p", "Once upon a time",
             "--completion", ", there was a little girl named Lily. She loved to play.", "--applied", `${vector}:-1.5`, "--layers", "2-4",
             "--from-token", "5", "--threads", "1", "--json");
-        expect(detected.status).toBe(0);
-        const report = JSON.parse(detected.stdout);
+        expect(explained.status).toBe(0);
+        const report = JSON.parse(explained.stdout);
         expect(report).toMatchObject({ steered: true, onsetToken: 5, firstLayer: 2 });
         expect(report.matches[0].strength).toBeCloseTo(-1.5, 3);
-        const blind = tiller("detect", "-m", sharedFiles.stories260K, "--library", vector, "--blind", "6", "--threads", "1", "--json");
-        expect(blind.status).toBe(0);
-        expect(JSON.parse(blind.stdout).falsePositiveRate).toBe(0);
     });
+
+    it("detect is blind: the text a patched greedy run wrote, from the text and the library alone", () => {
+        const generated = tiller("generate", "-m", sharedFiles.stories260K, "-p", "Once upon a time", "-n", "40", "--vector", `${vector}:1.5`,
+            "--layers", "2-3", "--from-token", "12", "--threads", "1");
+        expect(generated.status).toBe(0);
+        const completion = generated.stdout.replace(/\n$/, "");
+        const detected = tiller("detect", "-m", sharedFiles.stories260K, "-p", "Once upon a time", "--completion", completion,
+            "--library", vector, "--threads", "1", "--null-draws", "50", "--json");
+        expect(detected.status).toBe(0);
+        const report = JSON.parse(detected.stdout);
+        expect(report).toMatchObject({ steered: true, method: "greedy-exact", verdict: "library" });
+        expect(report.best.name).toBe("happy");
+        expect(report.onsetToken).toBeGreaterThanOrEqual(9);
+        const text = tiller("detect", "-m", sharedFiles.stories260K, "-p", "Once upon a time", "--completion", completion,
+            "--library", vector, "--threads", "1", "--null-draws", "50");
+        expect(text.stdout).toMatch(/^steered: p = 0/);
+        expect(text.stdout).toMatch(/best library hypothesis: happy/);
+
+        const file = path.join(dir, "transcript.json");
+        fs.writeFileSync(file, JSON.stringify({ prompt: "Once upon a time", text: completion, sampling: { temperature: 0 } }));
+        const fromFile = JSON.parse(tiller("detect", "-m", sharedFiles.stories260K, "--transcript", file, "--threads", "1", "--null-draws", "50", "--json").stdout);
+        expect(fromFile).toMatchObject({ steered: true, verdict: "outside-library", best: null });
+    }, 180_000);
+
+    it("detect --blind runs hidden-patch trials", () => {
+        const blind = tiller("detect", "-m", sharedFiles.stories260K, "--library", vector, "--blind", "3", "-n", "16", "--null-draws", "50", "--threads", "1", "--json");
+        expect(blind.status).toBe(0);
+        const { summary, trials } = JSON.parse(blind.stdout);
+        expect(summary.trials).toBe(3);
+        expect(trials).toHaveLength(3);
+    }, 120_000);
 
     it("bad input gives one line and a non-zero exit", () => {
         for (const args of [
             ["sweep", "-m", sharedFiles.stories260K, "-p", "x", "--completion", "y", "--vector", vector, "--alphas", "1:2"],
             ["sweep", "-m", sharedFiles.stories260K, "-p", "x", "--completion", "y", "--vector", vector, "--layers", "0-9"],
-            ["detect", "-m", sharedFiles.stories260K, "-p", "x", "--completion", "y"]
+            ["explain", "-m", sharedFiles.stories260K, "-p", "x", "--completion", "y"],
+            ["detect", "-m", sharedFiles.stories260K, "-p", "Once upon a time", "--tokens", "5,99999"],
+            ["detect", "-m", sharedFiles.stories260K, "--transcript", path.join(dir, "absent.json")],
+            ["detect", "-m", sharedFiles.stories260K, "-p", "Once upon a time", "--tokens", "5", "--temperature", "-1"]
         ]) {
             const result = tiller(...args, "--threads", "1");
             expect(result.status).not.toBe(0);
             expect(result.stderr.trim().split("\n")).toHaveLength(1);
         }
-    });
+    }, 180_000);
 });
 
 describe.skipIf(missing(sharedFiles.stories260K))("tiller sessions", () => {
