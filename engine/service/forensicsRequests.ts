@@ -14,6 +14,7 @@ import { openSession } from "../sessions/SessionReader.js";
 import type { SessionWriter } from "../sessions/SessionWriter.js";
 import type { RequestContext } from "./EngineService.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
+import { recordSafely } from "./recordSafely.js";
 import { assertFitsContext, contextSizeFor, withProbeContext, type ProbeHost } from "./probeRequests.js";
 
 async function transcriptInput(host: ProbeHost, params: ForensicsDetectParams): Promise<TranscriptInput> {
@@ -52,7 +53,8 @@ export async function forensicsDetectRequest(host: ProbeHost, params: ForensicsD
             onProgress: (done, planned, label) => host.emit("progress", { requestId: request.requestId, done, total: planned, label })
         }));
     const result: ForensicsDetectResult = { detectionId: randomUUID(), ...report };
-    await recordForensics(await host.session(), result, params.runId);
+    // recording is a by-product: a failure to write the session still returns the detection
+    await recordSafely("the blind detection", async () => recordForensics(await host.session(), result, params.runId));
     return result;
 }
 
