@@ -5,7 +5,7 @@ import { GgufFileType } from "node-llama-cpp";
 import { readControlVectorFile } from "../gguf/ControlVectorFile.js";
 import type { GgufFile } from "../gguf/GgufFile.js";
 import { readGgufFile } from "../gguf/GgufReader.js";
-import type { GgufValue } from "../gguf/GgufValue.js";
+import { ggufArrayLength, type GgufValue } from "../gguf/GgufValue.js";
 import { ggufErrorToTillerError } from "../runtime/loadSteeringVector.js";
 import { vectorNorm } from "../runtime/SteeringVector.js";
 
@@ -109,7 +109,7 @@ function modelInfo(file: string, header: GgufFile): ModelInfo {
         headsKv: numbers(header.get(key("attention.head_count_kv"))) ?? heads,
         feedForwardLength: numbers(header.get(key("feed_forward_length"))),
         vocabSize: scalar(header.get(key("vocab_size")))
-            ?? (tokens?.type === "array" ? tokens.value.length : null)
+            ?? (tokens?.type === "array" ? ggufArrayLength(tokens) : null)
             ?? (embedding?.dims[1] ?? null),
         contextLength: scalar(header.get(key("context_length"))),
         fileType: fileTypeName(scalar(header.get("general.file_type")), tensorTypes),

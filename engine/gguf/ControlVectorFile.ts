@@ -50,6 +50,8 @@ export interface ControlVectorTargetModel {
 const ARCH = "controlvector";
 const TILLER_PREFIX = "tiller.";
 const DIRECTION_NAME = /^direction\.(\d+)$/;
+/** Highest layer index a vector may name: far beyond any model's block count; larger is a corrupt file. */
+export const MAX_LAYER_INDEX = 4096;
 
 /**
  * Parse a control vector from GGUF bytes. Throws `GgufError` for a broken container and
@@ -88,7 +90,9 @@ export function parseControlVector(bytes: Uint8Array, fileName?: string): Contro
         const match = DIRECTION_NAME.exec(t.name);
         if (match === null) throw malformed(`tensor "${t.name}" is not named direction.N`);
         const layer = Number(match[1]);
-        if (!Number.isSafeInteger(layer)) throw malformed(`tensor "${t.name}" has an absurd layer index`);
+        if (!Number.isSafeInteger(layer) || layer > MAX_LAYER_INDEX) {
+            throw malformed(`tensor "${t.name}" names layer ${match[1]}, beyond any model (at most ${MAX_LAYER_INDEX})`);
+        }
         if (layer === 0) throw malformed(`it has direction.0, but block 0 cannot be steered (layers start at 1)`);
         if (t.type !== GgmlType.F32) throw malformed(`tensor "${t.name}" is ${t.typeName}, not F32`);
         if (t.dims.length !== 1) throw malformed(`tensor "${t.name}" has ${t.dims.length} dimensions, not 1`);
@@ -97,7 +101,14 @@ export function parseControlVector(bytes: Uint8Array, fileName?: string): Contro
         } else if (t.nElements !== nEmbd) {
             throw malformed(`tensor "${t.name}" has length ${t.nElements} but the others have ${nEmbd}`);
         }
-        directions.set(layer, file.tensorFloat32(t.name));
+        // "direction.1" and "direction.01" name the same layer: llama.cpp adds both, and so do we.
+        const values = file.tensorFloat32(t.name);
+        const earlier = directions.get(layer);
+        if (earlier !== undefined) {
+            for (let i = 0; i < values.length; i++) earlier[i] = earlier[i]! + values[i]!;
+        } else {
+            directions.set(layer, values);
+        }
     }
 
     // Sort by layer so iteration order never depends on the file's order.

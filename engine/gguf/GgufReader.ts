@@ -14,12 +14,13 @@
  * Every length and count is checked against the bytes that remain before anything is allocated,
  * so a corrupt file fails with a `GgufError` instead of asking for gigabytes.
  */
-import { open, readFile } from "node:fs/promises";
+// through the module object, so a test can hand the reader a file that lies about its size
+import fsp, { type FileHandle } from "node:fs/promises";
 import { describeSource, GgufError } from "./GgufError.js";
 import { GgufFile } from "./GgufFile.js";
 import type { GgufTensorInfo } from "./GgufFile.js";
 import { ggmlTypeInfo } from "./GgmlType.js";
-import { ggufScalarSize, ggufTypeFromCode } from "./GgufValue.js";
+import { ggufScalarSize, ggufTypeFromCode, lazyGgufArray } from "./GgufValue.js";
 import type { GgufArray, GgufValue, GgufValueType } from "./GgufValue.js";
 
 /** Default data alignment when `general.alignment` is absent. */
@@ -66,7 +67,7 @@ export async function readGgufFile(path: string, options: ReadGgufFileOptions = 
     if (options.tensorData ?? true) {
         let bytes: Uint8Array;
         try {
-            bytes = await readFile(path);
+            bytes = await fsp.readFile(path);
         } catch (cause) {
             throw ioError(path, cause);
         }
@@ -81,16 +82,19 @@ export async function readGgufFile(path: string, options: ReadGgufFileOptions = 
 async function readHeaderOnly(path: string): Promise<GgufFile> {
     let handle;
     try {
-        handle = await open(path, "r");
+        handle = await fsp.open(path, "r");
     } catch (cause) {
         throw ioError(path, cause);
     }
     try {
-        const fileSize = (await handle.stat()).size;
+        let fileSize = (await handle.stat()).size;
         let want = Math.min(fileSize, 1 << 20);
         for (;;) {
             const prefix = new Uint8Array(want);
-            const { bytesRead } = await handle.read(prefix, 0, want, 0);
+            const bytesRead = await readFully(handle, prefix);
+            // Fewer bytes than the size claimed (a file cut while we read it, a special file):
+            // what was read is all there is, so the parser reports truncation instead of asking again.
+            if (bytesRead < want) fileSize = bytesRead;
             const result = parse(prefix.subarray(0, bytesRead), fileSize, path, false);
             if (!(result instanceof NeedMoreBytes)) return result;
             want = Math.min(fileSize, Math.max(result.end, want * 2));
@@ -101,6 +105,17 @@ async function readHeaderOnly(path: string): Promise<GgufFile> {
     } finally {
         await handle.close();
     }
+}
+
+/** Reads from offset 0 until `buffer` is full or the file ends; returns the bytes read. */
+async function readFully(handle: FileHandle, buffer: Uint8Array): Promise<number> {
+    let filled = 0;
+    while (filled < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+    }
+    return filled;
 }
 
 function ioError(path: string, cause: unknown): GgufError {
@@ -340,6 +355,18 @@ function parseWith(c: Cursor, data: Uint8Array | undefined): GgufFile {
     }
 
     // --- Data section --------------------------------------------------------------------
+    // Tensors may not share bytes (llama.cpp rejects such files too): a write to one would change another.
+    const byOffset = [...tensors].sort((a, b) => a.offset - b.offset);
+    for (let i = 1; i < byOffset.length; i++) {
+        const before = byOffset[i - 1]!;
+        const after = byOffset[i]!;
+        if (after.offset < before.offset + before.byteLength) {
+            throw c.malformed(
+                `the data of tensors "${before.name}" (bytes ${before.offset}-${before.offset + before.byteLength} of the data section) ` +
+                    `and "${after.name}" (from byte ${after.offset}) overlap`
+            );
+        }
+    }
     const dataOffset = nTensors > 0 ? Math.ceil(c.pos / alignment) * alignment : c.pos;
     let dataEnd = dataOffset;
     let lastTensor: string | undefined;
@@ -448,7 +475,32 @@ function readValue(c: Cursor, type: GgufValueType, key: string, depth: number): 
     }
 }
 
+/**
+ * Arrays with more items than this are decoded on first access of `value`: the parser only checks
+ * and skips them. A control vector never reads a model's tokenizer arrays, and a crafted file with
+ * a huge array costs its bytes, not 8-60 bytes of JS heap per item.
+ */
+const LAZY_ARRAY_ITEMS = 256;
+
 function readArray(c: Cursor, key: string, depth: number): GgufArray {
+    const start = c.pos;
+    const { itemType, count } = readArrayHead(c, key, depth);
+    if (count <= LAZY_ARRAY_ITEMS || depth > 0) {
+        c.pos = start;
+        return readArrayNow(c, key, depth);
+    }
+    skipArrayItems(c, key, depth, itemType, count);
+    // Everything up to here was checked, so decoding later cannot fail or need more bytes.
+    const bytes = c.bytes;
+    const fileName = c.fileName;
+    return lazyGgufArray(itemType, count, () => {
+        const later = new Cursor(bytes, bytes.length, fileName);
+        later.pos = start;
+        return readArrayNow(later, key, depth).value;
+    });
+}
+
+function readArrayHead(c: Cursor, key: string, depth: number): { itemType: GgufValueType; count: number } {
     if (depth >= MAX_ARRAY_DEPTH) throw c.malformed(`metadata key "${key}" nests arrays more than ${MAX_ARRAY_DEPTH} deep`);
     const itemCode = c.u32();
     const itemType = ggufTypeFromCode(itemCode);
@@ -457,7 +509,31 @@ function readArray(c: Cursor, key: string, depth: number): GgufArray {
     // Smallest encoding of one item: its fixed size, 8 bytes for a string's length,
     // 12 bytes (type + count) for a nested array.
     c.fits(count, ggufScalarSize(itemType) ?? (itemType === "string" ? 8 : 12));
+    return { itemType, count };
+}
 
+/** Moves past `count` items with the same checks as decoding them, allocating nothing per item. */
+function skipArrayItems(c: Cursor, key: string, depth: number, itemType: GgufValueType, count: number): void {
+    const fixed = ggufScalarSize(itemType);
+    if (fixed !== undefined) {
+        c.need(count * fixed);
+        c.pos += count * fixed;
+        return;
+    }
+    for (let i = 0; i < count; i++) {
+        if (itemType === "string") {
+            const length = c.size(`the length of item ${i} of "${key}"`);
+            c.need(length);
+            c.pos += length;
+        } else {
+            const inner = readArrayHead(c, key, depth + 1);
+            skipArrayItems(c, key, depth + 1, inner.itemType, inner.count);
+        }
+    }
+}
+
+function readArrayNow(c: Cursor, key: string, depth: number): GgufArray {
+    const { itemType, count } = readArrayHead(c, key, depth);
     switch (itemType) {
         case "uint64":
         case "int64": {
@@ -477,7 +553,7 @@ function readArray(c: Cursor, key: string, depth: number): GgufArray {
         }
         case "array": {
             const value: GgufArray[] = new Array<GgufArray>(count);
-            for (let i = 0; i < count; i++) value[i] = readArray(c, key, depth + 1);
+            for (let i = 0; i < count; i++) value[i] = readArrayNow(c, key, depth + 1);
             return { type: "array", itemType, value };
         }
         default: {

@@ -84,3 +84,29 @@ export function ggufScalarSize(type: GgufValueType): number | undefined {
 export function isGgufIntegerType(type: GgufValueType): type is Exclude<GgufNumberType, "float32" | "float64"> | GgufBigIntType {
     return type !== "float32" && type !== "float64" && type !== "bool" && type !== "string" && type !== "array";
 }
+
+/** Item counts of arrays decoded on demand (see lazyGgufArray). */
+const lazyLengths = new WeakMap<GgufArray, number>();
+
+/**
+ * An array whose items are decoded on the first read of `value` (the reader's choice for long
+ * arrays). It looks and compares like any other GgufArray.
+ */
+export function lazyGgufArray(itemType: GgufValueType, count: number, decode: () => GgufArray["value"]): GgufArray {
+    let decoded: GgufArray["value"] | undefined;
+    const array = {
+        type: "array",
+        itemType,
+        get value() {
+            decoded ??= decode();
+            return decoded;
+        }
+    } as GgufArray;
+    lazyLengths.set(array, count);
+    return array;
+}
+
+/** The number of items of an array, without decoding a lazily read one. */
+export function ggufArrayLength(array: GgufArray): number {
+    return lazyLengths.get(array) ?? array.value.length;
+}

@@ -3,8 +3,9 @@
 import { stat } from "node:fs/promises";
 import { GgufFileType } from "node-llama-cpp";
 import type { GgufFile } from "../gguf/GgufFile.js";
+import { GgufError } from "../gguf/GgufError.js";
 import { readGgufFile } from "../gguf/GgufReader.js";
-import type { GgufValue } from "../gguf/GgufValue.js";
+import { ggufArrayLength, type GgufValue } from "../gguf/GgufValue.js";
 
 /** A model's header, as `tiller models list` shows it. */
 export interface ModelHeader {
@@ -68,7 +69,7 @@ export function splitPartName(base: string, part: number, count: number): string
  */
 export async function readModelHeader(parts: readonly string[]): Promise<ModelHeader> {
     if (parts.length === 0)
-        throw new Error("no model file given");
+        throw new GgufError("INVALID_ARGUMENT", "no model file given");
     let first: GgufFile | undefined;
     let parameters = 0;
     let tensorBytes = 0;
@@ -97,7 +98,7 @@ export async function readModelHeader(parts: readonly string[]): Promise<ModelHe
         heads,
         headsKv: firstNumber(key("attention.head_count_kv")) ?? heads,
         vocab: firstNumber(key("vocab_size"))
-            ?? (tokens?.type === "array" ? tokens.value.length : null)
+            ?? (tokens?.type === "array" ? ggufArrayLength(tokens) : null)
             ?? header.tensor("token_embd.weight")?.dims[1] ?? null,
         contextLength: firstNumber(key("context_length")),
         quantization: quantizationName(firstNumber(header.get("general.file_type")), typeBytes),
@@ -114,7 +115,7 @@ function checkExtent(file: string, header: GgufFile): void {
     for (const tensor of header.tensors)
         end = Math.max(end, header.dataOffset + tensor.offset + tensor.byteLength);
     if (header.tensors.length > 0 && end > header.fileSize)
-        throw new Error(`"${file}" is truncated: its tensors need ${end} bytes but the file has ${header.fileSize}`);
+        throw new GgufError("TRUNCATED", `"${file}" is truncated: its tensors need ${end} bytes but the file has ${header.fileSize}`);
 }
 
 /** `general.file_type` 15 → "Q4_K_M" (node-llama-cpp's GgufFileType without MOSTLY_/ALL_). */
