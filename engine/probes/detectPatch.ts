@@ -7,6 +7,7 @@
 //              every block below l₀ and every position before t₀ is unchanged, and at (l₀, t₀)
 //              Δ = α·v_{l₀} exactly: the first layer, the onset, the direction (best cosine match
 //              in the library) and α̂ = ⟨Δ, v⟩/‖v‖² follow.
+import type { ProbesDetectResult, VectorMatchInfo } from "../protocol/probes.js";
 import { vectorNorm, type SteeringVector } from "../runtime/SteeringVector.js";
 import type { Observation } from "./teacherForce.js";
 
@@ -16,32 +17,12 @@ export interface DetectionOptions {
     absoluteTolerance?: number;
 }
 
-export interface VectorMatch {
-    name: string;
-    cosine: number;
-    /** α̂ = ⟨Δ, v⟩/‖v‖² at the first patched layer */
-    strength: number;
-    /** ‖v‖ at that layer: α means α times this */
-    norm: number;
-}
+/** A match as the detection names it: by the candidate vector's name (the service maps it to a library id). */
+export type VectorMatch = Omit<VectorMatchInfo, "vectorId">;
 
-export interface DetectionReport {
-    steered: boolean;
-    /** per generated token k: KL(p_obs ‖ p_ref) of the distribution it was drawn from */
-    kl: number[];
-    /** per generated token k: log p_obs(token) − log p_ref(token) */
-    deltaLogprob: number[];
-    /** the first generated token whose distribution the patch changed (null: none) */
-    onsetToken: number | null;
-    /** the first position whose residual stream differs */
-    onsetPosition: number | null;
-    /** the lowest block whose output differs there */
-    firstLayer: number | null;
-    /** library vectors ranked by |cosine| with Δ at (firstLayer, onsetPosition) */
-    matches: VectorMatch[];
-    /** ‖Δh‖ per generated token and block: [token][layer] */
-    deltaNorms: number[][];
-}
+/** The detection's findings; the service adds the tokens, their blocks and timing to make the protocol's result. */
+export type DetectionReport = Pick<ProbesDetectResult, "steered" | "kl" | "deltaLogprob" | "onsetToken" | "onsetPosition" | "firstLayer" | "deltaNorms">
+    & { matches: VectorMatch[] };
 
 function klDivergence(logP: Float32Array, logQ: Float32Array): number {
     let sum = 0;

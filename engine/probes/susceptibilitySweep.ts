@@ -17,6 +17,7 @@
 // Cost: the unsteered prefix (prompt minus its last token) is decoded once into sequence 0; for
 // each strength, sequence 1 shares that prefix (no copy in a unified KV cache) and only the
 // suffix — last prompt token + completion — is decoded, as one batch.
+import type { ProbesSweepResult, SweepTokenInfo } from "../protocol/probes.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { assertSteerableRange, type LayerRange } from "../runtime/layers.js";
 import { composeControlVector } from "../runtime/SteeringPatch.js";
@@ -39,36 +40,8 @@ export interface SweepOptions {
     onProgress?(done: number, total: number): void;
 }
 
-export interface SweepToken {
-    /** index in the completion */
-    index: number;
-    id: number;
-    piece: string;
-    /** log p_t(α) for each α of the grid */
-    logprobs: number[];
-    /** entropy (nats) of the predicting distribution for each α */
-    entropies: number[];
-    chi: number;
-    curvature: number;
-    entropyResponse: number;
-    /** χ_{t,l} for the layers of the range, when perLayer */
-    chiPerLayer?: number[];
-}
-
-export interface SweepResult {
-    alphas: number[];
-    alpha0: number;
-    step: number;
-    layers: LayerRange;
-    /** ‖v_l‖ per block of the range: α means "α times this" */
-    vectorNorms: Record<number, number>;
-    tokens: SweepToken[];
-    /** Σ_t χ_t: the response of the completion's whole log-likelihood */
-    totalChi: number;
-    /** decodes actually run: one prefix + one suffix per evaluated strength */
-    decodes: { prefix: number; suffix: number; suffixTokens: number; prefixTokens: number };
-    elapsedMs: number;
-}
+/** The sweep's figures; the service adds the text and the vector's id and name to make the protocol's result. */
+export type SweepResult = Omit<ProbesSweepResult, "sweepId" | "prompt" | "completion" | "vectorId" | "vectorName">;
 
 interface Evaluation {
     logprobs: Float64Array;
@@ -155,7 +128,7 @@ export async function susceptibilitySweep(context: TillerContext, prompt: string
             }
         }
 
-        const tokens: SweepToken[] = Array.from(targets, (id, t) => ({
+        const tokens: SweepTokenInfo[] = Array.from(targets, (id, t) => ({
             index: t,
             id,
             piece: model.tokenText(id),

@@ -45,11 +45,13 @@ export const probeRequestSchemas = {
 // ---- results ------------------------------------------------------------------------------------
 
 export interface SweepTokenInfo {
+    /** index in the completion */
     index: number;
     id: number;
     piece: string;
     /** log p_t(α) at each α of the grid */
     logprobs: number[];
+    /** entropy (nats) of the predicting distribution at each α */
     entropies: number[];
     chi: number;
     curvature: number;
@@ -68,11 +70,25 @@ export interface ProbesSweepResult {
     alpha0: number;
     step: number;
     layers: LayerRange;
+    /** ‖v_l‖ per block of the range: α means "α times this" */
     vectorNorms: Record<number, number>;
     tokens: SweepTokenInfo[];
+    /** Σ_t χ_t: the response of the completion's whole log-likelihood */
     totalChi: number;
+    /** decodes actually run: one prefix + one suffix per evaluated strength */
     decodes: { prefix: number; suffix: number; suffixTokens: number; prefixTokens: number };
     elapsedMs: number;
+}
+
+/** A library vector the detection's white box compares with Δh. */
+export interface VectorMatchInfo {
+    vectorId: string;
+    name: string;
+    cosine: number;
+    /** α̂ = ⟨Δ, v⟩/‖v‖² at the first patched layer */
+    strength: number;
+    /** ‖v‖ at that layer: α means α times this */
+    norm: number;
 }
 
 export interface ProbesDetectResult {
@@ -80,16 +96,21 @@ export interface ProbesDetectResult {
     /** the generated tokens compared (KL[k] is about tokens[k]) */
     tokens: { id: number; piece: string }[];
     steered: boolean;
+    /** per generated token k: KL(p_obs ‖ p_ref) of the distribution it was drawn from */
     kl: number[];
+    /** per generated token k: log p_obs(token) − log p_ref(token) */
     deltaLogprob: number[];
+    /** the first generated token whose distribution the patch changed (null: none) */
     onsetToken: number | null;
+    /** the first position whose residual stream differs */
     onsetPosition: number | null;
+    /** the lowest block whose output differs there */
     firstLayer: number | null;
     /** library vectors ranked by |cosine| with Δh at (firstLayer, onsetPosition) */
-    matches: { vectorId: string; name: string; cosine: number; strength: number; norm: number }[];
+    matches: VectorMatchInfo[];
     /** blocks of deltaNorms' columns */
     layers: number[];
-    /** ‖Δh‖ per generated token and block */
+    /** ‖Δh‖ per generated token and block: [token][layer] */
     deltaNorms: number[][];
     elapsedMs: number;
 }
