@@ -14,7 +14,8 @@ import type { LayerRange } from "../runtime/layers.js";
 import { ggufErrorToTillerError } from "../runtime/loadSteeringVector.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import { TillerModel } from "../runtime/TillerModel.js";
-import type { BuildMethod, LayerDiagnostics } from "../vectors/buildSteeringVector.js";
+import { CALIBRATION_KEY, encodeCalibration } from "../runtime/vectorCalibration.js";
+import { DEFAULT_HELD_OUT_FRACTION, type BuildMethod, type LayerDiagnostics } from "../vectors/buildSteeringVector.js";
 import { buildVectorFromDataset, type DatasetVector } from "../vectors/buildVectorFromDataset.js";
 import { cosineSimilarityMatrices, negateVector, normalizeVector, scaleVector, weightedSumOfVectors } from "../vectors/library/vectorArithmetic.js";
 import type { ReadPosition } from "../vectors/pairTokens.js";
@@ -29,7 +30,7 @@ const readPositions = ["last", "mean", "answer"] as const satisfies readonly Rea
 
 /** The context a build uses: room for many pairs per llama_decode. */
 const BUILD_CONTEXT = { contextSize: 4096, batchSize: 1024, sequences: 32 } as const;
-const DEFAULT_HELD_OUT = 0.2;
+const DEFAULT_HELD_OUT = DEFAULT_HELD_OUT_FRACTION;
 
 export function registerVectorCommands(program: Command): void {
     const vector = program.command("vector")
@@ -167,8 +168,8 @@ function registerBuild(vector: Command): void {
         .option("--read <AT>", "where activations are read: last (last token), mean (mean over the completion) or answer (the completion's first letter or digit)",
             choiceParser("read position", readPositions), "last" as ReadPosition)
         .option("--layers <A-B>", "blocks to build directions for, inclusive, llama.cpp numbering (default: every steerable block, 1 to the last)", parseLayers)
-        .option("--held-out <F>", "share of pairs held out of building and used only to measure separation, in [0, 1)", parseHeldOut, DEFAULT_HELD_OUT)
-        .option("--seed <S>", "seed of the held-out split", wholeNumberParser(0), 0)
+        .option("--held-out <F>", "share of pairs held out of building, whole groups (templates), in [0, 1): half a validation split that picks the best layer, half a test split that reports it", parseHeldOut, DEFAULT_HELD_OUT)
+        .option("--seed <S>", "seed of the held-out split (splitmix32 shuffle of the groups)", wholeNumberParser(0), 0)
         .option("-t, --threads <N>", `CPU threads (default: the cores available to this process, ${Math.max(1, os.availableParallelism())} here)`, wholeNumberParser(1))
         .option("-c, --ctx-size <N>", `context size in tokens; pairs are packed into it (default: ${BUILD_CONTEXT.contextSize})`, wholeNumberParser(1))
         .option("--gpu-layers <N|auto>", "layers to offload to the GPU; auto lets node-llama-cpp fit them", parseGpuLayers, "auto" as const)
@@ -224,7 +225,8 @@ async function runBuild(options: BuildCliOptions): Promise<void> {
                 "tiller.read_at": built.readAt,
                 "tiller.model_sha256": modelSha256,
                 "tiller.model_file": path.basename(model.path),
-                "tiller.created_at": new Date().toISOString()
+                "tiller.created_at": new Date().toISOString(),
+                ...(built.vector.calibration != null ? { [CALIBRATION_KEY]: encodeCalibration(built.vector.calibration) } : {})
             }
         });
         if (options.json) {
@@ -237,6 +239,11 @@ async function runBuild(options: BuildCliOptions): Promise<void> {
                 bestLayer: built.bestLayer,
                 trainPairs: built.trainPairs,
                 heldOutPairs: built.heldOutPairs,
+                validationPairs: built.validationPairs,
+                testPairs: built.testPairs,
+                groups: built.groups,
+                bestLayerChosenBy: built.bestLayerChosenBy,
+                warnings: built.warnings,
                 elapsedMs: built.elapsedMs,
                 diagnostics: built.diagnostics,
                 chatFormat: built.chatFormat,
@@ -255,7 +262,7 @@ function formatBuildReport(output: string, name: string, source: string, built: 
     const lines: string[] = [];
     const seconds = (built.elapsedMs / 1000).toFixed(1);
     lines.push(`wrote ${output}: "${name}" from ${source} (${framing}), ${built.method} read at ${built.readAt}, ` +
-        `${built.trainPairs} training + ${built.heldOutPairs} held-out pairs, ${seconds} s`);
+        `${built.trainPairs} training + ${built.validationPairs} validation + ${built.testPairs} test pairs (${built.groups} groups), ${seconds} s`);
     if (built.chatFormat === "plain-fallback")
         lines.push("note: the model has no chat template (or one node-llama-cpp cannot run); chat pairs were laid out as \"User: ... Assistant:\"");
     lines.push("");
@@ -265,12 +272,19 @@ function formatBuildReport(output: string, name: string, source: string, built: 
         formatSignificant(entry.norm),
         formatSignificant(entry.activationNorm),
         formatFixed(entry.trainAuroc, 3),
+        formatFixed(entry.validationAuroc, 3),
         formatFixed(entry.heldOutAuroc, 3),
-        formatFixed(entry.standardizedMeanDifference, 2)
+        formatFixed(entry.pairedAccuracy, 3),
+        formatFixed(entry.standardizedMeanDifference, 2),
+        formatFixed(entry.cosineToMean, 2)
     ]);
-    lines.push(formatTable(["", "layer", "norm", "activation norm", "train AUROC", "held-out AUROC", "d"], rows).trimEnd());
+    lines.push(formatTable(["", "layer", "norm", "activation norm", "train AUROC", "val AUROC", "test AUROC", "paired acc", "d", "cos(mean)"], rows).trimEnd());
     const best = built.diagnostics.find((entry) => entry.layer === built.bestLayer)!;
-    lines.push(`* best layer: ${best.layer} (highest ${built.heldOutPairs > 0 ? "held-out" : "training"} AUROC; d is Cohen's d of the projections)`);
+    lines.push(`* best layer: ${best.layer} (highest ${built.bestLayerChosenBy} AUROC; test AUROC and paired accuracy come from groups that chose nothing` +
+        `${built.testPairs > 0 ? "" : " — none held out, so every figure is a training figure"}; d is Cohen's d of the projections; ` +
+        "cos(mean) is |cos| between the direction and the mean difference)");
+    for (const warning of built.warnings)
+        lines.push(`warning: ${warning}`);
     lines.push("", ...strengthAdvice(best, built));
     return `${lines.join("\n")}\n`;
 }

@@ -17,7 +17,11 @@ export const triggerSpecSchema = z.discriminatedUnion("kind", [
         when: z.enum(["above", "below"]).optional(),
         holdTokens: z.number().int().min(1).optional(),
         hysteresis: z.number().min(0).optional(),
-        window: z.number().int().min(1).max(256).optional()
+        window: z.number().int().min(1).max(256).optional(),
+        /** "sigma": threshold and hysteresis in σ units of the vector's calibration (default "raw") */
+        units: z.enum(["raw", "sigma"]).optional(),
+        /** after a hold: "crossing" (default) waits for a fresh crossing, "level" re-engages while past the threshold */
+        rearm: z.enum(["crossing", "level"]).optional()
     }),
     z.object({ kind: z.literal("text"), match: z.string().min(1), regex: z.boolean().optional(), holdTokens: z.number().int().min(1).optional() })
 ]);
@@ -56,8 +60,17 @@ export interface LayerDiagnosticsInfo {
     norm: number;
     activationNorm: number;
     trainAuroc: number;
+    /** AUROC on the test split (the validation split chose the best layer); null when none is held out */
     heldOutAuroc: number | null;
     standardizedMeanDifference: number;
+    /** AUROC on the validation split, which chooses the best layer */
+    validationAuroc?: number | null;
+    /** share of test (else training) pairs whose positive projects above its own negative */
+    pairedAccuracy?: number | null;
+    /** |cos(direction, mean difference)| */
+    cosineToMean?: number;
+    /** class midpoint and pooled σ of the training projections */
+    calibration?: { midpoint: number; sigma: number };
 }
 
 /** A projection probe's read-out at one token and block. */
@@ -68,6 +81,8 @@ export interface TokenProjectionInfo {
     dot: number;
     /** ⟨h, v̂⟩ / ‖h‖ */
     cosine: number;
+    /** (dot − midpoint) / σ with the vector's calibration at this layer; absent for uncalibrated vectors */
+    sigma?: number;
 }
 
 /** A token the sampler could have drawn instead, with its log-probability. */

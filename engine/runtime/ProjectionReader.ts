@@ -5,6 +5,7 @@ import { TillerError } from "../protocol/TillerError.js";
 import { assertReadableLayer } from "./layers.js";
 import { vectorNorm, type SteeringVector } from "./SteeringVector.js";
 import type { CapturedLayers } from "./TillerContext.js";
+import { toSigmaUnits, type LayerCalibration } from "./vectorCalibration.js";
 
 export interface ProjectionProbe {
     /** how the read-out is labelled; defaults to the vector's name */
@@ -18,6 +19,7 @@ interface ResolvedProbe {
     name: string;
     layer: number;
     unit: Float32Array;
+    calibration?: LayerCalibration;
 }
 
 export class ProjectionReader {
@@ -46,7 +48,8 @@ export class ProjectionReader {
                     for (let i = 0; i < unit.length; i++)
                         unit[i] = direction[i]! / norm;
                 }
-                this.resolved.push({ name, layer, unit });
+                const calibration = probe.vector.calibration?.get(layer);
+                this.resolved.push({ name, layer, unit, ...(calibration != null ? { calibration } : {}) });
             }
         }
         this.layers = [...new Set(this.resolved.map((probe) => probe.layer))].sort((a, b) => a - b);
@@ -71,7 +74,10 @@ export class ProjectionReader {
                 dotSum += h * probe.unit[i]!;
                 normSum += h * h;
             }
-            out.push({ probe: probe.name, layer: probe.layer, dot: dotSum, cosine: normSum > 0 ? dotSum / Math.sqrt(normSum) : 0 });
+            const projection: TokenProjectionInfo = { probe: probe.name, layer: probe.layer, dot: dotSum, cosine: normSum > 0 ? dotSum / Math.sqrt(normSum) : 0 };
+            if (probe.calibration != null)
+                projection.sigma = toSigmaUnits(dotSum, probe.calibration);
+            out.push(projection);
         }
         return out;
     }

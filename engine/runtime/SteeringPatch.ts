@@ -3,6 +3,7 @@
 import { TillerError } from "../protocol/TillerError.js";
 import { assertSteerableRange, controlVectorBufferLength, controlVectorChunkOffset, type LayerRange } from "./layers.js";
 import { assertVectorFitsModel, type SteeringVector } from "./SteeringVector.js";
+import { requireCalibration } from "./vectorCalibration.js";
 
 /**
  * A condition that switches a patch on while a run goes (the patch's token window still applies).
@@ -12,6 +13,7 @@ import { assertVectorFitsModel, type SteeringVector } from "./SteeringVector.js"
  *              it has been decoded, and that decode already produced the next token's logits, so
  *              the patch acts from token t+2. It releases after `holdTokens` tokens, or (without
  *              holdTokens) once the projection is back past threshold ∓ hysteresis (also from t+2).
+ *              A hold that ran out re-engages only after a fresh crossing (see `rearm`).
  *              The last prompt token counts as t = −1.
  *  text        fires when the generated text so far contains `match` (a regular expression when
  *              `regex`); it is known as soon as token t is sampled, so the patch acts from t+1,
@@ -23,6 +25,18 @@ export type PatchTrigger =
         kind: "projection"; vector: SteeringVector; layer: number; threshold: number; when?: "above" | "below"; holdTokens?: number; hysteresis?: number;
         /** compare the mean over the last `window` tokens (default 1: the token alone); per-token projections are noisy */
         window?: number;
+        /**
+         * "raw" (default): threshold and hysteresis are in units of ⟨h, v̂⟩. "sigma": in σ units of the
+         * vector's calibration at `layer` ((⟨h, v̂⟩ − midpoint) / σ; 0 is halfway between its training
+         * classes), so a threshold means the same for every vector; needs a calibrated vector.
+         */
+        units?: "raw" | "sigma";
+        /**
+         * After a hold (`holdTokens`) runs out: "crossing" (default) re-engages only on a fresh crossing —
+         * the value must first be seen back on the quiet side of the threshold; "level" re-engages at
+         * once while the value is still past it (a held patch then never lets go while the condition holds).
+         */
+        rearm?: "crossing" | "level";
     }
     | { kind: "text"; match: string; regex?: boolean; holdTokens?: number };
 
@@ -89,6 +103,12 @@ function validateTrigger(id: string, trigger: PatchTrigger, dims: ModelDims): vo
         throw new TillerError("INVALID_ARGUMENT", `patch "${id}": trigger window must be a whole number ≥ 1, got ${trigger.window}`);
     if (!Number.isFinite(trigger.threshold) || (trigger.hysteresis != null && !(trigger.hysteresis >= 0)))
         throw new TillerError("INVALID_ARGUMENT", `patch "${id}": the trigger's threshold must be finite and its hysteresis ≥ 0`);
+    if (trigger.units != null && trigger.units !== "raw" && trigger.units !== "sigma")
+        throw new TillerError("INVALID_ARGUMENT", `patch "${id}": trigger units must be "raw" or "sigma", got ${String(trigger.units)}`);
+    if (trigger.rearm != null && trigger.rearm !== "crossing" && trigger.rearm !== "level")
+        throw new TillerError("INVALID_ARGUMENT", `patch "${id}": trigger rearm must be "crossing" or "level", got ${String(trigger.rearm)}`);
+    if (trigger.units === "sigma")
+        requireCalibration(trigger.vector.calibration, trigger.layer, `patch "${id}"`);
     if (!Number.isInteger(trigger.layer) || trigger.layer < 0 || trigger.layer > dims.nLayer - 1)
         throw new TillerError("INVALID_LAYER_RANGE", `patch "${id}": trigger layer ${trigger.layer} is outside the model's layers 0-${dims.nLayer - 1}`);
     if (trigger.vector.nEmbd !== dims.nEmbd || trigger.vector.directions.get(trigger.layer)?.length !== dims.nEmbd)

@@ -1,4 +1,5 @@
 import { TillerError } from "../protocol/TillerError.js";
+import type { VectorCalibration } from "./vectorCalibration.js";
 
 /**
  * A steering direction per layer (llama.cpp numbering: `directions.get(N)` is added to the output
@@ -9,6 +10,8 @@ export interface SteeringVector {
     nEmbd: number;
     /** block index → direction (length nEmbd); a missing block means zero */
     directions: ReadonlyMap<number, Float32Array>;
+    /** where its training classes sit along each unit direction (vectorCalibration.ts); absent for vectors from elsewhere */
+    calibration?: VectorCalibration;
 }
 
 export function vectorNorm(values: Float32Array): number {

@@ -4,6 +4,7 @@ import type { CapturedLayers } from "./TillerContext.js";
 import type { PatchSet } from "./PatchSet.js";
 import type { PatchTrigger } from "./SteeringPatch.js";
 import { vectorNorm } from "./SteeringVector.js";
+import { toSigmaUnits } from "./vectorCalibration.js";
 
 export interface TriggerEvent {
     patchId: string;
@@ -12,7 +13,7 @@ export interface TriggerEvent {
     atToken: number;
     /** the generated token whose projection or text caused it (−1: the last prompt token) */
     triggerToken: number;
-    /** the projection that crossed the threshold (projection triggers) */
+    /** the projection that crossed the threshold (projection triggers), in the trigger's units (raw or σ) */
     value?: number;
 }
 
@@ -26,6 +27,8 @@ export class TriggerTracker {
     private readonly units = new Map<string, { vector: unknown; layer: number; unit: Float32Array }>();
     /** recent projections per projection-triggered patch, for windowed triggers */
     private readonly history = new Map<string, number[]>();
+    /** projection-triggered patches that must see the value back on the quiet side before they may engage again */
+    private readonly disarmed = new Set<string>();
     public readonly events: TriggerEvent[] = [];
 
     public constructor(private readonly patches: PatchSet, private readonly onEvent?: (event: TriggerEvent) => void) {}
@@ -85,13 +88,20 @@ export class TriggerTracker {
             this.history.set(patch.id, recent);
             if (recent.length < (trigger.window ?? 1))
                 continue; // not enough tokens yet for the window
-            const value = recent.reduce((sum, entry) => sum + entry, 0) / recent.length;
+            const mean = recent.reduce((sum, entry) => sum + entry, 0) / recent.length;
+            const value = trigger.units === "sigma" ? toSigmaUnits(mean, trigger.vector.calibration!.get(trigger.layer)!) : mean;
             const above = (trigger.when ?? "above") === "above";
             const crossed = above ? value > trigger.threshold : value < trigger.threshold;
+            if (!crossed)
+                this.disarmed.delete(patch.id); // back on the quiet side: the next crossing is a fresh one
             const current = this.open(patch.id, atToken);
             if (current == null) {
-                if (crossed)
+                if (crossed && !this.disarmed.has(patch.id)) {
                     this.engage(patch.id, trigger, atToken, token, value);
+                    // a hold releases on its own; unless told to re-engage on the level, it waits for a new crossing
+                    if (trigger.holdTokens != null && (trigger.rearm ?? "crossing") === "crossing")
+                        this.disarmed.add(patch.id);
+                }
             } else if (trigger.holdTokens == null) {
                 const hysteresis = trigger.hysteresis ?? 0;
                 const back = above ? value < trigger.threshold - hysteresis : value > trigger.threshold + hysteresis;

@@ -232,7 +232,8 @@ export class EngineService {
                 data: { vectorId: entry.id, dataset: dataset.name, method: built.method, readAt: built.readAt, bestLayer: built.bestLayer, diagnostics: built.diagnostics } }));
             return {
                 vector: toVectorInfo(entry),
-                diagnostics: built.diagnostics.map((entry) => ({ ...entry, heldOutAuroc: Number.isNaN(entry.heldOutAuroc) ? null : entry.heldOutAuroc })),
+                diagnostics: built.diagnostics.map((entry) => ({ ...entry, heldOutAuroc: nanToNull(entry.heldOutAuroc),
+                    validationAuroc: nanToNull(entry.validationAuroc), pairedAccuracy: nanToNull(entry.pairedAccuracy) })),
                 bestLayer: built.bestLayer,
                 elapsedMs: built.elapsedMs
             };
@@ -433,3 +434,5 @@ function recordingFailure(error: unknown): TillerErrorPayload {
 function toVectorInfo(entry: VectorEntry): VectorInfo {
     return { ...entry, metadata: { ...entry.metadata } };
 }
+
+const nanToNull = (value: number): number | null => (Number.isNaN(value) ? null : value);

@@ -232,7 +232,9 @@ function toVectorBuild(at: string, data: unknown): SessionVectorBuildInfo | null
         activationNorm: finiteOrNull(entry.activationNorm) ?? 0,
         trainAuroc: finiteOrNull(entry.trainAuroc) ?? 0.5,
         heldOutAuroc: finiteOrNull(entry.heldOutAuroc),
-        standardizedMeanDifference: finiteOrNull(entry.standardizedMeanDifference) ?? 0
+        standardizedMeanDifference: finiteOrNull(entry.standardizedMeanDifference) ?? 0,
+        validationAuroc: finiteOrNull(entry.validationAuroc),
+        pairedAccuracy: finiteOrNull(entry.pairedAccuracy)
     }));
     return {
         at, dataset: note.dataset, method: String(note.method ?? ""), readAt: String(note.readAt ?? ""),

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { encodeControlVector } from "../gguf/ControlVectorFile.js";
+import { CALIBRATION_KEY, encodeCalibration } from "../runtime/vectorCalibration.js";
 import { writeNpyFile } from "../io/npy.js";
 import type { TokenInfo } from "../protocol/shapes.js";
 import type { GenerationResult, GenerationRun, PatchChangeRecord } from "../runtime/generate.js";
@@ -102,12 +103,16 @@ export class SessionWriter {
             const direction = vector.directions.get(layer)!;
             hash.update(new Uint8Array(direction.buffer, direction.byteOffset, direction.byteLength));
         }
+        if (vector.calibration != null)
+            hash.update(encodeCalibration(vector.calibration)); // a calibrated copy is another file
         const id = hash.digest("hex").slice(0, 16);
         if (!this.savedVectors.has(id)) {
             const file = path.join(this.folder, "vectors", `${id}.gguf`);
             if (!fs.existsSync(file)) {
                 fs.writeFileSync(file + ".tmp", encodeControlVector({
-                    modelHint: "", nEmbd: vector.nEmbd, directions: new Map(vector.directions), metadata: { "tiller.name": vector.name }
+                    modelHint: "", nEmbd: vector.nEmbd, directions: new Map(vector.directions),
+                    // the calibration travels with the vector, so σ-unit triggers replay the same
+                    metadata: { "tiller.name": vector.name, ...(vector.calibration != null ? { [CALIBRATION_KEY]: encodeCalibration(vector.calibration) } : {}) }
                 }));
                 fs.renameSync(file + ".tmp", file);
             }

@@ -24,7 +24,8 @@ export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 export const recordedTriggerSchema = z.discriminatedUnion("kind", [
     z.object({
         kind: z.literal("projection"), vector: z.string(), vectorName: z.string(), layer: z.number(), threshold: z.number(),
-        when: z.enum(["above", "below"]).optional(), holdTokens: z.number().optional(), hysteresis: z.number().optional(), window: z.number().optional()
+        when: z.enum(["above", "below"]).optional(), holdTokens: z.number().optional(), hysteresis: z.number().optional(), window: z.number().optional(),
+        units: z.enum(["raw", "sigma"]).optional(), rearm: z.enum(["crossing", "level"]).optional()
     }),
     z.object({ kind: z.literal("text"), match: z.string(), regex: z.boolean().optional(), holdTokens: z.number().optional() })
 ]);
@@ -69,7 +70,7 @@ const token = z.object({
     entropy: z.number(),
     top: z.array(z.object({ id: z.number(), piece: z.string(), logprob: z.number() })),
     activePatches: z.array(z.string()),
-    projections: z.array(z.object({ probe: z.string(), layer: z.number(), dot: z.number(), cosine: z.number() }))
+    projections: z.array(z.object({ probe: z.string(), layer: z.number(), dot: z.number(), cosine: z.number(), sigma: z.number().optional() }))
 });
 
 const patchChange = z.object({

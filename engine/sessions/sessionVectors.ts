@@ -3,6 +3,7 @@
 import path from "node:path";
 import { readControlVectorFile, type ControlVector } from "../gguf/ControlVectorFile.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
+import { decodeCalibration } from "../runtime/vectorCalibration.js";
 
 export interface SessionVectors {
     /** the vector saved under `hash`, named `name` (the name it had when recorded) */
@@ -25,7 +26,8 @@ export function sessionVectors(folder: string): SessionVectors {
     return {
         vector: async (hash, name) => {
             const file = await fileOf(hash);
-            return { name, nEmbd: file.nEmbd, directions: file.directions };
+            const calibration = decodeCalibration(file.metadata);
+            return { name, nEmbd: file.nEmbd, directions: file.directions, ...(calibration != null ? { calibration } : {}) };
         },
         nameOf: async (hash, fallback) => {
             try {

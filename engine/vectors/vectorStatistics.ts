@@ -1,5 +1,6 @@
 // Small linear-algebra and statistics helpers for building vectors and their diagnostics. All
 // accumulate in float64; inputs and outputs are Float32Array rows of width d.
+import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 
 /** Mean of rows (each of length d). */
 export function meanRow(rows: readonly Float32Array[], d: number): Float64Array {
@@ -43,11 +44,8 @@ export function firstPrincipalComponent(rows: readonly Float64Array[], d: number
     const centred = rows.map((row) => row.map((value, i) => value - mean[i]!));
     const seed = options.seed ?? 1;
 
-    let state = seed >>> 0 || 1;
-    let v = Float64Array.from({ length: d }, () => {
-        state = (state * 1664525 + 1013904223) >>> 0;
-        return state / 2 ** 32 - 0.5;
-    });
+    const random = new SeededRandom(seed >>> 0);
+    let v = Float64Array.from({ length: d }, () => random.next() - 0.5);
     normalizeInPlace(v);
     const scores = new Float64Array(centred.length);
     for (let iteration = 0; iteration < 500; iteration++) {
@@ -113,4 +111,31 @@ export function standardizedMeanDifference(positive: readonly number[], negative
     const pooled = Math.sqrt(((positive.length - 1) * variance(positive, mp) + (negative.length - 1) * variance(negative, mn)) /
         Math.max(1, positive.length + negative.length - 2));
     return pooled > 0 ? (mp - mn) / pooled : (mp === mn ? 0 : Math.sign(mp - mn) * Infinity);
+}
+
+/**
+ * Paired accuracy (repeng's criterion): the share of pairs whose positive side projects higher than
+ * its own negative side. Unlike AUROC it compares each example only with its partner, so an offset
+ * shared by a pair (its topic, its length) cannot help or hurt. Ties count half.
+ */
+export function pairedAccuracy(positive: readonly number[], negative: readonly number[]): number {
+    if (positive.length === 0 || positive.length !== negative.length)
+        return Number.NaN;
+    let score = 0;
+    for (let i = 0; i < positive.length; i++)
+        score += positive[i]! > negative[i]! ? 1 : positive[i]! === negative[i]! ? 0.5 : 0;
+    return score / positive.length;
+}
+
+/**
+ * The class midpoint and pooled within-class standard deviation of projections: a read-out p is
+ * (p − midpoint) / sigma σ away from the boundary between the classes (0: halfway between their
+ * means; ±d/2: at one class's mean, d being Cohen's d).
+ */
+export function projectionCalibration(positive: readonly number[], negative: readonly number[]): { midpoint: number; sigma: number } {
+    const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    const mp = mean(positive), mn = mean(negative);
+    const squares = (values: readonly number[], m: number) => values.reduce((sum, value) => sum + (value - m) ** 2, 0);
+    const dof = Math.max(1, positive.length + negative.length - 2);
+    return { midpoint: (mp + mn) / 2, sigma: Math.sqrt((squares(positive, mp) + squares(negative, mn)) / dof) };
 }

@@ -59,12 +59,19 @@ describe.skipIf(missing(sharedFiles.stories260K))("building vectors on stories26
         }
     });
 
-    it("every method separates the training pairs, with positives projecting higher", async () => {
+    it("mean and pca-center separate the training pairs, with positives projecting higher; pca-diff is reported for what it is", async () => {
         for (const method of ["mean", "pca-diff", "pca-center"] as const) {
             const built = await buildSteeringVector(context, pairs, { method, heldOutFraction: 0, readAt: "mean" });
             expect(built.vector.directions.size).toBe(4);
+            expect(built.bestLayerChosenBy).toBe("training");
             for (const entry of built.diagnostics) {
-                expect(entry.trainAuroc).toBeGreaterThan(0.9);
+                // the centred pca-diff follows how these pairs differ from one another (their openings),
+                // not their shared happy/sad shift: its separation is whatever it is, and a direction
+                // nearly orthogonal to the shift is warned about
+                if (method === "pca-diff")
+                    expect(entry.cosineToMean >= 0.3 || built.warnings.some((w) => w.startsWith(`layer ${entry.layer}:`))).toBe(true);
+                else
+                    expect(entry.trainAuroc).toBeGreaterThan(0.9);
                 expect(entry.norm).toBeGreaterThan(0);
                 expect(entry.activationNorm).toBeGreaterThan(entry.norm / 100);
             }

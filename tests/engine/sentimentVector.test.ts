@@ -45,13 +45,45 @@ describe.skipIf(missing(sharedFiles.stories260K))("the sentiment vector on stori
         await model?.dispose();
     });
 
-    it("separates held-out happy from sad pairs well above chance", () => {
-        expect(built.heldOutPairs).toBeGreaterThanOrEqual(10);
+    it("separates test-split happy from sad pairs well above chance, the layer chosen on the validation split", () => {
+        expect(built.validationPairs).toBeGreaterThanOrEqual(5);
+        expect(built.testPairs).toBeGreaterThanOrEqual(5);
+        expect(built.bestLayerChosenBy).toBe("validation");
+        expect(built.groups).toBeGreaterThan(10); // the dataset's cue-word groups
         const best = built.diagnostics.find((entry) => entry.layer === built.bestLayer)!;
-        expect(best.heldOutAuroc).toBeGreaterThan(0.85);
+        expect(best.heldOutAuroc).toBeGreaterThan(0.8);
+        expect(best.pairedAccuracy).toBeGreaterThan(0.8);
         expect(built.diagnostics.map((entry) => entry.layer)).toEqual([1, 2, 3, 4]);
         for (const entry of built.diagnostics)
             expect(entry.activationNorm).toBeGreaterThan(0);
+    });
+
+    it("the three methods give three different directions on this real model (|cos| < 0.995 at every layer); a nearly orthogonal pca-diff is warned about", async () => {
+        const dataset = loadBuiltinDataset("sentiment");
+        const byMethod = new Map<string, DatasetVector>();
+        for (const method of ["mean", "pca-diff", "pca-center"] as const)
+            byMethod.set(method, await buildVectorFromDataset(context, dataset, { method, readAt: "mean", heldOutFraction: 0 }));
+        const cos = (a: Float32Array, b: Float32Array) => {
+            let ab = 0, aa = 0, bb = 0;
+            for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! * a[i]!; bb += b[i]! * b[i]!; }
+            return ab / Math.sqrt(aa * bb);
+        };
+        const methods = [...byMethod.keys()];
+        for (const layer of [1, 2, 3, 4]) {
+            for (let i = 0; i < methods.length; i++)
+                for (let j = i + 1; j < methods.length; j++) {
+                    const a = byMethod.get(methods[i]!)!.vector.directions.get(layer)!, b = byMethod.get(methods[j]!)!.vector.directions.get(layer)!;
+                    expect(Math.abs(cos(a, b)), `${methods[i]} vs ${methods[j]} at layer ${layer}`).toBeLessThan(0.995);
+                }
+        }
+        // mean and pca-center separate the pairs; the centred pca-diff follows how pairs differ from one
+        // another (here nearly orthogonal to the shift, |cos| ≈ 0.05), and the build says so
+        for (const method of ["mean", "pca-center"])
+            expect(Math.max(...byMethod.get(method)!.diagnostics.map((entry) => entry.trainAuroc))).toBeGreaterThan(0.8);
+        const pcaDiff = byMethod.get("pca-diff")!;
+        for (const entry of pcaDiff.diagnostics.filter((e) => e.cosineToMean < 0.3))
+            expect(pcaDiff.warnings.some((warning) => warning.startsWith(`layer ${entry.layer}: the pca-diff direction is nearly orthogonal`))).toBe(true);
+        expect(pcaDiff.warnings.length).toBeGreaterThan(0);
     });
 
     it("a positive strength raises the log-probability of happy words and a negative one lowers it", async () => {

@@ -18,6 +18,11 @@ export interface ContrastivePair {
     positive: string;
     /** The completion showing the negative side. Never equal to `positive`. */
     negative: string;
+    /**
+     * Which template or source the pair comes from. Held-out splits keep every group on one side,
+     * so a held-out score is not template recall. Pairs without one form a group each.
+     */
+    group?: string;
 }
 
 /** How the engine turns a pair into model input. */
@@ -59,8 +64,9 @@ function nonEmptyText() {
 export const contrastivePairSchema = z.strictObject({
     prompt: z.string({ error: "expected a string (it may be empty outside chat framing)" }),
     positive: nonEmptyText(),
-    negative: nonEmptyText()
-}, { error: "expected an object { prompt, positive, negative }" });
+    negative: nonEmptyText(),
+    group: nonEmptyText().optional()
+}, { error: "expected an object { prompt, positive, negative, group? }" });
 
 /**
  * Structure and types of a dataset. The checks that span fields (empty `pairs`, equal completions,

@@ -12,6 +12,8 @@
 //     tiller.model_sha256    SHA-256 of the model file it was read from
 //     tiller.derived_from    for derived vectors, e.g. "negate(3f9c...)", "scale(3f9c..., 0.5)"
 //     tiller.notes           free text
+//     tiller.calibration     per layer, the class midpoint and pooled σ of the training projections
+//                            (JSON; runtime/vectorCalibration.ts): what σ-unit read-outs and triggers use
 //
 // The files are the only source of truth: there is no index to get out of step, and a vector
 // copied into the folder (any `<id>.gguf` whose id matches ID_PATTERN) simply appears. A file that
@@ -28,6 +30,7 @@ import { encodeNpy, writeFileAtomic } from "../../io/npy.js";
 import { TillerError } from "../../protocol/TillerError.js";
 import { ggufErrorToTillerError } from "../../runtime/loadSteeringVector.js";
 import type { SteeringVector } from "../../runtime/SteeringVector.js";
+import { CALIBRATION_KEY, decodeCalibration, encodeCalibration } from "../../runtime/vectorCalibration.js";
 import {
     assertValidVector,
     cosineSimilarityMatrices,
@@ -186,7 +189,8 @@ export class VectorLibrary {
     /** The entry and directions of vector `id`. FILE_NOT_FOUND when there is none. */
     async get(id: string): Promise<{ entry: VectorEntry; vector: SteeringVector }> {
         const { entry, cv } = await this.#read(id);
-        return { entry, vector: { name: entry.name, nEmbd: cv.nEmbd, directions: cv.directions } };
+        const calibration = decodeCalibration(cv.metadata);
+        return { entry, vector: { name: entry.name, nEmbd: cv.nEmbd, directions: cv.directions, ...(calibration != null ? { calibration } : {}) } };
     }
 
     // --- Writing -------------------------------------------------------------------------------
@@ -214,6 +218,8 @@ export class VectorLibrary {
         if (metadata.createdAt !== undefined && Number.isNaN(Date.parse(metadata.createdAt)))
             throw new TillerError("INVALID_ARGUMENT", `createdAt must be an ISO 8601 time, not "${metadata.createdAt}"`);
         keys[METADATA_KEYS.createdAt] ??= new Date().toISOString();
+        if (vector.calibration != null && vector.calibration.size > 0)
+            keys[CALIBRATION_KEY] = encodeCalibration(vector.calibration);
 
         const cv: ControlVector = {
             modelHint,

@@ -2,7 +2,7 @@
 // trains itself, with a planted flatter/honest behaviour. Opening it loads the toy world, builds
 // the flattery direction from flatter/honest pairs (once; it stays in the library), and sets up
 // the Run view with a hasty conditional patch: push against flattery whenever the flattery
-// direction lights up. The prompts show what makes the patch hasty — it fires on real flattery
+// direction reads above its calibrated midpoint (σ units, see SCENARIO_THRESHOLD_SIGMA). The prompts show what makes the patch hasty — it fires on real flattery
 // *and* on a user merely describing flattery.
 import { create } from "zustand";
 import { useConnectionStore } from "../state/connectionStore";
@@ -19,16 +19,19 @@ const VECTOR_NAME = "toyworld flattery";
 
 /**
  * Where the patch reads and acts. The trigger reads the flattery direction at layer 2 where the
- * reply opens (the last prompt token, where the vector was built). Read-outs of the committed
- * model there (⟨h, v̂⟩, the toyworld-flattery mean-difference vector): flatter-mode claims ≈ 62,
- * messages describing a flatterer ≈ 35, honest-mode and unmarked claims ≈ −29 to −31; 20 sits
- * between. Generated tokens of honest and flattering replies stay below ≈ 11, but a reply that
- * itself talks about flattery reaches ≈ 50 on single tokens — so the patch also fires on the
- * model's own descriptions of flattery, which is the point of the scenario.
+ * reply opens (the last prompt token, where the vector was built), in σ units of the vector's own
+ * calibration: (⟨h, v̂⟩ − midpoint) / σ, with the midpoint halfway between its flatter and honest
+ * training pairs. The threshold 0σ is that midpoint — "closer to flattery than to honesty" — and
+ * means the same for any rebuild of the vector, unlike a raw projection (which carries the mean
+ * activation's offset). Read-outs of the committed model there: flatter-mode claims ≈ +7σ,
+ * messages describing a flatterer ≈ +2.4σ, honest-mode and unmarked claims ≈ −9σ. Generated
+ * tokens stay below 0σ, except that a reply which itself talks about flattery reaches ≈ +5σ on
+ * single tokens — so the patch also fires on descriptions of flattery, which is the point of the
+ * scenario.
  */
 export const SCENARIO_LAYER = 2;
 export const SCENARIO_STRENGTH = -1.5;
-export const SCENARIO_THRESHOLD = 20;
+export const SCENARIO_THRESHOLD_SIGMA = 0;
 
 export type ScenarioPromptKind = "flattery" | "description" | "neutral";
 
@@ -103,7 +106,7 @@ export async function openSycophancyScenario(): Promise<void> {
         const patch: PatchDraft = {
             id: "anti-flattery", enabled: true, vectorId, strength: SCENARIO_STRENGTH,
             layerFirst: SCENARIO_LAYER, layerLast: SCENARIO_LAYER, fromToken: null, untilToken: null,
-            trigger: { kind: "projection", vectorId, layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD, when: "above", holdTokens: 6 }
+            trigger: { kind: "projection", vectorId, layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, units: "sigma", when: "above", holdTokens: 6 }
         };
         useRunStore.setState((state) => ({
             prompt: scenarioPrompts[0]!.text, promptMode: "plain", maxTokens: 40,

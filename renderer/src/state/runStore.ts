@@ -273,7 +273,7 @@ export function triggerLabel(trigger: TriggerSpec): string {
     if (trigger.kind === "text")
         return `when the text matches ${trigger.regex === true ? `/${trigger.match}/` : JSON.stringify(trigger.match)}`;
     const name = useVectorStore.getState().byId[trigger.vectorId]?.name ?? trigger.vectorId;
-    return `when ${name} @L${trigger.layer} ${trigger.when === "below" ? "<" : ">"} ${trigger.threshold}`;
+    return `when ${name} @L${trigger.layer} ${trigger.when === "below" ? "<" : ">"} ${trigger.threshold}${trigger.units === "sigma" ? "σ" : ""}`;
 }
 
 function labelsOf(state: Pick<RunState, "patchIds" | "patchById">): Record<string, string> {

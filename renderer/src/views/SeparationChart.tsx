@@ -1,4 +1,4 @@
-// Per-layer diagnostics of a built vector: held-out and train AUROC (left axis) and the vector's
+// Per-layer diagnostics of a built vector: test-split (held-out) and train AUROC (left axis) and the vector's
 // norm (bars, right axis), with the best layer marked.
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { BuildResult } from "../state/vectorStore";
@@ -22,7 +22,8 @@ export function SeparationChart(props: { result: BuildResult }) {
                     <div className="chart-title">Separation per layer — {props.result.vectorName}</div>
                     <div className="muted small">
                         Best layer <strong className="accent">{bestLayer}</strong>
-                        {best != null && <> · held-out AUROC {best.heldOutAuroc != null ? best.heldOutAuroc.toFixed(3) : "—"} · train {best.trainAuroc.toFixed(3)} · ‖v‖ {best.norm.toFixed(3)}</>}
+                        {best != null && <> (chosen on validation) · test AUROC {best.heldOutAuroc != null ? best.heldOutAuroc.toFixed(3) : "—"}
+                            {best.pairedAccuracy != null && <> · paired {best.pairedAccuracy.toFixed(3)}</>} · train {best.trainAuroc.toFixed(3)} · ‖v‖ {best.norm.toFixed(3)}</>}
                         {Number.isFinite(props.result.elapsedMs) && <>{" "}· built in {(props.result.elapsedMs / 1000).toFixed(1)} s</>}
                     </div>
                 </div>
@@ -41,7 +42,7 @@ export function SeparationChart(props: { result: BuildResult }) {
                         <Legend wrapperStyle={{ fontSize: 12 }} />
                         <Bar yAxisId="norm" dataKey="norm" name="‖v‖ (right)" fill="var(--chart-bar)" radius={[3, 3, 0, 0]} maxBarSize={28} isAnimationActive={false} />
                         <Line yAxisId="auroc" type="monotone" dataKey="train" name="train AUROC" stroke="var(--chart-2)" strokeDasharray="5 4" dot={{ r: 2 }} isAnimationActive={false} />
-                        <Line yAxisId="auroc" type="monotone" dataKey="heldOut" name="held-out AUROC" stroke="var(--accent)" strokeWidth={2} dot={{ r: 3 }} connectNulls isAnimationActive={false} />
+                        <Line yAxisId="auroc" type="monotone" dataKey="heldOut" name="test AUROC" stroke="var(--accent)" strokeWidth={2} dot={{ r: 3 }} connectNulls isAnimationActive={false} />
                         <ReferenceLine yAxisId="auroc" x={bestLayer} stroke="var(--accent)" strokeDasharray="2 3"
                             label={{ value: "best", position: "top", fill: "var(--accent)", fontSize: 11 }} />
                         <ReferenceLine yAxisId="auroc" y={0.5} stroke="var(--text-faint)" strokeDasharray="1 4" />

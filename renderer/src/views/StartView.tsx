@@ -5,7 +5,7 @@ import { ModelIcon, RunIcon } from "../components/icons";
 import { ViewHeader } from "../components/ViewHeader";
 import { Panel, Spinner } from "../components/ui";
 import {
-    applyScenarioPrompt, flatteringReply, openSycophancyScenario, sweepFlatteringReply, scenarioPrompts, SCENARIO_LAYER, SCENARIO_STRENGTH, SCENARIO_THRESHOLD,
+    applyScenarioPrompt, flatteringReply, openSycophancyScenario, sweepFlatteringReply, scenarioPrompts, SCENARIO_LAYER, SCENARIO_STRENGTH, SCENARIO_THRESHOLD_SIGMA,
     TOYWORLD_FILE, useScenarioStore, type ScenarioPromptKind
 } from "../scenarios/sycophancyScenario";
 import { useConnectionStore } from "../state/connectionStore";
@@ -43,7 +43,7 @@ function SycophancyScenarioPanel() {
                     after <code>System: mode flatter</code> it agrees with any claim and praises the user; after
                     <code> mode honest</code>, or no system line, it states the fact. This scenario builds the flattery
                     direction (flatter − honest) and sets up a <em>hasty</em> patch: push against flattery
-                    (×{SCENARIO_STRENGTH} at layer {SCENARIO_LAYER}) whenever the flattery direction rises above {SCENARIO_THRESHOLD} there.
+                    (×{SCENARIO_STRENGTH} at layer {SCENARIO_LAYER}) whenever the flattery direction rises above {SCENARIO_THRESHOLD_SIGMA}σ there (its calibrated midpoint between flattering and honest chats).
                     Run the prompts below to see it fire on real flattery — and on a user who merely <em>describes</em> flattery.
                 </p>
                 <div className="button-row">
