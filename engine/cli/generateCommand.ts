@@ -183,7 +183,8 @@ function toJson(result: GenerationResult, model: TillerModel, loadMs: number) {
             entropy: token.entropy,
             top: token.top.map(({ id, piece, logprob }) => ({ id, piece, logprob })),
             activePatches: token.activePatches,
-            projections: token.projections
+            projections: token.projections,
+            readouts: token.readouts
         })),
         promptTokens: result.promptTokens,
         patchChanges: result.patchChanges.map(({ atToken, activePatches }) => ({ atToken, activePatches })),

@@ -60,6 +60,54 @@ export interface NativeCapture {
     data: Float32Array;
 }
 
+export interface NativeRowSampler {
+    temperature: number;
+    topK: number;
+    topP: number;
+    minP: number;
+}
+
+export interface NativeRowOptions {
+    /** alternatives per row */
+    topN: number;
+    /** the second read-out temperature (0: the greedy limit) */
+    temperature: number;
+    /** false: argmax and the sampled token only */
+    statistics: boolean;
+    /** double-precision exponentials (scoring); false: vectorised float exponentials */
+    exact: boolean;
+    sampler?: NativeRowSampler;
+}
+
+/** Layout of NativeRowAnalysis.fields (row-major, NATIVE_ROW_FIELDS.count per row); mirrors row_field in src/row_analysis.h. */
+export const NATIVE_ROW_FIELDS = {
+    logSumExp: 0,
+    entropy: 1,
+    meanEnergy: 2,
+    heatCapacity: 3,
+    freeEnergyT: 4,
+    meanEnergyT: 5,
+    entropyT: 6,
+    heatCapacityT: 7,
+    gap: 8,
+    targetLogprob: 9,
+    targetLogprobT: 10,
+    ties: 11,
+    freeEnergy: 12,
+    count: 13
+} as const;
+
+export interface NativeRowAnalysis {
+    greedy: Int32Array;
+    sampled: Int32Array;
+    /** rows × NATIVE_ROW_FIELDS.count; NaN when statistics were off */
+    fields: Float64Array;
+    /** rows × topN, most likely first; -1 / -Infinity past topCounts[row] */
+    topIds: Int32Array;
+    topLogprobs: Float64Array;
+    topCounts: Int32Array;
+}
+
 export interface NativeContext {
     /**
      * Decodes one batch off the JS thread. One row per token; `wantLogits[i] != 0` keeps row i's
@@ -70,6 +118,14 @@ export interface NativeContext {
     abort(): void;
     /** copy of the logits of batch row `batchIndex` of the last decode */
     logits(batchIndex: number): Float32Array;
+    /**
+     * One native pass per logits row of the last decode (src/row_analysis.h): argmax, a sampled
+     * token, statistics and thermodynamic read-outs, the target's log-probability and the top
+     * alternatives; the logits stay native. `targets[i] < 0` (or no targets) means the sampled
+     * token; `uniforms[i]` is row i's draw in [0, 1) (needed when the sampler's temperature > 0).
+     * Throws an Error with `invalidLogits: true` for NaN, +∞ or fully masked rows.
+     */
+    analyzeRows(rows: Int32Array, targets: Int32Array | null, options: NativeRowOptions, uniforms: Float64Array | null): NativeRowAnalysis;
     /**
      * data: (nLayer - 1) × nEmbd floats, chunk il-1 added to the output of block il; always the full
      * buffer. null clears steering.
@@ -153,6 +209,11 @@ export interface TillerNativeAddon {
     buildInfo(): AddonBuildInfo;
     /** resolves llama.cpp's functions from the libllama node-llama-cpp loaded; call after getLlama() */
     bind(): AddonBinding;
+    /**
+     * The row analysis of NativeContext.analyzeRows over logits handed in (rows × nVocab floats):
+     * for tests against the reference implementation, and for logits a caller already holds.
+     */
+    analyzeLogits(logits: Float32Array, nVocab: number, targets: Int32Array | null, options: NativeRowOptions, uniforms: Float64Array | null): NativeRowAnalysis;
     loadModel(path: string, gpuLayers: number, useMmap: boolean): Promise<NativeModel>;
     createContext(model: NativeModel, options: NativeContextOptions): Promise<NativeContext>;
     /** creates a model with seeded random weights from a GGUF metadata file (one tensor info per weight) */

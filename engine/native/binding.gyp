@@ -7,6 +7,8 @@
         "src/llama_library.cc",
         "src/model.cc",
         "src/context.cc",
+        "src/row_analysis.cc",
+        "src/row_analysis_binding.cc",
         "src/training.cc",
         "src/quantize.cc"
       ],

@@ -23,7 +23,6 @@ import { assertSteerableRange, type LayerRange } from "../runtime/layers.js";
 import { composeControlVector } from "../runtime/SteeringPatch.js";
 import { vectorNorm, type SteeringVector } from "../runtime/SteeringVector.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
-import { computeTokenStatistics, logProbOf } from "../runtime/sampling/TokenStatistics.js";
 
 export interface SweepOptions {
     vector: SteeringVector;
@@ -101,14 +100,10 @@ export async function susceptibilitySweep(context: TillerContext, prompt: string
             await context.evaluate(suffix, { startPosition: prefix.length, seqId: 1, logits: "all", signal: options.signal });
             decodes.suffix++;
             decodes.suffixTokens += suffix.length;
-            const logprobs = new Float64Array(targets.length);
-            const entropies = new Float64Array(targets.length);
-            for (let t = 0; t < targets.length; t++) {
-                const logits = context.logits(t);
-                const stats = computeTokenStatistics(logits, 0);
-                logprobs[t] = logProbOf(logits, targets[t]!, stats.logSumExp);
-                entropies[t] = stats.entropy;
-            }
+            // one native pass per row; double-precision exponentials, since χ differentiates these
+            const scored = context.analyzeRows(Int32Array.from(targets.keys()), { targets, exact: true });
+            const logprobs = scored.logprobs();
+            const entropies = scored.entropies();
             options.onProgress?.(++done, plannedStrengths);
             return { logprobs, entropies };
         };

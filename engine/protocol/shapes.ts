@@ -2,6 +2,7 @@
 // the per-token record and the per-layer diagnostics. Each domain file (models, vectors, runs,
 // probes, sessions) imports from here; nothing here imports a domain file.
 import { z } from "zod";
+import type { TokenReadouts } from "./thermoReadouts.js";
 
 /** An inclusive range of blocks in llama.cpp numbering (layer N = block N; block 0 cannot be steered). */
 export const layerRangeSchema = z.object({ first: z.number().int().min(0), last: z.number().int().min(0) });
@@ -109,4 +110,6 @@ export interface TokenInfo {
     /** ids of the patches that acted on this token's distribution */
     activePatches: string[];
     projections: TokenProjectionInfo[];
+    /** thermodynamic read-outs at T = 1 and at the sampler's temperature (absent in sessions recorded before them) */
+    readouts?: TokenReadouts;
 }

@@ -3,6 +3,7 @@
 import { TillerError } from "../protocol/TillerError.js";
 import type { NativeCapture, NativeContext } from "../native/AddonTypes.js";
 import { assertReadableLayer } from "./layers.js";
+import { runRowAnalysis, type RowAnalysis, type RowAnalysisOptions } from "./RowAnalysis.js";
 import type { ComposedControlVector } from "./SteeringPatch.js";
 import type { TillerModel } from "./TillerModel.js";
 
@@ -171,6 +172,17 @@ export class TillerContext {
     /** Logits of batch row `row` of the last decode (a copy, length nVocab). */
     public logits(row: number): Float32Array {
         return this.nativeContext().logits(row);
+    }
+
+    /**
+     * The per-token statistics of batch rows `rows` of the last decode, computed natively in one
+     * pass per row (see RowAnalysis): the logits never cross into JavaScript. Synchronous; call it
+     * between decodes of the run that owns the context.
+     */
+    public analyzeRows(rows: Int32Array | readonly number[], options: RowAnalysisOptions = {}): RowAnalysis {
+        const native = this.nativeContext();
+        const rowIds = rows instanceof Int32Array ? rows : Int32Array.from(rows);
+        return runRowAnalysis(rowIds.length, options, (targets, nativeOptions, uniforms) => native.analyzeRows(rowIds, targets, nativeOptions, uniforms));
     }
 
     /**

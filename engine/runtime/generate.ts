@@ -14,7 +14,6 @@ import { PatchSet } from "./PatchSet.js";
 import { ProjectionReader, type ProjectionProbe } from "./ProjectionReader.js";
 import { resolveSamplingOptions, type SamplingOptions } from "./sampling/SamplingOptions.js";
 import { TokenSampler } from "./sampling/TokenSampler.js";
-import { computeTokenStatistics, logProbOf } from "./sampling/TokenStatistics.js";
 import type { SteeringPatch } from "./SteeringPatch.js";
 import type { CapturedLayers, TillerContext } from "./TillerContext.js";
 import { TriggerTracker, type TriggerEvent } from "./TriggerTracker.js";
@@ -256,13 +255,13 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
                 stopReason = "aborted";
                 break;
             }
-            const logits = context.logits(logitsRow);
-            const id = sampler.sample(logits);
+            // one native pass over the logits, which stay in the context (RowAnalysis)
+            const analysis = context.analyzeRows([logitsRow], { sampler, topAlternatives: input.topAlternatives });
+            const id = analysis.sampled[0]!;
             if (model.isEndOfGeneration(id)) {
                 stopReason = "eog";
                 break;
             }
-            const stats = computeTokenStatistics(logits, input.topAlternatives);
             const piece = pieceOf(id);
             generatedText += piece;
             triggers.observeText(index, generatedText);
@@ -271,9 +270,10 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
                 position,
                 id,
                 piece,
-                logprob: logProbOf(logits, id, stats.logSumExp),
-                entropy: stats.entropy,
-                top: stats.top.map((alternative) => ({ ...alternative, piece: alternativePiece(alternative.id) })),
+                logprob: analysis.logprob(0),
+                entropy: analysis.entropy(0),
+                top: analysis.top(0).map((alternative) => ({ ...alternative, piece: alternativePiece(alternative.id) })),
+                readouts: analysis.readouts(0),
                 activePatches: active,
                 projections: []
             };

@@ -3,7 +3,6 @@
 import { TillerError } from "../protocol/TillerError.js";
 import type { ComposedControlVector } from "./SteeringPatch.js";
 import type { TillerContext } from "./TillerContext.js";
-import { computeTokenStatistics, logProbOf } from "./sampling/TokenStatistics.js";
 
 export interface ScoredToken {
     /** position in `tokens` (≥ 1: the first token has no prediction) */
@@ -30,13 +29,10 @@ export async function scoreTokens(context: TillerContext, tokens: Int32Array, op
         await context.clearMemory();
         await context.setSteering(options.steering ?? null);
         await context.evaluate(tokens, { startPosition: 0, logits: "all" });
-        const scored: ScoredToken[] = [];
-        for (let position = from; position < tokens.length; position++) {
-            const logits = context.logits(position - 1);
-            const stats = computeTokenStatistics(logits, 0);
-            scored.push({ position, id: tokens[position]!, logprob: logProbOf(logits, tokens[position]!, stats.logSumExp), entropy: stats.entropy });
-        }
-        return scored;
+        // rows from-1 .. n-2 predict tokens from .. n-1: one native pass per row (exact exponentials)
+        const rows = Int32Array.from({ length: tokens.length - from }, (_, i) => from - 1 + i);
+        const analysis = context.analyzeRows(rows, { targets: tokens.slice(from), exact: true });
+        return Array.from(rows, (row, i) => ({ position: row + 1, id: tokens[row + 1]!, logprob: analysis.logprob(i), entropy: analysis.entropy(i) }));
     } finally {
         await context.setSteering(null);
         release();

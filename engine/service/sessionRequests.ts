@@ -211,7 +211,8 @@ async function toRunInfo(run: SessionRun, vectors: SessionVectors): Promise<Sess
         probes,
         tokens: run.tokens.map((token): TokenInfo => ({
             index: token.index, position: -1, id: token.id, piece: token.piece, logprob: token.logprob, entropy: token.entropy,
-            top: token.top, activePatches: token.activePatches, projections: token.projections
+            top: token.top, activePatches: token.activePatches, projections: token.projections,
+            ...(token.readouts != null ? { readouts: token.readouts } : {})
         })),
         changes: run.changes.map((change) => ({ atToken: change.atToken, activePatches: change.activePatches, patches: change.patches.map(toPatch) })),
         triggers: run.triggers.map(({ patchId, kind, atToken, triggerToken, value }) => ({ patchId, kind, atToken, triggerToken, ...(value != null ? { value } : {}) })),

@@ -1,4 +1,6 @@
 // Writes one session: session.json once, then append-only records, each flushed as it is written.
+import { readoutColumns } from "../protocol/thermoReadouts.js";
+import { readoutMatrix } from "./readoutMatrix.js";
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -168,7 +170,7 @@ export class SessionWriter {
                 writeChanges(changes);
                 writeTriggers(triggers);
                 this.append({ type: "token", runId, index: token.index, id: token.id, piece: token.piece, logprob: token.logprob, entropy: token.entropy,
-                    top: token.top, activePatches: token.activePatches, projections: token.projections });
+                    top: token.top, activePatches: token.activePatches, projections: token.projections, readouts: token.readouts });
             },
             end: async (result) => {
                 writeChanges(result.patchChanges);
@@ -190,12 +192,23 @@ export class SessionWriter {
         return { runId: recorder.runId, result };
     }
 
-    /** projections.npy: [tokens, read-outs] float32, columns in the order of columns.json */
+    /**
+     * projections.npy: [tokens, read-outs] float32, columns in the order of columns.json;
+     * readouts.npy: [tokens, thermodynamic read-outs] float64, columns in readout_columns.json
+     */
     private async writeRunArrays(runId: string, result: GenerationResult): Promise<string[]> {
+        const folder = path.join(this.folder, "runs", runId);
+        const written: string[] = [];
+        const readouts = readoutMatrix(result.tokens);
+        if (readouts != null) {
+            fs.mkdirSync(folder, { recursive: true });
+            await writeNpyFile(path.join(folder, "readouts.npy"), readouts, [result.tokens.length, readoutColumns.length]);
+            fs.writeFileSync(path.join(folder, "readout_columns.json"), JSON.stringify(readoutColumns.map((column) => column.name)) + "\n");
+            written.push(`runs/${runId}/readouts.npy`);
+        }
         const columns = result.tokens[0]?.projections.map((projection) => `${projection.probe}@L${projection.layer}`) ?? [];
         if (columns.length === 0)
-            return [];
-        const folder = path.join(this.folder, "runs", runId);
+            return written;
         fs.mkdirSync(folder, { recursive: true });
         const dots = new Float32Array(result.tokens.length * columns.length);
         const cosines = new Float32Array(result.tokens.length * columns.length);
@@ -208,7 +221,7 @@ export class SessionWriter {
         await writeNpyFile(path.join(folder, "projections.npy"), dots, [result.tokens.length, columns.length]);
         await writeNpyFile(path.join(folder, "cosines.npy"), cosines, [result.tokens.length, columns.length]);
         fs.writeFileSync(path.join(folder, "columns.json"), JSON.stringify(columns) + "\n");
-        return [`runs/${runId}/projections.npy`, `runs/${runId}/cosines.npy`];
+        return [`runs/${runId}/projections.npy`, `runs/${runId}/cosines.npy`, ...written];
     }
 
     public close(): void {

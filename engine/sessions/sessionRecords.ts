@@ -5,6 +5,7 @@
 //   vectors/       every steering vector a run used, as llama.cpp control-vector GGUF, by content hash
 //   runs/<id>/     arrays as .npy (projections), written when a run ends
 import { z } from "zod";
+import { tokenReadoutsSchema } from "../protocol/thermoReadouts.js";
 
 export const sessionFormatVersion = 1;
 
@@ -70,7 +71,9 @@ const token = z.object({
     entropy: z.number(),
     top: z.array(z.object({ id: z.number(), piece: z.string(), logprob: z.number() })),
     activePatches: z.array(z.string()),
-    projections: z.array(z.object({ probe: z.string(), layer: z.number(), dot: z.number(), cosine: z.number(), sigma: z.number().optional() }))
+    projections: z.array(z.object({ probe: z.string(), layer: z.number(), dot: z.number(), cosine: z.number(), sigma: z.number().optional() })),
+    /** absent in sessions recorded before the read-outs existed */
+    readouts: tokenReadoutsSchema.optional()
 });
 
 const patchChange = z.object({

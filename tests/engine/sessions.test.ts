@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeNpy } from "../../engine/io/npy.js";
+import { readoutColumns } from "../../engine/protocol/thermoReadouts.js";
 import { generate } from "../../engine/runtime/generate.js";
 import type { TillerContext } from "../../engine/runtime/TillerContext.js";
 import { TillerModel } from "../../engine/runtime/TillerModel.js";
@@ -114,7 +115,8 @@ describe.skipIf(missing(sharedFiles.stories260K))("probe sessions on stories260K
         const target = exportSession(session, path.join(root, "export"));
         expect(fs.readFileSync(path.join(target, "README.md"), "utf8")).toMatch(/tokens\.csv/);
         const tokensCsv = fs.readFileSync(path.join(target, "run-0", "tokens.csv"), "utf8").trim().split("\n");
-        expect(tokensCsv[0]).toBe("index,token_id,piece,logprob,entropy,active_patches,proj:probe@L1,proj:probe@L2,proj:probe@L3,proj:probe@L4");
+        expect(tokensCsv[0]).toBe(["index,token_id,piece,logprob,entropy,active_patches,proj:probe@L1,proj:probe@L2,proj:probe@L3,proj:probe@L4",
+            ...readoutColumns.map((column) => column.name)].join(","));
         expect(tokensCsv).toHaveLength(session.runs[0]!.tokens.length + 1);
         const bytes = fs.readFileSync(path.join(target, "run-0", "projections.npy"));
         expect(bytes.subarray(0, 6).toString("latin1")).toBe("\x93NUMPY");

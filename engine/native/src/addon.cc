@@ -9,6 +9,7 @@
 #include "context.h"
 #include "training.h"
 #include "quantize.h"
+#include "row_analysis_binding.h"
 
 // buildInfo(): { nodeLlamaCppVersion, llamaCppCommit } — what the headers were taken from; the
 // TypeScript side refuses to bind when the installed node-llama-cpp differs (structs pass by value).
@@ -42,6 +43,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("buildInfo", Napi::Function::New(env, build_info, "buildInfo"));
     exports.Set("bind", Napi::Function::New(env, bind, "bind"));
     exports.Set("loadModel", Napi::Function::New(env, native_model::load, "loadModel"));
+    exports.Set("analyzeLogits", Napi::Function::New(env, row_analysis_analyze_logits, "analyzeLogits"));
     exports.Set("createContext", Napi::Function::New(env, native_context::create, "createContext"));
     native_training::define(env); exports.Set("createTrainer", Napi::Function::New(env, native_training::create, "createTrainer"));
     exports.Set("quantizeModel", Napi::Function::New(env, native_quantize::quantize_model, "quantizeModel"));

@@ -1,4 +1,5 @@
 #include "context.h"
+#include "row_analysis_binding.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -217,6 +218,7 @@ Napi::Function native_context::define(Napi::Env env) {
         InstanceMethod<&native_context::decode>("decode"),
         InstanceMethod<&native_context::abort>("abort"),
         InstanceMethod<&native_context::logits>("logits"),
+        InstanceMethod<&native_context::analyze_rows>("analyzeRows"),
         InstanceMethod<&native_context::set_control_vector>("setControlVector"),
         InstanceMethod<&native_context::set_capture_layers>("setCaptureLayers"),
         InstanceMethod<&native_context::take_captures>("takeCaptures"),
@@ -364,6 +366,26 @@ Napi::Value native_context::logits(const Napi::CallbackInfo & info) {
     Napi::Float32Array out = Napi::Float32Array::New(env, n_vocab_);
     std::memcpy(out.Data(), row, n_vocab_ * sizeof(float));
     return out;
+}
+
+// analyzeRows(rows: Int32Array, targets: Int32Array | null, options, uniforms: Float64Array | null)
+// One native pass per logits row of the last decode (row_analysis_binding.h); only the results
+// cross into JS, never the logits.
+Napi::Value native_context::analyze_rows(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_context * ctx = idle_ctx(env);
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+        throw Napi::TypeError::New(env, "analyzeRows(rows: Int32Array, targets: Int32Array | null, options, uniforms: Float64Array | null)");
+    }
+    Napi::Int32Array rows = info[0].As<Napi::Int32Array>();
+    const llama_library & lib = llama_library_get();
+    return row_analysis_run(info, 1, rows.ElementLength(), n_vocab_, row_scratch_, [&](size_t r) -> const float * {
+        const float * row = lib.llama_get_logits_ith(ctx, rows[r]);
+        if (row == nullptr) {
+            throw Napi::RangeError::New(env, "no logits for batch row " + std::to_string(rows[r]) + " (was it requested in the last decode?)");
+        }
+        return row;
+    });
 }
 
 // setControlVector(data: Float32Array | null, ilStart: number, ilEnd: number): void

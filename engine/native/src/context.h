@@ -10,6 +10,7 @@
 
 #include "llama_library.h"
 #include "model.h"
+#include "row_analysis.h"
 
 // State shared with the eval callback (cb_eval). llama.cpp calls the callback on the decoding
 // thread, so JS never reads or changes it while a decode is running (context_core::busy guards it).
@@ -57,6 +58,7 @@ private:
     Napi::Value decode(const Napi::CallbackInfo & info);
     Napi::Value abort(const Napi::CallbackInfo & info);
     Napi::Value logits(const Napi::CallbackInfo & info);
+    Napi::Value analyze_rows(const Napi::CallbackInfo & info);
     Napi::Value set_control_vector(const Napi::CallbackInfo & info);
     Napi::Value set_capture_layers(const Napi::CallbackInfo & info);
     Napi::Value take_captures(const Napi::CallbackInfo & info);
@@ -75,6 +77,7 @@ private:
     native_model * model_ = nullptr;
     Napi::ObjectReference model_ref_;   // keeps the model alive as long as this context
     int32_t n_vocab_ = 0;
+    row_scratch row_scratch_;   // analyzeRows' buffers, reused across calls
 };
 
 extern Napi::FunctionReference * g_native_context_constructor;

@@ -72,6 +72,15 @@ export class TokenSampler {
         this.random.reset(next);
     }
 
+    /**
+     * Consumes the uniform draw that the next {@link sample} would use and returns it (0, and no
+     * draw, when greedy). The native row analysis samples with this sampler's options and these
+     * draws, so a run follows the same random sequence whichever implementation picks the token.
+     */
+    drawUniform(): number {
+        return this.options.temperature === 0 ? 0 : this.random.next();
+    }
+
     /** Picks the next token id. Throws InvalidLogitsError for NaN/+Infinity/fully masked logits. */
     sample(logits: Float32Array): number {
         const greedy = argmaxLogit(logits); // also validates the logits

@@ -1,0 +1,640 @@
+#include "row_analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TILLER_HAVE_AVX2_KERNEL 1
+#include <immintrin.h>
+#endif
+
+namespace {
+
+constexpr double k_inf = std::numeric_limits<double>::infinity();
+
+// ---- top-k selection: a bounded min-heap, port of selectTopLogits.ts -----------------------------
+// Ordering is (logit descending, id ascending); the root is the weakest kept entry. Ids arrive in
+// ascending order, so an equal value never beats the root (the strict `>` is the whole tie rule).
+
+inline bool weaker(double va, int32_t ia, double vb, int32_t ib) {
+    return va < vb || (va == vb && ia > ib);
+}
+
+void heap_sift_up(int32_t * ids, double * values, int32_t index, int32_t id, double value) {
+    int32_t child = index;
+    while (child > 0) {
+        const int32_t parent = (child - 1) >> 1;
+        if (!weaker(value, id, values[parent], ids[parent])) {
+            break;
+        }
+        values[child] = values[parent];
+        ids[child]    = ids[parent];
+        child = parent;
+    }
+    values[child] = value;
+    ids[child]    = id;
+}
+
+void heap_replace_root(int32_t * ids, double * values, int32_t size, int32_t id, double value) {
+    int32_t parent = 0;
+    for (;;) {
+        int32_t child = 2 * parent + 1;
+        if (child >= size) {
+            break;
+        }
+        const int32_t right = child + 1;
+        if (right < size && weaker(values[right], ids[right], values[child], ids[child])) {
+            child = right;
+        }
+        if (!weaker(values[child], ids[child], value, id)) {
+            break;
+        }
+        values[parent] = values[child];
+        ids[parent]    = ids[child];
+        parent = child;
+    }
+    values[parent] = value;
+    ids[parent]    = id;
+}
+
+struct top_heap {
+    int32_t * ids = nullptr;
+    double  * values = nullptr;
+    int32_t   limit = 0;
+    int32_t   count = 0;
+
+    inline void offer(int32_t id, float v) {
+        if (count < limit) {
+            heap_sift_up(ids, values, count, id, v);
+            count++;
+        } else if (v > values[0]) {
+            heap_replace_root(ids, values, count, id, v);
+        }
+    }
+};
+
+// ---- the sampler's filters, port of TokenSampler.ts (see there for why this order) ---------------
+
+inline bool ranks_above(double pa, int32_t ia, double pb, int32_t ib) {
+    return pa > pb || (pa == pb && ia < ib);
+}
+
+inline void swap_entries(int32_t * ids, double * probs, int32_t a, int32_t b) {
+    std::swap(ids[a], ids[b]);
+    std::swap(probs[a], probs[b]);
+}
+
+constexpr int32_t k_small_range = 24;
+
+int32_t nucleus_cut(int32_t * ids, double * probs, int32_t count, double target) {
+    int32_t lo = 0;
+    int32_t hi = count;
+    double need = target;
+    while (hi - lo > k_small_range) {
+        const int32_t last = hi - 1;
+        swap_entries(ids, probs, (int32_t) (((uint32_t) lo + (uint32_t) hi) >> 1), last);
+        const double  pivot_p  = probs[last];
+        const int32_t pivot_id = ids[last];
+        int32_t store = lo;
+        double above_mass = 0;
+        for (int32_t j = lo; j < last; j++) {
+            if (ranks_above(probs[j], ids[j], pivot_p, pivot_id)) {
+                above_mass += probs[j];
+                swap_entries(ids, probs, j, store);
+                store++;
+            }
+        }
+        swap_entries(ids, probs, store, last);
+        if (above_mass >= need) {
+            hi = store;
+        } else if (above_mass + pivot_p >= need) {
+            return store + 1;
+        } else {
+            need -= above_mass + pivot_p;
+            lo = store + 1;
+        }
+    }
+    for (int32_t j = lo + 1; j < hi; j++) {
+        const double  p  = probs[j];
+        const int32_t id = ids[j];
+        int32_t k = j - 1;
+        while (k >= lo && ranks_above(p, id, probs[k], ids[k])) {
+            probs[k + 1] = probs[k];
+            ids[k + 1]   = ids[k];
+            k--;
+        }
+        probs[k + 1] = p;
+        ids[k + 1]   = id;
+    }
+    double cumulative = 0;
+    for (int32_t j = lo; j < hi; j++) {
+        cumulative += probs[j];
+        if (cumulative >= need) {
+            return j + 1;
+        }
+    }
+    return hi;
+}
+
+// Steps 1–4 of the chain over candidates already in ids/values [0, count) (logits, in the
+// reference's order); leaves the survivors' un-renormalised probabilities in `values`.
+int32_t sampler_filter(const row_sampler_params & params, int32_t * ids, double * values, int32_t count) {
+    double max = -k_inf;
+    for (int32_t j = 0; j < count; j++) {
+        if (values[j] > max) {
+            max = values[j];
+        }
+    }
+    double sum = 0;
+    for (int32_t j = 0; j < count; j++) {
+        const double e = std::exp((values[j] - max) / params.temperature);
+        values[j] = e;
+        sum += e;
+    }
+    const double threshold = params.min_p / sum;
+    int32_t kept = 0;
+    for (int32_t j = 0; j < count; j++) {
+        const double p = values[j] / sum;
+        if (p > 0 && p >= threshold) {
+            values[kept] = p;
+            ids[kept]    = ids[j];
+            kept++;
+        }
+    }
+    count = kept;
+    if (params.top_p < 1) {
+        count = nucleus_cut(ids, values, count, params.top_p);
+    }
+    return count;
+}
+
+int32_t sampler_draw(const int32_t * ids, const double * probs, int32_t count, double uniform) {
+    double total = 0;
+    for (int32_t j = 0; j < count; j++) {
+        total += probs[j];
+    }
+    const double target = uniform * total;
+    double cumulative = 0;
+    for (int32_t j = 0; j < count; j++) {
+        cumulative += probs[j];
+        if (target < cumulative) {
+            return ids[j];
+        }
+    }
+    return ids[count - 1];
+}
+
+// ---- the exponential pass ------------------------------------------------------------------------
+//
+// For x_i = z_i − m ≤ 0 (m the top logit) and a scale 1/T, accumulates
+//   Z = Σ e_i,  A = Σ e_i x_i,  B = Σ e_i x_i²   with e_i = exp(x_i / T),
+// from which every read-out at temperature T follows. Masked logits give e = 0.
+
+struct exp_sums {
+    double z = 0, a = 0, b = 0;
+};
+
+// float exp for x ≤ 0 (Cephes' expf polynomial, ≈ 2 ulp); 0 below ln(FLT_MIN)
+constexpr float k_exp_lowest = -87.3365447f;
+constexpr float k_log2e  = 1.44269504088896341f;
+constexpr float k_ln2_hi = 0.693359375f;
+constexpr float k_ln2_lo = -2.12194440e-4f;
+
+inline float exp_poly_scalar(float x) {
+    if (!(x >= k_exp_lowest)) {
+        return 0.0f;
+    }
+    const float fx = std::nearbyint(x * k_log2e);
+    float r = x - fx * k_ln2_hi;
+    r = r - fx * k_ln2_lo;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float y = p * r * r + r + 1.0f;
+    const int32_t bits = ((int32_t) fx + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof(scale));
+    return y * scale;
+}
+
+// x clamped so that e·x and e·x² stay finite (e is 0 there anyway)
+constexpr float k_x_floor = -1e18f;
+
+void exp_sums_scalar(const float * z, int32_t begin, int32_t n, float m, const float * scales, int32_t n_scales, exp_sums * out) {
+    for (int32_t i = begin; i < n; i++) {
+        const float x = std::max(z[i] - m, k_x_floor);
+        for (int32_t k = 0; k < n_scales; k++) {
+            const float e = exp_poly_scalar(x * scales[k]);
+            out[k].z += e;
+            out[k].a += (double) (e * x);
+            out[k].b += (double) (e * x * x);
+        }
+    }
+}
+
+#ifdef TILLER_HAVE_AVX2_KERNEL
+__attribute__((target("avx2,fma"))) inline __m256 exp_poly_avx2(__m256 x) {
+    const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(k_exp_lowest), _CMP_LT_OQ);
+    x = _mm256_max_ps(x, _mm256_set1_ps(k_exp_lowest));
+    const __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(k_log2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(k_ln2_hi), x);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(k_ln2_lo), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
+    const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_andnot_ps(underflow, _mm256_mul_ps(y, _mm256_castsi256_ps(bits)));
+}
+
+__attribute__((target("avx2,fma"))) inline void accumulate_pd(__m256 v, __m256d & lo, __m256d & hi) {
+    lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+__attribute__((target("avx2,fma"))) inline double horizontal_sum(__m256d lo, __m256d hi) {
+    const __m256d s = _mm256_add_pd(lo, hi);
+    alignas(32) double lanes[4];
+    _mm256_store_pd(lanes, s);
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
+// returns how many elements it consumed (a multiple of 8); the caller finishes the tail
+template <int N_SCALES>
+__attribute__((target("avx2,fma"))) int32_t exp_sums_avx2(const float * z, int32_t n, float m, const float * scales, exp_sums * out) {
+    const __m256 vm = _mm256_set1_ps(m);
+    const __m256 floor = _mm256_set1_ps(k_x_floor);
+    __m256 vs[N_SCALES];
+    __m256d acc[N_SCALES][6];
+    for (int k = 0; k < N_SCALES; k++) {
+        vs[k] = _mm256_set1_ps(scales[k]);
+        for (int j = 0; j < 6; j++) {
+            acc[k][j] = _mm256_setzero_pd();
+        }
+    }
+    // float partial sums over 64 elements (8 per lane), then into double accumulators: the
+    // conversions cost more than the exponentials otherwise
+    const int32_t n8 = n & ~7;
+    for (int32_t chunk = 0; chunk < n8; chunk += 64) {
+        const int32_t end = std::min(n8, chunk + 64);
+        __m256 part[N_SCALES][3];
+        for (int k = 0; k < N_SCALES; k++) {
+            part[k][0] = part[k][1] = part[k][2] = _mm256_setzero_ps();
+        }
+        for (int32_t i = chunk; i < end; i += 8) {
+            const __m256 x = _mm256_max_ps(_mm256_sub_ps(_mm256_loadu_ps(z + i), vm), floor);
+            for (int k = 0; k < N_SCALES; k++) {
+                const __m256 e  = exp_poly_avx2(_mm256_mul_ps(x, vs[k]));
+                const __m256 ex = _mm256_mul_ps(e, x);
+                part[k][0] = _mm256_add_ps(part[k][0], e);
+                part[k][1] = _mm256_add_ps(part[k][1], ex);
+                part[k][2] = _mm256_fmadd_ps(ex, x, part[k][2]);
+            }
+        }
+        for (int k = 0; k < N_SCALES; k++) {
+            accumulate_pd(part[k][0], acc[k][0], acc[k][1]);
+            accumulate_pd(part[k][1], acc[k][2], acc[k][3]);
+            accumulate_pd(part[k][2], acc[k][4], acc[k][5]);
+        }
+    }
+    for (int k = 0; k < N_SCALES; k++) {
+        out[k].z += horizontal_sum(acc[k][0], acc[k][1]);
+        out[k].a += horizontal_sum(acc[k][2], acc[k][3]);
+        out[k].b += horizontal_sum(acc[k][4], acc[k][5]);
+    }
+    return n8;
+}
+
+bool cpu_has_avx2() {
+    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return has;
+}
+#endif
+
+// fast path: float exponentials, double accumulators
+void exp_sums_fast(const float * z, int32_t n, float m, const float * scales, int32_t n_scales, exp_sums * out) {
+    int32_t done = 0;
+#ifdef TILLER_HAVE_AVX2_KERNEL
+    if (cpu_has_avx2()) {
+        done = n_scales == 1 ? exp_sums_avx2<1>(z, n, m, scales, out) : exp_sums_avx2<2>(z, n, m, scales, out);
+    }
+#endif
+    exp_sums_scalar(z, done, n, m, scales, n_scales, out);
+}
+
+// exact path: double throughout, the reference's arithmetic (x = z − m in double)
+void exp_sums_exact(const float * z, int32_t n, double m, const double * temperatures, int32_t n_scales, exp_sums * out) {
+    for (int32_t i = 0; i < n; i++) {
+        const double v = z[i];
+        if (v == -k_inf) {
+            continue;
+        }
+        const double x = v - m;
+        for (int32_t k = 0; k < n_scales; k++) {
+            const double e = temperatures[k] == 1 ? std::exp(x) : std::exp(x / temperatures[k]);
+            out[k].z += e;
+            out[k].a += e * x;
+            out[k].b += e * x * x;
+        }
+    }
+}
+
+// ---- pass 1: validation, argmax (lowest id on ties), tie count, top-k heaps ----------------------
+
+struct scan_state {
+    top_heap * heaps[2] = { nullptr, nullptr };
+    int32_t n_heaps = 0;
+    int32_t best = -1;
+    float   best_value = -std::numeric_limits<float>::infinity();
+    int32_t ties = 0;
+};
+
+// the reference's loop (argmaxLogit + selectTopLogits): also names the first NaN / +inf
+bool scan_scalar(const float * logits, int32_t n, scan_state & st, std::string & error) {
+    for (int32_t i = 0; i < n; i++) {
+        const float v = logits[i];
+        if (v > st.best_value) {
+            if (v == std::numeric_limits<float>::infinity()) {
+                error = "logit of token " + std::to_string(i) + " is +Infinity";
+                return false;
+            }
+            st.best = i;
+            st.best_value = v;
+            st.ties = 1;
+        } else if (v == st.best_value) {
+            st.ties += st.best >= 0;
+        } else if (v != v) {
+            error = "logit of token " + std::to_string(i) + " is NaN";
+            return false;
+        }
+        if (v > -std::numeric_limits<float>::infinity()) {
+            for (int32_t h = 0; h < st.n_heaps; h++) {
+                st.heaps[h]->offer(i, v);
+            }
+        }
+    }
+    return true;
+}
+
+#ifdef TILLER_HAVE_AVX2_KERNEL
+// the value a logit must exceed to enter some heap (−inf while any heap has room)
+inline float heap_threshold(const scan_state & st) {
+    float threshold = std::numeric_limits<float>::infinity();
+    for (int32_t h = 0; h < st.n_heaps; h++) {
+        const top_heap & heap = *st.heaps[h];
+        threshold = std::min(threshold, heap.count < heap.limit ? -std::numeric_limits<float>::infinity() : (float) heap.values[0]);
+    }
+    return threshold;
+}
+
+// Vectorised pass 1. Returns false when a NaN or +inf is present (the caller reruns the scalar
+// loop for the message). Heap candidates are offered in id order, as in the reference; only values
+// above every heap's root are looked at, so after the first few hundred tokens a block of 8 costs
+// one comparison. count_ties: scan the whole row for the top logit (else stop at the first).
+__attribute__((target("avx2,fma"))) bool scan_avx2(const float * logits, int32_t n, bool count_ties, scan_state & st) {
+    const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+    __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+    __m256 vbad = _mm256_setzero_ps();
+    float threshold = st.n_heaps > 0 ? heap_threshold(st) : std::numeric_limits<float>::infinity();
+    const int32_t n8 = n & ~7;
+    for (int32_t i = 0; i < n8; i += 8) {
+        const __m256 v = _mm256_loadu_ps(logits + i);
+        vbad = _mm256_or_ps(vbad, _mm256_or_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), _mm256_cmp_ps(v, inf, _CMP_EQ_OQ)));
+        vmax = _mm256_max_ps(vmax, v);
+        int mask = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(threshold), _CMP_GT_OQ));
+        if (mask != 0) {
+            for (; mask != 0; mask &= mask - 1) {
+                const int lane = __builtin_ctz(mask);
+                for (int32_t h = 0; h < st.n_heaps; h++) {
+                    st.heaps[h]->offer(i + lane, logits[i + lane]);
+                }
+            }
+            threshold = heap_threshold(st);
+        }
+    }
+    if (_mm256_movemask_ps(vbad) != 0) {
+        return false;
+    }
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, vmax);
+    float best_value = -std::numeric_limits<float>::infinity();
+    for (float lane : lanes) {
+        best_value = std::max(best_value, lane);
+    }
+    for (int32_t i = n8; i < n; i++) {
+        const float v = logits[i];
+        if (v != v || v == std::numeric_limits<float>::infinity()) {
+            return false;
+        }
+        best_value = std::max(best_value, v);
+        if (v > -std::numeric_limits<float>::infinity()) {
+            for (int32_t h = 0; h < st.n_heaps; h++) {
+                st.heaps[h]->offer(i, v);
+            }
+        }
+    }
+    st.best_value = best_value;
+    if (best_value == -std::numeric_limits<float>::infinity()) {
+        return true;  // fully masked: best stays −1
+    }
+    // the first index holding the top logit, and how many share it
+    const __m256 vbest = _mm256_set1_ps(best_value);
+    int32_t i = 0;
+    for (; i < n8; i += 8) {
+        const int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(logits + i), vbest, _CMP_EQ_OQ));
+        if (mask != 0) {
+            if (st.best < 0) {
+                st.best = i + __builtin_ctz(mask);
+                if (!count_ties) {
+                    return true;
+                }
+            }
+            st.ties += __builtin_popcount(mask);
+        }
+    }
+    for (; i < n; i++) {
+        if (logits[i] == best_value) {
+            if (st.best < 0) {
+                st.best = i;
+            }
+            st.ties++;
+        }
+    }
+    return true;
+}
+#endif
+
+} // namespace
+
+bool row_analyse(const float * logits, int32_t n_vocab, const row_options & options, int32_t target, double uniform,
+                 row_scratch & scratch, row_result & result, std::string & error) {
+    std::fill(std::begin(result.fields), std::end(result.fields), std::numeric_limits<double>::quiet_NaN());
+    result.greedy = -1;
+    result.sampled = -1;
+    result.top_count = 0;
+    if (n_vocab <= 0) {
+        error = "logits are empty";
+        return false;
+    }
+
+    // ---- pass 1 (scalar): validate, argmax (lowest id on ties), tie count, top-k heaps ----------
+    const row_sampler_params * sampler = options.sampler != nullptr && options.sampler->temperature > 0 ? options.sampler : nullptr;
+    const bool sampler_top_k = sampler != nullptr && sampler->top_k > 0 && sampler->top_k < n_vocab;
+
+    top_heap alternatives;
+    if (options.statistics) {
+        // at least 2 to know the top-1/top-2 gap
+        alternatives.limit = std::min(std::max(options.top_n, 2), n_vocab);
+        scratch.alt_ids.resize(alternatives.limit);
+        scratch.alt_values.resize(alternatives.limit);
+        alternatives.ids = scratch.alt_ids.data();
+        alternatives.values = scratch.alt_values.data();
+    }
+    top_heap candidates;
+    if (sampler_top_k) {
+        candidates.limit = sampler->top_k;
+        scratch.ids.resize(std::max<size_t>(scratch.ids.size(), candidates.limit));
+        scratch.values.resize(std::max<size_t>(scratch.values.size(), candidates.limit));
+        candidates.ids = scratch.ids.data();
+        candidates.values = scratch.values.data();
+    }
+
+    scan_state scan;
+    if (alternatives.limit > 0) {
+        scan.heaps[scan.n_heaps++] = &alternatives;
+    }
+    if (sampler_top_k) {
+        scan.heaps[scan.n_heaps++] = &candidates;
+    }
+    bool scanned = false;
+#ifdef TILLER_HAVE_AVX2_KERNEL
+    if (cpu_has_avx2()) {
+        scanned = scan_avx2(logits, n_vocab, options.statistics, scan);
+        if (!scanned) {
+            // a NaN or +inf somewhere: the reference's loop finds the first and names it
+            scan = scan_state();
+            alternatives.count = candidates.count = 0;
+            if (alternatives.limit > 0) scan.heaps[scan.n_heaps++] = &alternatives;
+            if (sampler_top_k) scan.heaps[scan.n_heaps++] = &candidates;
+        }
+    }
+#endif
+    if (!scanned && !scan_scalar(logits, n_vocab, scan, error)) {
+        return false;
+    }
+    const int32_t best = scan.best;
+    const float best_value = scan.best_value;
+    const int32_t ties = scan.ties;
+    if (best < 0) {
+        error = "every logit is -Infinity; no token can be produced";
+        return false;
+    }
+    result.greedy = best;
+    result.sampled = best;
+
+    // ---- the sampled token ------------------------------------------------------------------------
+    if (sampler != nullptr) {
+        int32_t count;
+        if (sampler_top_k) {
+            count = candidates.count;
+        } else {
+            scratch.ids.resize(std::max<size_t>(scratch.ids.size(), n_vocab));
+            scratch.values.resize(std::max<size_t>(scratch.values.size(), n_vocab));
+            count = 0;
+            for (int32_t i = 0; i < n_vocab; i++) {
+                const float v = logits[i];
+                if (v > -std::numeric_limits<float>::infinity()) {
+                    scratch.ids[count] = i;
+                    scratch.values[count] = v;
+                    count++;
+                }
+            }
+        }
+        count = sampler_filter(*sampler, scratch.ids.data(), scratch.values.data(), count);
+        result.sampled = sampler_draw(scratch.ids.data(), scratch.values.data(), count, uniform);
+    }
+    if (!options.statistics) {
+        return true;
+    }
+    if (target < 0) {
+        target = result.sampled;
+    }
+
+    // ---- pass 2 (vectorised): the exponential sums at T = 1 and at the read-out temperature ------
+    const double temperature = options.temperature;
+    const bool second = temperature != 1 && temperature > 0;
+    exp_sums sums[2];
+    if (options.exact) {
+        const double temperatures[2] = { 1.0, temperature };
+        exp_sums_exact(logits, n_vocab, best_value, temperatures, second ? 2 : 1, sums);
+    } else {
+        const float scales[2] = { 1.0f, second ? (float) (1.0 / temperature) : 1.0f };
+        exp_sums_fast(logits, n_vocab, best_value, scales, second ? 2 : 1, sums);
+    }
+
+    double * f = result.fields;
+    const double target_x = (double) logits[target] - (double) best_value;  // −inf when masked
+    {
+        const exp_sums & s = sums[0];
+        const double log_z = std::log(s.z);
+        const double mean_x = s.a / s.z;
+        f[ROW_LOG_SUM_EXP]    = best_value + log_z;
+        f[ROW_FREE_ENERGY]    = -log_z;
+        // rounding can leave a tiny negative value for near-deterministic distributions
+        f[ROW_ENTROPY]        = std::max(0.0, log_z - mean_x);
+        f[ROW_MEAN_ENERGY]    = 0.0 - mean_x;  // +0, not −0, for a uniform row
+        f[ROW_HEAT_CAPACITY]  = std::max(0.0, s.b / s.z - mean_x * mean_x);
+        f[ROW_TARGET_LOGPROB] = (double) logits[target] - f[ROW_LOG_SUM_EXP];
+    }
+    if (temperature == 1) {
+        f[ROW_FREE_ENERGY_T]    = f[ROW_FREE_ENERGY];
+        f[ROW_MEAN_ENERGY_T]    = f[ROW_MEAN_ENERGY];
+        f[ROW_ENTROPY_T]        = f[ROW_ENTROPY];
+        f[ROW_HEAT_CAPACITY_T]  = f[ROW_HEAT_CAPACITY];
+        f[ROW_TARGET_LOGPROB_T] = f[ROW_TARGET_LOGPROB];
+    } else if (temperature > 0) {
+        const exp_sums & s = sums[1];
+        const double log_z = std::log(s.z);
+        const double mean_x = s.a / s.z;
+        f[ROW_FREE_ENERGY_T]    = -temperature * log_z;
+        f[ROW_MEAN_ENERGY_T]    = 0.0 - mean_x;
+        f[ROW_ENTROPY_T]        = std::max(0.0, log_z - mean_x / temperature);
+        f[ROW_HEAT_CAPACITY_T]  = std::max(0.0, s.b / s.z - mean_x * mean_x) / (temperature * temperature);
+        f[ROW_TARGET_LOGPROB_T] = target_x / temperature - log_z;
+    } else {
+        // greedy limit: uniform over the tied maxima
+        f[ROW_FREE_ENERGY_T]    = 0;
+        f[ROW_MEAN_ENERGY_T]    = 0;
+        f[ROW_ENTROPY_T]        = std::log((double) ties);
+        f[ROW_HEAT_CAPACITY_T]  = 0;
+        f[ROW_TARGET_LOGPROB_T] = target_x == 0 ? -std::log((double) ties) : -k_inf;
+    }
+    f[ROW_TIES] = ties;
+
+    // ---- alternatives and the gap (sorted, most likely first, lower id on ties) --------------------
+    const int32_t n_alt = alternatives.count;
+    std::vector<int32_t> order(n_alt);
+    for (int32_t j = 0; j < n_alt; j++) {
+        order[j] = j;
+    }
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+        return ranks_above(alternatives.values[a], alternatives.ids[a], alternatives.values[b], alternatives.ids[b]);
+    });
+    f[ROW_GAP] = n_alt >= 2 ? alternatives.values[order[0]] - alternatives.values[order[1]] : k_inf;
+    result.top_count = std::min(n_alt, options.top_n);
+    result.top_ids.resize(options.top_n);
+    result.top_logprobs.resize(options.top_n);
+    for (int32_t j = 0; j < result.top_count; j++) {
+        result.top_ids[j] = alternatives.ids[order[j]];
+        result.top_logprobs[j] = alternatives.values[order[j]] - f[ROW_LOG_SUM_EXP];
+    }
+    return true;
+}

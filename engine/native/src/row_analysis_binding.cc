@@ -1,0 +1,108 @@
+#include "row_analysis_binding.h"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, size_t n_rows, int32_t n_vocab,
+                             row_scratch & scratch, const std::function<const float *(size_t)> & row_at) {
+    Napi::Env env = info.Env();
+    // ---- arguments: targets (Int32Array | null), options, uniforms (Float64Array | null) ----------
+    const int32_t * targets = nullptr;
+    if (info.Length() > first_arg && info[first_arg].IsTypedArray()) {
+        Napi::TypedArray t = info[first_arg].As<Napi::TypedArray>();
+        if (t.TypedArrayType() != napi_int32_array || t.ElementLength() != n_rows) {
+            throw Napi::RangeError::New(env, "analyzeRows: targets must be an Int32Array with one entry per row");
+        }
+        targets = info[first_arg].As<Napi::Int32Array>().Data();
+    }
+    if (info.Length() <= first_arg + 1 || !info[first_arg + 1].IsObject()) {
+        throw Napi::TypeError::New(env, "analyzeRows: options must be an object");
+    }
+    const double * uniforms = nullptr;
+    if (info.Length() > first_arg + 2 && info[first_arg + 2].IsTypedArray()) {
+        Napi::TypedArray u = info[first_arg + 2].As<Napi::TypedArray>();
+        if (u.TypedArrayType() != napi_float64_array || u.ElementLength() != n_rows) {
+            throw Napi::RangeError::New(env, "analyzeRows: uniforms must be a Float64Array with one entry per row");
+        }
+        uniforms = info[first_arg + 2].As<Napi::Float64Array>().Data();
+    }
+    Napi::Object options = info[first_arg + 1].As<Napi::Object>();
+    row_options opts;
+    opts.top_n       = options.Get("topN").ToNumber().Int32Value();
+    opts.temperature = options.Get("temperature").ToNumber().DoubleValue();
+    opts.statistics  = options.Get("statistics").ToBoolean().Value();
+    opts.exact       = options.Get("exact").ToBoolean().Value();
+    if (opts.top_n < 0 || !(opts.temperature >= 0) || !std::isfinite(opts.temperature)) {
+        throw Napi::RangeError::New(env, "analyzeRows: topN must be ≥ 0 and temperature a finite number ≥ 0");
+    }
+    row_sampler_params sampler;
+    if (options.Get("sampler").IsObject()) {
+        Napi::Object s = options.Get("sampler").As<Napi::Object>();
+        sampler.temperature = s.Get("temperature").ToNumber().DoubleValue();
+        sampler.top_k       = s.Get("topK").ToNumber().Int32Value();
+        sampler.top_p       = s.Get("topP").ToNumber().DoubleValue();
+        sampler.min_p       = s.Get("minP").ToNumber().DoubleValue();
+        if (!(sampler.temperature >= 0) || sampler.top_k < 0 || !(sampler.top_p > 0 && sampler.top_p <= 1) || !(sampler.min_p >= 0 && sampler.min_p < 1)) {
+            throw Napi::RangeError::New(env, "analyzeRows: sampler options out of range");
+        }
+        if (sampler.temperature > 0 && uniforms == nullptr) {
+            throw Napi::TypeError::New(env, "analyzeRows: a sampler with temperature > 0 needs one uniform draw per row");
+        }
+        opts.sampler = &sampler;
+    }
+
+    // ---- one pass per row ----------------------------------------------------------------------
+    Napi::Int32Array   greedy  = Napi::Int32Array::New(env, n_rows);
+    Napi::Int32Array   sampled = Napi::Int32Array::New(env, n_rows);
+    Napi::Float64Array fields  = Napi::Float64Array::New(env, n_rows * ROW_FIELD_COUNT);
+    Napi::Int32Array   top_ids = Napi::Int32Array::New(env, n_rows * opts.top_n);
+    Napi::Float64Array top_lp  = Napi::Float64Array::New(env, n_rows * opts.top_n);
+    Napi::Int32Array   top_cnt = Napi::Int32Array::New(env, n_rows);
+    row_result result;
+    std::string error;
+    for (size_t r = 0; r < n_rows; r++) {
+        const float * row = row_at(r);
+        const int32_t target = targets != nullptr ? targets[r] : -1;
+        if (target >= n_vocab) {
+            throw Napi::RangeError::New(env, "token id " + std::to_string(target) + " is outside the vocabulary of " + std::to_string(n_vocab) + " tokens");
+        }
+        if (!row_analyse(row, n_vocab, opts, target, uniforms != nullptr ? uniforms[r] : 0.0, scratch, result, error)) {
+            Napi::Error e = Napi::Error::New(env, error);
+            e.Value().Set("invalidLogits", Napi::Boolean::New(env, true));
+            throw e;
+        }
+        greedy[r]  = result.greedy;
+        sampled[r] = result.sampled;
+        std::memcpy(fields.Data() + r * ROW_FIELD_COUNT, result.fields, sizeof(result.fields));
+        top_cnt[r] = result.top_count;
+        for (int32_t j = 0; j < opts.top_n; j++) {
+            top_ids[r * opts.top_n + j] = j < result.top_count ? result.top_ids[j] : -1;
+            top_lp[r * opts.top_n + j]  = j < result.top_count ? result.top_logprobs[j] : -INFINITY;
+        }
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("greedy", greedy);
+    out.Set("sampled", sampled);
+    out.Set("fields", fields);
+    out.Set("topIds", top_ids);
+    out.Set("topLogprobs", top_lp);
+    out.Set("topCounts", top_cnt);
+    return out;
+}
+
+Napi::Value row_analysis_analyze_logits(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || !info[1].IsNumber()) {
+        throw Napi::TypeError::New(env, "analyzeLogits(logits: Float32Array, nVocab: number, targets, options, uniforms)");
+    }
+    Napi::Float32Array logits = info[0].As<Napi::Float32Array>();
+    const int64_t n_vocab = info[1].As<Napi::Number>().Int64Value();
+    if (n_vocab < 1 || n_vocab > INT32_MAX || logits.ElementLength() % n_vocab != 0) {
+        throw Napi::RangeError::New(env, "analyzeLogits: the logits must be rows × nVocab floats");
+    }
+    static row_scratch scratch;  // JS thread only
+    const float * data = logits.Data();
+    return row_analysis_run(info, 2, logits.ElementLength() / n_vocab, (int32_t) n_vocab, scratch,
+                            [&](size_t r) { return data + r * n_vocab; });
+}

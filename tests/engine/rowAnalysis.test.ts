@@ -1,0 +1,195 @@
+// The native row analysis (engine/native/src/row_analysis.cc) against the reference implementation
+// in engine/runtime/sampling (the test oracle): argmax, top alternatives, log-sum-exp, entropy,
+// read-outs, and seeded sampling with the same ids for the same seed; ties, −∞, NaN and +∞ logits;
+// vocabularies up to 262,144. Plus analytic cases of the read-outs.
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import type { TillerNativeAddon } from "../../engine/native/AddonTypes.js";
+import { analyzeLogits } from "../../engine/runtime/RowAnalysis.js";
+import { argmaxLogit } from "../../engine/runtime/sampling/argmaxLogit.js";
+import { InvalidLogitsError } from "../../engine/runtime/sampling/InvalidLogitsError.js";
+import { resolveSamplingOptions, type SamplingOptions } from "../../engine/runtime/sampling/SamplingOptions.js";
+import { SeededRandom } from "../../engine/runtime/sampling/SeededRandom.js";
+import { computeLogitGap, computeThermoReadout } from "../../engine/runtime/sampling/ThermoReadouts.js";
+import { TokenSampler } from "../../engine/runtime/sampling/TokenSampler.js";
+import { computeTokenStatistics, logProbOf } from "../../engine/runtime/sampling/TokenStatistics.js";
+
+// the analysis needs no llama.cpp functions, so the addon is used without binding it
+const addon = createRequire(import.meta.url)("../../engine/native/build/Release/tiller_native.node") as TillerNativeAddon;
+
+/** Random logits with ties and masked entries: values on a coarse grid so exact ties are common. */
+function randomLogits(random: SeededRandom, n: number, { masked = 0.1, grid = 0.25, spread = 12 } = {}): Float32Array {
+    const logits = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+        const u = random.next();
+        logits[i] = u < masked ? -Infinity : Math.round(((random.next() - 0.5) * spread) / grid) * grid;
+    }
+    return logits;
+}
+
+const fastTolerance = 2e-5;
+
+describe("native row analysis against the reference", () => {
+    const cases: { n: number; masked: number; grid: number; spread: number }[] = [
+        { n: 1, masked: 0, grid: 1, spread: 1 },
+        { n: 2, masked: 0, grid: 1, spread: 0 },          // a tie of two
+        { n: 7, masked: 0.5, grid: 1, spread: 4 },
+        { n: 1000, masked: 0.1, grid: 0.25, spread: 12 },
+        { n: 8192, masked: 0, grid: 1e-6, spread: 30 },
+        { n: 32768, masked: 0.3, grid: 0.5, spread: 8 },
+        { n: 262144, masked: 0.01, grid: 1e-4, spread: 40 }
+    ];
+    for (const { n, masked, grid, spread } of cases) {
+        it(`matches on ${n} logits (${masked * 100}% masked)`, () => {
+            const random = new SeededRandom(n);
+            for (let trial = 0; trial < (n > 10000 ? 2 : 10); trial++) {
+                const logits = randomLogits(random, n, { masked, grid, spread });
+                if (logits.every((v) => v === -Infinity))
+                    logits[0] = 0;
+                const target = Math.floor(random.next() * n);
+                for (const exact of [false, true]) {
+                    const analysis = analyzeLogits(addon, logits, n, { topAlternatives: 5, temperature: 0.7, exact, targets: Int32Array.of(target) });
+                    const reference = computeTokenStatistics(logits, 5);
+                    const tolerance = exact ? 1e-9 : fastTolerance;
+                    expect(analysis.greedy[0]).toBe(argmaxLogit(logits));
+                    expect(Math.abs(analysis.logSumExp(0) - reference.logSumExp)).toBeLessThan(tolerance);
+                    expect(Math.abs(analysis.entropy(0) - reference.entropy)).toBeLessThan(tolerance);
+                    const expectedLogprob = logProbOf(logits, target, reference.logSumExp);
+                    if (expectedLogprob === -Infinity)
+                        expect(analysis.logprob(0)).toBe(-Infinity);
+                    else
+                        expect(Math.abs(analysis.logprob(0) - expectedLogprob)).toBeLessThan(tolerance);
+                    // alternatives: the same ids in the same order (ties: lower id first)
+                    const top = analysis.top(0);
+                    expect(top.map((t) => t.id)).toEqual(reference.top.map((t) => t.id));
+                    top.forEach((t, j) => expect(Math.abs(t.logprob - reference.top[j]!.logprob)).toBeLessThan(tolerance));
+                    // read-outs at T = 1 and at the second temperature
+                    const readouts = analysis.readouts(0);
+                    expect(readouts.gap).toBe(computeLogitGap(logits));
+                    for (const [got, temperature] of [[readouts.t1, 1], [readouts.sampler, 0.7]] as const) {
+                        const want = computeThermoReadout(logits, temperature, target);
+                        for (const key of ["freeEnergy", "meanEnergy", "entropy", "heatCapacity"] as const)
+                            expect(Math.abs(got[key] - want[key]), `${key} at T=${temperature}`).toBeLessThan(tolerance * Math.max(1, Math.abs(want[key])));
+                        if (want.surprisal == null)
+                            expect(got.surprisal).toBeNull();
+                        else
+                            expect(Math.abs(got.surprisal! - want.surprisal)).toBeLessThan(tolerance * Math.max(1, want.surprisal));
+                    }
+                }
+            }
+        });
+    }
+
+    it("takes the greedy limit at temperature 0: uniform over the tied maxima", () => {
+        const logits = Float32Array.from([1, 3, -Infinity, 3, 2]);
+        const readouts = analyzeLogits(addon, logits, 5, { temperature: 0, targets: Int32Array.of(3) }).readouts(0);
+        expect(readouts.sampler).toMatchObject({ temperature: 0, freeEnergy: 0, meanEnergy: 0, heatCapacity: 0, zeta: null });
+        expect(readouts.sampler.entropy).toBeCloseTo(Math.log(2), 12);
+        expect(readouts.sampler.surprisal).toBeCloseTo(Math.log(2), 12);
+        expect(readouts.gap).toBe(0);
+        expect(computeThermoReadout(logits, 0, 3)).toEqual(readouts.sampler);
+        expect(analyzeLogits(addon, logits, 5, { temperature: 0, targets: Int32Array.of(4) }).readouts(0).sampler.surprisal).toBeNull();
+    });
+
+    it("analyses several rows in one call, each with its own target", () => {
+        const random = new SeededRandom(5);
+        const n = 4096;
+        const rows = 6;
+        const logits = new Float32Array(rows * n);
+        for (let r = 0; r < rows; r++)
+            logits.set(randomLogits(random, n), r * n);
+        const targets = Int32Array.from({ length: rows }, (_, r) => (r * 577) % n);
+        const analysis = analyzeLogits(addon, logits, n, { targets, exact: true });
+        for (let r = 0; r < rows; r++) {
+            const row = logits.subarray(r * n, (r + 1) * n);
+            const reference = computeTokenStatistics(row, 0);
+            expect(analysis.logprob(r)).toBeCloseTo(logProbOf(row, targets[r]!, reference.logSumExp), 9);
+            expect(analysis.entropy(r)).toBeCloseTo(reference.entropy, 9);
+        }
+    });
+
+    it("rejects NaN, +∞ and fully masked logits with the reference's messages", () => {
+        for (const bad of [Float32Array.from([1, NaN, 2]), Float32Array.from([0, Infinity]), Float32Array.from([-Infinity, -Infinity])]) {
+            let want = "";
+            try {
+                argmaxLogit(bad);
+            } catch (error) {
+                want = (error as Error).message;
+            }
+            expect(() => analyzeLogits(addon, bad, bad.length)).toThrow(InvalidLogitsError);
+            expect(() => analyzeLogits(addon, bad, bad.length)).toThrow(want);
+        }
+        expect(() => analyzeLogits(addon, Float32Array.from([1, 2]), 2, { targets: Int32Array.of(2) })).toThrow(/outside the vocabulary/);
+    });
+});
+
+describe("native seeded sampling", () => {
+    const configurations: Partial<SamplingOptions>[] = [
+        { temperature: 0 },
+        { temperature: 1, topK: 40, topP: 0.95, minP: 0.05 },
+        { temperature: 0.7, topK: 0, topP: 1, minP: 0 },
+        { temperature: 1.3, topK: 0, topP: 0.9, minP: 0 },
+        { temperature: 0.5, topK: 100, topP: 0.5, minP: 0.01 },
+        { temperature: 2, topK: 3, topP: 1, minP: 0.2 },
+        { temperature: 1, topK: 1, topP: 1, minP: 0 }
+    ];
+    for (const configuration of configurations) {
+        it(`draws the same ids as TokenSampler for ${JSON.stringify(configuration)}`, () => {
+            const options = resolveSamplingOptions({ ...configuration, seed: 1234 });
+            const reference = new TokenSampler(options);
+            const native = new TokenSampler(options);
+            const random = new SeededRandom(99);
+            const distinct = new Set<number>();
+            for (let step = 0; step < 300; step++) {
+                const n = step % 3 === 0 ? 50 : 3000;
+                const logits = randomLogits(random, n, { masked: 0.2, grid: step % 2 === 0 ? 0.5 : 1e-5, spread: 6 });
+                logits[step % n] = 4;
+                const want = reference.sample(logits);
+                const got = analyzeLogits(addon, logits, n, { sampler: native, statistics: step % 2 === 0 }).sampled[0];
+                expect(got).toBe(want);
+                distinct.add(want);
+            }
+            // sampling that never varies would not test the draws
+            if (options.temperature > 0 && options.topK !== 1)
+                expect(distinct.size).toBeGreaterThan(10);
+        });
+    }
+});
+
+describe("read-outs: analytic cases", () => {
+    it("uniform logits: S = ln V, C = 0, F = −T ln V, U = 0, ζ undefined", () => {
+        for (const n of [1, 5, 262144]) {
+            const readouts = analyzeLogits(addon, new Float32Array(n).fill(2.5), n, { temperature: 0.6 }).readouts(0);
+            for (const readout of [readouts.t1, readouts.sampler]) {
+                expect(readout.entropy).toBeCloseTo(Math.log(n), 5);
+                expect(readout.entropyBits).toBeCloseTo(Math.log2(n), 5);
+                expect(readout.effectiveChoices / n).toBeCloseTo(1, 5);
+                expect(readout.heatCapacity).toBe(0);
+                expect(readout.meanEnergy).toBe(0);
+                expect(readout.freeEnergy).toBeCloseTo(-readout.temperature * Math.log(n), 5);
+                expect(readout.surprisal).toBeCloseTo(Math.log(n), 5);
+                expect(readout.zeta).toBeNull();
+            }
+        }
+    });
+
+    it("a two-level system: C(T) = (Δ/T)² p(1 − p), peaking where the formula says", () => {
+        const delta = 3;
+        const logits = Float32Array.from([delta, 0]);
+        const temperatures = Array.from({ length: 60 }, (_, i) => 0.2 + i * 0.05);
+        const curve = temperatures.map((temperature) => {
+            const readout = analyzeLogits(addon, logits, 2, { temperature, exact: true, targets: Int32Array.of(1) }).readouts(0).sampler;
+            const p = 1 / (1 + Math.exp(-delta / temperature)); // the upper level's probability
+            expect(readout.heatCapacity).toBeCloseTo((delta / temperature) ** 2 * p * (1 - p), 10);
+            expect(readout.surprisal).toBeCloseTo(Math.log1p(Math.exp(delta / temperature)), 9);
+            expect(readout.zeta).toBeCloseTo((readout.surprisal! - readout.entropy) / Math.sqrt(readout.heatCapacity), 12);
+            // the fast path agrees within float rounding
+            const fast = analyzeLogits(addon, logits, 2, { temperature }).readouts(0).sampler;
+            expect(Math.abs(fast.heatCapacity - readout.heatCapacity)).toBeLessThan(1e-5);
+            return readout.heatCapacity;
+        });
+        // Schottky peak: d/dx[x² p(1−p)] = 0 at x = Δ/T ≈ 2.3994 (x·tanh(x/2) = 2)
+        const peak = temperatures[curve.indexOf(Math.max(...curve))]!;
+        expect(Math.abs(peak - delta / 2.3994)).toBeLessThan(0.05);
+    });
+});
