@@ -111,7 +111,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("tiller on stories260K", () =>
         expect(output.tokens).toHaveLength(40);
         expect(output.tokens.map((token) => token.piece).join("")).toBe(baselineText);
         const first = output.tokens[0]!;
-        expect(Object.keys(first).sort()).toEqual(["activePatches", "entropy", "id", "index", "logprob", "piece", "projections", "top"]);
+        expect(Object.keys(first).sort()).toEqual(["activePatches", "entropy", "id", "index", "logprob", "piece", "projections", "readouts", "top"]);
         expect(first.index).toBe(0);
         expect(first.logprob).toBeLessThanOrEqual(0);
         expect(first.entropy).toBeGreaterThanOrEqual(0);
