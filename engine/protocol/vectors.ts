@@ -25,14 +25,36 @@ export const vectorRequestSchemas = {
 
 // ---- results ------------------------------------------------------------------------------------
 
+/** Provenance of a vector, stored as `tiller.*` keys of its file. */
+export interface VectorMetadataInfo {
+    /** the contrastive-pair dataset it was built from */
+    sourceDataset?: string;
+    /** build method, e.g. "mean" */
+    method?: string;
+    /** read position, e.g. "last" */
+    readAt?: string;
+    /** lower-case hex SHA-256 of the model file (see engine/io/sha256File.ts) */
+    modelSha256?: string;
+    /** ISO 8601 */
+    createdAt: string;
+    /** how a derived vector was made from others, by id, e.g. "negate(3f9c0a1b2c3d4e5f)" */
+    derivedFrom?: string;
+    notes?: string;
+}
+
+/** One vector of the library, without its directions. */
 export interface VectorInfo {
+    /** stable: the file name without `.gguf` (random hex for vectors the library creates) */
     id: string;
     name: string;
     nEmbd: number;
+    /** `controlvector.model_hint`: the architecture it was made for; "" when unknown */
     modelHint: string;
+    /** layers with a direction, ascending (llama.cpp numbering: direction N is added to block N's output) */
     layers: number[];
+    /** layer → ‖direction‖ */
     norms: Record<number, number>;
-    metadata: { sourceDataset?: string; method?: string; readAt?: string; modelSha256?: string; createdAt: string; derivedFrom?: string; notes?: string };
+    metadata: VectorMetadataInfo;
 }
 
 export interface DatasetInfo {

@@ -19,7 +19,7 @@ import { getTillerBackend } from "../runtime/TillerBackend.js";
 import { buildVectorFromDataset } from "../vectors/buildVectorFromDataset.js";
 import { listBuiltinDatasets, loadBuiltinDataset } from "../vectors/datasets/builtinDatasets.js";
 import { readDatasetFile } from "../vectors/datasets/importers.js";
-import { VectorLibrary, type VectorEntry } from "../vectors/library/VectorLibrary.js";
+import { VectorLibrary } from "../vectors/library/VectorLibrary.js";
 import { sha256OfFile } from "../io/sha256File.js";
 import { defaultModelPath } from "../models/defaultModel.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
@@ -431,7 +431,8 @@ function recordingFailure(error: unknown): TillerErrorPayload {
     return { code: payload.code, message: `recording the run into its session failed: ${payload.message}` };
 }
 
-function toVectorInfo(entry: VectorEntry): VectorInfo {
+/** A copy: the library caches its entries, and a caller in the same process must not change them. */
+function toVectorInfo(entry: VectorInfo): VectorInfo {
     return { ...entry, metadata: { ...entry.metadata } };
 }
 

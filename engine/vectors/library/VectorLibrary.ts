@@ -28,6 +28,7 @@ import { encodeControlVector, parseControlVector, readControlVectorFile } from "
 import type { ControlVector } from "../../gguf/ControlVectorFile.js";
 import { encodeNpy, writeFileAtomic } from "../../io/npy.js";
 import { TillerError } from "../../protocol/TillerError.js";
+import type { VectorInfo, VectorMetadataInfo } from "../../protocol/vectors.js";
 import { ggufErrorToTillerError } from "../../runtime/loadSteeringVector.js";
 import type { SteeringVector } from "../../runtime/SteeringVector.js";
 import { CALIBRATION_KEY, decodeCalibration, encodeCalibration } from "../../runtime/vectorCalibration.js";
@@ -41,40 +42,8 @@ import {
     weightedSumOfVectors
 } from "./vectorArithmetic.js";
 
-/** Provenance of a vector, stored as `tiller.*` keys of its file. */
-export interface VectorMetadata {
-    /** the contrastive-pair dataset it was built from */
-    sourceDataset?: string;
-    /** build method, e.g. "mean" */
-    method?: string;
-    /** read position, e.g. "last" */
-    readAt?: string;
-    /** lower-case hex SHA-256 of the model file (see engine/io/sha256File.ts) */
-    modelSha256?: string;
-    /** ISO 8601 */
-    createdAt: string;
-    /** how a derived vector was made from others, by id, e.g. "negate(3f9c0a1b2c3d4e5f)" */
-    derivedFrom?: string;
-    notes?: string;
-}
-
-/** One vector of the library, without its directions. */
-export interface VectorEntry {
-    /** stable: the file name without `.gguf` (random hex for vectors the library creates) */
-    id: string;
-    name: string;
-    nEmbd: number;
-    /** `controlvector.model_hint`: the architecture it was made for; "" when unknown */
-    modelHint: string;
-    /** layers with a direction, ascending (llama.cpp numbering: direction N is added to block N's output) */
-    layers: number[];
-    /** layer → ‖direction‖ */
-    norms: Record<number, number>;
-    metadata: VectorMetadata;
-}
-
 /** What `add` records with a vector; every field is optional. */
-export interface AddVectorOptions extends Partial<VectorMetadata> {
+export interface AddVectorOptions extends Partial<VectorMetadataInfo> {
     /** architecture the vector was made for; default "" (unknown) */
     modelHint?: string;
 }
@@ -87,7 +56,7 @@ export interface VectorLibraryProblem {
 
 export interface VectorListing {
     /** oldest first (by createdAt, then id) */
-    entries: VectorEntry[];
+    entries: VectorInfo[];
     /** files that look like vectors but could not be read */
     problems: VectorLibraryProblem[];
 }
@@ -105,7 +74,7 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const EXTENSION = ".gguf";
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
-/** VectorMetadata field → file key. */
+/** VectorMetadataInfo field → file key. */
 const METADATA_KEYS = {
     sourceDataset: "tiller.source_dataset",
     method: "tiller.method",
@@ -114,16 +83,16 @@ const METADATA_KEYS = {
     createdAt: "tiller.created_at",
     derivedFrom: "tiller.derived_from",
     notes: "tiller.notes"
-} as const satisfies Record<keyof VectorMetadata, string>;
+} as const satisfies Record<keyof VectorMetadataInfo, string>;
 const NAME_KEY = "tiller.name";
 
 /** Metadata a derived vector inherits from its source (still true of it). */
-const INHERITED: ReadonlyArray<keyof VectorMetadata> = ["sourceDataset", "method", "readAt", "modelSha256"];
+const INHERITED: ReadonlyArray<keyof VectorMetadataInfo> = ["sourceDataset", "method", "readAt", "modelSha256"];
 
 export class VectorLibrary {
     readonly folder: string;
     /** entries of files already read, by file name; valid while the file's inode, size and mtime are */
-    #cache = new Map<string, { stamp: string; entry: VectorEntry }>();
+    #cache = new Map<string, { stamp: string; entry: VectorInfo }>();
     #writes: Promise<unknown> = Promise.resolve();
 
     /** Opens the library in `folder`, creating the folder (and its parents) when absent. */
@@ -141,7 +110,7 @@ export class VectorLibrary {
 
     /** Every readable vector, and the files that could not be read. Never throws for a bad file. */
     async list(): Promise<VectorListing> {
-        const entries: VectorEntry[] = [];
+        const entries: VectorInfo[] = [];
         const problems: VectorLibraryProblem[] = [];
         let listing: Dirent[];
         try {
@@ -187,7 +156,7 @@ export class VectorLibrary {
     }
 
     /** The entry and directions of vector `id`. FILE_NOT_FOUND when there is none. */
-    async get(id: string): Promise<{ entry: VectorEntry; vector: SteeringVector }> {
+    async get(id: string): Promise<{ entry: VectorInfo; vector: SteeringVector }> {
         const { entry, cv } = await this.#read(id);
         const calibration = decodeCalibration(cv.metadata);
         return { entry, vector: { name: entry.name, nEmbd: cv.nEmbd, directions: cv.directions, ...(calibration != null ? { calibration } : {}) } };
@@ -199,14 +168,14 @@ export class VectorLibrary {
      * Stores `vector` as a new entry (its directions are copied). Throws INVALID_ARGUMENT for an
      * empty name, a malformed vector (see assertValidVector) or malformed metadata.
      */
-    async add(vector: SteeringVector, options: AddVectorOptions = {}): Promise<VectorEntry> {
+    async add(vector: SteeringVector, options: AddVectorOptions = {}): Promise<VectorInfo> {
         assertValidVector(vector);
         const name = checkName(vector.name);
         const { modelHint = "", ...metadata } = options;
         if (typeof modelHint !== "string")
             throw new TillerError("INVALID_ARGUMENT", "modelHint must be a string");
         const keys: Record<string, string> = { [NAME_KEY]: name };
-        for (const [field, key] of Object.entries(METADATA_KEYS) as Array<[keyof VectorMetadata, string]>) {
+        for (const [field, key] of Object.entries(METADATA_KEYS) as Array<[keyof VectorMetadataInfo, string]>) {
             const value = metadata[field];
             if (value === undefined) continue;
             if (typeof value !== "string")
@@ -235,7 +204,7 @@ export class VectorLibrary {
     }
 
     /** Gives vector `id` a new display name (the id stays). */
-    async rename(id: string, name: string): Promise<VectorEntry> {
+    async rename(id: string, name: string): Promise<VectorInfo> {
         const checked = checkName(name);
         return this.#exclusive(async () => {
             const { cv, entry } = await this.#read(id);
@@ -263,13 +232,13 @@ export class VectorLibrary {
     // --- Derived vectors (each a new entry that records `derivedFrom`) --------------------------
 
     /** −v as a new entry named `name` (default "negate(<name>)"). */
-    async negate(id: string, name?: string): Promise<VectorEntry> {
+    async negate(id: string, name?: string): Promise<VectorInfo> {
         const { entry, vector } = await this.get(id);
         return this.#addDerived([entry], negateVector(vector, name ?? `negate(${entry.name})`), `negate(${id})`);
     }
 
     /** factor·v as a new entry. INVALID_ARGUMENT unless `factor` is finite. */
-    async scale(id: string, factor: number, name?: string): Promise<VectorEntry> {
+    async scale(id: string, factor: number, name?: string): Promise<VectorInfo> {
         if (typeof factor !== "number" || !Number.isFinite(factor))
             throw new TillerError("INVALID_ARGUMENT", `the scale factor must be a finite number, not ${String(factor)}`);
         const { entry, vector } = await this.get(id);
@@ -277,7 +246,7 @@ export class VectorLibrary {
     }
 
     /** Each layer scaled to unit norm (a zero layer stays zero), as a new entry. */
-    async normalize(id: string, name?: string): Promise<VectorEntry> {
+    async normalize(id: string, name?: string): Promise<VectorInfo> {
         const { entry, vector } = await this.get(id);
         return this.#addDerived([entry], normalizeVector(vector, name ?? `normalize(${entry.name})`), `normalize(${id})`);
     }
@@ -287,7 +256,7 @@ export class VectorLibrary {
      * layer adds zero there). VECTOR_MISMATCH when the widths differ; INVALID_ARGUMENT for no terms
      * or a non-finite weight. The model hint and inherited metadata are kept where all terms agree.
      */
-    async weightedSum(terms: ReadonlyArray<{ id: string; weight: number }>, name: string): Promise<VectorEntry> {
+    async weightedSum(terms: ReadonlyArray<{ id: string; weight: number }>, name: string): Promise<VectorInfo> {
         checkName(name);
         if (!Array.isArray(terms) || terms.length === 0)
             throw new TillerError("INVALID_ARGUMENT", "a weighted sum needs at least one vector");
@@ -316,7 +285,7 @@ export class VectorLibrary {
      * without extension. Errors: FILE_NOT_FOUND, NOT_GGUF, TRUNCATED_FILE, UNSUPPORTED_GGUF
      * (not a control vector), INVALID_ARGUMENT (no directions, non-finite values).
      */
-    async importGguf(filePath: string, options: { name?: string } = {}): Promise<VectorEntry> {
+    async importGguf(filePath: string, options: { name?: string } = {}): Promise<VectorInfo> {
         let cv: ControlVector;
         try {
             cv = await readControlVectorFile(filePath);
@@ -370,7 +339,7 @@ export class VectorLibrary {
         return path.join(this.folder, id + EXTENSION);
     }
 
-    async #read(id: string): Promise<{ entry: VectorEntry; cv: ControlVector }> {
+    async #read(id: string): Promise<{ entry: VectorInfo; cv: ControlVector }> {
         const file = this.#fileOf(id);
         let bytes: Uint8Array;
         let mtime: string;
@@ -412,7 +381,7 @@ export class VectorLibrary {
         }
     }
 
-    async #addDerived(sources: VectorEntry[], vector: SteeringVector, derivedFrom: string): Promise<VectorEntry> {
+    async #addDerived(sources: VectorInfo[], vector: SteeringVector, derivedFrom: string): Promise<VectorInfo> {
         const options: AddVectorOptions = { derivedFrom };
         const hints = new Set(sources.map((s) => s.modelHint));
         if (hints.size === 1) options.modelHint = sources[0]!.modelHint;
@@ -443,10 +412,10 @@ function checkName(name: unknown): string {
 }
 
 /** The entry of a parsed file; `fallbackCreatedAt` when it has no `tiller.created_at`. */
-function entryOf(id: string, cv: ControlVector, fallbackCreatedAt: string): VectorEntry {
+function entryOf(id: string, cv: ControlVector, fallbackCreatedAt: string): VectorInfo {
     const keys = cv.metadata ?? {};
-    const metadata: VectorMetadata = { createdAt: keys[METADATA_KEYS.createdAt] ?? fallbackCreatedAt };
-    for (const [field, key] of Object.entries(METADATA_KEYS) as Array<[keyof VectorMetadata, string]>) {
+    const metadata: VectorMetadataInfo = { createdAt: keys[METADATA_KEYS.createdAt] ?? fallbackCreatedAt };
+    for (const [field, key] of Object.entries(METADATA_KEYS) as Array<[keyof VectorMetadataInfo, string]>) {
         const value = keys[key];
         if (value !== undefined) metadata[field] = value;
     }
