@@ -1,6 +1,11 @@
 // A blind detection's result as a few lines of text (the CLI's default output).
 import type { ForensicsDetectResult } from "../protocol/forensics.js";
 
+/** a test's p-value: 0 there is an extrapolated tail that underflowed, not a proof */
+function formatTestP(p: number): string {
+    return p === 0 ? "< 1e-300 (extrapolated)" : formatP(p);
+}
+
 function formatP(p: number): string {
     return p === 0 ? "0 (impossible under the clean model)" : p < 0.001 ? p.toExponential(1) : p.toFixed(3);
 }
@@ -16,8 +21,8 @@ export function formatForensicsReport(result: Omit<ForensicsDetectResult, "detec
     if (greedy != null && greedy.length > 0)
         lines.push(`  greedy: token${greedy.length > 1 ? "s" : ""} ${greedy.slice(0, 12).join(", ")}${greedy.length > 12 ? ", …" : ""} ${greedy.length > 1 ? "are" : "is"} not the clean model's most likely`);
     if (result.tests.library != null)
-        lines.push(`  library test: statistic ${result.tests.library.statistic.toFixed(2)} nats, p = ${formatP(result.tests.library.pValue)}`);
-    lines.push(`  surprise test: statistic ${result.tests.free.statistic.toFixed(2)}, p = ${formatP(result.tests.free.pValue)}`);
+        lines.push(`  library test: statistic ${result.tests.library.statistic.toFixed(2)} nats, p = ${formatTestP(result.tests.library.pValue)}`);
+    lines.push(`  surprise test: statistic ${result.tests.free.statistic.toFixed(2)}, p = ${formatTestP(result.tests.free.pValue)}`);
     if (result.steered) {
         if (result.onsetRange != null && result.onsetRange[0] !== result.onsetRange[1])
             lines.push(`onset: generated token ${result.onsetToken} (somewhere in ${result.onsetRange[0]}–${result.onsetRange[1]}: greedy text only shows where it first changed a token)`);

@@ -54,6 +54,8 @@ export interface HiddenPatchTruth {
     layers: LayerRange | null;
     /** the tokens the patch acted on, as recorded by the run ([] : it never acted) */
     engaged: number[];
+    /** the text differs from the clean run with the same prompt, sampler and seed (otherwise no detector can see the patch) */
+    textChanged: boolean;
 }
 
 export interface HiddenPatchTrial {
@@ -177,12 +179,15 @@ export async function runHiddenPatchTrials(context: TillerContext, options: Hidd
         }
         const run = await generate(generation, prompt, { maxTokens, sampling, patches }).result;
         const engaged = run.tokens.filter((token) => token.activePatches.includes("hidden")).map((token) => token.index);
+        // the same run without the patch (same seed): whether the patch left any trace in the text
+        const cleanTwin = patches.length === 0 ? run : await generate(generation, prompt, { maxTokens, sampling }).result;
+        const textChanged = cleanTwin.tokens.length !== run.tokens.length || cleanTwin.tokens.some((token, k) => token.id !== run.tokens[k]!.id);
         const truth: HiddenPatchTruth = {
             kind, sampling: greedy ? "greedy" : "T=0.7",
             vectorId: trueEntry != null && kind !== "clean" ? trueId : null,
             inLibrary: kind !== "clean" && inLibrary, decoy: withDecoy,
             strength: kind === "clean" ? null : strength, layers: kind === "clean" ? null : layers,
-            engaged
+            engaged, textChanged
         };
         const started = performance.now();
         let trial: HiddenPatchTrial;

@@ -12,6 +12,12 @@ export interface HiddenPatchSummary {
     neverEngaged: number;
     errors: number;
     auroc: number;
+    /** AUROC within greedy and within sampled trials (p-values of the two methods are not on one scale) */
+    aurocGreedy: number;
+    aurocSampled: number;
+    /** steered trials whose text differs from the clean run with the same seed, and the TPR among them */
+    textChanged: number;
+    tprTextChanged: number;
     tprAt5: number;
     tprAt1: number;
     /** at the detector's own significance */
@@ -81,6 +87,7 @@ export function summarizeHiddenPatchTrials(trials: readonly HiddenPatchTrial[]):
     const steered = trials.filter(isSteered);
     const clean = trials.filter((trial) => !isSteered(trial));
     const detected = (trial: HiddenPatchTrial) => trial.report?.steered === true;
+    const greedy = (trial: HiddenPatchTrial) => trial.truth.sampling === "greedy";
     const onsetOf = (trial: HiddenPatchTrial) => trial.truth.engaged[0]!;
     const inLibrary = steered.filter((trial) => trial.truth.inLibrary);
     const rightVector = inLibrary.filter((trial) => trial.report?.best?.vectorId === trial.truth.vectorId && detected(trial));
@@ -88,7 +95,7 @@ export function summarizeHiddenPatchTrials(trials: readonly HiddenPatchTrial[]):
     const inDetected = inLibrary.filter(detected);
     const cases = new Map<string, HiddenPatchTrial[]>();
     for (const trial of trials) {
-        const name = `${isSteered(trial) ? trial.truth.kind : "clean"} · ${trial.truth.sampling}${isSteered(trial) ? (trial.truth.inLibrary ? " · in library" : " · outside") : ""}`;
+        const name = `${isSteered(trial) ? trial.truth.kind : "clean"} · ${trial.truth.sampling}${isSteered(trial) ? (trial.truth.inLibrary ? " · in library" : " · outside") + (trial.truth.textChanged ? "" : " · text unchanged") : ""}`;
         cases.set(name, [...(cases.get(name) ?? []), trial]);
     }
     const times = trials.filter((trial) => trial.report != null).map((trial) => trial.elapsedMs).sort((a, b) => a - b);
@@ -99,6 +106,10 @@ export function summarizeHiddenPatchTrials(trials: readonly HiddenPatchTrial[]):
         neverEngaged: trials.filter((trial) => trial.truth.kind !== "clean" && trial.truth.engaged.length === 0).length,
         errors: trials.filter((trial) => trial.error != null).length,
         auroc: auroc(steered.map(detectionScore), clean.map(detectionScore)),
+        aurocGreedy: auroc(steered.filter(greedy).map(detectionScore), clean.filter(greedy).map(detectionScore)),
+        aurocSampled: auroc(steered.filter((trial) => !greedy(trial)).map(detectionScore), clean.filter((trial) => !greedy(trial)).map(detectionScore)),
+        textChanged: steered.filter((trial) => trial.truth.textChanged).length,
+        tprTextChanged: rate(steered.filter((trial) => trial.truth.textChanged && detected(trial)).length, steered.filter((trial) => trial.truth.textChanged).length),
         tprAt5: tprAtFpr(steered.map(detectionScore), clean.map(detectionScore), 0.05),
         tprAt1: tprAtFpr(steered.map(detectionScore), clean.map(detectionScore), 0.01),
         tpr: rate(steered.filter(detected).length, steered.length),
@@ -132,13 +143,15 @@ export function summarizeHiddenPatchTrials(trials: readonly HiddenPatchTrial[]):
 /** The summary as the lines the CLI and the bench print. */
 export function formatHiddenPatchSummary(summary: HiddenPatchSummary): string[] {
     const pct = (value: number) => (Number.isNaN(value) ? "n/a" : `${(100 * value).toFixed(1)}%`);
+    const fixed = (value: number) => (Number.isNaN(value) ? "n/a" : value.toFixed(3));
     return [
         `${summary.trials} trials: ${summary.steered} steered, ${summary.clean} clean (${summary.neverEngaged} of them triggered patches that never fired), ${summary.errors} refused`,
-        `  AUROC steered vs clean        ${Number.isNaN(summary.auroc) ? "n/a" : summary.auroc.toFixed(3)}`,
+        `  AUROC steered vs clean        ${fixed(summary.auroc)} (greedy ${fixed(summary.aurocGreedy)}, T=0.7 ${fixed(summary.aurocSampled)})`,
+        `  text changed by the patch     ${summary.textChanged} of ${summary.steered} steered; TPR among them ${pct(summary.tprTextChanged)}`,
         `  TPR at 5% / 1% FPR            ${pct(summary.tprAt5)} / ${pct(summary.tprAt1)}`,
         `  at the detector's p < 0.01    TPR ${pct(summary.tpr)}, observed FPR ${pct(summary.observedFpr)} (${summary.clean} clean)`,
         `  onset exact / within ±2       ${pct(summary.onsetExact)} / ${pct(summary.onsetWithin2)} (of ${summary.steered} steered)`,
-        `  interval IoU (mean)           ${Number.isNaN(summary.intervalIou) ? "n/a" : summary.intervalIou.toFixed(3)}`,
+        `  interval IoU (mean)           ${fixed(summary.intervalIou)}`,
         `  top-1 vector (in library)     ${pct(summary.top1Vector)} (of ${summary.inLibrarySteered})`,
         `  α̂ within 20% (right vector)   ${pct(summary.alphaWithin20)} (of ${summary.rightVector})`,
         `  outside library called        ${summary.outsideLibraryCalled}/${summary.outOfLibraryDetected} detected out-of-library; library called ${summary.libraryCalled}/${summary.inLibraryDetected} detected in-library`,
