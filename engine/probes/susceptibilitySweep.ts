@@ -1,12 +1,30 @@
 // Per-token susceptibility: how strongly each token's log-probability responds to a steering
 // strength. For a fixed text y (prompt + completion, teacher-forced) and the patch α·v on a layer
-// range, acting on the completion:
+// range:
 //
-//   log p_t(α)   = log p_α(y_t | y_<t)            the response curve of token t
-//   χ_t          = ∂ log p_t / ∂α  at α₀          (central difference, step h)
+//   log p_t(α)   = log p_α(y_t | y_<t)            the response curve of token t (on the α grid)
+//   χ_t          = ∂ log p_t / ∂α  at α₀          with an error estimate
 //   κ_t          = ∂² log p_t / ∂α² at α₀         (curvature)
 //   ∂H_t/∂α      the entropy response of the predicting distribution
-//   χ_{t,l}      χ_t with the patch at block l alone (the tokens × layers matrix)
+//   χ_{t,l}      ∂ log p_t / ∂α_l at α₀: every block of the range at α₀, block l moved alone
+//                (so Σ_l χ_{t,l} = χ_t, the sum rule)
+//   I_t, FDT     Fisher information Var_p(∂ log p/∂α) and the fluctuation–dissipation gap
+//                (linearResponse.ts), from the same decodes with every logit kept
+//   Λ(α)         Σ_t log p_t(α), the completion's path free energy, and its maximiser α̂_ML
+//
+// Which run it is the derivative of — `fromToken` K, as in a run's patch window: K = 0 steers
+// from the prompt on (every position, like `tiller generate --from-token 0` and llama.cpp's
+// --control-vector); K > 0 leaves the prompt and generated tokens 0..K−1 unsteered and steers the
+// decodes from the one that consumes token K−1. Tokens before K do not respond (χ = 0 exactly)
+// and are not listed. So χ_t is the slope of log p_t in runs the user can generate.
+//
+// Derivatives: a seven-point stencil α₀ + k·h fitted by least squares (stencilDerivative.ts). On quantized weights ggml
+// converts activations to Q8 inside every matmul, so log p(α) is a staircase at small steps; the
+// default step is therefore set against the residual stream's own scale: h_l = c·‖h_l‖/‖v_l‖
+// (c = `relativeStep`, ‖h_l‖ the mean norm of block l's output at α₀ over the measured rows), which
+// moves each activation by several quantization steps, and Richardson extrapolation removes the
+// truncation error that such a step brings, while the fit's residual measures the noise left.
+// The all-layer stencil uses the smallest h_l.
 //
 // This is an activation-space linear response (a susceptibility in the thermodynamic sense), not
 // the weight-space quantity of singular learning theory. α is reported with the vector's norm.
@@ -14,51 +32,109 @@
 // Use a context created with `precise: true`: over small strength steps, F16 rounding in the K/V
 // cache and in flash attention is larger than the differences being measured.
 //
-// Cost: the unsteered prefix (prompt minus its last token) is decoded once into sequence 0; for
-// each strength, sequence 1 shares that prefix (no copy in a unified KV cache) and only the
-// suffix — last prompt token + completion — is decoded, as one batch.
-import type { ProbesSweepResult, SweepTokenInfo } from "../protocol/probes.js";
+// Cost: the unsteered prefix (everything before the first steered position) is decoded once into
+// sequence 0; each strength copies it into sequence 1 (shared cells, no copy of data in a unified
+// KV cache) and decodes only the steered suffix, as one batch: 1 + 6 + |grid| (+ 6 per layer).
 import { TillerError } from "../protocol/TillerError.js";
 import { assertSteerableRange, type LayerRange } from "../runtime/layers.js";
-import { composeControlVector } from "../runtime/SteeringPatch.js";
+import { composeControlVector, type ComposedControlVector, type SteeringPatch } from "../runtime/SteeringPatch.js";
 import { vectorNorm, type SteeringVector } from "../runtime/SteeringVector.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
+import { LinearResponseAccumulator } from "./linearResponse.js";
+import { STENCIL_OFFSETS, stencilDerivative, type StencilValues } from "./stencilDerivative.js";
+import { gridMaximum } from "./thermodynamics.js";
+
+/** Default c of the automatic step h_l = c·‖h_l‖/‖v_l‖. */
+export const DEFAULT_RELATIVE_STEP = 0.02;
+/** I_t and the FDT gap keep 2 × tokens × vocab floats; above this many per array they are left out. */
+export const LINEAR_RESPONSE_MAX_FLOATS = 1 << 24;
 
 export interface SweepOptions {
     vector: SteeringVector;
     layers: LayerRange;
-    /** the α grid of the curves */
+    /** the α grid of the curves and of Λ(α) */
     alphas: readonly number[];
     /** the point of the derivatives; default 0 */
     alpha0?: number;
-    /** finite-difference step; default 1e-2 */
-    step?: number;
+    /** the generated token the patch acts from (0: from the prompt on); default 0 */
+    fromToken?: number;
+    /** finite-difference step in α, or "auto" (default): c·‖h_l‖/‖v_l‖ */
+    step?: number | "auto";
+    /** c of the automatic step; default 0.02 */
+    relativeStep?: number;
     /** also compute χ_{t,l}, one block at a time */
     perLayer?: boolean;
+    /** I_t and the FDT gap (keeps every logit of the stencil); default true within LINEAR_RESPONSE_MAX_FLOATS */
+    linearResponse?: boolean;
     signal?: AbortSignal;
     onProgress?(done: number, total: number): void;
 }
 
-/** The sweep's figures; the service adds the text and the vector's id and name to make the protocol's result. */
-export type SweepResult = Omit<ProbesSweepResult, "sweepId" | "prompt" | "completion" | "vectorId" | "vectorName">;
+export interface SweepToken {
+    /** index in the completion (generated-token index for a recorded run) */
+    index: number;
+    id: number;
+    piece: string;
+    /** log p_t(α) for each α of the grid */
+    logprobs: number[];
+    /** entropy (nats) of the predicting distribution for each α */
+    entropies: number[];
+    chi: number;
+    /** standard-error estimate of χ (stencil noise; see stencilDerivative.ts) */
+    chiError: number;
+    curvature: number;
+    entropyResponse: number;
+    /** I_t = Var_p(∂ log p/∂α) at α₀; null when the distributions were not kept */
+    fisher: number | null;
+    /** Σ_i p_i ∂² log p_i/∂α² + I_t: 0 up to numerical error (fluctuation–dissipation) */
+    fdtGap: number | null;
+    fdtGapError: number | null;
+    /** χ_{t,l} for the layers of the range, when perLayer */
+    chiPerLayer?: number[];
+    chiPerLayerError?: number[];
+}
+
+export interface SweepResult {
+    alphas: number[];
+    alpha0: number;
+    fromToken: number;
+    /** the all-layer stencil step h */
+    step: number;
+    /** "auto" (set against ‖h_l‖/‖v_l‖) or "fixed" (given) */
+    stepRule: "auto" | "fixed";
+    relativeStep: number;
+    /** the per-layer stencil step h_l, by block */
+    layerSteps: Record<number, number>;
+    /** mean ‖h_l‖ at α₀ over the measured rows, by block (the scale the auto step is set against) */
+    residualNorms: Record<number, number>;
+    layers: LayerRange;
+    /** ‖v_l‖ per block of the range: α means "α times this" */
+    vectorNorms: Record<number, number>;
+    tokens: SweepToken[];
+    /** Σ_t χ_t = dΛ/dα at α₀: the response of the completion's whole log-likelihood */
+    totalChi: number;
+    totalChiError: number;
+    /** Λ(α) = Σ_t log p_t(α) at each α of the grid */
+    pathFreeEnergy: number[];
+    /** the maximiser of Λ over the grid (parabolic refinement inside it; onEdge: the grid's end) */
+    alphaML: { alpha: number; value: number; onEdge: boolean };
+    /** Σ_l χ_{t,l} against χ_t, when perLayer: the worst |gap| and the worst gap in units of its error */
+    sumRule?: { maxGap: number; maxGapInErrors: number };
+    /** why I_t and the FDT gap are missing, when they are */
+    linearResponseNote?: string;
+    /** decodes actually run: one prefix + one suffix per evaluated strength */
+    decodes: { prefix: number; suffix: number; suffixTokens: number; prefixTokens: number };
+    elapsedMs: number;
+}
 
 interface Evaluation {
     logprobs: Float64Array;
     entropies: Float64Array;
 }
 
+/** Sweeps a text given as strings (tokenized with BOS; the prompt's tokens are the ones the two share). */
 export async function susceptibilitySweep(context: TillerContext, prompt: string, completion: string, options: SweepOptions): Promise<SweepResult> {
-    const started = performance.now();
     const model = context.model;
-    const { nLayer } = model.shape;
-    assertSteerableRange(options.layers, nLayer);
-    if (options.alphas.length === 0 || options.alphas.some((alpha) => !Number.isFinite(alpha)))
-        throw new TillerError("INVALID_ARGUMENT", "the α grid must hold at least one finite strength");
-    const alpha0 = options.alpha0 ?? 0;
-    const step = options.step ?? 1e-2;
-    if (!Number.isFinite(alpha0) || !(step > 0))
-        throw new TillerError("INVALID_ARGUMENT", `α₀ must be finite and the step positive (got ${alpha0}, ${step})`);
-
     const promptTokens = model.tokenize(prompt);
     const all = model.tokenize(prompt + completion);
     let shared = 0;
@@ -66,19 +142,71 @@ export async function susceptibilitySweep(context: TillerContext, prompt: string
         shared++;
     if (shared === 0 || shared >= all.length)
         throw new TillerError("INVALID_ARGUMENT", "the completion adds no tokens to the prompt");
-    if (all.length > context.contextSize || all.length - shared + 1 > context.batchSize)
-        throw new TillerError("PROMPT_TOO_LONG", `prompt + completion (${all.length} tokens) do not fit this context`);
+    return susceptibilitySweepTokens(context, all.subarray(0, shared), all.subarray(shared), options);
+}
+
+/** Sweeps a text given as tokens (e.g. a recorded run's prompt and generated ids). */
+export async function susceptibilitySweepTokens(context: TillerContext, promptTokens: Int32Array, completionTokens: Int32Array,
+    options: SweepOptions): Promise<SweepResult> {
+    const started = performance.now();
+    const model = context.model;
+    const { nLayer, nVocab } = model.shape;
+    assertSteerableRange(options.layers, nLayer);
+    if (options.alphas.length === 0 || options.alphas.some((alpha) => !Number.isFinite(alpha)))
+        throw new TillerError("INVALID_ARGUMENT", "the α grid must hold at least one finite strength");
+    const alpha0 = options.alpha0 ?? 0;
+    const fromToken = options.fromToken ?? 0;
+    const relativeStep = options.relativeStep ?? DEFAULT_RELATIVE_STEP;
+    const fixedStep = options.step === "auto" || options.step == null ? null : options.step;
+    if (!Number.isFinite(alpha0))
+        throw new TillerError("INVALID_ARGUMENT", `α₀ must be finite (got ${alpha0})`);
+    if (fixedStep != null && !(fixedStep > 0 && Number.isFinite(fixedStep)))
+        throw new TillerError("INVALID_ARGUMENT", `the step must be a positive number or "auto" (got ${fixedStep})`);
+    if (!(relativeStep > 0 && relativeStep <= 1))
+        throw new TillerError("INVALID_ARGUMENT", `the relative step must be in (0, 1] (got ${relativeStep})`);
+    if (promptTokens.length === 0 || completionTokens.length === 0)
+        throw new TillerError("INVALID_ARGUMENT", "a sweep needs a prompt and at least one completion token");
+    if (!Number.isInteger(fromToken) || fromToken < 0 || fromToken >= completionTokens.length)
+        throw new TillerError("INVALID_ARGUMENT",
+            `fromToken must be a whole number below the completion's ${completionTokens.length} tokens (got ${fromToken}); tokens before it do not respond`);
+
+    const promptLength = promptTokens.length;
+    const all = new Int32Array(promptLength + completionTokens.length);
+    all.set(promptTokens);
+    all.set(completionTokens, promptLength);
+    // K = 0 steers every position; K > 0 the decodes from the one that consumes token K − 1
+    const steeredStart = fromToken === 0 ? 0 : promptLength + fromToken - 1;
+    const prefix = all.subarray(0, steeredStart);
+    const suffix = all.subarray(steeredStart, all.length - 1);
+    const targets = completionTokens.subarray(fromToken);
+    /** suffix row whose logits predict targets[0] */
+    const firstRow = promptLength + fromToken - 1 - steeredStart;
+    if (all.length > context.contextSize || suffix.length > context.batchSize)
+        throw new TillerError("PROMPT_TOO_LONG", `prompt + completion (${all.length} tokens, ${suffix.length} steered) do not fit this context`);
     if (context.sequences < 2)
         throw new TillerError("INVALID_ARGUMENT", "a sweep needs a context with at least 2 sequences");
-    // prefix: decoded once, unsteered. suffix: the last prompt token (it predicts the first
-    // completion token) + the completion but its last token (nothing is predicted after it).
-    const prefix = all.subarray(0, shared - 1);
-    const suffix = all.subarray(shared - 1, all.length - 1);
-    const targets = all.subarray(shared);
 
     const layerList = Array.from({ length: options.layers.last - options.layers.first + 1 }, (_, i) => options.layers.first + i);
-    const plannedStrengths = options.alphas.length + 3 + (options.perLayer ? 2 * layerList.length : 0);
+    const vectorNorms: Record<number, number> = {};
+    for (const layer of layerList) {
+        const direction = options.vector.directions.get(layer);
+        vectorNorms[layer] = direction != null ? vectorNorm(direction) : 0;
+    }
+    const movingLayers = layerList.filter((layer) => vectorNorms[layer]! > 0);
+    const wantsLinearResponse = options.linearResponse ?? true;
+    const linearResponseNote = !wantsLinearResponse ? "not asked for"
+        : targets.length * nVocab > LINEAR_RESPONSE_MAX_FLOATS ? `${targets.length} tokens × ${nVocab} logits exceed the ${LINEAR_RESPONSE_MAX_FLOATS} floats kept for I_t; sweep a shorter text`
+            : undefined;
+
+    const pointsPerStencil = STENCIL_OFFSETS.length - 1;
+    const plannedStrengths = 1 + pointsPerStencil + options.alphas.length + (options.perLayer ? pointsPerStencil * movingLayers.length : 0);
     const decodes = { prefix: 0, suffix: 0, suffixTokens: 0, prefixTokens: 0 };
+    const positions = Int32Array.from(suffix, (_, i) => steeredStart + i);
+    const seqIds = new Int32Array(suffix.length).fill(1);
+    const wantLogits = Uint8Array.from(suffix, (_, i) => (i >= firstRow ? 1 : 0));
+    const patchAt = (alpha: number, layers: LayerRange): SteeringPatch => ({ id: "sweep", vector: options.vector, strength: alpha, layers });
+    const compose = (patches: SteeringPatch[]): ComposedControlVector | null => composeControlVector(patches, 0, model.shape);
+
     const release = context.claim("a susceptibility sweep");
     try {
         await context.clearMemory();
@@ -90,58 +218,152 @@ export async function susceptibilitySweep(context: TillerContext, prompt: string
         }
 
         let done = 0;
-        const evaluate = async (alpha: number, layers: LayerRange): Promise<Evaluation> => {
+        /** decodes the steered suffix under `steering`; `perRow` sees each measured token's logits */
+        const evaluate = async (steering: ComposedControlVector | null, perRow?: (t: number, logits: Float32Array) => void,
+            capture?: readonly number[]): Promise<Evaluation & { residualNorms?: Map<number, number> }> => {
             if (options.signal?.aborted)
                 throw new TillerError("ABORTED", "the sweep was cancelled");
-            await context.setSteering(composeControlVector([{ id: "sweep", vector: options.vector, strength: alpha, layers }], 0, model.shape));
+            await context.setSteering(steering);
             await context.removeTokens(1, 0, -1);
             if (prefix.length > 0)
                 await context.copySequence(0, 1, 0, prefix.length);
-            await context.evaluate(suffix, { startPosition: prefix.length, seqId: 1, logits: "all", signal: options.signal });
+            if (capture != null)
+                await context.setCapture(capture);
+            let captured;
+            try {
+                captured = await context.decodeBatch({ tokens: suffix, positions, seqIds, wantLogits });
+            } finally {
+                if (capture != null)
+                    await context.setCapture([]);
+            }
             decodes.suffix++;
             decodes.suffixTokens += suffix.length;
             // one native pass per row; double-precision exponentials, since χ differentiates these
-            const scored = context.analyzeRows(Int32Array.from(targets.keys()), { targets, exact: true });
+            const scored = context.analyzeRows(Int32Array.from(targets, (_, t) => firstRow + t), { targets, exact: true });
             const logprobs = scored.logprobs();
             const entropies = scored.entropies();
+            // the full distributions cross into JavaScript only for the linear response
+            if (perRow != null)
+                for (let t = 0; t < targets.length; t++)
+                    perRow(t, context.logits(firstRow + t));
             options.onProgress?.(++done, plannedStrengths);
-            return { logprobs, entropies };
+            let residualNorms: Map<number, number> | undefined;
+            if (capture != null) {
+                residualNorms = new Map();
+                const { nEmbd } = model.shape;
+                for (const [layer, entry] of captured) {
+                    // the last block keeps only the rows with logits; others hold every suffix row
+                    const from = entry.rows === suffix.length ? firstRow : 0;
+                    let sum = 0;
+                    for (let row = from; row < entry.rows; row++) {
+                        let squares = 0;
+                        for (let i = row * nEmbd; i < (row + 1) * nEmbd; i++)
+                            squares += entry.data[i]! * entry.data[i]!;
+                        sum += Math.sqrt(squares);
+                    }
+                    residualNorms.set(layer, sum / Math.max(1, entry.rows - from));
+                }
+            }
+            return { logprobs, entropies, residualNorms };
         };
 
+        // the centre: every block at α₀, with the residual scale the automatic step is set against
+        const linear = linearResponseNote == null ? { accumulator: null as LinearResponseAccumulator | null } : null;
+        let centerLogits: ((t: number, logits: Float32Array) => void) | undefined;
+        const centerStore: Float32Array[] = [];
+        if (linear != null)
+            centerLogits = (t, logits) => { centerStore[t] = logits; };
+        const center = await evaluate(compose([patchAt(alpha0, options.layers)]), centerLogits, fixedStep == null ? movingLayers : undefined);
+        const residualNorms: Record<number, number> = {};
+        const layerSteps: Record<number, number> = {};
+        for (const layer of layerList) {
+            residualNorms[layer] = center.residualNorms?.get(layer) ?? 0;
+            const scale = residualNorms[layer]! / vectorNorms[layer]!;
+            layerSteps[layer] = fixedStep ?? (vectorNorms[layer]! > 0 && scale > 0 ? relativeStep * scale : 0);
+        }
+        const movingSteps = movingLayers.map((layer) => layerSteps[layer]!).filter((h) => h > 0);
+        const step = fixedStep ?? (movingSteps.length > 0 ? Math.min(...movingSteps) : 1);
+        if (linear != null) {
+            linear.accumulator = new LinearResponseAccumulator(targets.length, nVocab, step);
+            centerStore.forEach((logits, t) => linear.accumulator!.setCenter(t, logits));
+            centerStore.length = 0;
+        }
+
+        /** the stencil values of every token, for a move of `h` per offset on `layers` (others at α₀) */
+        const stencil = async (h: number, moved: LayerRange | null, keep: boolean): Promise<{ logprobs: StencilValues[]; entropies: StencilValues[] }> => {
+            const centerIndex = STENCIL_OFFSETS.indexOf(0);
+            const rows = Array.from(targets, (_, t) => {
+                const row = { logprobs: STENCIL_OFFSETS.map(() => 0), entropies: STENCIL_OFFSETS.map(() => 0) };
+                row.logprobs[centerIndex] = center.logprobs[t]!;
+                row.entropies[centerIndex] = center.entropies[t]!;
+                return row;
+            });
+            for (const [k, offset] of STENCIL_OFFSETS.entries()) {
+                if (offset === 0)
+                    continue;
+                const patches = moved == null ? [patchAt(alpha0 + offset * h, options.layers)]
+                    : [patchAt(alpha0, options.layers), { ...patchAt(offset * h, moved), id: "sweep-layer" }];
+                const accumulator = keep ? linear?.accumulator : null;
+                const evaluation = await evaluate(compose(patches), accumulator != null ? (t, logits) => accumulator.addPoint(t, offset, logits) : undefined);
+                for (let t = 0; t < targets.length; t++) {
+                    rows[t]!.logprobs[k] = evaluation.logprobs[t]!;
+                    rows[t]!.entropies[k] = evaluation.entropies[t]!;
+                }
+            }
+            return { logprobs: rows.map((row) => row.logprobs as unknown as StencilValues), entropies: rows.map((row) => row.entropies as unknown as StencilValues) };
+        };
+
+        const whole = await stencil(step, null, true);
         const curves: Evaluation[] = [];
         for (const alpha of options.alphas)
-            curves.push(await evaluate(alpha, options.layers));
-        const [minus, center, plus] = [await evaluate(alpha0 - step, options.layers), await evaluate(alpha0, options.layers),
-            await evaluate(alpha0 + step, options.layers)];
-        let chiPerLayer: Float64Array[] | undefined;
+            curves.push(await evaluate(compose([patchAt(alpha, options.layers)])));
+        let perLayer: { chi: number[]; error: number[] }[] | undefined;
         if (options.perLayer) {
-            chiPerLayer = [];
+            perLayer = Array.from(targets, () => ({ chi: [] as number[], error: [] as number[] }));
             for (const layer of layerList) {
-                const single = { first: layer, last: layer };
-                const [down, up] = [await evaluate(alpha0 - step, single), await evaluate(alpha0 + step, single)];
-                chiPerLayer.push(up.logprobs.map((value, t) => (value - down.logprobs[t]!) / (2 * step)));
+                if (!movingLayers.includes(layer)) {
+                    perLayer.forEach((row) => { row.chi.push(0); row.error.push(0); });
+                    continue;
+                }
+                const single = await stencil(layerSteps[layer]!, { first: layer, last: layer }, false);
+                single.logprobs.forEach((values, t) => {
+                    const derivative = stencilDerivative(values, layerSteps[layer]!);
+                    perLayer![t]!.chi.push(derivative.slope);
+                    perLayer![t]!.error.push(derivative.slopeError);
+                });
             }
         }
 
-        const tokens: SweepTokenInfo[] = Array.from(targets, (id, t) => ({
-            index: t,
-            id,
-            piece: model.tokenText(id),
-            logprobs: curves.map((curve) => curve.logprobs[t]!),
-            entropies: curves.map((curve) => curve.entropies[t]!),
-            chi: (plus.logprobs[t]! - minus.logprobs[t]!) / (2 * step),
-            curvature: (plus.logprobs[t]! - 2 * center.logprobs[t]! + minus.logprobs[t]!) / (step * step),
-            entropyResponse: (plus.entropies[t]! - minus.entropies[t]!) / (2 * step),
-            ...(chiPerLayer != null ? { chiPerLayer: chiPerLayer.map((row) => row[t]!) } : {})
-        }));
-        const vectorNorms: Record<number, number> = {};
-        for (const layer of layerList) {
-            const direction = options.vector.directions.get(layer);
-            vectorNorms[layer] = direction != null ? vectorNorm(direction) : 0;
-        }
+        const tokens: SweepToken[] = Array.from(targets, (id, t) => {
+            const logprob = stencilDerivative(whole.logprobs[t]!, step);
+            const entropy = stencilDerivative(whole.entropies[t]!, step);
+            const response = linear?.accumulator?.result(t);
+            return {
+                index: fromToken + t,
+                id,
+                piece: model.tokenText(id),
+                logprobs: curves.map((curve) => curve.logprobs[t]!),
+                entropies: curves.map((curve) => curve.entropies[t]!),
+                chi: logprob.slope,
+                chiError: logprob.slopeError,
+                curvature: logprob.curvature,
+                entropyResponse: entropy.slope,
+                fisher: response?.fisher ?? null,
+                fdtGap: response?.fdtGap ?? null,
+                fdtGapError: response?.fdtGapError ?? null,
+                ...(perLayer != null ? { chiPerLayer: perLayer[t]!.chi, chiPerLayerError: perLayer[t]!.error } : {})
+            };
+        });
+        const pathFreeEnergy = options.alphas.map((_, a) => tokens.reduce((sum, token) => sum + token.logprobs[a]!, 0));
         return {
-            alphas: [...options.alphas], alpha0, step, layers: options.layers, vectorNorms, tokens,
+            alphas: [...options.alphas], alpha0, fromToken, step, stepRule: fixedStep == null ? "auto" : "fixed", relativeStep, layerSteps, residualNorms,
+            layers: options.layers, vectorNorms, tokens,
             totalChi: tokens.reduce((sum, token) => sum + token.chi, 0),
+            totalChiError: Math.sqrt(tokens.reduce((sum, token) => sum + token.chiError ** 2, 0)),
+            pathFreeEnergy,
+            alphaML: maximiser(options.alphas, pathFreeEnergy),
+            ...(perLayer != null ? { sumRule: sumRule(tokens) } : {}),
+            ...(linearResponseNote != null ? { linearResponseNote } : {}),
             decodes,
             elapsedMs: performance.now() - started
         };
@@ -150,6 +372,30 @@ export async function susceptibilitySweep(context: TillerContext, prompt: string
         await context.clearMemory();
         release();
     }
+}
+
+/** α̂_ML: the maximiser of Λ over the grid, refined parabolically when it lies inside. */
+function maximiser(alphas: readonly number[], values: readonly number[]): SweepResult["alphaML"] {
+    const order = alphas.map((alpha, i) => i).sort((a, b) => alphas[a]! - alphas[b]!);
+    const x = order.map((i) => alphas[i]!), y = order.map((i) => values[i]!);
+    const inside = x.length >= 3 ? gridMaximum(x, y) : null;
+    if (inside != null)
+        return { alpha: inside.x, value: inside.y, onEdge: false };
+    const best = y.indexOf(Math.max(...y));
+    return { alpha: x[best]!, value: y[best]!, onEdge: true };
+}
+
+/** Σ_l χ_{t,l} against χ_t over the tokens: the worst gap, and the worst in units of the combined error. */
+function sumRule(tokens: readonly SweepToken[]): { maxGap: number; maxGapInErrors: number } {
+    let maxGap = 0, maxGapInErrors = 0;
+    for (const token of tokens) {
+        const sum = token.chiPerLayer!.reduce((a, b) => a + b, 0);
+        const error = Math.sqrt(token.chiError ** 2 + token.chiPerLayerError!.reduce((a, b) => a + b * b, 0));
+        const gap = Math.abs(sum - token.chi);
+        maxGap = Math.max(maxGap, gap);
+        maxGapInErrors = Math.max(maxGapInErrors, error > 0 ? gap / error : gap > 0 ? Infinity : 0);
+    }
+    return { maxGap, maxGapInErrors };
 }
 
 /** Parses an α grid "from:to:count" (inclusive, evenly spaced), e.g. "-2:2:9". */
