@@ -13,6 +13,7 @@ import { registerExplainCommand } from "./explainCommand.js";
 import { registerServeCommand } from "./serveCommand.js";
 import { registerSessionsCommand } from "./sessionsCommand.js";
 import { registerSweepCommand } from "./sweepCommand.js";
+import { registerThermoCommand } from "./thermoCommand.js";
 import { registerModelsCommand } from "./modelsCommand.js";
 import { registerToyworldCommand } from "./toyworldCommand.js";
 import { registerQuantizeCommand } from "./quantizeCommand.js";
@@ -40,6 +41,7 @@ export function createProgram(): Command {
     registerDatasetsCommand(program);
     registerServeCommand(program);
     registerSweepCommand(program);
+    registerThermoCommand(program);
     registerDetectCommand(program);
     registerExplainCommand(program);
     registerSessionsCommand(program);

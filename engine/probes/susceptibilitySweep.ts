@@ -41,6 +41,7 @@ import { composeControlVector, type ComposedControlVector, type SteeringPatch } 
 import { vectorNorm, type SteeringVector } from "../runtime/SteeringVector.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
 import { LinearResponseAccumulator } from "./linearResponse.js";
+import { promptCompletionTokens } from "./promptCompletionTokens.js";
 import { STENCIL_OFFSETS, stencilDerivative, type StencilValues } from "./stencilDerivative.js";
 import { gridMaximum } from "./thermodynamics.js";
 
@@ -134,15 +135,8 @@ interface Evaluation {
 
 /** Sweeps a text given as strings (tokenized with BOS; the prompt's tokens are the ones the two share). */
 export async function susceptibilitySweep(context: TillerContext, prompt: string, completion: string, options: SweepOptions): Promise<SweepResult> {
-    const model = context.model;
-    const promptTokens = model.tokenize(prompt);
-    const all = model.tokenize(prompt + completion);
-    let shared = 0;
-    while (shared < promptTokens.length && shared < all.length && promptTokens[shared] === all[shared])
-        shared++;
-    if (shared === 0 || shared >= all.length)
-        throw new TillerError("INVALID_ARGUMENT", "the completion adds no tokens to the prompt");
-    return susceptibilitySweepTokens(context, all.subarray(0, shared), all.subarray(shared), options);
+    const { promptTokens, completionTokens } = promptCompletionTokens(context.model, prompt, completion);
+    return susceptibilitySweepTokens(context, promptTokens, completionTokens, options);
 }
 
 /** Sweeps a text given as tokens (e.g. a recorded run's prompt and generated ids). */

@@ -12,6 +12,7 @@ import { modelRequestSchemas, type ModelEvents, type ModelResults } from "./mode
 import { probeRequestSchemas, type ProbeResults } from "./probes.js";
 import { runRequestSchemas, type RunEvents, type RunResults } from "./runs.js";
 import { sessionRequestSchemas, type SessionResults } from "./sessions.js";
+import { thermoRequestSchemas, type ThermoResults } from "./thermoRequests.js";
 import { vectorRequestSchemas, type VectorResults } from "./vectors.js";
 import { blackboxRequestSchemas, type BlackboxResults } from "./blackbox.js";
 import { forensicsRequestSchemas, type ForensicsResults } from "./forensics.js";
@@ -26,6 +27,7 @@ export * from "./probes.js";
 export * from "./sessions.js";
 export * from "./blackbox.js";
 export * from "./forensics.js";
+export * from "./thermoRequests.js";
 
 /** Every request: its params' schema (validated at the server boundary). */
 export const engineRequestSchemas = {
@@ -35,7 +37,8 @@ export const engineRequestSchemas = {
     ...probeRequestSchemas,
     ...sessionRequestSchemas,
     ...blackboxRequestSchemas,
-    ...forensicsRequestSchemas
+    ...forensicsRequestSchemas,
+    ...thermoRequestSchemas
 } as const;
 
 /** Every request's result type. */
@@ -46,7 +49,8 @@ export interface EngineResults extends
     ProbeResults,
     SessionResults,
     BlackboxResults,
-    ForensicsResults {}
+    ForensicsResults,
+    ThermoResults {}
 
 export type EngineMethod = keyof typeof engineRequestSchemas;
 export type EngineParams<M extends EngineMethod> = z.input<typeof engineRequestSchemas[M]>;

@@ -18,9 +18,15 @@ export const probesSweepSchema = z.object({
     layers: layerRangeSchema.optional(),
     alphas: z.array(z.number().refine(Number.isFinite, "every α must be finite")).min(1).max(201),
     alpha0: z.number().refine(Number.isFinite, "α₀ must be finite").optional(),
-    step: z.number().gt(0).max(1).optional(),
-    /** also χ_{t,l}: the patch at one block at a time */
-    perLayer: z.boolean().optional()
+    /** which run χ is the slope of: the generated token the patch acts from (0: from the prompt on); default 0 */
+    fromToken: z.number().int().min(0).optional(),
+    /** finite-difference step in α, or "auto" (default): relativeStep·‖h_l‖/‖v_l‖ */
+    step: z.union([z.number().gt(0).max(100), z.literal("auto")]).optional(),
+    relativeStep: z.number().gt(0).max(1).optional(),
+    /** also χ_{t,l}: every block at α₀, one moved at a time */
+    perLayer: z.boolean().optional(),
+    /** keep the stencil's full distributions for I_t and the FDT gap; default true */
+    linearResponse: z.boolean().optional()
 });
 export type ProbesSweepParams = z.infer<typeof probesSweepSchema>;
 
@@ -54,10 +60,18 @@ export interface SweepTokenInfo {
     /** entropy (nats) of the predicting distribution at each α */
     entropies: number[];
     chi: number;
+    /** standard-error estimate of χ */
+    chiError: number;
     curvature: number;
     entropyResponse: number;
+    /** Fisher information I_t = Var_p(∂ log p/∂α); null when the distributions were not kept */
+    fisher: number | null;
+    /** Σ p ∂²log p/∂α² + I_t (0 up to numerical error) and its error estimate */
+    fdtGap: number | null;
+    fdtGapError: number | null;
     /** χ_{t,l} for the layers of the range, when perLayer */
     chiPerLayer?: number[];
+    chiPerLayerError?: number[];
 }
 
 export interface ProbesSweepResult {
@@ -68,13 +82,25 @@ export interface ProbesSweepResult {
     vectorName: string;
     alphas: number[];
     alpha0: number;
+    /** the generated token the patch acts from (0: from the prompt on) */
+    fromToken: number;
     step: number;
+    stepRule: "auto" | "fixed";
+    relativeStep: number;
+    layerSteps: Record<number, number>;
+    residualNorms: Record<number, number>;
     layers: LayerRange;
     /** ‖v_l‖ per block of the range: α means "α times this" */
     vectorNorms: Record<number, number>;
     tokens: SweepTokenInfo[];
     /** Σ_t χ_t: the response of the completion's whole log-likelihood */
     totalChi: number;
+    totalChiError: number;
+    /** Λ(α) = Σ_t log p_t(α) on the grid, and its maximiser */
+    pathFreeEnergy: number[];
+    alphaML: { alpha: number; value: number; onEdge: boolean };
+    sumRule?: { maxGap: number; maxGapInErrors: number };
+    linearResponseNote?: string;
     /** decodes actually run: one prefix + one suffix per evaluated strength */
     decodes: { prefix: number; suffix: number; suffixTokens: number; prefixTokens: number };
     elapsedMs: number;

@@ -36,6 +36,7 @@ function handlersFor(service: EngineService): Record<EngineMethod, Handler> {
         "probes.sweep": (params, request) => service.sweep(params, request),
         "probes.detect": (params, request) => service.detect(params, request),
         "forensics.detect": (params, request) => service.forensicsDetect(params, request),
+        "probes.thermo": (params, request) => service.thermo(params, request),
         "sessions.list": (params) => service.sessions.list(params.search),
         "sessions.open": (params) => service.sessions.open(params.id),
         "sessions.rename": (params) => service.sessions.rename(params.id, params.name),

@@ -26,10 +26,11 @@ import { formatChatPrompt } from "./formatChatPrompt.js";
 import { resolveSamplingOptions } from "../runtime/sampling/SamplingOptions.js";
 import { SessionWriter, type RunRecorder } from "../sessions/SessionWriter.js";
 import type { BackendChoice } from "../protocol/models.js";
+import type { ProbesThermoParams } from "../protocol/thermoRequests.js";
 import { SessionRequests } from "./sessionRequests.js";
 import { recordSafely } from "./recordSafely.js";
 import { gpuLayersForChoice, ModelRequests, modelPlacement, readMemory } from "./modelRequests.js";
-import { detectRequest, sweepRequest, type ProbeHost } from "./probeRequests.js";
+import { detectRequest, sweepRequest, thermoRequest, type ProbeHost } from "./probeRequests.js";
 import { locateRequest } from "./blackboxRequests.js";
 import type { BlackboxLocateParams } from "../protocol/blackbox.js";
 import { forensicsDetectRequest } from "./forensicsRequests.js";
@@ -418,6 +419,10 @@ export class EngineService {
     /** blind detection from a transcript (engine/service/forensicsRequests.ts) */
     public forensicsDetect(params: ForensicsDetectParams, request: RequestContext): Promise<EngineResults["forensics.detect"]> {
         return forensicsDetectRequest(this.probeHost(), params, request);
+    }
+
+    public thermo(params: ProbesThermoParams, request: RequestContext): Promise<EngineResults["probes.thermo"]> {
+        return thermoRequest(this.probeHost(), params, request);
     }
 
     public async dispose(): Promise<void> {

@@ -10,11 +10,14 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { EngineEventName, EngineEvents, PatchSpec, ProbesDetectParams, ProbesDetectResult, ProbesSweepParams, ProbesSweepResult } from "../protocol/EngineContract.js";
+import type { ProbesThermoParams, ProbesThermoResult } from "../protocol/thermoRequests.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { writeNpyFile } from "../io/npy.js";
 import { detectPatch } from "../probes/detectPatch.js";
-import { susceptibilitySweep } from "../probes/susceptibilitySweep.js";
+import { susceptibilitySweep, susceptibilitySweepTokens, type SweepOptions } from "../probes/susceptibilitySweep.js";
+import { promptCompletionTokens } from "../probes/promptCompletionTokens.js";
 import { teacherForce } from "../probes/teacherForce.js";
+import { textTemperatureScan } from "../probes/textTemperatureScan.js";
 import type { SteeringPatch } from "../runtime/SteeringPatch.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
@@ -111,11 +114,16 @@ export async function sweepRequest(host: ProbeHost, params: ProbesSweepParams, r
     const layers = params.layers ?? { first: vectorLayers[0] ?? 1, last: vectorLayers.at(-1) ?? 1 };
     const total = host.model.tokenize(text.prompt + text.completion).length;
     assertFitsContext(host, total);
+    const options: SweepOptions = {
+        vector, layers, alphas: params.alphas, alpha0: params.alpha0, fromToken: params.fromToken, step: params.step, relativeStep: params.relativeStep,
+        perLayer: params.perLayer, linearResponse: params.linearResponse, signal: request.signal,
+        onProgress: (done, planned) => host.emit("progress", { requestId: request.requestId, done, total: planned, label: "sweeping" })
+    };
     const sweep = await withProbeContext(host, "a susceptibility sweep", { contextSize: contextSizeFor(total), batchSize: contextSizeFor(total), sequences: 2 },
-        (context) => susceptibilitySweep(context, text.prompt, text.completion, {
-            vector, layers, alphas: params.alphas, alpha0: params.alpha0, step: params.step, perLayer: params.perLayer, signal: request.signal,
-            onProgress: (done, planned) => host.emit("progress", { requestId: request.requestId, done, total: planned, label: "sweeping" })
-        }));
+        // a recorded run is measured on its own token ids (re-tokenizing its text can split it differently)
+        (context) => text.generated != null
+            ? susceptibilitySweepTokens(context, host.model.tokenize(text.prompt), Int32Array.from(text.generated), options)
+            : susceptibilitySweep(context, text.prompt, text.completion, options));
     const sweepId = randomUUID();
     const result: ProbesSweepResult = {
         sweepId, prompt: text.prompt, completion: text.completion, vectorId: params.vectorId, vectorName: vector.name, ...sweep,
@@ -131,17 +139,22 @@ async function recordSweep(session: SessionWriter, result: ProbesSweepResult, ru
     const count = result.tokens.length;
     const arrays = [relative("logprobs.npy"), relative("chi.npy")];
     await writeNpyFile(path.join(folder, "logprobs.npy"), Float64Array.from(result.tokens.flatMap((token) => token.logprobs)), [count, result.alphas.length]);
-    await writeNpyFile(path.join(folder, "chi.npy"), Float64Array.from(result.tokens.flatMap((token) => [token.chi, token.curvature, token.entropyResponse])), [count, 3]);
+    await writeNpyFile(path.join(folder, "chi.npy"), Float64Array.from(result.tokens.flatMap((token) => [token.chi, token.chiError, token.curvature, token.entropyResponse,
+        token.fisher ?? Number.NaN, token.fdtGap ?? Number.NaN, token.fdtGapError ?? Number.NaN])), [count, 7]);
     const perLayer = result.tokens[0]?.chiPerLayer;
     if (perLayer != null) {
         await writeNpyFile(path.join(folder, "chi_per_layer.npy"), Float64Array.from(result.tokens.flatMap((token) => token.chiPerLayer ?? [])), [count, perLayer.length]);
-        arrays.push(relative("chi_per_layer.npy"));
+        await writeNpyFile(path.join(folder, "chi_per_layer_error.npy"), Float64Array.from(result.tokens.flatMap((token) => token.chiPerLayerError ?? [])), [count, perLayer.length]);
+        arrays.push(relative("chi_per_layer.npy"), relative("chi_per_layer_error.npy"));
     }
     session.append({ type: "note", at: new Date().toISOString(), kind: "probes.sweep", data: {
         sweepId: result.sweepId, runId, prompt: result.prompt, completion: result.completion, vectorId: result.vectorId, vectorName: result.vectorName,
-        alphas: result.alphas, alpha0: result.alpha0, step: result.step, layers: result.layers, totalChi: result.totalChi,
-        tokens: result.tokens.map((token) => ({ id: token.id, piece: token.piece, chi: token.chi })),
-        decodes: result.decodes, elapsedMs: result.elapsedMs, columns: { chi: ["chi", "curvature", "entropyResponse"] }, arrays
+        alphas: result.alphas, alpha0: result.alpha0, fromToken: result.fromToken, step: result.step, stepRule: result.stepRule, layerSteps: result.layerSteps,
+        layers: result.layers, totalChi: result.totalChi, totalChiError: result.totalChiError,
+        pathFreeEnergy: result.pathFreeEnergy, alphaML: result.alphaML, sumRule: result.sumRule,
+        tokens: result.tokens.map((token) => ({ index: token.index, id: token.id, piece: token.piece, chi: token.chi, chiError: token.chiError })),
+        decodes: result.decodes, elapsedMs: result.elapsedMs,
+        columns: { chi: ["chi", "chiError", "curvature", "entropyResponse", "fisher", "fdtGap", "fdtGapError"] }, arrays
     } });
 }
 
@@ -248,4 +261,20 @@ async function recordDetection(session: SessionWriter, result: ProbesDetectResul
         firstLayer: result.firstLayer, bestMatch: result.matches[0] ?? null, maxKl: Math.max(0, ...result.kl), elapsedMs: result.elapsedMs,
         columns: { blackBox: ["kl", "deltaLogprob"] }, arrays: [relative("black_box.npy"), relative("delta_norms.npy")]
     } });
+}
+
+/** The temperature scan of a typed text (unsteered) or a recorded run (with the patches it was produced with). */
+export async function thermoRequest(host: ProbeHost, params: ProbesThermoParams, request: RequestContext): Promise<ProbesThermoResult> {
+    const text = await probeText(host, params);
+    const patches = text.run != null ? await recordedPatches(await host.session(), text.run) : [];
+    const { promptTokens, completionTokens } = text.generated != null
+        ? { promptTokens: host.model.tokenize(text.prompt), completionTokens: Int32Array.from(text.generated) }
+        : promptCompletionTokens(host.model, text.prompt, text.completion);
+    const total = promptTokens.length + completionTokens.length;
+    assertFitsContext(host, total);
+    const size = contextSizeFor(total);
+    return withProbeContext(host, "a temperature scan", { contextSize: size, batchSize: Math.min(size, 512), sequences: 1 },
+        (context) => textTemperatureScan(context, promptTokens, completionTokens, {
+            temperatures: params.temperatures, patches, index: params.index, signal: request.signal
+        }));
 }
