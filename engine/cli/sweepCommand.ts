@@ -16,7 +16,7 @@ interface SweepCliOptions {
     alpha0: number;
     fromToken: number;
     step: number | "auto";
-    relativeStep: number;
+    relativeStep?: number;
     perLayer?: boolean;
     linearResponse: boolean;
     threads?: number;
@@ -37,7 +37,7 @@ export function registerSweepCommand(program: Command): void {
         .option("--alpha0 <A>", "where χ, curvature and the entropy response are taken", parseNumber, 0)
         .option("--from-token <K>", "which run χ is the slope of: the generated token the patch acts from, as in `generate --from-token` (0: from the prompt on)", wholeNumberParser(0), 0)
         .option("--step <H|auto>", "finite-difference step in α; auto: c·‖h_l‖/‖v_l‖, large enough for quantized models", (text: string) => (text === "auto" ? "auto" as const : parseNumber(text)), "auto" as const)
-        .option("--relative-step <C>", "c of the automatic step", parseNumber, DEFAULT_RELATIVE_STEP)
+        .option("--relative-step <C>", `c of the automatic step (default: ${DEFAULT_RELATIVE_STEP} for F32 weights, 0.05 for F16, 0.1 for BF16 and quantized weights)`, parseNumber)
         .option("--per-layer", "also the tokens × layers matrix χ_{t,l} (every block at α₀, one moved at a time; Σ_l χ_{t,l} = χ_t)", false)
         .option("--no-linear-response", "skip the Fisher information I_t and the FDT gap (they keep every logit of the stencil)")
         .option("-t, --threads <N>", "CPU threads (default: the cores available)", wholeNumberParser(1))

@@ -45,8 +45,20 @@ import { promptCompletionTokens } from "./promptCompletionTokens.js";
 import { STENCIL_OFFSETS, stencilDerivative, type StencilValues } from "./stencilDerivative.js";
 import { gridMaximum } from "./thermodynamics.js";
 
-/** Default c of the automatic step h_l = c·‖h_l‖/‖v_l‖. */
-export const DEFAULT_RELATIVE_STEP = 0.02;
+/**
+ * Default c of the automatic step h_l = c·‖h_l‖/‖v_l‖, by the weights' type (llama.cpp's
+ * general.file_type): F32 weights see F32 activations, so a small step is exact; F16 weights round
+ * activations to F16 (2⁻¹¹); BF16 and quantized weights (Q8 activations, ~1/127 of a block's
+ * maximum) need a step that moves every activation by several of their quanta. Measured on random
+ * models and their Q8_0/Q4_K_M quantizations: at c = 0.1 the error estimate is a few % of χ.
+ */
+export function defaultRelativeStep(fileType: number | null): number {
+    if (fileType == null || fileType === 0)
+        return 0.02;
+    return fileType === 1 ? 0.05 : 0.1;
+}
+/** c for an F32 model (the CLI's help text). */
+export const DEFAULT_RELATIVE_STEP = defaultRelativeStep(0);
 /** I_t and the FDT gap keep 2 × tokens × vocab floats; above this many per array they are left out. */
 export const LINEAR_RESPONSE_MAX_FLOATS = 1 << 24;
 
@@ -61,7 +73,7 @@ export interface SweepOptions {
     fromToken?: number;
     /** finite-difference step in α, or "auto" (default): c·‖h_l‖/‖v_l‖ */
     step?: number | "auto";
-    /** c of the automatic step; default 0.02 */
+    /** c of the automatic step; default by the weights' type (defaultRelativeStep) */
     relativeStep?: number;
     /** also compute χ_{t,l}, one block at a time */
     perLayer?: boolean;
@@ -150,7 +162,8 @@ export async function susceptibilitySweepTokens(context: TillerContext, promptTo
         throw new TillerError("INVALID_ARGUMENT", "the α grid must hold at least one finite strength");
     const alpha0 = options.alpha0 ?? 0;
     const fromToken = options.fromToken ?? 0;
-    const relativeStep = options.relativeStep ?? DEFAULT_RELATIVE_STEP;
+    const fileType = Number(model.metadata("general.file_type") ?? Number.NaN);
+    const relativeStep = options.relativeStep ?? defaultRelativeStep(Number.isInteger(fileType) ? fileType : null);
     const fixedStep = options.step === "auto" || options.step == null ? null : options.step;
     if (!Number.isFinite(alpha0))
         throw new TillerError("INVALID_ARGUMENT", `α₀ must be finite (got ${alpha0})`);
