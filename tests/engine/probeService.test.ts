@@ -73,8 +73,11 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
         expect(token.chi).toBeCloseTo(token.chiPerLayer![0]! + token.chiPerLayer![1]!, 2);
 
         const progress = events.filter((entry) => entry.event === "progress" && entry.data.requestId === context.requestId).map((entry) => entry.data);
-        expect(progress).toHaveLength(3 + 3 + 2 * 2);
-        expect(progress.at(-1)).toMatchObject({ done: 10, total: 10, label: "sweeping" });
+        // the centre, six stencil points, the grid, six per layer
+        expect(progress).toHaveLength(1 + 6 + 3 + 2 * 6);
+        expect(progress.at(-1)).toMatchObject({ done: 22, total: 22, label: "sweeping" });
+        expect(result.fromToken).toBe(0);
+        expect(result.tokens.every((entry) => entry.chiError >= 0 && entry.fisher != null && entry.fisher > 0)).toBe(true);
 
         const writer = await (service as unknown as { loaded: { session: Promise<{ folder: string }> } }).loaded.session;
         const note = openSession(writer.folder).notes.find((entry) => entry.kind === "probes.sweep" && (entry.data as { sweepId: string }).sweepId === result.sweepId);
@@ -82,6 +85,10 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
         const perLayer = decodeNpy(fs.readFileSync(path.join(writer.folder, "probes", "sweeps", result.sweepId, "chi_per_layer.npy")));
         expect(perLayer.shape).toEqual([result.tokens.length, 2]);
         expect(perLayer.data[0]).toBeCloseTo(token.chiPerLayer![0]!, 10);
+        const chi = decodeNpy(fs.readFileSync(path.join(writer.folder, "probes", "sweeps", result.sweepId, "chi.npy")));
+        expect(chi.shape).toEqual([result.tokens.length, 7]);
+        expect(chi.data[1]).toBeCloseTo(token.chiError, 12);
+        expect(chi.data[4]).toBeCloseTo(token.fisher!, 12);
     });
 
     it("cancels a sweep through its signal, and the engine keeps serving", async () => {

@@ -34,7 +34,32 @@ describe.skipIf(missing(sharedFiles.stories260K))("tiller sweep and detect", () 
         expect(happy.chi).toBeGreaterThan(0);
         expect(happy.chiPerLayer).toHaveLength(2);
         const csv = tiller(...args, "--csv");
-        expect(csv.stdout.split("\n")[0]).toBe("index,id,piece,chi,curvature,entropy_response,logp@-1,logp@-0.5,logp@0,logp@0.5,logp@1,chi_L2,chi_L3");
+        expect(csv.stdout.split("\n")[0]).toBe("index,id,piece,chi,chi_error,curvature,entropy_response,fisher,fdt_gap,fdt_gap_error," +
+            "logp@-1,logp@-0.5,logp@0,logp@0.5,logp@1,chi_L2,chi_L3,chi_error_L2,chi_error_L3");
+        // from generated token 2: the first two tokens do not respond and are not listed
+        const later = JSON.parse(tiller(...args, "--from-token", "2", "--json").stdout);
+        expect(later.fromToken).toBe(2);
+        expect(later.tokens[0].index).toBe(2);
+        expect(later.tokens.every((token: { chiError: number }) => token.chiError >= 0)).toBe(true);
+    });
+
+    it("thermo scans S(T), C(T) of a text, and refuses a bad grid", () => {
+        const args = ["thermo", "-m", sharedFiles.stories260K, "-p", "One day, Tom went to the park.", "--completion", " He was very happy.", "--threads", "1"];
+        const result = JSON.parse(tiller(...args, "--temperatures", "0.1:10:25", "--json").stdout);
+        expect(result.temperatures).toHaveLength(25);
+        expect(result.tokens.map((token: { piece: string }) => token.piece).join("")).toBe(" He was very happy.");
+        for (const token of result.tokens) {
+            // entropy grows with temperature towards ln V
+            expect(token.entropy[24]).toBeGreaterThan(token.entropy[0]);
+            expect(token.entropy[24]).toBeLessThanOrEqual(Math.log(512) + 1e-9);
+        }
+        const one = JSON.parse(tiller(...args, "--token", "3", "--vector", vector + ":2", "--json").stdout);
+        expect(one.tokens.map((token: { index: number }) => token.index)).toEqual([3]);
+        const csv = tiller(...args, "--csv");
+        expect(csv.stdout.split("\n")[0]).toBe("index,id,piece,temperature,entropy,free_energy,mean_energy,heat_capacity,surprisal");
+        const bad = tiller(...args, "--temperatures", "0:1:5");
+        expect(bad.status).not.toBe(0);
+        expect(bad.stderr).toMatch(/temperature grid/);
     });
 
     it("explain recovers an applied patch (the known-run diff)", () => {
