@@ -34,20 +34,25 @@ export async function benchProbes(threads: number): Promise<string[]> {
         let decodes = { prefix: 0, suffix: 0, prefixTokens: 0, suffixTokens: 0 };
         const all = model.tokenize(prompt + completion);
         const from = model.tokenize(prompt).length;
+        const strengths = alphas.length + 7; // the grid + the centre and six stencil points of χ
+        const linearTimes: number[] = [];
         for (let repeat = 0; repeat < 5; repeat++) {
-            const sweep = await susceptibilitySweep(context, prompt, completion, { vector, layers, alphas });
+            // from generated token 1: the prompt is decoded once, unsteered, and shared by every strength
+            const sweep = await susceptibilitySweep(context, prompt, completion, { vector, layers, alphas, fromToken: 1, linearResponse: false });
             sweepTimes.push(sweep.elapsedMs);
             decodes = sweep.decodes;
+            linearTimes.push((await susceptibilitySweep(context, prompt, completion, { vector, layers, alphas, fromToken: 1 })).elapsedMs);
             const started = performance.now();
-            for (const alpha of [...alphas, -0.01, 0, 0.01]) // the same strengths, each a full pass
-                await scoreTokens(context, all, { steering: composeControlVector([{ id: "s", vector, strength: alpha, layers }], 0, model.shape), from });
+            for (let k = 0; k < strengths; k++) // as many strengths, each a full pass
+                await scoreTokens(context, all, { steering: composeControlVector([{ id: "s", vector, strength: alphas[k % alphas.length]!, layers }], 0, model.shape), from });
             naiveTimes.push(performance.now() - started);
         }
         lines.push(
-            `susceptibility sweep, K=${alphas.length} (+3 for χ) strengths over a ${all.length - from}-token completion after a ${from}-token prompt:`,
+            `susceptibility sweep from generated token 1, K=${alphas.length} (+7 for χ) strengths over a ${all.length - from}-token completion after a ${from}-token prompt:`,
             `  decodes: ${decodes.prefix} prefix (${decodes.prefixTokens} tokens) + ${decodes.suffix} suffix (${decodes.suffixTokens} tokens)`,
-            `  sweep ${median(sweepTimes).toFixed(1)} ms vs ${alphas.length + 3} naive full passes ${median(naiveTimes).toFixed(1)} ms (medians of 5): ` +
-            `${(median(naiveTimes) / median(sweepTimes)).toFixed(2)}× faster; tokens decoded ${decodes.prefixTokens + decodes.suffixTokens} vs ${(alphas.length + 3) * all.length}`
+            `  sweep ${median(sweepTimes).toFixed(1)} ms vs ${strengths} naive full passes ${median(naiveTimes).toFixed(1)} ms (medians of 5): ` +
+            `${(median(naiveTimes) / median(sweepTimes)).toFixed(2)}× faster; tokens decoded ${decodes.prefixTokens + decodes.suffixTokens} vs ${strengths * all.length}`,
+            `  keeping the stencil's distributions for I_t and the FDT gap: ${median(linearTimes).toFixed(1)} ms (${(median(linearTimes) / median(sweepTimes)).toFixed(2)}× the sweep without)`
         );
     } finally {
         await model.dispose();
