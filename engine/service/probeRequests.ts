@@ -112,7 +112,7 @@ export async function sweepRequest(host: ProbeHost, params: ProbesSweepParams, r
     const { vector } = await host.library.get(params.vectorId);
     const vectorLayers = [...vector.directions.keys()].sort((a, b) => a - b);
     const layers = params.layers ?? { first: vectorLayers[0] ?? 1, last: vectorLayers.at(-1) ?? 1 };
-    const total = host.model.tokenize(text.prompt + text.completion).length;
+    const total = text.generated != null ? host.model.tokenize(text.prompt).length + text.generated.length : host.model.tokenize(text.prompt + text.completion).length;
     assertFitsContext(host, total);
     const options: SweepOptions = {
         vector, layers, alphas: params.alphas, alpha0: params.alpha0, fromToken: params.fromToken, step: params.step, relativeStep: params.relativeStep,
