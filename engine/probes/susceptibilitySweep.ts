@@ -35,6 +35,7 @@
 // Cost: the unsteered prefix (everything before the first steered position) is decoded once into
 // sequence 0; each strength copies it into sequence 1 (shared cells, no copy of data in a unified
 // KV cache) and decodes only the steered suffix, as one batch: 1 + 6 + |grid| (+ 6 per layer).
+import type { ProbesSweepResult, SweepTokenInfo } from "../protocol/probes.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { assertSteerableRange, type LayerRange } from "../runtime/layers.js";
 import { composeControlVector, type ComposedControlVector, type SteeringPatch } from "../runtime/SteeringPatch.js";
@@ -83,62 +84,11 @@ export interface SweepOptions {
     onProgress?(done: number, total: number): void;
 }
 
-export interface SweepToken {
-    /** index in the completion (generated-token index for a recorded run) */
-    index: number;
-    id: number;
-    piece: string;
-    /** log p_t(α) for each α of the grid */
-    logprobs: number[];
-    /** entropy (nats) of the predicting distribution for each α */
-    entropies: number[];
-    chi: number;
-    /** standard-error estimate of χ (stencil noise; see stencilDerivative.ts) */
-    chiError: number;
-    curvature: number;
-    entropyResponse: number;
-    /** I_t = Var_p(∂ log p/∂α) at α₀; null when the distributions were not kept */
-    fisher: number | null;
-    /** Σ_i p_i ∂² log p_i/∂α² + I_t: 0 up to numerical error (fluctuation–dissipation) */
-    fdtGap: number | null;
-    fdtGapError: number | null;
-    /** χ_{t,l} for the layers of the range, when perLayer */
-    chiPerLayer?: number[];
-    chiPerLayerError?: number[];
-}
+/** One measured token of a sweep (the protocol's shape). */
+export type SweepToken = SweepTokenInfo;
 
-export interface SweepResult {
-    alphas: number[];
-    alpha0: number;
-    fromToken: number;
-    /** the all-layer stencil step h */
-    step: number;
-    /** "auto" (set against ‖h_l‖/‖v_l‖) or "fixed" (given) */
-    stepRule: "auto" | "fixed";
-    relativeStep: number;
-    /** the per-layer stencil step h_l, by block */
-    layerSteps: Record<number, number>;
-    /** mean ‖h_l‖ at α₀ over the measured rows, by block (the scale the auto step is set against) */
-    residualNorms: Record<number, number>;
-    layers: LayerRange;
-    /** ‖v_l‖ per block of the range: α means "α times this" */
-    vectorNorms: Record<number, number>;
-    tokens: SweepToken[];
-    /** Σ_t χ_t = dΛ/dα at α₀: the response of the completion's whole log-likelihood */
-    totalChi: number;
-    totalChiError: number;
-    /** Λ(α) = Σ_t log p_t(α) at each α of the grid */
-    pathFreeEnergy: number[];
-    /** the maximiser of Λ over the grid (parabolic refinement inside it; onEdge: the grid's end) */
-    alphaML: { alpha: number; value: number; onEdge: boolean };
-    /** Σ_l χ_{t,l} against χ_t, when perLayer: the worst |gap| and the worst gap in units of its error */
-    sumRule?: { maxGap: number; maxGapInErrors: number };
-    /** why I_t and the FDT gap are missing, when they are */
-    linearResponseNote?: string;
-    /** decodes actually run: one prefix + one suffix per evaluated strength */
-    decodes: { prefix: number; suffix: number; suffixTokens: number; prefixTokens: number };
-    elapsedMs: number;
-}
+/** The sweep's figures; the service adds the text and the vector's id and name to make the protocol's result. */
+export type SweepResult = Omit<ProbesSweepResult, "sweepId" | "prompt" | "completion" | "vectorId" | "vectorName">;
 
 interface Evaluation {
     logprobs: Float64Array;
