@@ -77,7 +77,7 @@ function toTable(result: TextTemperatureScan): string {
         `${"#".padStart(3)}  ${"token".padEnd(14)} ${"S".padStart(7)} ${"C".padStart(7)} ${"F".padStart(8)} ${"s".padStart(7)} ${"gap".padStart(7)}  C peaks at T`,
         ...result.tokens.map((token) => `${String(token.index).padStart(3)}  ${JSON.stringify(token.piece).padEnd(14)} ${token.entropy[at1]!.toFixed(3).padStart(7)} ` +
             `${token.heatCapacity[at1]!.toFixed(3).padStart(7)} ${token.freeEnergy[at1]!.toFixed(3).padStart(8)} ${(token.surprisal?.[at1] ?? Number.NaN).toFixed(3).padStart(7)} ` +
-            `${token.logitGap.toFixed(3).padStart(7)}  ${token.heatCapacityPeak == null ? "— (outside the grid)" : `${token.heatCapacityPeak.temperature.toFixed(3)} (C=${token.heatCapacityPeak.heatCapacity.toFixed(3)})`}`),
+            `${(token.logitGap ?? Number.NaN).toFixed(3).padStart(7)}  ${token.heatCapacityPeak == null ? "— (outside the grid)" : `${token.heatCapacityPeak.temperature.toFixed(3)} (C=${token.heatCapacityPeak.heatCapacity.toFixed(3)})`}`),
         `mean C(T) peaks at ${result.meanHeatCapacityPeak == null ? "— (outside the grid)" : `T=${result.meanHeatCapacityPeak.temperature.toFixed(3)}`}; ${result.elapsedMs.toFixed(0)} ms`
     ];
     return lines.join("\n") + "\n";

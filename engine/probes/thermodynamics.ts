@@ -1,91 +1,11 @@
-// Thermodynamic read-outs of one next-token distribution (DESIGN.md §4), at any temperature T:
-// energies E_i = −z_i, p_i ∝ exp(−E_i/T). Logits are defined up to a shift per position, so
-// energies are measured from the top logit (e_i = z_max − z_i ≥ 0): F and U below are relative
-// to it, while S, C, s and ζ do not depend on the shift at all.
-//
-//   F = −T log Σ exp(−e_i/T)      free energy (≤ 0)
-//   U = ⟨e⟩                        mean energy (≥ 0)
-//   S = (U − F)/T                  entropy, nats (bits = S/ln 2; e^S = effective choices)
-//   C = Var_p(e)/T²                heat capacity (at T = 1 the varentropy)
-//   s = (e_y − F)/T                surprisal of token y (= −log p_T(y))
-//   ζ = (s − S)/√C                 standardised surprise (null when C = 0)
-//
-// The variance is taken around U in a second pass, so C = 0 exactly for a uniform distribution
-// and stays accurate when the distribution is nearly certain. Masked logits (−∞) are skipped.
+// Temperature scans of one next-token distribution (DESIGN.md §4): the read-outs of
+// engine/runtime/sampling/ThermoReadouts.ts (F, U relative to the top logit; S, C, s, ζ
+// shift-free) over a grid of temperatures, from the same logits, and where C(T) peaks — the
+// temperature at which the choice between the leading tokens is made. For two levels a gap Δ
+// apart, C(T) = (Δ/T)² p(1 − p), which peaks where x·tanh(x/2) = 2 with x = Δ/T (T ≈ Δ/2.40).
 import { TillerError } from "../protocol/TillerError.js";
-
-export interface ThermoReadout {
-    temperature: number;
-    freeEnergy: number;
-    meanEnergy: number;
-    entropy: number;
-    heatCapacity: number;
-    /** of the token asked about, if any */
-    surprisal?: number;
-    zeta?: number | null;
-}
-
-function topTwo(logits: Float32Array): { max: number; second: number } {
-    let max = -Infinity, second = -Infinity;
-    for (let i = 0; i < logits.length; i++) {
-        const v = logits[i]!;
-        if (Number.isNaN(v) || v === Infinity)
-            throw new RangeError(`logit ${i} is ${v}`);
-        if (v > max) {
-            second = max;
-            max = v;
-        } else if (v > second) {
-            second = v;
-        }
-    }
-    if (max === -Infinity)
-        throw new RangeError("every logit is masked");
-    return { max, second };
-}
-
-/** The top-1 − top-2 logit gap (Infinity when only one token is possible). */
-export function logitGap(logits: Float32Array): number {
-    const { max, second } = topTwo(logits);
-    return max - second;
-}
-
-/** Read-outs at one temperature (T > 0). */
-export function thermoReadout(logits: Float32Array, temperature: number, token?: number): ThermoReadout {
-    if (!(temperature > 0) || !Number.isFinite(temperature))
-        throw new RangeError(`the temperature must be a positive number, got ${temperature}`);
-    const { max } = topTwo(logits);
-    let z = 0, weighted = 0;
-    for (let i = 0; i < logits.length; i++) {
-        const e = max - logits[i]!;
-        if (e === Infinity)
-            continue;
-        const w = Math.exp(-e / temperature);
-        z += w;
-        weighted += w * e;
-    }
-    const meanEnergy = weighted / z;
-    let variance = 0;
-    for (let i = 0; i < logits.length; i++) {
-        const e = max - logits[i]!;
-        if (e === Infinity)
-            continue;
-        const d = e - meanEnergy;
-        variance += Math.exp(-e / temperature) * d * d;
-    }
-    variance /= z;
-    const freeEnergy = -temperature * Math.log(z);
-    const entropy = Math.max(0, (meanEnergy - freeEnergy) / temperature);
-    const heatCapacity = variance / (temperature * temperature);
-    const readout: ThermoReadout = { temperature, freeEnergy, meanEnergy, entropy, heatCapacity };
-    if (token != null) {
-        if (!Number.isInteger(token) || token < 0 || token >= logits.length)
-            throw new RangeError(`token ${token} is outside the vocabulary of ${logits.length}`);
-        const surprisal = (max - logits[token]! - freeEnergy) / temperature;
-        readout.surprisal = surprisal;
-        readout.zeta = heatCapacity > 0 ? (surprisal - entropy) / Math.sqrt(heatCapacity) : null;
-    }
-    return readout;
-}
+import { argmaxLogit } from "../runtime/sampling/argmaxLogit.js";
+import { computeLogitGap, computeThermoReadout } from "../runtime/sampling/ThermoReadouts.js";
 
 export interface TemperatureScan {
     temperatures: number[];
@@ -97,13 +17,15 @@ export interface TemperatureScan {
     surprisal?: number[];
     /** where C(T) peaks: the grid's maximum refined by a parabola through its neighbours (null on the grid's edge) */
     heatCapacityPeak: { temperature: number; heatCapacity: number } | null;
-    /** top-1 − top-2 logit gap (temperature-free) */
-    logitGap: number;
+    /** top-1 − top-2 logit gap (temperature-free); null when one token is possible */
+    logitGap: number | null;
 }
 
-/** S(T), F(T), U(T), C(T) over a grid, from the same logits. */
+/** S(T), F(T), U(T), C(T) over a grid (T > 0), from the same logits; the surprisal of `token` when given. */
 export function temperatureScan(logits: Float32Array, temperatures: readonly number[], token?: number): TemperatureScan {
-    const readouts = temperatures.map((temperature) => thermoReadout(logits, temperature, token));
+    if (temperatures.some((temperature) => !(temperature > 0) || !Number.isFinite(temperature)))
+        throw new TillerError("INVALID_ARGUMENT", "every temperature of a scan must be a positive number");
+    const readouts = temperatures.map((temperature) => computeThermoReadout(logits, temperature, token ?? argmaxLogit(logits)));
     const heatCapacity = readouts.map((readout) => readout.heatCapacity);
     return {
         temperatures: [...temperatures],
@@ -111,9 +33,9 @@ export function temperatureScan(logits: Float32Array, temperatures: readonly num
         meanEnergy: readouts.map((readout) => readout.meanEnergy),
         entropy: readouts.map((readout) => readout.entropy),
         heatCapacity,
-        ...(token != null ? { surprisal: readouts.map((readout) => readout.surprisal!) } : {}),
+        ...(token != null ? { surprisal: readouts.map((readout) => readout.surprisal ?? Infinity) } : {}),
         heatCapacityPeak: gridPeak(temperatures, heatCapacity),
-        logitGap: logitGap(logits)
+        logitGap: computeLogitGap(logits)
     };
 }
 

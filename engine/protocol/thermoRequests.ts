@@ -28,7 +28,7 @@ export interface ThermoTokenInfo {
     heatCapacity: number[];
     surprisal?: number[];
     heatCapacityPeak: { temperature: number; heatCapacity: number } | null;
-    logitGap: number;
+    logitGap: number | null;
 }
 
 export interface ProbesThermoResult {
