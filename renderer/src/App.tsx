@@ -12,6 +12,7 @@ import { useUiStore } from "./state/uiStore";
 import { CompareView } from "./views/CompareView";
 import { ModelView } from "./views/ModelView";
 import { ProbesView } from "./views/probes/ProbesView";
+import { cancelForensics, runLocate, useForensicsStore } from "./state/forensicsStore";
 import { RunView } from "./views/RunView";
 import { SessionsView } from "./views/sessions/SessionsView";
 import { StartView } from "./views/StartView";
@@ -32,7 +33,10 @@ export function App() {
                     void runCompare();
                 } else if (current === "probes") {
                     event.preventDefault();
-                    void runSweep();
+                    if (useForensicsStore.getState().page === "forensics")
+                        void runLocate();
+                    else
+                        void runSweep();
                 }
             } else if (event.key.toLowerCase() === "s" && event.shiftKey && (event.ctrlKey || event.metaKey)) {
                 event.preventDefault();
@@ -44,6 +48,7 @@ export function App() {
                 stop();
                 stopCompare();
                 cancelProbe();
+                cancelForensics();
             }
         };
         window.addEventListener("keydown", onKey);

@@ -21,7 +21,7 @@ export function DetectionPanel() {
     const runId = useRunStore(selectLastRunId);
     const canDetect = progress == null && (source === "typed" || runId != null);
     return (
-        <Panel title="Detection — was this run steered?" testId="detection-panel"
+        <Panel title="Explain a recorded run — its known patches against a clean reference" testId="detection-panel"
             actions={
                 <button type="button" className="button small primary" data-testid="detect-run" disabled={!canDetect} onClick={() => void runDetection()}>
                     {progress?.kind === "detect" ? <Spinner small /> : null} Detect

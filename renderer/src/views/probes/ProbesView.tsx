@@ -1,6 +1,7 @@
 // Probes: per-token susceptibility of a completion to a vector (χ bars under its tokens, α-curves,
 // the tokens × layers heatmap) and the detection of a run's patch (KL per token, white-box report).
-// Ctrl/⌘+Shift+P opens it; Ctrl/⌘+Enter sweeps, Escape cancels (App's global keys).
+// Ctrl/⌘+Shift+P opens it; Ctrl/⌘+Enter sweeps (or, on the Forensics page, locates), Escape
+// cancels (App's global keys). The Forensics page (./forensics) works without a loaded model.
 import { NoModel } from "../../components/NoModel";
 import { StopIcon } from "../../components/icons";
 import { ViewHeader } from "../../components/ViewHeader";
@@ -15,14 +16,20 @@ import { ChiStrip } from "./ChiStrip";
 import { DetectionPanel } from "./DetectionPanel";
 import { ProbesIcon } from "../../components/icons";
 import { SweepForm } from "./SweepForm";
+import { useForensicsStore } from "../../state/forensicsStore";
+import { ForensicsView } from "./forensics/ForensicsView";
 
 export function ProbesView() {
     const hasModel = useModelStore((s) => s.model != null);
     const sweep = useProbeStore((s) => s.sweep);
+    const page = useForensicsStore((s) => s.page);
     return (
         <div className="view">
-            <ViewHeader title="Probes" subtitle="How strongly each token responds to a vector, and whether a run was steered." actions={<ProbeButtons />} />
-            {hasModel
+            <ViewHeader title="Probes" subtitle="How strongly each token responds to a vector, whether a run was steered, and what switches a hidden patch on."
+                actions={<><ProbesPages />{page === "sweep" && <ProbeButtons />}</>} />
+            {page === "forensics"
+                ? <ForensicsView />
+                : hasModel
                 ? (
                     <div className="view-body probes-layout">
                         <div className="probes-side">
@@ -45,6 +52,19 @@ export function ProbesView() {
                     </div>
                 )
                 : <div className="view-body"><NoModel what="sweep and detect" /></div>}
+        </div>
+    );
+}
+
+function ProbesPages() {
+    const page = useForensicsStore((s) => s.page);
+    const setPage = useForensicsStore((s) => s.setPage);
+    return (
+        <div className="segmented" role="tablist" aria-label="Probes pages">
+            <button type="button" role="tab" aria-selected={page === "sweep"} className={page === "sweep" ? "active" : ""} data-testid="probes-page-sweep"
+                onClick={() => setPage("sweep")}>Susceptibility</button>
+            <button type="button" role="tab" aria-selected={page === "forensics"} className={page === "forensics" ? "active" : ""} data-testid="probes-page-forensics"
+                onClick={() => setPage("forensics")}>Forensics</button>
         </div>
     );
 }

@@ -1,0 +1,116 @@
+// Probes → Forensics in Chromium against the real `tiller serve`: the black-box tab localises the
+// trigger of a seeded `tiller suspect` (stories260K, served over HTTP on loopback) through the
+// engine, shows the prefix scan and the highlighted tokens, exports PNG/CSV, cancels, and names an
+// unreachable endpoint. The suspect's revealed answer is read only to check the result.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Page } from "@playwright/test";
+import type { SuspectAnswer } from "../../engine/blackbox/drawSuspect.js";
+import { missing, sharedFiles } from "../support/sharedFiles.js";
+import { screenshot, waitForEngine } from "./scenarios.js";
+import { expect, test } from "./tillerServe.js";
+
+const PREFIX = "forensics";
+const repoRoot = path.resolve(import.meta.dirname, "..", "..");
+
+function startSuspect(args: string[]): Promise<{ child: ChildProcess; endpoint: string; key: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "suspect", ...args], { cwd: os.tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stderr!.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
+        child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+            stdout += chunk;
+            const endpoint = /Endpoint: (\S+)/.exec(stdout)?.[1];
+            const key = /API key: (\S+)/.exec(stdout)?.[1];
+            if (endpoint != null && key != null)
+                resolve({ child, endpoint, key });
+        });
+        child.on("exit", (status) => reject(new Error(`tiller suspect exited (${status}): ${stderr}`)));
+    });
+}
+
+async function downloadText(page: Page, testId: string): Promise<Buffer> {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId(testId).click()]);
+    return fs.readFileSync(await download.path());
+}
+
+test.describe("Forensics view in Chromium", () => {
+    test.skip(missing(sharedFiles.stories260K), `the test model is absent: ${sharedFiles.stories260K}`);
+    let suspect: { child: ChildProcess; endpoint: string; key: string } | undefined;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-e2e-suspect-"));
+    test.afterAll(() => {
+        suspect?.child.kill("SIGTERM");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("black box: locate a suspect's trigger, prefix scan, highlighted tokens, exports, cancel, unreachable endpoint", async ({ page, tillerServer }) => {
+        const reveal = path.join(dir, "answer.json");
+        suspect = await startSuspect(["--seed", "4", "--kind", "text", "-m", sharedFiles.stories260K, "--threads", "1", "--reveal", reveal]);
+        const answer = JSON.parse(fs.readFileSync(reveal, "utf8")) as SuspectAnswer;
+        const prompt = `Tom had a red car. He drove it to the big hill and${answer.triggerWord} looked at the trees.`;
+
+        await page.goto(tillerServer.url);
+        await waitForEngine(page);
+        await page.getByTestId("nav-probes").click();
+        await page.getByTestId("probes-page-forensics").click();
+        // no model is loaded: the black box needs none
+        await expect(page.getByTestId("blackbox-panel")).toBeVisible();
+        await page.getByTestId("bb-endpoint").fill(suspect.endpoint);
+        await page.getByTestId("bb-api-key").fill(suspect.key);
+        await page.getByTestId("bb-prompt").fill(prompt);
+        await page.getByTestId("bb-budget").fill("150");
+        await page.keyboard.press("Control+Enter");
+        await expect(page.getByTestId("bb-progress")).toBeVisible();
+
+        const summary = page.getByTestId("bb-summary");
+        await expect(summary).toBeVisible({ timeout: 150_000 });
+        await expect(summary).toHaveAttribute("data-switch-found", "true");
+        const top = (await summary.getAttribute("data-top"))!;
+        expect(top.trim().length).toBeGreaterThan(0);
+        expect(answer.triggerWord).toContain(top.trim());
+        expect(Number(await summary.getAttribute("data-queries"))).toBeLessThanOrEqual(150);
+
+        // the strip spells the prompt and marks the top token as rank 1
+        const tokens = page.getByTestId("bb-token");
+        const count = await tokens.count();
+        expect((await tokens.allTextContents()).map((text) => text.replace(/[123]$/, "")).join("").replace(/␣/g, " ")).toBe(prompt);
+        await expect(page.locator("[data-testid='bb-token'][data-rank='1']")).toContainText(top.trim());
+        await expect(page.locator("[data-testid='bb-token'].candidate").first()).toBeVisible();
+        const scan = JSON.parse((await page.getByTestId("bb-scan-chart").getAttribute("data-values"))!) as number[];
+        expect(scan).toHaveLength(count + 1);
+        await expect(page.locator("[data-testid='bb-scan-chart'] .recharts-line-curve")).toBeVisible();
+        await expect(page.getByTestId("bb-candidate").first()).toContainText(top.trim());
+        await screenshot(page, PREFIX, "blackbox");
+
+        const csv = (await downloadText(page, "export-scan-csv")).toString("utf8").trim().split(/\r\n/);
+        expect(csv[0]).toBe("k,last_token,logprob_probe");
+        expect(csv).toHaveLength(scan.length + 1);
+        expect(Number(csv[1]!.split(",").at(-1))).toBeCloseTo(scan[0]!, 9);
+        const candidates = (await downloadText(page, "export-candidates-csv")).toString("utf8").trim().split(/\r\n/);
+        expect(candidates[0]).toBe("index,text,start,rank,step,step_z,drop,drop_z,score");
+        expect(candidates).toHaveLength(count + 1);
+        const png = await downloadText(page, "export-scan-png");
+        expect([...png.subarray(1, 4)].map((byte) => String.fromCharCode(byte)).join("")).toBe("PNG");
+
+        // cancel: a second localisation stops at once, the result of the first stays
+        await page.getByTestId("bb-budget").fill("2000");
+        await page.getByTestId("bb-locate").click();
+        await expect(page.getByTestId("bb-progress")).toBeVisible();
+        await page.keyboard.press("Escape");
+        await expect(page.getByTestId("bb-progress")).toHaveCount(0);
+        await expect(page.getByTestId("error-toast")).toHaveCount(0);
+        await expect(summary).toHaveAttribute("data-top", top);
+
+        // an endpoint that is not there: a clear error, and the view keeps working
+        await page.getByTestId("bb-endpoint").fill("http://127.0.0.1:9/v1");
+        await page.getByTestId("bb-locate").click();
+        const toast = page.getByTestId("error-toast").first();
+        await expect(toast).toBeVisible();
+        await expect(toast).toHaveAttribute("data-code", "ORACLE_UNAVAILABLE");
+        await expect(toast).toContainText("could not reach");
+        await expect(page.getByTestId("bb-locate")).toBeEnabled();
+    });
+});
