@@ -12,7 +12,7 @@ import { useUiStore } from "./state/uiStore";
 import { CompareView } from "./views/CompareView";
 import { ModelView } from "./views/ModelView";
 import { ProbesView } from "./views/probes/ProbesView";
-import { cancelForensics, runLocate, useForensicsStore } from "./state/forensicsStore";
+import { cancelForensics, runForensicsTab, useForensicsStore } from "./state/forensicsStore";
 import { RunView } from "./views/RunView";
 import { SessionsView } from "./views/sessions/SessionsView";
 import { StartView } from "./views/StartView";
@@ -34,7 +34,7 @@ export function App() {
                 } else if (current === "probes") {
                     event.preventDefault();
                     if (useForensicsStore.getState().page === "forensics")
-                        void runLocate();
+                        runForensicsTab();
                     else
                         void runSweep();
                 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Page } from "@playwright/test";
 import type { SuspectAnswer } from "../../engine/blackbox/drawSuspect.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
-import { screenshot, waitForEngine } from "./scenarios.js";
+import { openModel, screenshot, waitForEngine } from "./scenarios.js";
 import { expect, test } from "./tillerServe.js";
 
 const PREFIX = "forensics";
@@ -56,6 +56,7 @@ test.describe("Forensics view in Chromium", () => {
         await waitForEngine(page);
         await page.getByTestId("nav-probes").click();
         await page.getByTestId("probes-page-forensics").click();
+        await page.getByTestId("forensics-tab-blackbox").click();
         // no model is loaded: the black box needs none
         await expect(page.getByTestId("blackbox-panel")).toBeVisible();
         await page.getByTestId("bb-endpoint").fill(suspect.endpoint);
@@ -112,5 +113,59 @@ test.describe("Forensics view in Chromium", () => {
         await expect(toast).toHaveAttribute("data-code", "ORACLE_UNAVAILABLE");
         await expect(toast).toContainText("could not reach");
         await expect(page.getByTestId("bb-locate")).toBeEnabled();
+    });
+
+    test("transcript: pasted greedy text (clean and altered) and a JSON file, blind detection with onset, evidence strip, CSV, bad file", async ({ page, tillerServer }) => {
+        await page.goto(tillerServer.url);
+        await openModel(page, sharedFiles.stories260K, PREFIX);
+        await page.getByTestId("nav-probes").click();
+        await page.getByTestId("probes-page-forensics").click();
+        await page.getByTestId("forensics-tab-transcript").click();
+        await page.getByTestId("tx-source-pasted").click();
+        // stories260K's own greedy continuation (its README): the clean model wrote it
+        const clean = ", there was a little girl named Lily. She loved to play outside in the park.";
+        await page.getByTestId("tx-prompt").fill("Once upon a time");
+        await page.getByTestId("tx-completion").fill(clean);
+        await page.keyboard.press("Control+Enter");
+        const summary = page.getByTestId("tx-summary");
+        await expect(summary).toBeVisible({ timeout: 150_000 });
+        await expect(summary).toHaveAttribute("data-steered", "false");
+        const tokens = page.getByTestId("tx-token");
+        expect((await tokens.allTextContents()).join("").replace(/␣/g, " ")).toBe(clean);
+
+        // the same text leaving the greedy path after "named": a greedy transcript that is not the argmax there
+        const altered = ", there was a little girl named Tom. She loved to play outside in the park.";
+        await page.getByTestId("tx-completion").fill(altered);
+        await page.getByTestId("tx-detect").click();
+        await expect(summary).toHaveAttribute("data-steered", "true", { timeout: 150_000 });
+        const onset = Number(await summary.getAttribute("data-onset"));
+        const pieces = await tokens.allTextContents();
+        expect(pieces.slice(0, onset).join("").replace(/␣/g, " ")).toBe(", there was a little girl named");
+        // the onset is marked in the strip (no library here, so no hypothesis to segment engaged intervals with)
+        await expect(page.locator(`[data-testid='tx-token'][data-index='${onset}']`)).toHaveClass(/onset/);
+        const llr = JSON.parse((await page.getByTestId("tx-chart").getAttribute("data-values"))!) as number[];
+        expect(llr).toHaveLength(pieces.length);
+        const csv = (await downloadText(page, "export-evidence-csv")).toString("utf8").trim().split(/\r\n/);
+        expect(csv[0]).toBe("index,id,piece,clean_logprob,best_logprob,llr,kl,delta_logprob,clean_argmax,surprise,engaged");
+        expect(csv).toHaveLength(pieces.length + 1);
+        await screenshot(page, PREFIX, "transcript");
+
+        // a JSON file with the clean text: read in the page, detected like the pasted one
+        const file = path.join(dir, "transcript.json");
+        fs.writeFileSync(file, JSON.stringify({ prompt: "Once upon a time", completion: clean, sampling: { temperature: 0 } }));
+        await page.getByTestId("tx-source-file").click();
+        await page.getByTestId("tx-file").setInputFiles(file);
+        await expect(page.getByTestId("tx-file-name")).toContainText("transcript.json");
+        await page.getByTestId("tx-detect").click();
+        await expect(summary).toHaveAttribute("data-steered", "false", { timeout: 150_000 });
+
+        const bad = path.join(dir, "bad.json");
+        fs.writeFileSync(bad, JSON.stringify({ prompt: "Once", tokens: "not a list" }));
+        await page.getByTestId("tx-file").setInputFiles(bad);
+        const toast = page.getByTestId("error-toast").first();
+        await expect(toast).toBeVisible();
+        await expect(toast).toHaveAttribute("data-code", "INVALID_ARGUMENT");
+        await expect(toast).toContainText("bad.json is malformed at tokens");
+        await expect(page.getByTestId("tx-detect")).toBeDisabled();
     });
 });
