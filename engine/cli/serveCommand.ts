@@ -30,6 +30,7 @@ interface ServeOptions {
     model?: string | false;
     threads?: number;
     dataDir?: string;
+    exportDir?: string;
     gpu?: string;
 }
 
@@ -43,6 +44,7 @@ export function registerServeCommand(program: Command): void {
         .option("--gpu <backend>", "the engine's llama.cpp backend: auto, cuda, vulkan, metal or cpu (default: auto, or $TILLER_GPU)")
         .option("--threads <n>", "threads per context (default: the cores available)", wholeNumberParser(1))
         .option("--data-dir <dir>", "where the vector library lives (default: ~/.tiller, or $TILLER_DATA_DIR)")
+        .option("--export-dir <dir>", "the folder exports requested from the browser may be written to (default: your home and temp folders, or $TILLER_EXPORT_DIRS)")
         .action(async (options: ServeOptions) => {
             const port = options.port;
             if (port > 65535)
@@ -51,6 +53,8 @@ export function registerServeCommand(program: Command): void {
             const model = options.model === false ? undefined : options.model ?? defaultModelPath() ?? undefined;
             if (options.gpu != null)
                 parseGpuChoice(options.gpu); // a clear error here, not a dead engine later
+            if (options.exportDir != null)
+                process.env.TILLER_EXPORT_DIRS = path.resolve(options.exportDir); // the engine child inherits it (writePolicy.ts)
             const engine = await EngineProcessHost.start({ dataDir: options.dataDir, threads: options.threads, model, gpu: options.gpu });
             const staticDir = rendererBuildDir();
             const server = await startLoopbackServer(engine, { host: options.host, port, staticDir }).catch(async (error: unknown) => {

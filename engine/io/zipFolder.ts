@@ -1,6 +1,7 @@
 // Writes a folder as a .zip (PKWARE APPNOTE: local headers, deflated data, central directory), so a
 // session export is one file to mail or upload. Plain ZIP, no ZIP64: each file and the archive stay
 // under 4 GiB, which session exports (CSV, small .npy, vectors) are far below; larger input is refused.
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
@@ -84,8 +85,9 @@ export function zipFolder(folder: string, target: string): number {
     end.writeUInt16LE(names.length, 10);
     end.writeUInt32LE(centralSize, 12);
     end.writeUInt32LE(offset, 16);
-    const temporary = `${target}.tmp`;
-    fs.writeFileSync(temporary, Buffer.concat([...chunks, ...central, end]));
+    // a random name, created exclusively: nothing planted at a guessable name is written through
+    const temporary = `${target}.${randomBytes(12).toString("hex")}.tmp`;
+    fs.writeFileSync(temporary, Buffer.concat([...chunks, ...central, end]), { flag: "wx" });
     fs.renameSync(temporary, target);
     return names.length;
 }

@@ -7,7 +7,7 @@
 // Resuming: ipull writes into `<file>.ipull` and appends its progress (which 5 MiB chunks are
 // complete) after the data. A cancelled download keeps that file (`keepPartial`, the default) and
 // the next download of the same URI into the same folder continues from the completed chunks.
-import { rename, rm, stat } from "node:fs/promises";
+import { lstat, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { createModelDownloader, type ModelDownloader } from "node-llama-cpp";
 import { TillerError } from "../protocol/TillerError.js";
@@ -147,13 +147,15 @@ async function verifyDownload(uri: string, entry: string, files: { path: string;
     return { path: entry, files: paths, sizeBytes, sha256 };
 }
 
-/** Renames each file that exists to `<file>.corrupt` (replacing an older one); returns the new names. */
+/**
+ * Renames each file that exists to `<file>.corrupt` (or `<file>.corrupt-2`, -3, … when that name is
+ * taken: an existing file is never replaced); returns the new names.
+ */
 async function quarantine(files: readonly string[]): Promise<string[]> {
     const moved: string[] = [];
     for (const file of files) {
-        const target = `${file}.corrupt`;
         try {
-            await rm(target, { force: true });
+            const target = await freeName(`${file}.corrupt`);
             await rename(file, target);
             moved.push(target);
         } catch {
@@ -161,6 +163,15 @@ async function quarantine(files: readonly string[]): Promise<string[]> {
         }
     }
     return moved;
+}
+
+async function freeName(wanted: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+        const candidate = attempt === 1 ? wanted : `${wanted}-${attempt}`;
+        const taken = await lstat(candidate).then(() => true, () => false);
+        if (!taken)
+            return candidate;
+    }
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, uri: string): void {

@@ -14,8 +14,8 @@ export const modelRequestSchemas = {
         gpuLayers: z.union([z.number().int().min(0), z.literal("auto")]).optional(),
         /** the llama.cpp backend; default "auto" (see backends.info for what this engine accepts) */
         backend: backendChoiceSchema.optional(),
-        contextSize: z.number().int().min(16).optional(),
-        threads: z.number().int().min(1).optional()
+        contextSize: z.number().int().min(16).max(1 << 20).optional(),
+        threads: z.number().int().min(1).max(256).optional()
     }),
     "model.unload": z.object({}),
     /** the GGUF files in the project's models/ folder and the other tools' folders */

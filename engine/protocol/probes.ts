@@ -33,11 +33,11 @@ export type ProbesSweepParams = z.infer<typeof probesSweepSchema>;
 export const probesDetectSchema = z.object({
     ...probeTextSchema,
     /** the settings the observed run claims (typed text only; a recorded run brings its own) */
-    patches: z.array(patchSpecSchema).optional(),
+    patches: z.array(patchSpecSchema).max(64).optional(),
     /** the reference it is compared with; default: no patch (a clean run) */
-    reference: z.object({ patches: z.array(patchSpecSchema) }).optional(),
+    reference: z.object({ patches: z.array(patchSpecSchema).max(64) }).optional(),
     /** library vectors the white box may name; default: the whole library */
-    candidates: z.array(z.string().min(1)).optional()
+    candidates: z.array(z.string().min(1)).max(256).optional()
 });
 export type ProbesDetectParams = z.infer<typeof probesDetectSchema>;
 

@@ -10,8 +10,8 @@ export const runStartSchema = z.object({
     promptMode: z.enum(["plain", "chat"]).optional(),
     maxTokens: z.number().int().min(1).max(100_000).optional(),
     sampling: samplingSchema.optional(),
-    patches: z.array(patchSpecSchema).optional(),
-    probes: z.array(probeSpecSchema).optional(),
+    patches: z.array(patchSpecSchema).max(64).optional(),
+    probes: z.array(probeSpecSchema).max(64).optional(),
     topAlternatives: z.number().int().min(0).max(50).optional()
 });
 export type RunStartParams = z.infer<typeof runStartSchema>;
@@ -19,7 +19,7 @@ export type RunStartParams = z.infer<typeof runStartSchema>;
 export const runRequestSchemas = {
     "run.start": runStartSchema,
     /** replaces the run's patch set; the change acts from the next token */
-    "run.setPatches": z.object({ runId: z.string(), patches: z.array(patchSpecSchema) }),
+    "run.setPatches": z.object({ runId: z.string(), patches: z.array(patchSpecSchema).max(64) }),
     "run.stop": z.object({ runId: z.string() })
 } as const;
 

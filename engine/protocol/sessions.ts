@@ -14,7 +14,7 @@ export const sessionRequestSchemas = {
     "sessions.rename": z.object({ id: sessionIdSchema, name: z.string().trim().min(1).max(200) }),
     "sessions.delete": z.object({ id: sessionIdSchema }),
     /** re-runs the session's runs (or run `runIndex`) on its model, loading that model when another (or none) is loaded */
-    "sessions.replay": z.object({ id: sessionIdSchema, runIndex: z.number().int().min(0).optional(), threads: z.number().int().min(1).optional() }),
+    "sessions.replay": z.object({ id: sessionIdSchema, runIndex: z.number().int().min(0).optional(), threads: z.number().int().min(1).max(256).optional() }),
     /** writes CSV, .npy and JSON with a README to `path`: a new folder, or a `.zip` file */
     "sessions.export": z.object({ id: sessionIdSchema, path: z.string().min(1), format: z.enum(["folder", "zip"]) })
 } as const;

@@ -43,7 +43,7 @@ export type PatchSpec = z.infer<typeof patchSpecSchema>;
 export const probeSpecSchema = z.object({
     vectorId: z.string().min(1),
     /** blocks to read; default every block the vector has */
-    layers: z.array(z.number().int().min(0)).optional()
+    layers: z.array(z.number().int().min(0).max(4096)).max(4096).optional()
 });
 export type ProbeSpec = z.infer<typeof probeSpecSchema>;
 

@@ -14,11 +14,11 @@ export const vectorRequestSchemas = {
         name: z.string().min(1).optional()
     }),
     "vectors.import": z.object({ path: z.string().min(1) }),
-    "vectors.export": z.object({ id: z.string().min(1), path: z.string().min(1), format: z.enum(["gguf", "npy"]) }),
+    "vectors.export": z.object({ id: z.string().min(1), path: z.string().min(1), format: z.enum(["gguf", "npy"]), overwrite: z.boolean().optional() }),
     "vectors.rename": z.object({ id: z.string().min(1), name: z.string().min(1) }),
     "vectors.delete": z.object({ id: z.string().min(1) }),
     "vectors.combine": z.object({
-        terms: z.array(z.object({ id: z.string().min(1), weight: z.number().refine(Number.isFinite) })).min(1),
+        terms: z.array(z.object({ id: z.string().min(1), weight: z.number().refine(Number.isFinite) })).min(1).max(64),
         name: z.string().min(1)
     })
 } as const;

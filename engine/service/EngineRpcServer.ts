@@ -52,6 +52,9 @@ function handlersFor(service: EngineService): Record<EngineMethod, Handler> {
     return handlers as Record<EngineMethod, Handler>;
 }
 
+/** Requests one connection may have in flight; more are answered BUSY (each holds memory and maybe the context). */
+export const MAX_REQUESTS_IN_FLIGHT = 256;
+
 /** A client's requests in flight, by the id the client chose: ids are only unique within one connection. */
 interface ConnectionState {
     connection: RpcConnection;
@@ -125,6 +128,10 @@ export class EngineRpcServer {
             return;
         }
         const { id, method, params } = parsed.data;
+        if (state.inFlight.size >= MAX_REQUESTS_IN_FLIGHT) {
+            connection.send({ kind: "error", id, error: { code: "BUSY", message: `more than ${MAX_REQUESTS_IN_FLIGHT} requests in flight on this connection; wait for some to finish` } });
+            return;
+        }
         if (state.inFlight.has(id)) {
             connection.send({ kind: "error", id, error: { code: "INVALID_ARGUMENT", message: `request id "${id}" is already in flight on this connection` } });
             return;

@@ -29,6 +29,7 @@ import type { BackendChoice } from "../protocol/models.js";
 import type { ProbesThermoParams } from "../protocol/thermoRequests.js";
 import { SessionRequests } from "./sessionRequests.js";
 import { recordSafely } from "./recordSafely.js";
+import { WritePolicy } from "./writePolicy.js";
 import { gpuLayersForChoice, ModelRequests, modelPlacement, readMemory } from "./modelRequests.js";
 import { detectRequest, sweepRequest, thermoRequest, type ProbeHost } from "./probeRequests.js";
 import { locateRequest } from "./blackboxRequests.js";
@@ -41,6 +42,8 @@ export interface EngineServiceOptions {
     dataDir?: string;
     /** default thread count for contexts; default: the cores available */
     threads?: number;
+    /** folders requests may write into; default: the data dir, the models dir and the export dirs (writePolicy.ts) */
+    writableRoots?: readonly string[];
 }
 
 export interface RequestContext {
@@ -64,6 +67,8 @@ export function defaultDataDir(): string {
 
 export class EngineService {
     public readonly library: VectorLibrary;
+    /** where requests may write files */
+    public readonly writes: WritePolicy;
     private readonly listeners = new Set<Listener>();
     private loaded: LoadedModel | undefined;
     private loading: Promise<unknown> = Promise.resolve();
@@ -75,15 +80,17 @@ export class EngineService {
         this.library = new VectorLibrary(path.join(options.dataDir ?? defaultDataDir(), "vectors"));
         this.sessionsRoot = path.join(options.dataDir ?? defaultDataDir(), "sessions");
         this.threads = options.threads;
+        this.writes = options.writableRoots != null ? new WritePolicy(options.writableRoots) : WritePolicy.forDataDir(options.dataDir ?? defaultDataDir());
         this.sessions = new SessionRequests({
             sessionsRoot: this.sessionsRoot,
             threads: this.threads,
             emitProgress: (data) => this.emit("progress", data),
             loadedModel: () => this.loaded?.model,
             loadModel: (params, request) => this.loadModel(params, request),
-            recordingFolder: async () => (await this.loaded?.session?.catch(() => undefined))?.folder
+            recordingFolder: async () => (await this.loaded?.session?.catch(() => undefined))?.folder,
+            writes: this.writes
         });
-        this.models = new ModelRequests((data) => this.emit("progress", data));
+        this.models = new ModelRequests((data) => this.emit("progress", data), this.writes);
     }
 
     /** the sessions.* requests (engine/service/sessionRequests.ts) */
@@ -247,11 +254,12 @@ export class EngineService {
         return toVectorInfo(await this.library.importGguf(filePath));
     }
 
-    public async exportVector(params: { id: string; path: string; format: "gguf" | "npy" }): Promise<null> {
+    public async exportVector(params: { id: string; path: string; format: "gguf" | "npy"; overwrite?: boolean }): Promise<null> {
+        const target = this.writes.checkNewFile(params.path, `.${params.format}`, { overwrite: params.overwrite, what: "the export path" });
         if (params.format === "gguf")
-            await this.library.exportGguf(params.id, params.path);
+            await this.library.exportGguf(params.id, target);
         else
-            await this.library.exportNpy(params.id, params.path);
+            await this.library.exportNpy(params.id, target);
         return null;
     }
 

@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { EngineEvents, EngineResults } from "../protocol/EngineContract.js";
+import type { WritePolicy } from "./writePolicy.js";
 import type { BackendChoice, BackendChoiceInfo, BackendName, ModelPlacementInfo, ScannedModelInfo } from "../protocol/models.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { getTillerBackend, type TillerBackend } from "../runtime/TillerBackend.js";
@@ -22,7 +23,7 @@ const backendLabels: Record<BackendName, string> = { cuda: "CUDA", vulkan: "Vulk
 const DOWNLOAD_PROGRESS_INTERVAL_MS = 100;
 
 export class ModelRequests {
-    public constructor(private readonly emitProgress: (data: EngineEvents["progress"]) => void) {}
+    public constructor(private readonly emitProgress: (data: EngineEvents["progress"]) => void, private readonly writes?: WritePolicy) {}
 
     public async scan(): Promise<EngineResults["models.scan"]> {
         const models = await scanModels({ backend: await getTillerBackend() });
@@ -37,6 +38,7 @@ export class ModelRequests {
     public async download(params: { uri: string; directory?: string; fileName?: string; sha256?: string; expectedSizeBytes?: number },
         request: RequestContext): Promise<EngineResults["models.download"]> {
         const directory = checkDownloadFolder(params.directory);
+        this.writes?.checkInside(path.join(directory, params.fileName ?? "model.gguf"), "the download folder");
         if (params.fileName != null && (params.fileName !== path.basename(params.fileName) || !params.fileName.toLowerCase().endsWith(".gguf")))
             throw new TillerError("INVALID_ARGUMENT", `the file name must be a plain name ending in .gguf, got "${params.fileName}"`);
         const label = `downloading ${params.uri}`;

@@ -13,6 +13,7 @@ import { exportSession } from "../sessions/exportSession.js";
 import { replayRun } from "../sessions/replaySession.js";
 import { sessionVectors, type SessionVectors } from "../sessions/sessionVectors.js";
 import { recordingProcess } from "../sessions/recordingLock.js";
+import type { WritePolicy } from "./writePolicy.js";
 import { deleteSession, listSessions, openSession, renameSession, type OpenedSession, type SessionRun } from "../sessions/SessionReader.js";
 import type { RecordedPatch } from "../sessions/sessionRecords.js";
 import type { RequestContext } from "./EngineService.js";
@@ -26,6 +27,8 @@ export interface SessionRequestsHost {
     loadModel(params: { path: string }, request: RequestContext): Promise<LoadedModelInfo>;
     /** the folder of the session being recorded into now, if any */
     recordingFolder(): Promise<string | undefined>;
+    /** where exports may go */
+    writes: WritePolicy;
     /** the engine's default thread count, if it was given one */
     threads: number | undefined;
 }
@@ -133,6 +136,7 @@ export class SessionRequests {
     }
 
     public export(params: { id: string; path: string; format: "folder" | "zip" }): EngineResults["sessions.export"] {
+        this.host.writes.checkInside(params.path, "the export path");
         const session = openSession(this.folderOf(params.id));
         const target = checkExportTarget(params.path, params.format);
         if (params.format === "folder") {

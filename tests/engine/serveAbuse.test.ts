@@ -3,6 +3,7 @@
 // request (engine.info on a socket of its own) must answer and the process must still be running.
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -22,7 +23,8 @@ function rawRequest(port: number, text: string): Promise<number> {
             socket.destroy();
             reject(new Error(`no answer to ${JSON.stringify(text.slice(0, 60))}`));
         });
-        socket.end(text);
+        // written, not ended: a half-closed request may lose an answer that is still being prepared
+        socket.write(text);
     });
 }
 
@@ -105,11 +107,83 @@ describe("tiller serve under abuse", () => {
         await expectHealthy();
     }, 60_000);
 
+    it("exchanges the URL token for an HttpOnly same-site cookie and takes the token out of the address", async () => {
+        const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
+            http.get({ host: "127.0.0.1", port, path: `/?token=${token}` }, resolve).on("error", reject);
+        });
+        answer.resume();
+        expect(answer.statusCode).toBe(303);
+        expect(answer.headers.location).toBe("/");
+        const cookie = answer.headers["set-cookie"]![0]!;
+        expect(cookie).toMatch(new RegExp(`^tiller_token_${port}=${token}; `));
+        expect(cookie).toMatch(/HttpOnly/);
+        expect(cookie).toMatch(/SameSite=Strict/);
+        const cookieHeader = cookie.split(";")[0]!;
+        // the page and the socket accept the cookie in place of the token; a wrong cookie is refused
+        expect([200, 404]).toContain(await rawRequest(port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: ${cookieHeader}\r\nconnection: close\r\n\r\n`));
+        expect(await rawRequest(port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: tiller_token_${port}=${"0".repeat(64)}\r\nconnection: close\r\n\r\n`)).toBe(401);
+        const viaCookie = await connectRpc(port, "", { cookie: cookieHeader });
+        expect((await rpcCall(viaCookie, "c", "engine.info", {})).version).toBeTypeOf("string");
+        viaCookie.close();
+        await expectHealthy();
+    }, 30_000);
+
+    it("refuses absurd thread counts and oversized lists by schema, before the engine sees them", async () => {
+        await expect(rpcCall(health, "threads", "model.load", { path: "/nowhere.gguf", threads: 100_000 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("threads") });
+        const patches = Array.from({ length: 65 }, (_, index) => ({ id: `p${index}`, vectorId: "v", strength: 1 }));
+        await expect(rpcCall(health, "patches", "run.start", { prompt: "x", patches })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("patches") });
+        await expectHealthy();
+    }, 30_000);
+
+    it("a client that floods requests and never reads its answers is paused; the others are answered and memory stays bounded", async () => {
+        const rss = () => {
+            const status = fs.readFileSync(`/proc/${child.pid}/status`, "utf8");
+            return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+        };
+        const canMeasure = fs.existsSync(`/proc/${child.pid}/status`);
+        const rssBefore = canMeasure ? rss() : 0;
+        const greedy = await connectRpc(port, `?token=${token}`);
+        greedy.on("error", () => undefined);
+        (greedy as unknown as { _socket: { pause(): void } })._socket.pause(); // never reads again
+        // 10,000 requests in bursts, none of whose answers is ever read
+        let sent = 0;
+        const sender = setInterval(() => {
+            if (sent >= 10_000 || greedy.bufferedAmount > 4 * 1024 * 1024)
+                return; // done, or the server stopped reading us (that is the point)
+            for (let i = 0; i < 500; i++)
+                greedy.send(JSON.stringify({ kind: "request", id: `g${sent++}`, method: "engine.info", params: {} }));
+        }, 50);
+        try {
+            let slowest = 0;
+            for (let check = 0; check < 20; check++) {
+                const started = performance.now();
+                await expectHealthy();
+                slowest = Math.max(slowest, performance.now() - started);
+                await new Promise((resolve) => setTimeout(resolve, 250));
+            }
+            expect(sent).toBeGreaterThan(2000);
+            expect(slowest).toBeLessThan(8_000);
+            if (canMeasure)
+                expect(rss() - rssBefore).toBeLessThan(256 * 1024 * 1024);
+        } finally {
+            clearInterval(sender);
+            greedy.terminate();
+        }
+        await expectHealthy();
+    }, 120_000);
+
     it("holds 200 concurrent sockets and answers each of them", async () => {
         const sockets = await Promise.all(Array.from({ length: 200 }, () => connectRpc(port, `?token=${token}`)));
         const infos = await Promise.all(sockets.map((socket, index) => rpcCall(socket, `c${index}`, "engine.info", {}, 30_000)));
         expect(infos.every((info) => typeof info.version === "string")).toBe(true);
         await expectHealthy();
+        // at the cap (256 with the health socket and these), a further socket is refused, not the server
+        const more = await Promise.allSettled(Array.from({ length: 60 }, () => connectRpc(port, `?token=${token}`)));
+        expect(more.some((result) => result.status === "rejected" && /503/.test(String(result.reason)))).toBe(true);
+        for (const result of more) {
+            if (result.status === "fulfilled")
+                result.value.terminate();
+        }
         for (const socket of sockets)
             socket.terminate();
         await expectHealthy();

@@ -26,6 +26,8 @@ function log(line: string): void {
 const CRASH_WINDOW_MS = 60_000;
 const FIRST_RESTART_DELAY_MS = 200;
 const MAX_RESTART_DELAY_MS = 10_000;
+/** Messages held while the engine starts; a client that sends more is dropped (nothing grows without bound). */
+const MAX_QUEUED_MESSAGES = 4096;
 
 export class EngineProcessHost implements RpcEndpoint {
     private child: ChildProcess | null = null;
@@ -58,8 +60,14 @@ export class EngineProcessHost implements RpcEndpoint {
         this.post({ kind: "connect", conn });
         return {
             receive: (raw) => {
-                if (this.links.has(conn))
-                    this.post({ kind: "message", conn, data: raw });
+                if (!this.links.has(conn))
+                    return;
+                if (!this.ready && this.queue.length >= MAX_QUEUED_MESSAGES) {
+                    this.links.delete(conn);
+                    client.drop("too many messages while the engine starts");
+                    return;
+                }
+                this.post({ kind: "message", conn, data: raw });
             },
             close: () => {
                 if (this.links.delete(conn))

@@ -56,6 +56,14 @@ function log(line: string): void {
     process.stderr.write(`${line}\n`);
 }
 
+/** More sockets than this are refused (503): each holds memory, and the engine serves one user. */
+export const MAX_RPC_CLIENTS = 256;
+/** Above this much unsent data, a client's further requests are not read until it reads its answers. */
+const PAUSE_ABOVE_BYTES = 1024 * 1024;
+const RESUME_BELOW_BYTES = 256 * 1024;
+/** A client with more unsent data than this (events keep coming) is not reading: it is dropped, not buffered. */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
 export function isLoopbackHost(host: string): boolean {
     return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
@@ -74,6 +82,16 @@ export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackSer
         throw new TillerError("INVALID_ARGUMENT", `tiller serve binds loopback addresses only (127.0.0.1, ::1, localhost), not "${host}"`);
     const token = options.token ?? randomBytes(32).toString("hex");
     let port = 0;
+    // cookies ignore ports: the name carries it, so two servers on one machine do not overwrite each other's
+    const cookieName = () => `tiller_token_${port}`;
+    const cookieToken = (request: http.IncomingMessage): string | null => {
+        for (const part of (request.headers.cookie ?? "").split(";")) {
+            const [name, ...value] = part.trim().split("=");
+            if (name === cookieName())
+                return value.join("=");
+        }
+        return null;
+    };
 
     const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, ...(host.includes(":") ? [`[${host}]:${port}`] : [`${host}:${port}`])]);
     const allowedOrigins = () => new Set([...allowedHosts()].map((entry) => `http://${entry}`));
@@ -84,7 +102,7 @@ export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackSer
         const origin = request.headers.origin;
         if (origin != null && !allowedOrigins().has(origin.toLowerCase()))
             return "foreign Origin";
-        if (needsToken && !tokensMatch(target.query.get("token"), token))
+        if (needsToken && !tokensMatch(target.query.get("token"), token) && !tokensMatch(cookieToken(request), token))
             return "missing or wrong token";
         return null;
     };
@@ -104,6 +122,17 @@ export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackSer
         }
         if (request.method !== "GET" && request.method !== "HEAD") {
             response.writeHead(405).end();
+            return;
+        }
+        if (isPage && target.query.has("token")) {
+            // the token is exchanged once for an HttpOnly same-site cookie and leaves the address bar
+            // (and with it the history, screenshots and the Referer of anything the page loads)
+            response.writeHead(303, {
+                "location": "/",
+                "set-cookie": `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+                "cache-control": "no-store",
+                "referrer-policy": "no-referrer"
+            }).end();
             return;
         }
         serveStatic(options.staticDir, isPage ? "/index.html" : target.pathname, port, response);
@@ -139,6 +168,10 @@ export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackSer
                 socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
                 return;
             }
+            if (sockets.clients.size >= MAX_RPC_CLIENTS) {
+                socket.end("HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n");
+                return;
+            }
             sockets.handleUpgrade(request, socket, head, (ws) => attach(ws));
         } catch (error) {
             log(`tiller serve: a WebSocket upgrade failed: ${(error as Error).message}`);
@@ -147,15 +180,37 @@ export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackSer
     });
 
     const attach = (ws: WebSocket) => {
+        let resumeTimer: ReturnType<typeof setInterval> | undefined;
+        const stopWatching = () => {
+            clearInterval(resumeTimer);
+            resumeTimer = undefined;
+        };
+        const sendFrame = (frame: string) => {
+            if (ws.readyState !== ws.OPEN)
+                return;
+            if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+                log(`tiller serve: dropping a client that does not read (${ws.bufferedAmount} bytes unsent)`);
+                stopWatching();
+                ws.terminate();
+                return;
+            }
+            ws.send(frame);
+            // backpressure: a client that does not read its answers gets no more requests read
+            if (ws.bufferedAmount > PAUSE_ABOVE_BYTES && resumeTimer == null) {
+                ws.pause();
+                resumeTimer = setInterval(() => {
+                    if (ws.readyState !== ws.OPEN) {
+                        stopWatching();
+                    } else if (ws.bufferedAmount < RESUME_BELOW_BYTES) {
+                        stopWatching();
+                        ws.resume();
+                    }
+                }, 50);
+            }
+        };
         const connection = rpc.connect({
-            send: (message: ServerMessage) => {
-                if (ws.readyState === ws.OPEN)
-                    ws.send(JSON.stringify(message));
-            },
-            sendText: (frame) => {
-                if (ws.readyState === ws.OPEN)
-                    ws.send(frame);
-            },
+            send: (message: ServerMessage) => sendFrame(JSON.stringify(message)),
+            sendText: sendFrame,
             // 1012 "service restart": the client should reconnect
             drop: (reason) => ws.close(1012, reason)
         });
@@ -163,15 +218,32 @@ export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackSer
             if (!isBinary)
                 connection.receive(data.toString());
         });
-        ws.on("close", () => connection.close());
-        ws.on("error", () => connection.close());
+        ws.on("close", () => {
+            stopWatching();
+            connection.close();
+        });
+        ws.on("error", () => {
+            stopWatching();
+            connection.close();
+        });
     };
 
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(options.port ?? 0, host, () => resolve());
-    });
+    await listen(server, options.port ?? 0, host === "localhost" ? "127.0.0.1" : host);
     port = (server.address() as AddressInfo).port;
+    // "localhost" may resolve to ::1 as well as 127.0.0.1: answer on both, with the same port
+    let second: http.Server | undefined;
+    if (host === "localhost") {
+        second = http.createServer(server.listeners("request")[0] as http.RequestListener);
+        for (const event of ["upgrade", "clientError"] as const) {
+            for (const listener of server.listeners(event))
+                second.on(event, listener as (...args: unknown[]) => void);
+        }
+        await listen(second, port, "::1").catch((error: NodeJS.ErrnoException) => {
+            second = undefined; // no IPv6 loopback here: 127.0.0.1 alone
+            if (error.code !== "EADDRNOTAVAIL" && error.code !== "EAFNOSUPPORT")
+                log(`tiller serve: not listening on [::1]:${port} (${error.message})`);
+        });
+    }
     const urlHost = host.includes(":") ? `[${host}]` : host;
     return {
         url: `http://${urlHost}:${port}/?token=${token}`,
@@ -181,9 +253,19 @@ export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackSer
             for (const client of sockets.clients)
                 client.terminate();
             sockets.close();
-            await new Promise<void>((resolve) => server.close(() => resolve()));
+            await Promise.all([server, second].map((each) => each == null ? undefined : new Promise<void>((resolve) => each.close(() => resolve()))));
         }
     };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+            server.off("error", reject);
+            resolve();
+        });
+    });
 }
 
 function serveStatic(staticDir: string | undefined, pathname: string, port: number, response: http.ServerResponse): void {
@@ -209,7 +291,7 @@ function serveStatic(staticDir: string | undefined, pathname: string, port: numb
             "referrer-policy": "no-referrer",
             // the page may talk only to this server; recharts sets inline style attributes
             "content-security-policy": `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; ` +
-                `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`
+                `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port} ws://[::1]:${port}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`
         });
         response.end(data);
     });

@@ -34,11 +34,15 @@ interface PendingRequest {
 
 type AnyListener = (data: unknown) => void;
 
-/** The URL of the engine's WebSocket for a page served by `tiller serve` (same origin, same token). */
+/**
+ * The URL of the engine's WebSocket for a page served by `tiller serve` (same origin). The server
+ * exchanged the URL's token for an HttpOnly cookie, which the browser sends with the upgrade; a
+ * token still in the address (an older server) is passed on.
+ */
 export function engineSocketUrl(location: Pick<Location, "protocol" | "host" | "search">): string {
-    const token = new URLSearchParams(location.search).get("token") ?? "";
+    const token = new URLSearchParams(location.search).get("token");
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    return `${scheme}://${location.host}/rpc?token=${encodeURIComponent(token)}`;
+    return `${scheme}://${location.host}/rpc${token != null ? `?token=${encodeURIComponent(token)}` : ""}`;
 }
 
 export class WebSocketEngineClient implements RendererEngineClient {
