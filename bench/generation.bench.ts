@@ -25,6 +25,7 @@ import { benchVectorBuild } from "./vectorBuild.bench.js";
 import { benchToyworldTraining } from "./toyworldTraining.bench.js";
 import { benchBlackbox } from "./blackbox.bench.js";
 import { benchForensics } from "./forensics.bench.js";
+import { benchVectors } from "./vectors.bench.js";
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const tokens = Number(process.env.BENCH_TOKENS ?? 64);
@@ -155,7 +156,8 @@ const sections: { name: string; run: () => Promise<void> }[] = [
     { name: "probes", run: async () => { process.stdout.write((await benchProbes(threads)).join("\n") + "\n"); } },
     { name: "toyworld", run: async () => { process.stdout.write((await benchToyworldTraining()).join("\n") + "\n"); } },
     { name: "blackbox", run: async () => { process.stdout.write((await benchBlackbox(threads)).join("\n") + "\n"); } },
-    { name: "forensics", run: async () => { process.stdout.write((await benchForensics(threads)).join("\n") + "\n"); } }
+    { name: "forensics", run: async () => { process.stdout.write((await benchForensics(threads)).join("\n") + "\n"); } },
+    { name: "vectors", run: async () => { process.stdout.write((await benchVectors(threads)).join("\n") + "\n"); } }
 ];
 
 function selectedSections(): Set<string> | undefined {

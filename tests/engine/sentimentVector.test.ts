@@ -49,7 +49,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("the sentiment vector on stori
         expect(built.validationPairs).toBeGreaterThanOrEqual(5);
         expect(built.testPairs).toBeGreaterThanOrEqual(5);
         expect(built.bestLayerChosenBy).toBe("validation");
-        expect(built.groups).toBeGreaterThan(10); // the dataset's cue-word groups
+        expect(built.groups).toBe(15); // the dataset's cue-word groups (happy/sad, smiled/cried, …), not one per pair
         const best = built.diagnostics.find((entry) => entry.layer === built.bestLayer)!;
         expect(best.heldOutAuroc).toBeGreaterThan(0.8);
         expect(best.pairedAccuracy).toBeGreaterThan(0.8);

@@ -5,6 +5,8 @@ import { describe, expect, it } from "vitest";
 import { buildFromActivations, splitPairsByGroup, type BuildMethod } from "../../engine/vectors/buildSteeringVector.js";
 import type { PairActivations } from "../../engine/vectors/collectPairActivations.js";
 import { pairedAccuracy, projectionCalibration } from "../../engine/vectors/vectorStatistics.js";
+import { parseContrastiveDataset, serializeContrastiveDataset } from "../../engine/vectors/datasets/ContrastiveDataset.js";
+import { loadBuiltinDataset } from "../../engine/vectors/datasets/builtinDatasets.js";
 
 /** Eigenvector of the largest eigenvalue of a symmetric matrix, by cyclic Jacobi rotations (exact to rounding). */
 function topEigenvector(matrix: number[][]): number[] {
@@ -191,5 +193,19 @@ describe("paired accuracy and calibration", () => {
         const stored = built.vector.calibration!.get(1)!;
         expect(stored.midpoint).toBeCloseTo(expected.midpoint, 5);
         expect(stored.sigma).toBeCloseTo(expected.sigma, 5);
+    });
+});
+
+describe("dataset groups", () => {
+    it("parse and serialize with the pair, reject an empty one, and the built-in sentiment pairs carry theirs", () => {
+        const text = JSON.stringify({ name: "g", description: "", framing: "plain", positiveLabel: "p", negativeLabel: "n",
+            pairs: [{ prompt: "a", positive: "b", negative: "c", group: "t1" }, { prompt: "a", positive: "d", negative: "e" }] });
+        const parsed = parseContrastiveDataset(text, "g.json");
+        expect(parsed.pairs.map((pair) => pair.group)).toEqual(["t1", undefined]);
+        expect(parseContrastiveDataset(serializeContrastiveDataset(parsed), "g.json")).toEqual(parsed);
+        expect(() => parseContrastiveDataset(text.replace('"t1"', '""'), "g.json")).toThrow(/pairs\[0\]\.group/);
+        const sentiment = loadBuiltinDataset("sentiment");
+        expect(new Set(sentiment.pairs.map((pair) => pair.group)).size).toBe(15);
+        expect(sentiment.pairs.every((pair) => pair.group != null)).toBe(true);
     });
 });

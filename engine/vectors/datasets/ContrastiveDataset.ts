@@ -339,7 +339,7 @@ function normalizeDataset(data: ContrastiveDataset): ContrastiveDataset {
         ...(data.system !== undefined ? { system: data.system } : {}),
         positiveLabel: data.positiveLabel,
         negativeLabel: data.negativeLabel,
-        pairs: data.pairs.map((pair) => ({ prompt: pair.prompt, positive: pair.positive, negative: pair.negative }))
+        pairs: data.pairs.map((pair) => ({ prompt: pair.prompt, positive: pair.positive, negative: pair.negative, ...(pair.group !== undefined ? { group: pair.group } : {}) }))
     };
 }
 
