@@ -8,9 +8,13 @@ import { readGgufFile } from "../gguf/GgufReader.js";
 import { ggufArrayLength, type GgufValue } from "../gguf/GgufValue.js";
 import { ggufErrorToTillerError } from "../runtime/loadSteeringVector.js";
 import { vectorNorm } from "../runtime/SteeringVector.js";
+import { knownSteeringSupport } from "../runtime/knownSteeringSupport.js";
+import { TillerModel } from "../runtime/TillerModel.js";
+import type { SteeringSupportInfo } from "../protocol/steeringSupport.js";
 
 interface InfoCliOptions {
     json?: boolean;
+    probe?: boolean;
 }
 
 export interface ModelInfo {
@@ -33,6 +37,8 @@ export interface ModelInfo {
     parameters: number;
     tokenizer: string | null;
     hasChatTemplate: boolean;
+    /** steering support: from the architecture (header only), or measured with --probe */
+    steering: { supported: boolean | null; note: string; measured?: SteeringSupportInfo };
 }
 
 export interface ControlVectorInfo {
@@ -50,8 +56,11 @@ export function registerInfoCommand(program: Command): void {
         .description("show the shape and metadata of a GGUF model, or the layers and norms of a control vector (reads the header only)")
         .argument("<FILE>", "a GGUF model or control-vector file")
         .option("--json", "print one JSON object instead of text", false)
+        .option("--probe", "load the model (CPU) and measure whether steering and capture work on it", false)
         .action(async (file: string, options: InfoCliOptions) => {
             const info = await readInfo(file);
+            if (options.probe === true && info.kind === "model")
+                await measureSteering(file, info);
             process.stdout.write(options.json ? `${JSON.stringify(info)}\n` : formatInfo(info));
         });
 }
@@ -117,8 +126,24 @@ function modelInfo(file: string, header: GgufFile): ModelInfo {
         tensorTypes,
         parameters,
         tokenizer: stringValue(header.get("tokenizer.ggml.model")),
-        hasChatTemplate: header.get("tokenizer.chat_template") != null
+        hasChatTemplate: header.get("tokenizer.chat_template") != null,
+        steering: (({ steering, note }) => ({ supported: steering, note }))(knownSteeringSupport(architecture))
     };
+}
+
+/** --probe: the load-time check of the engine, on this file (CPU, weights mmap'd). */
+async function measureSteering(file: string, info: ModelInfo): Promise<void> {
+    const model = await TillerModel.load(file, { gpuLayers: 0 });
+    try {
+        const measured = model.support!;
+        info.steering = {
+            supported: measured.steering && measured.capture,
+            note: measured.message ?? "supported: a control vector changes the logits and every block's output is captured (measured)",
+            measured
+        };
+    } finally {
+        await model.dispose();
+    }
 }
 
 function scalar(value: GgufValue | undefined): number | null {
@@ -186,6 +211,7 @@ export function infoRows(info: ModelInfo | ControlVectorInfo): [string, string][
             ["parameters", info.parameters.toLocaleString("en-US")],
             ["tokenizer", show(info.tokenizer)],
             ["chat template", info.hasChatTemplate ? "yes" : "no"],
+            ["steering", info.steering.note],
             ["GGUF version", String(info.ggufVersion)],
             ["file size", `${info.fileSizeBytes.toLocaleString("en-US")} bytes`]
         );

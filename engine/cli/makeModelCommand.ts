@@ -1,21 +1,27 @@
-// `tiller make-model`: a llama-architecture GGUF with random weights, for tests and benchmarks of
-// any shape.
+// `tiller make-model`: a GGUF with random weights, for tests and benchmarks of any shape: the
+// llama architecture by default, or with --arch one of the architectures of
+// engine/gguf/RandomArchitectureModel.ts (their real tensor names, shapes, metadata, tokenizer
+// family and chat template).
 import path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { GgufError } from "../gguf/GgufError.js";
 import { readGgufFile } from "../gguf/GgufReader.js";
 import { writeRandomModelFile } from "../gguf/RandomModelFile.js";
+import { randomArchitectures, writeArchitectureModelFile, type RandomArchitecture } from "../gguf/RandomArchitectureModel.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { ggufErrorToTillerError } from "../runtime/loadSteeringVector.js";
 import { wholeNumberParser } from "./parseArguments.js";
 
 interface MakeModelCliOptions {
+    arch?: RandomArchitecture;
+    experts?: number;
+    expertsUsed?: number;
     layers: number;
     embd: number;
     heads: number;
     headsKv?: number;
     ff?: number;
-    vocab: number;
+    vocab?: number;
     ctx?: number;
     type: "f16" | "f32";
     seed: number;
@@ -24,13 +30,17 @@ interface MakeModelCliOptions {
 
 export function registerMakeModelCommand(program: Command): void {
     program.command("make-model")
-        .description("write a llama-architecture GGUF with random weights (useful for tests and benchmarks); prints a one-line summary")
+        .description("write a GGUF with random weights (useful for tests and benchmarks); prints a one-line summary")
+        .option("--arch <A>", `architecture: ${randomArchitectures.join(", ")} (default: the plain llama writer); ` +
+            "each with its real tensor names and metadata, its tokenizer family (SentencePiece or byte-level BPE) and a chat template", parseArchitecture)
+        .option("--experts <N>", "qwen3moe: experts per block (default 4)", wholeNumberParser(1))
+        .option("--experts-used <N>", "qwen3moe: experts used per token (default 2)", wholeNumberParser(1))
         .requiredOption("--layers <L>", "blocks", wholeNumberParser(1))
         .requiredOption("--embd <D>", "embedding width (a multiple of --heads, with an even head size)", wholeNumberParser(1))
         .requiredOption("--heads <H>", "attention heads", wholeNumberParser(1))
         .option("--heads-kv <N>", "key/value heads, dividing --heads (default: --heads)", wholeNumberParser(1))
         .option("--ff <N>", "feed-forward width (default: 4 × --embd)", wholeNumberParser(1))
-        .requiredOption("--vocab <V>", "vocabulary size, at least 260 (3 special tokens, 256 bytes, \"▁\")", wholeNumberParser(1))
+        .option("--vocab <V>", "vocabulary size, at least 260 (3 special tokens, 256 bytes, \"▁\"); with --arch: SentencePiece size (default 512; BPE vocabularies have their own size)", wholeNumberParser(1))
         .option("--ctx <N>", "training context length (default: 2048)", wholeNumberParser(1))
         .option("--type <TYPE>", "weight type, f16 or f32 (norms are always f32)", parseWeightType, "f32" as const)
         .option("--seed <S>", "seed of the random weights; the same options give the same bytes", wholeNumberParser(0), 0)
@@ -38,6 +48,13 @@ export function registerMakeModelCommand(program: Command): void {
         .action(async (_options: unknown, command: Command) => {
             await runMakeModel(command.opts<MakeModelCliOptions>());
         });
+}
+
+function parseArchitecture(text: string): RandomArchitecture {
+    const name = text.trim().toLowerCase();
+    if (!(randomArchitectures as readonly string[]).includes(name))
+        throw new InvalidArgumentError(`unknown architecture "${text}"; choose one of ${randomArchitectures.join(", ")}`);
+    return name as RandomArchitecture;
 }
 
 function parseWeightType(text: string): "f16" | "f32" {
@@ -54,14 +71,31 @@ async function runMakeModel(options: MakeModelCliOptions): Promise<void> {
     if (options.heads % headsKv !== 0)
         throw new TillerError("INVALID_ARGUMENT", `--heads-kv ${headsKv} does not divide --heads ${options.heads}`);
     const output = path.resolve(options.output);
+    if (options.arch == null && options.vocab == null)
+        throw new TillerError("INVALID_ARGUMENT", "--vocab is required without --arch");
     try {
-        await writeRandomModelFile(output, {
+        if (options.arch != null)
+            await writeArchitectureModelFile(output, {
+                architecture: options.arch,
+                nLayer: options.layers,
+                nEmbd: options.embd,
+                nHead: options.heads,
+                nHeadKv: headsKv,
+                nFf: options.ff,
+                nExpert: options.experts,
+                nExpertUsed: options.expertsUsed,
+                nVocab: options.vocab,
+                contextLength: options.ctx,
+                type: options.type,
+                seed: options.seed
+            });
+        else await writeRandomModelFile(output, {
             nLayer: options.layers,
             nEmbd: options.embd,
             nHead: options.heads,
             nHeadKv: headsKv,
             nFf: options.ff,
-            nVocab: options.vocab,
+            nVocab: options.vocab!,
             contextLength: options.ctx,
             type: options.type,
             seed: options.seed
@@ -80,9 +114,11 @@ async function runMakeModel(options: MakeModelCliOptions): Promise<void> {
     }
     const parameters = header.tensors.reduce((sum, tensor) => sum + tensor.nElements, 0);
     const fileSize = header.fileSize;
-    const nFf = header.getNumber("llama.feed_forward_length");
-    const contextLength = header.getNumber("llama.context_length");
-    process.stdout.write(`wrote ${output}: llama, ${options.layers} layers, width ${options.embd}, ${options.heads} heads (${headsKv} kv), ` +
-        `ff ${nFf ?? "?"}, vocab ${options.vocab}, context ${contextLength ?? "?"}, ${options.type}, seed ${options.seed}, ` +
+    const architecture = header.architecture ?? "llama";
+    const nFf = header.getNumber(`${architecture}.feed_forward_length`);
+    const contextLength = header.getNumber(`${architecture}.context_length`);
+    const vocab = header.getNumber(`${architecture}.vocab_size`) ?? options.vocab;
+    process.stdout.write(`wrote ${output}: ${architecture}, ${options.layers} layers, width ${options.embd}, ${options.heads} heads (${headsKv} kv), ` +
+        `ff ${nFf ?? "?"}, vocab ${vocab}, tokenizer ${header.getString("tokenizer.ggml.model") ?? "?"}, context ${contextLength ?? "?"}, ${options.type}, seed ${options.seed}, ` +
         `${parameters.toLocaleString("en-US")} parameters, ${fileSize.toLocaleString("en-US")} bytes\n`);
 }

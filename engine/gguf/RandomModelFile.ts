@@ -267,10 +267,10 @@ function checkOptions(options: RandomModelOptions): CheckedOptions {
 }
 
 /**
- * A small deterministic PRNG: a 32-bit counter advanced by the golden-ratio increment and
+ * A small deterministic PRNG (shared with RandomArchitectureModel.ts): a 32-bit counter advanced by the golden-ratio increment and
  * scrambled by multiply–xorshift rounds (splitmix-style), turned into normals by Box–Muller.
  */
-class NormalRng {
+export class NormalRng {
     #state: number;
     #spare: number | undefined;
 

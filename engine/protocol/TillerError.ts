@@ -17,6 +17,7 @@ export const tillerErrorCodes = [
     "ABORTED",
     "NATIVE_ADDON",           // the native addon is missing or does not match node-llama-cpp
     "TRAINING_STALLED",       // training's loss did not fall as it must (engine/toyworld's regression guard)
+    "STEERING_UNSUPPORTED",   // the model's architecture ignores control vectors or hides block outputs (measured at load)
     "ENGINE_RESTARTED",       // the engine process died (a native crash) and a fresh one took its place
     "ORACLE_UNAVAILABLE",     // a log-prob endpoint that cannot be reached, refuses us, or does not answer in time
     "ORACLE_NONCONFORMING",   // a log-prob endpoint whose answers are not OpenAI-compatible completions with logprobs

@@ -1,5 +1,6 @@
 // The contract's engine, model and backend requests: loading a model, finding model files,
 // downloading them, and what the llama.cpp backends offer. Pure TypeScript + zod.
+import type { SteeringSupportInfo } from "./steeringSupport.js";
 import { z } from "zod";
 
 /** The llama.cpp backend to load a model on; "cpu" keeps every layer on the CPU. */
@@ -57,6 +58,8 @@ export interface LoadedModelInfo {
     threads: number;
     /** where the layers actually went (set by the engine service's model.load) */
     placement?: ModelPlacementInfo;
+    /** whether steering and capture work on this architecture, measured at load (null: not checked) */
+    steeringSupport?: SteeringSupportInfo | null;
 }
 
 export interface EngineInfo {

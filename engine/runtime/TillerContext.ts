@@ -190,7 +190,10 @@ export class TillerContext {
      * exactly. Each change costs a scheduler re-reserve (~ms on CPU), so call it when the vector
      * changes, not every token.
      */
-    public setSteering(steering: ComposedControlVector | null): Promise<void> {
+    public async setSteering(steering: ComposedControlVector | null, options: { probe?: boolean } = {}): Promise<void> {
+        // refused up front (a rejected promise), not inside the queue, so no run proceeds without effect
+        if (steering != null && options.probe !== true)
+            this.model.assertSteerable();
         return this.exclusive(() => {
             const native = this.nativeContext();
             if (steering == null)
@@ -210,6 +213,7 @@ export class TillerContext {
         return this.exclusive(() => {
             for (const layer of layers)
                 assertReadableLayer(layer, this.model.shape.nLayer);
+            this.model.assertCapturable(layers);
             const sorted = [...new Set(layers)].sort((a, b) => a - b);
             this.nativeContext().setCaptureLayers(Int32Array.from(sorted));
             this.captureLayers = sorted;

@@ -1,9 +1,11 @@
 // A GGUF model loaded once, through Tiller's addon, on the backend node-llama-cpp chose.
 import path from "node:path";
 import type { ModelShapeInfo } from "../protocol/EngineContract.js";
+import type { SteeringSupportInfo } from "../protocol/steeringSupport.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { NativeModel } from "../native/AddonTypes.js";
 import { checkModelFile } from "./checkModelFile.js";
+import { probeSteeringSupport } from "./probeSteeringSupport.js";
 import { resolveGpuLayers } from "./resolveGpuLayers.js";
 import { TillerContext, type ContextOptions } from "./TillerContext.js";
 import { getTillerBackend, type TillerBackend } from "./TillerBackend.js";
@@ -19,6 +21,11 @@ export interface LoadModelOptions {
     gpuLayers?: number | "auto";
     /** memory-map the weights (default true: the OS shares pages, RSS stays near the file size) */
     useMmap?: boolean;
+    /**
+     * check that steering reaches the graph and every block can be captured (default true: two
+     * 1-token decodes); without the check, `support` is null and nothing is refused
+     */
+    checkSupport?: boolean;
 }
 
 export class TillerModel {
@@ -29,6 +36,8 @@ export class TillerModel {
     /** layers actually offloaded to the GPU */
     public readonly gpuLayers: number;
     public readonly backend: TillerBackend;
+    /** what the load-time check measured (null when it was skipped) */
+    public support: SteeringSupportInfo | null = null;
 
     private native: NativeModel | undefined;
     private readonly contexts = new Set<TillerContext>();
@@ -70,7 +79,32 @@ export class TillerModel {
         } catch (error) {
             throw new TillerError("MODEL_LOAD_FAILED", (error as Error).message, { cause: error });
         }
-        return new TillerModel(resolvedBackend, resolvedPath, native, gpuLayers);
+        const model = new TillerModel(resolvedBackend, resolvedPath, native, gpuLayers);
+        if (options.checkSupport ?? true) {
+            try {
+                model.support = await probeSteeringSupport(model);
+            } catch (error) {
+                await model.dispose();
+                throw error;
+            }
+        }
+        return model;
+    }
+
+    /** Throws STEERING_UNSUPPORTED when the load-time check found that control vectors have no effect. */
+    public assertSteerable(): void {
+        if (this.support != null && !this.support.steering)
+            throw new TillerError("STEERING_UNSUPPORTED", this.support.message ?? `the "${this.shape.architecture}" architecture does not support steering`);
+    }
+
+    /** Throws STEERING_UNSUPPORTED when one of `layers` cannot be captured on this architecture. */
+    public assertCapturable(layers: readonly number[]): void {
+        if (this.support == null)
+            return;
+        const missing = layers.filter((layer) => this.support!.uncapturedLayers.includes(layer));
+        if (missing.length > 0)
+            throw new TillerError("STEERING_UNSUPPORTED", this.support.message ??
+                `block outputs ${missing.join(", ")} cannot be captured on the "${this.shape.architecture}" architecture`);
     }
 
     public get disposed(): boolean {

@@ -170,7 +170,8 @@ export class EngineService {
                     gpuLayers: model.gpuLayers,
                     contextSize: context.contextSize,
                     threads: context.threads,
-                    placement: await modelPlacement(model, params.backend ?? "auto", memoryBefore)
+                    placement: await modelPlacement(model, params.backend ?? "auto", memoryBefore),
+                    steeringSupport: model.support
                 };
                 this.loaded = { model, context, info };
                 this.emit("progress", { requestId: request.requestId, done: 1, total: 1, label: "model loaded" });

@@ -16,6 +16,7 @@ const hints: Record<TillerErrorCode, string> = {
     ABORTED: "Cancelled.",
     NATIVE_ADDON: "The native addon does not match node-llama-cpp: run `npm install` again.",
     TRAINING_STALLED: "Training stopped learning: check the llama.cpp version (see the toy world section of the README).",
+    STEERING_UNSUPPORTED: "llama.cpp ignores control vectors (or hides block outputs) for this architecture: pick a model of a supported one (see the README's architecture table).",
     ENGINE_RESTARTED: "Load the model again to continue; runs and builds up to the crash are in the session.",
     ORACLE_UNAVAILABLE: "Check the endpoint URL, that the server is running, and the API key.",
     ORACLE_NONCONFORMING: "Point at an OpenAI-compatible /v1/completions endpoint that returns logprobs (llama.cpp server, vLLM, LM Studio, tiller suspect).",

@@ -165,7 +165,14 @@ function ModelInfoPanel() {
                 <Stat label="File size" value={formatBytes(shape.sizeBytes)} />
                 <Stat label="Training context" value={shape.nCtxTrain.toLocaleString()} />
                 <Stat label="Chat template" value={shape.hasChatTemplate ? "yes" : "no"} />
+                {model.steeringSupport != null && <>
+                    <Stat label="Steering" value={<span data-testid="model-steering">{model.steeringSupport.steering ? "yes" : "not supported"}</span>} />
+                    <Stat label="Capture" value={<span data-testid="model-capture">{model.steeringSupport.capture ? "every block" : "not supported"}</span>} />
+                </>}
             </div>
+            {model.steeringSupport?.message != null && (
+                <div className="warning-text small" role="alert" data-testid="model-support-message">{model.steeringSupport.message}</div>
+            )}
             <div className="divider" />
             <div className="stat-grid">
                 <Stat label="Backend" value={<span data-testid="loaded-backend">{model.placement != null ? backendLabels[model.placement.backend] : info?.gpu === false || info == null ? "CPU" : info.gpu}</span>} />
