@@ -26,6 +26,7 @@ import { benchToyworldTraining } from "./toyworldTraining.bench.js";
 import { benchBlackbox } from "./blackbox.bench.js";
 import { benchForensics } from "./forensics.bench.js";
 import { benchVectors } from "./vectors.bench.js";
+import { benchArchitecture } from "./architecture.bench.js";
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const tokens = Number(process.env.BENCH_TOKENS ?? 64);
@@ -157,7 +158,8 @@ const sections: { name: string; run: () => Promise<void> }[] = [
     { name: "toyworld", run: async () => { process.stdout.write((await benchToyworldTraining()).join("\n") + "\n"); } },
     { name: "blackbox", run: async () => { process.stdout.write((await benchBlackbox(threads)).join("\n") + "\n"); } },
     { name: "forensics", run: async () => { process.stdout.write((await benchForensics(threads)).join("\n") + "\n"); } },
-    { name: "vectors", run: async () => { process.stdout.write((await benchVectors(threads)).join("\n") + "\n"); } }
+    { name: "vectors", run: async () => { process.stdout.write((await benchVectors(threads)).join("\n") + "\n"); } },
+    { name: "arch", run: async () => { process.stdout.write((await benchArchitecture()).join("\n") + "\n"); } }
 ];
 
 function selectedSections(): Set<string> | undefined {
