@@ -11,6 +11,7 @@ import { readGgufFile } from "../../engine/gguf/GgufReader.js";
 import { writeRandomModelFile } from "../../engine/gguf/RandomModelFile.js";
 import { writeControlVectorFile } from "../../engine/gguf/ControlVectorFile.js";
 import { writeGgufFile } from "../../engine/gguf/GgufWriter.js";
+import { tensorValues } from "../../engine/gguf/dequantize.js";
 import type { NativeQuantizeProgress } from "../../engine/native/AddonTypes.js";
 import { TillerError } from "../../engine/protocol/TillerError.js";
 import { parseQuantizationType, quantizeModel } from "../../engine/runtime/quantizeModel.js";
@@ -110,6 +111,31 @@ describe("quantizeModel", () => {
         expect(difference).toBeGreaterThan(0); // it really is a different (quantized) model
         expect(difference).toBeLessThan(maxRelativeDiff);
         expect(quantized.text.length).toBeGreaterThan(0);
+    });
+
+    it("dequantizes Q8_0, Q4_K and Q6_K back to the F32 weights within their quantization error", async () => {
+        const original = await readGgufFile(f32Path);
+        const seen = new Set<string>();
+        for (const type of ["q8_0", "q4_k_m"]) {
+            const quantized = await readGgufFile(path.join(dir, `model-${type}.gguf`));
+            for (const tensor of quantized.tensors) {
+                if (tensor.typeName === "F32")
+                    continue;
+                const exact = original.tensorFloat32(tensor.name);
+                const values = tensorValues(quantized, tensor.name);
+                let error = 0;
+                let norm = 0;
+                for (let i = 0; i < exact.length; i++) {
+                    error += (values[i]! - exact[i]!) ** 2;
+                    norm += exact[i]! ** 2;
+                }
+                // 8 bits: ~0.5% error; 4-bit K-quants ~5%; a wrong block layout gives ~100%
+                const bound = { Q8_0: 0.01, Q6_K: 0.03, Q4_K: 0.12 }[tensor.typeName] ?? 0;
+                expect(Math.sqrt(error / norm), `${tensor.name} (${tensor.typeName})`).toBeLessThan(bound);
+                seen.add(tensor.typeName);
+            }
+        }
+        expect([...seen].sort()).toEqual(["Q4_K", "Q6_K", "Q8_0"]);
     });
 
     it("names the types it knows, in any spelling", () => {
