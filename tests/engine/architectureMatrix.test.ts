@@ -14,13 +14,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readGgufFile } from "../../engine/gguf/GgufReader.js";
 import { randomArchitectures, writeArchitectureModelFile, type RandomArchitecture } from "../../engine/gguf/RandomArchitectureModel.js";
-import { detectPatch } from "../../engine/probes/detectPatch.js";
+import { detectFromTranscript, type LibraryVector } from "../../engine/forensics/detectFromTranscript.js";
+import { resolveTranscript } from "../../engine/forensics/resolveTranscript.js";
 import { susceptibilitySweep } from "../../engine/probes/susceptibilitySweep.js";
-import { teacherForce } from "../../engine/probes/teacherForce.js";
 import { TillerError } from "../../engine/protocol/TillerError.js";
 import { chatPromptLayout } from "../../engine/runtime/chatPrompt.js";
 import { generate } from "../../engine/runtime/generate.js";
-import { composeControlVector } from "../../engine/runtime/SteeringPatch.js";
+import { composeControlVector, type SteeringPatch } from "../../engine/runtime/SteeringPatch.js";
 import type { SteeringVector } from "../../engine/runtime/SteeringVector.js";
 import type { TillerContext } from "../../engine/runtime/TillerContext.js";
 import { TillerModel } from "../../engine/runtime/TillerModel.js";
@@ -92,7 +92,7 @@ describe.each(randomArchitectures.map((arch) => [arch]))("%s", (arch) => {
         await writeArchitectureModelFile(modelFile(arch, "F32"), {
             architecture: arch, nLayer: N_LAYER, nEmbd: N_EMBD, nHead: 4, nHeadKv: 2, nFf: 512, nExpert: 4, nExpertUsed: 2,
             // soft-capping small enough to bend the random model's logits, so the check must include it
-            finalLogitSoftcap: 0.5, type: "f32", seed: 11
+            finalLogitSoftcap: 2, type: "f32", seed: 11
         });
         await quantizeModel(modelFile(arch, "F32"), modelFile(arch, "Q8_0"), { type: "q8_0", threads: 1 });
         await quantizeModel(modelFile(arch, "F32"), modelFile(arch, "Q4_K_M"), { type: "q4_k_m", threads: 1 });
@@ -250,25 +250,28 @@ describe.each(randomArchitectures.map((arch) => [arch]))("%s", (arch) => {
             record(row, "sweep", "✓");
         });
 
-        it(supported ? "detects a hidden patch (onset block, vector) and calls a clean run clean" : "refuses detection", async () => {
+        it(supported ? "blind detection from a transcript: a hidden patch's text is flagged and named, clean text is not" : "refuses detection", async () => {
             const vector = probeVector(N_EMBD, 0.5);
-            const decoy: SteeringVector = { ...probeVector(N_EMBD, 0.5), name: "decoy",
-                directions: new Map([...vector.directions].map(([layer, d]) => [layer, d.map((x, i) => (i % 2 === 0 ? x : -x))])) };
-            const text = model.tokenize(prompt + " and a big red ball");
+            const library: LibraryVector[] = [
+                { id: "decoy", name: "decoy", vector: { ...vector, name: "decoy",
+                    directions: new Map([...vector.directions].map(([layer, d]) => [layer, d.map((x, i) => (i % 2 === 0 ? x : -x))])) } },
+                { id: "probe", name: "probe", vector }
+            ];
+            const write = async (patches: SteeringPatch[]) => {
+                const run = await generate(context, prompt, { maxTokens: 12, patches, sampling: { temperature: 0 } }).result;
+                return resolveTranscript(model, { prompt, tokens: run.tokens.map((token) => token.id), sampling: { temperature: 0 } });
+            };
             if (!supported) {
-                await expectRefused(() => teacherForce(context, text, tokens.length, []));
+                const transcript = await write([]);
+                await expectRefused(() => detectFromTranscript(context, transcript, library, { nullDraws: 20 }));
                 record(row, "detect", "refused");
                 return;
             }
-            const reference = await teacherForce(context, text, tokens.length, []);
-            const observed = await teacherForce(context, text, tokens.length, [{ id: "hidden", vector, strength: 2, layers: { first: 2, last: 2 } }]);
-            const report = detectPatch(observed, reference, [decoy, vector]);
-            expect(report.steered).toBe(true);
-            expect(report.firstLayer).toBe(2);
-            expect(report.matches[0]!.name).toBe("probe");
-            expect(report.matches[0]!.strength).toBeCloseTo(2, 1);
-            const clean = detectPatch(await teacherForce(context, text, tokens.length, []), reference, [decoy, vector]);
-            expect(clean.steered).toBe(false);
+            const clean = await detectFromTranscript(context, await write([]), library, { nullDraws: 20 });
+            expect(clean).toMatchObject({ steered: false, verdict: "clean" });
+            const steered = await detectFromTranscript(context, await write([{ id: "hidden", vector, strength: 8, fromToken: 2 }]), library, { nullDraws: 20 });
+            expect(steered).toMatchObject({ steered: true, verdict: "library" });
+            expect(steered.best!.vectorId).toBe("probe");
             record(row, "detect", "✓");
         });
     });
