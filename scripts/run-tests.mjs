@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: typecheck + lint + every vitest suite + the Playwright end-to-end suite, then one
+// `npm test`: typecheck (engine, electron, renderer, tests) + lint + every vitest suite + the Playwright end-to-end suite, then one
 // closing line `N passed, N failed, N skipped` (the line CI reads). Exits non-zero when any step
 // fails. `--no-e2e` leaves the browser suite out (it needs /usr/bin/chromium; .ci/run installs it).
 import { spawnSync } from "node:child_process";
@@ -11,6 +11,8 @@ const npx = process.platform === "win32" ? "npx.cmd" : "npx";
 const steps = [
     ["typecheck", [npx, "tsc", "-p", "tsconfig.json"]],
     ["typecheck electron", [npx, "tsc", "-p", "tsconfig.electron.json", "--noEmit"]],
+    ["typecheck renderer", [npx, "tsc", "-p", "tsconfig.renderer.json"]],
+    ["typecheck tests", [npx, "tsc", "-p", "tsconfig.tests.json"]],
     ["lint", [npx, "eslint", "."]]
 ];
 let failedSteps = 0;

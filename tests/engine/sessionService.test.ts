@@ -59,7 +59,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("sessions requests", () => {
         client = new InProcessRpcClient(service);
         const vectorFile = path.join(outDir, "random.gguf");
         const vector = randomVector("random", 5, 64, 11);
-        fs.writeFileSync(vectorFile, encodeControlVector({ modelHint: "llama", nEmbd: 64, directions: vector.directions, metadata: {} }));
+        fs.writeFileSync(vectorFile, encodeControlVector({ modelHint: "llama", nEmbd: 64, directions: new Map(vector.directions), metadata: {} }));
         await client.request("model.load", { path: sharedFiles.stories260K, gpuLayers: 0, contextSize: 512, threads: 1 });
         const { id: vectorId } = await client.request("vectors.import", { path: vectorFile });
 

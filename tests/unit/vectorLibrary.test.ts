@@ -102,8 +102,7 @@ describe("VectorLibrary: storage", () => {
         await expect(library.get("garbage")).rejects.toMatchObject({ code: "NOT_GGUF" });
     });
 
-    it("lists a plain llama.cpp vector dropped into the folder under its file name", async () => {
-        if (missing(sharedFiles.paritySineVector)) return;
+    it.skipIf(missing(sharedFiles.paritySineVector))("lists a plain llama.cpp vector dropped into the folder under its file name", async () => {
         writeFileSync(path.join(folder, "sine.gguf"), readFileSync(sharedFiles.paritySineVector));
         const { entries, problems } = await library.list();
         expect(problems).toEqual([]);
@@ -227,8 +226,7 @@ describe("VectorLibrary: derived vectors", () => {
 });
 
 describe("VectorLibrary: import and export", () => {
-    it("imports llama.cpp's synthetic_sine.gguf and exports it bit-identically", async () => {
-        if (missing(sharedFiles.paritySineVector)) return;
+    it.skipIf(missing(sharedFiles.paritySineVector))("imports llama.cpp's synthetic_sine.gguf and exports it bit-identically", async () => {
         const original = await readControlVectorFile(sharedFiles.paritySineVector);
         const entry = await library.importGguf(sharedFiles.paritySineVector);
         expect(entry).toMatchObject({ name: "synthetic_sine", nEmbd: 64, modelHint: "llama", layers: [1, 2, 3, 4] });

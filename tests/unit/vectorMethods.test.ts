@@ -12,7 +12,7 @@ import { loadBuiltinDataset } from "../../engine/vectors/datasets/builtinDataset
 function topEigenvector(matrix: number[][]): number[] {
     const n = matrix.length;
     const a = matrix.map((row) => [...row]);
-    const v = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+    const v: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
     for (let sweep = 0; sweep < 100; sweep++) {
         let off = 0;
         for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p]![q]! ** 2;
