@@ -67,7 +67,7 @@ export interface DatasetInfo {
 export interface VectorResults {
     "datasets.list": DatasetInfo[];
     "vectors.list": { vectors: VectorInfo[]; problems: { file: string; message: string }[] };
-    "vectors.build": { vector: VectorInfo; diagnostics: LayerDiagnosticsInfo[]; bestLayer: number; elapsedMs: number };
+    "vectors.build": { vector: VectorInfo; diagnostics: LayerDiagnosticsInfo[]; bestLayer: number; elapsedMs: number; /** e.g. a PCA direction nearly orthogonal to the mean difference */ warnings?: string[] };
     "vectors.import": VectorInfo;
     "vectors.export": null;
     "vectors.rename": VectorInfo;

@@ -244,7 +244,8 @@ export class EngineService {
                 diagnostics: built.diagnostics.map((entry) => ({ ...entry, heldOutAuroc: nanToNull(entry.heldOutAuroc),
                     validationAuroc: nanToNull(entry.validationAuroc), pairedAccuracy: nanToNull(entry.pairedAccuracy) })),
                 bestLayer: built.bestLayer,
-                elapsedMs: built.elapsedMs
+                elapsedMs: built.elapsedMs,
+                warnings: built.warnings
             };
         } finally {
             await context.dispose();

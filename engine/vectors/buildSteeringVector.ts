@@ -183,11 +183,19 @@ export function buildFromActivations(activations: PairActivations, options: Buil
     const groups = options.groups ?? Array.from({ length: options.pairCount }, () => undefined);
     if (groups.length !== options.pairCount)
         throw new TillerError("INVALID_ARGUMENT", `${groups.length} group keys for ${options.pairCount} pairs`);
-    const { train, validation, test } = splitPairsByGroup(groups, options.heldOutFraction ?? DEFAULT_HELD_OUT_FRACTION, options.seed ?? 0);
+    const warnings: string[] = [];
+    const groupCount = new Set(groups.map((group, i) => group ?? `\u0000pair ${i}`)).size;
+    let fraction = options.heldOutFraction ?? DEFAULT_HELD_OUT_FRACTION;
+    if (fraction > 0 && groupCount < 3) {
+        // a tiny dataset still builds; it just cannot be measured on pairs it did not see
+        warnings.push(`the pairs form ${groupCount} group${groupCount === 1 ? "" : "s"}, too few to hold any out ` +
+            "(train, validation and test need one each): every figure is a training figure");
+        fraction = 0;
+    }
+    const { train, validation, test } = splitPairsByGroup(groups, fraction, options.seed ?? 0);
     const directions = new Map<number, Float32Array>();
     const calibration = new Map<number, LayerCalibration>();
     const diagnostics: LayerDiagnostics[] = [];
-    const warnings: string[] = [];
     const d = activations.nEmbd;
     for (const layer of activations.layers) {
         const positive = activations.positive.get(layer)!;
@@ -242,7 +250,7 @@ export function buildFromActivations(activations: PairActivations, options: Buil
         heldOutPairs: validation.length + test.length,
         validationPairs: validation.length,
         testPairs: test.length,
-        groups: new Set(groups.map((group, i) => group ?? `\u0000pair ${i}`)).size,
+        groups: groupCount,
         warnings
     };
 }

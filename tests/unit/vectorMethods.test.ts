@@ -140,6 +140,14 @@ describe("honest separation: splits by group, validation chooses, test reports",
         expect(splitPairsByGroup(["a", "a", "b"], 0, 0)).toEqual({ train: [0, 1, 2], validation: [], test: [] });
     });
 
+    it("a dataset of fewer than three groups still builds, on every pair, and says that its figures are training figures", () => {
+        const built = buildFromActivations(activations({ 1: { positive: positive.slice(0, 2), negative: negative.slice(0, 2) } }),
+            { method: "mean", pairCount: 2, heldOutFraction: 0.4 });
+        expect(built.trainPairs).toBe(2);
+        expect(built.bestLayerChosenBy).toBe("training");
+        expect(built.warnings.join(" ")).toMatch(/2 groups, too few to hold any out.*training figure/);
+    });
+
     it("chooses the best layer on validation and reports the test split's AUROC and paired accuracy for it", () => {
         // 12 pairs in 6 groups; find which groups land in validation and test, then make layer 1
         // separate validation perfectly and test badly, layer 2 the other way round

@@ -26,6 +26,7 @@ export function SeparationChart(props: { result: BuildResult }) {
                             {best.pairedAccuracy != null && <> · paired {best.pairedAccuracy.toFixed(3)}</>} · train {best.trainAuroc.toFixed(3)} · ‖v‖ {best.norm.toFixed(3)}</>}
                         {Number.isFinite(props.result.elapsedMs) && <>{" "}· built in {(props.result.elapsedMs / 1000).toFixed(1)} s</>}
                     </div>
+                    {(props.result.warnings ?? []).map((warning) => <div key={warning} className="muted small" data-testid="build-warning">⚠ {warning}</div>)}
                 </div>
             </div>
             <div className="chart-body">
