@@ -27,6 +27,7 @@ import { benchBlackbox } from "./blackbox.bench.js";
 import { benchForensics } from "./forensics.bench.js";
 import { benchVectors } from "./vectors.bench.js";
 import { benchArchitecture } from "./architecture.bench.js";
+import { benchVocab } from "./vocab.bench.js";
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const tokens = Number(process.env.BENCH_TOKENS ?? 64);
@@ -159,7 +160,8 @@ const sections: { name: string; run: () => Promise<void> }[] = [
     { name: "blackbox", run: async () => { process.stdout.write((await benchBlackbox(threads)).join("\n") + "\n"); } },
     { name: "forensics", run: async () => { process.stdout.write((await benchForensics(threads)).join("\n") + "\n"); } },
     { name: "vectors", run: async () => { process.stdout.write((await benchVectors(threads)).join("\n") + "\n"); } },
-    { name: "arch", run: async () => { process.stdout.write((await benchArchitecture()).join("\n") + "\n"); } }
+    { name: "arch", run: async () => { process.stdout.write((await benchArchitecture()).join("\n") + "\n"); } },
+    { name: "vocab", run: async () => { process.stdout.write((await benchVocab(threads)).join("\n") + "\n"); } }
 ];
 
 function selectedSections(): Set<string> | undefined {
