@@ -26,6 +26,8 @@ interface World {
     datasets: BuiltinDatasetName[];
     prompts: string[];
     maxTokens: number;
+    /** |α| range of the hidden patches: the toy world shrugs off what moves stories260K */
+    strengthRange: [number, number];
 }
 
 function toyworldPrompts(): string[] {
@@ -36,8 +38,8 @@ function toyworldPrompts(): string[] {
 
 export async function benchForensics(threads: number): Promise<string[]> {
     const worlds: World[] = [
-        { name: "toy world", file: toyworldPath, datasets: ["toyworld-flattery", "sentiment", "formality", "refusal"], prompts: toyworldPrompts(), maxTokens: 24 },
-        { name: "stories260K", file: storiesPath, datasets: ["sentiment", "formality", "refusal", "sycophancy"], maxTokens: 32,
+        { name: "toy world", file: toyworldPath, datasets: ["toyworld-flattery", "sentiment", "formality", "refusal"], prompts: toyworldPrompts(), maxTokens: 24, strengthRange: [1, 8] },
+        { name: "stories260K", file: storiesPath, datasets: ["sentiment", "formality", "refusal", "sycophancy"], maxTokens: 32, strengthRange: [0.3, 3],
             prompts: ["Once upon a time", "One day, Tom went to the park.", "The cat sat by the door.", "Lily had a new doll.", "Sam made a big cake."] }
     ];
     const lines: string[] = [];
@@ -58,10 +60,10 @@ export async function benchForensics(threads: number): Promise<string[]> {
             const context = await model.createContext({ threads, contextSize: 256, batchSize: 256, sequences: 2, precise: true });
             const started = performance.now();
             const trials = await runHiddenPatchTrials(context, {
-                trials: trialsPerModel, seed: 20261130 + index, prompts: world.prompts, pool, maxTokens: world.maxTokens, generationContext
+                trials: trialsPerModel, seed: 20261130 + index, prompts: world.prompts, pool, maxTokens: world.maxTokens, strengthRange: world.strengthRange, generationContext
             });
             all.push(...trials);
-            lines.push(`forensics on ${world.name} (pool of ${pool.length} vectors; ${((performance.now() - started) / 1000).toFixed(0)} s with generation):`,
+            lines.push(`forensics on ${world.name} (pool of ${pool.length} vectors, |α| in [${world.strengthRange.join(", ")}]; ${((performance.now() - started) / 1000).toFixed(0)} s with generation):`,
                 ...formatHiddenPatchSummary(summarizeHiddenPatchTrials(trials)));
         } finally {
             await model.dispose();

@@ -10,9 +10,11 @@
 //   greedy text       exact: the clean greedy sampler can only emit its argmax, so one token that is
 //                     not the clean argmax (beyond a numerical tolerance) rules the clean model out;
 //   library GLRT      G = max_h max_{on/off path} Σ_on llr_k(h) − penalty·switches (segmentOnOff);
+//   score test        S = max_h max_k0 |Σ_{k≥k0} u_k| / √(Σ I_k + ridge), u_k = ∂ log q̃_α(y_k)/∂α at 0:
+//                     the locally most powerful test for weak patches (one ± pair of decodes per h);
 //   free (no library) F = max_k0 |Σ_{k≥k0} (s_k − E s_k)| / √(Σ Var s_k + 1), s_k = −log q̃₀(y_k):
 //                     a CUSUM of the standardised surprise, for directions that are not in the library.
-// Both sampled-text statistics are calibrated by simulating the clean model's own sampling: at each
+// The sampled-text statistics are calibrated by simulating the clean model's own sampling: at each
 // observed position, `nullDraws` tokens are drawn from q̃₀ and pushed through the same statistic
 // (the same hypotheses' distributions at that position). This "conditional" simulation reuses the
 // observed prefixes, so it costs no extra decode; the benchmark measures how well it holds on
@@ -73,6 +75,9 @@ export interface BlindDetectionOptions {
 export type BlindDetectionReport = Omit<ForensicsDetectResult, "detectionId">;
 
 export const DEFAULT_ALPHAS: readonly number[] = [-4, -2, -1, -0.5, 0.5, 1, 2, 4];
+
+/** the finite-difference step of the score test (α units) */
+const SCORE_STEP = 0.1;
 
 /** a sampled transcript's tokens, standardised surprise above this under the best hypothesis: not explained by it */
 const RESIDUAL_SURPRISE_LIMIT = 3;
@@ -145,15 +150,20 @@ function klRaw(p: Float64Array, q: Float64Array): number {
     return Math.max(0, sum);
 }
 
-/** The free statistic: max over onsets of the standardised surprise excess (two-sided). */
-function freeStatistic(excess: ArrayLike<number>, variance: ArrayLike<number>): number {
+/** Two-sided CUSUM over onsets: max_k0 |Σ_{k≥k0} x_k| / √(Σ_{k≥k0} Var x_k + ridge). */
+function cusumStatistic(excess: ArrayLike<number>, variance: ArrayLike<number>, ridge: number): number {
     let sum = 0, varSum = 0, best = 0;
     for (let k = excess.length - 1; k >= 0; k--) {
         sum += excess[k]!;
         varSum += variance[k]!;
-        best = Math.max(best, Math.abs(sum) / Math.sqrt(varSum + 1));
+        best = Math.max(best, Math.abs(sum) / Math.sqrt(varSum + ridge));
     }
     return best;
+}
+
+/** The free statistic: the surprise CUSUM (ridge 1 nat², so a lone token cannot dominate). */
+function freeStatistic(excess: ArrayLike<number>, variance: ArrayLike<number>): number {
+    return cusumStatistic(excess, variance, 1);
 }
 
 export async function detectFromTranscript(context: TillerContext, transcript: Transcript, library: readonly LibraryVector[],
@@ -195,7 +205,7 @@ export async function detectFromTranscript(context: TillerContext, transcript: T
         warnings.push("no library vector has a direction in the layer ranges tried");
     const leaderCount = options.leaders ?? 2;
     const plannedRefits = Math.min(leaderCount, library.length * ranges.length) * 16;
-    const total = 1 + grid.length + plannedRefits;
+    const total = 1 + grid.length + library.length * ranges.length + plannedRefits;
     let done = 0;
     const progress = (label: string) => options.onProgress?.(++done, total, label);
 
@@ -277,6 +287,51 @@ export async function detectFromTranscript(context: TillerContext, transcript: T
         const libraryObserved = hypotheses.reduce((best, h) => Math.max(best, h.score), 0);
         const libraryPValue = hypotheses.length === 0 ? null : empiricalPValue(libraryObserved, nullMax).pValue;
 
+        // ---- the score test: weak patches, linear response at α = 0 ---------------------------------
+        // u_k = ∂ log q̃_α(y_k)/∂α at 0 (central difference, ±SCORE_STEP) per vector × range; its
+        // variance under the clean sampler I_k (from the null draws); statistic: the two-sided CUSUM
+        // max over onsets of |Σ u_k| / √(Σ I_k + ridge), maximised over the hypotheses.
+        const pairs = new Map<string, { entry: LibraryVector; layers: LayerRange }>();
+        for (const { entry, layers } of grid)
+            pairs.set(`${entry.id}\u0000${layers.first}-${layers.last}`, { entry, layers });
+        let scoreObserved = 0;
+        const scoreNull = new Float64Array(draws);
+        if (!greedy) { // greedy text is judged exactly; the score test would only cost decodes
+            const u = new Float64Array(n), info = new Float64Array(n), uNull = new Float64Array(n * draws);
+            const plusDraws = new Float64Array(draws);
+            for (const { entry, layers } of pairs.values()) {
+                const steer = (alpha: number) => composeControlVector([{ id: "score", vector: entry.vector, strength: alpha, layers }], 0, model.shape);
+                const plus = await scorer.score(steer(SCORE_STEP));
+                const minus = await scorer.score(steer(-SCORE_STEP));
+                for (let k = 0; k < n; k++) {
+                    likelihood.prepare(plus[k]!);
+                    const plusY = likelihood.logProb(emitted[k]!);
+                    for (let m = 0; m < draws; m++)
+                        plusDraws[m] = likelihood.logProb(drawIds[k * draws + m]!);
+                    likelihood.prepare(minus[k]!);
+                    let mean = 0;
+                    for (let m = 0; m < draws; m++) {
+                        const value = (plusDraws[m]! - likelihood.logProb(drawIds[k * draws + m]!)) / (2 * SCORE_STEP);
+                        uNull[m * n + k] = value;
+                        mean += value / draws;
+                    }
+                    let variance = 0;
+                    for (let m = 0; m < draws; m++) {
+                        uNull[m * n + k] = uNull[m * n + k]! - mean;
+                        variance += uNull[m * n + k]! ** 2 / draws;
+                    }
+                    u[k] = (plusY - likelihood.logProb(emitted[k]!)) / (2 * SCORE_STEP) - mean;
+                    info[k] = variance;
+                }
+                const ridge = info.reduce((sum, value) => sum + value, 0) / n + 1e-9;
+                scoreObserved = Math.max(scoreObserved, cusumStatistic(u, info, ridge));
+                for (let m = 0; m < draws; m++)
+                    scoreNull[m] = Math.max(scoreNull[m]!, cusumStatistic(uNull.subarray(m * n, (m + 1) * n), info, ridge));
+                progress("score test");
+            }
+        }
+        const scorePValue = pairs.size === 0 || greedy ? null : empiricalPValue(scoreObserved, scoreNull).pValue;
+
         // ---- attribution: the two leading vectors on the other ranges, near their best α ------------
         if (options.layerRanges == null) {
             const leadersByVector = new Map<string, Hypothesis>();
@@ -336,7 +391,8 @@ export async function detectFromTranscript(context: TillerContext, transcript: T
         if (greedyInconsistent != null)
             pValue = greedyInconsistent.length > 0 ? 0 : 1;
         else
-            pValue = libraryPValue == null ? freePValue : Math.min(1, 2 * Math.min(libraryPValue, freePValue));
+            pValue = libraryPValue == null || scorePValue == null ? freePValue : Math.min(1, 3 * Math.min(libraryPValue, scorePValue, freePValue));
+        const libraryFires = (libraryPValue != null && libraryPValue <= significance) || (scorePValue != null && scorePValue <= significance);
         const steered = pValue <= significance;
 
         let verdict: BlindDetectionReport["verdict"] = "clean";
@@ -372,7 +428,7 @@ export async function detectFromTranscript(context: TillerContext, transcript: T
                     excess += -bestLogQ[emitted[k]!]! - mean;
                     variance += Math.max(0, second - mean * mean);
                 }
-                explained = libraryPValue != null && libraryPValue <= significance && excess / Math.sqrt(variance + 1) <= RESIDUAL_SURPRISE_LIMIT;
+                explained = libraryFires && excess / Math.sqrt(variance + 1) <= RESIDUAL_SURPRISE_LIMIT;
             }
         }
         if (steered)
@@ -434,6 +490,7 @@ export async function detectFromTranscript(context: TillerContext, transcript: T
             steered, pValue, significance, verdict,
             tests: {
                 library: libraryPValue == null ? null : { name: "library GLRT: max over hypotheses and on/off paths of Σ llr − 3·switches (nats)", statistic: libraryObserved, pValue: libraryPValue },
+                score: scorePValue == null ? null : { name: "score test: max over vectors × ranges and onsets of |Σ ∂log q/∂α| / √(Σ I + ridge) at α = 0", statistic: scoreObserved, pValue: scorePValue },
                 free: { name: "surprise CUSUM: max over onsets of |Σ (s − E s)| / √(Σ Var s + 1)", statistic: freeObserved, pValue: freePValue },
                 greedyInconsistent
             },

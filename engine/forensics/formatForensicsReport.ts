@@ -22,6 +22,8 @@ export function formatForensicsReport(result: Omit<ForensicsDetectResult, "detec
         lines.push(`  greedy: token${greedy.length > 1 ? "s" : ""} ${greedy.slice(0, 12).join(", ")}${greedy.length > 12 ? ", …" : ""} ${greedy.length > 1 ? "are" : "is"} not the clean model's most likely`);
     if (result.tests.library != null)
         lines.push(`  library test: statistic ${result.tests.library.statistic.toFixed(2)} nats, p = ${formatTestP(result.tests.library.pValue)}`);
+    if (result.tests.score != null)
+        lines.push(`  score test: statistic ${result.tests.score.statistic.toFixed(2)}, p = ${formatTestP(result.tests.score.pValue)}`);
     lines.push(`  surprise test: statistic ${result.tests.free.statistic.toFixed(2)}, p = ${formatTestP(result.tests.free.pValue)}`);
     if (result.steered) {
         if (result.onsetRange != null && result.onsetRange[0] !== result.onsetRange[1])

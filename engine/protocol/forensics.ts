@@ -117,7 +117,8 @@ export interface ForensicsDetectResult {
     significance: number;
     /** "clean": no evidence; "library": the best library hypothesis explains it; "outside-library": steered along a direction the library does not hold */
     verdict: "clean" | "library" | "outside-library";
-    tests: { library: ForensicsTest | null; free: ForensicsTest; greedyInconsistent: number[] | null };
+    /** library: likelihood-ratio GLRT; score: linear response at α = 0 (weak patches); free: surprise, no library */
+    tests: { library: ForensicsTest | null; score: ForensicsTest | null; free: ForensicsTest; greedyInconsistent: number[] | null };
     /** first steered token (null: not steered); for greedy text the earliest token the steering could have started is onsetRange[0] */
     onsetToken: number | null;
     onsetRange: [number, number] | null;
