@@ -153,6 +153,8 @@ export function TokenStrip() {
                 virtualizer.scrollToIndex(row, { align: "center" });
             }
         }
+        // only a new selection scrolls; new rows streaming in must not pull the view back to it
+        // eslint-disable-next-line react-hooks/exhaustive-deps
     }, [selected]);
 
     const onClick = (event: MouseEvent<HTMLDivElement>): void => {
