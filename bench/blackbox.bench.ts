@@ -19,10 +19,12 @@ const models = [
     { name: "toy world", file: path.resolve(here, "..", "..", "models", "toyworld.gguf") }
 ];
 
-export async function benchBlackbox(threads: number): Promise<string[]> {
+/** Runs the section, printing each line as soon as it is known (a long section shows progress). */
+export async function benchBlackbox(threads: number, print: (line: string) => void = (line) => process.stdout.write(line + "\n")): Promise<void> {
     const trials = Number(process.env.BENCH_BLACKBOX_TRIALS ?? 20); // per model and trigger kind
     const budget = 300;
-    const lines: string[] = [`seeds 1000…${1000 + trials - 1} per model and trigger kind; budget ${budget} queries per localisation`];
+    const lines = { push: (...entries: string[]) => entries.forEach(print) };
+    lines.push(`seeds 1000…${1000 + trials - 1} per model and trigger kind; budget ${budget} queries per localisation`);
     for (const entry of models) {
         if (!fs.existsSync(entry.file)) {
             lines.push(`${entry.name}: skipped, ${entry.file} is absent`);
@@ -32,12 +34,19 @@ export async function benchBlackbox(threads: number): Promise<string[]> {
         const context = await model.createContext({ threads, contextSize: 1024 });
         try {
             for (const kind of ["text", "projection"] as const) {
-                let fired = 0, top1 = 0, top3 = 0, claimedOnFired = 0, notFired = 0, claimedOnNotFired = 0;
+                let fired = 0, top1 = 0, top3 = 0, claimedOnFired = 0, notFired = 0, claimedOnNotFired = 0, failed = 0;
                 const queries: number[] = [];
                 const wall: number[] = [];
                 for (let seed = 1000; seed < 1000 + trials; seed++) {
                     const trial = await suspectTrial(context, seed, kind);
-                    const result = await locateTrigger(new EngineOracle(new HiddenPatchModel(context, trial.suspect.patch), budget), { prompt: trial.prompt });
+                    const result = await locateTrigger(new EngineOracle(new HiddenPatchModel(context, trial.suspect.patch), budget), { prompt: trial.prompt })
+                        .catch((error: unknown) => {
+                            failed++;
+                            print(`  seed ${seed}: localisation failed: ${(error as Error).message}`);
+                            return null;
+                        });
+                    if (result == null)
+                        continue;
                     queries.push(result.queries);
                     wall.push(result.wallMs);
                     if (trial.fired == null) {
@@ -53,7 +62,7 @@ export async function benchBlackbox(threads: number): Promise<string[]> {
                 }
                 const percent = (count: number, of: number) => (of === 0 ? "n/a" : `${(100 * count / of).toFixed(1)}% (${count}/${of})`);
                 lines.push(
-                    `${entry.name}, ${kind} triggers: ${trials} suspects, trigger fired on a prompt token in ${fired}`,
+                    `${entry.name}, ${kind} triggers: ${trials} suspects, trigger fired on a prompt token in ${fired}${failed > 0 ? `, ${failed} failed` : ""}`,
                     `  trigger token top-1            ${percent(top1, fired)}`,
                     `  trigger token top-3            ${percent(top3, fired)}`,
                     `  switch claimed (fired)         ${percent(claimedOnFired, fired)}`,
@@ -67,13 +76,12 @@ export async function benchBlackbox(threads: number): Promise<string[]> {
             const cleanTrials = Math.max(4, Math.floor(trials / 2));
             for (let seed = 5000; seed < 5000 + cleanTrials; seed++) {
                 const trial = await suspectTrial(context, seed, "text");
-                const result = await locateTrigger(new EngineOracle(new HiddenPatchModel(context, null), budget), { prompt: trial.prompt });
-                claimed += result.switchFound ? 1 : 0;
+                const result = await locateTrigger(new EngineOracle(new HiddenPatchModel(context, null), budget), { prompt: trial.prompt }).catch(() => null);
+                claimed += result?.switchFound === true ? 1 : 0;
             }
             lines.push(`${entry.name}, clean model: switch claimed on ${claimed} of ${cleanTrials} prompts (false alarms)`);
         } finally {
             await model.dispose();
         }
     }
-    return lines;
 }

@@ -157,7 +157,7 @@ const sections: { name: string; run: () => Promise<void> }[] = [
     { name: "generation", run: benchGeneration },
     { name: "probes", run: async () => { process.stdout.write((await benchProbes(threads)).join("\n") + "\n"); } },
     { name: "toyworld", run: async () => { process.stdout.write((await benchToyworldTraining()).join("\n") + "\n"); } },
-    { name: "blackbox", run: async () => { process.stdout.write((await benchBlackbox(threads)).join("\n") + "\n"); } },
+    { name: "blackbox", run: () => benchBlackbox(threads) },
     { name: "forensics", run: async () => { process.stdout.write((await benchForensics(threads)).join("\n") + "\n"); } },
     { name: "vectors", run: async () => { process.stdout.write((await benchVectors(threads)).join("\n") + "\n"); } },
     { name: "arch", run: async () => { process.stdout.write((await benchArchitecture()).join("\n") + "\n"); } },

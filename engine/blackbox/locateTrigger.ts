@@ -12,7 +12,7 @@
 import type { LocatedSpan, LocatedUnit, LocateProgress, LocateResult } from "../protocol/blackbox.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { OracleBudgetExhausted, type LogProbOracle } from "./LogProbOracle.js";
-import { defaultBridge, defaultCarrier, fillerWords } from "./neutralText.js";
+import { defaultBridge, defaultCarrier, fillerWords, neutralSentences } from "./neutralText.js";
 
 export type { LocatedSpan, LocatedUnit, LocateProgress, LocateResult };
 
@@ -29,6 +29,9 @@ export interface LocateOptions {
     signal?: AbortSignal;
     onProgress?: (progress: LocateProgress) => void;
 }
+
+/** the probe when the endpoint's own continuation is empty */
+const neutralProbe = ` ${neutralSentences[4]}`;
 
 /** the z above which a step or drop counts as standing out */
 export const evidenceZ = 5;
@@ -76,9 +79,14 @@ export async function locateTrigger(oracle: LogProbOracle, options: LocateOption
     } else {
         probeTokens = (await oracle.complete(prompt + bridge, probeLength, options.signal)).map((token) => token.text);
     }
+    // the model may end its text at once: then a neutral sentence is the probe, and a patch shows as
+    // making it *less* likely, so its scores are negated (evidence stays "higher = switch")
+    let sign = 1;
+    if (probeTokens.join("").trim().length === 0) {
+        probeTokens = mode === "echo" ? [neutralProbe] : wordUnits(neutralProbe).map((unit) => unit.text);
+        sign = -1;
+    }
     const probe = probeTokens.join("");
-    if (probe.length === 0)
-        throw new TillerError("ORACLE_NONCONFORMING", `${oracle.description} returned an empty continuation, so there is no probe to score; pass one with --probe`);
 
     // the prompt's units: the oracle's own tokens when it echoes them, else words
     let units: Unit[];
@@ -130,8 +138,8 @@ export async function locateTrigger(oracle: LogProbOracle, options: LocateOption
                 sofar += piece;
             }
         }
-        cache.set(text, total);
-        return total;
+        cache.set(text, sign * total);
+        return sign * total;
     };
 
     const scan = new Map<number, number>();

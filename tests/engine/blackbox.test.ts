@@ -135,7 +135,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("black-box localisation agains
         // the floor: the bench (`npm run bench -- --only blackbox`) carries the full figures
         expect(fired).toBeGreaterThanOrEqual(3);
         expect(inTop3).toBeGreaterThanOrEqual(fired - 1);
-    });
+    }, 240_000); // four localisations over HTTP: ~35 s on a quiet 2-core machine
 
     it("says no clear switch on the clean model, and stops at the budget", async () => {
         const trial = await suspectTrial(context, 2, "text");
@@ -148,7 +148,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("black-box localisation agains
         expect(small.budgetExhausted).toBe(true);
         expect(small.queries).toBe(12);
         expect(patched.served).toBe(12);
-    });
+    }, 180_000);
 
     it("names the problem for unreachable, refusing, slow and non-conforming endpoints", async () => {
         expect(() => completionsUrl("ftp://x")).toThrow(/http/);
@@ -216,5 +216,5 @@ describe.skipIf(missing(sharedFiles.stories260K))("black-box localisation agains
         } finally {
             await service.dispose();
         }
-    });
+    }, 180_000);
 });

@@ -62,7 +62,7 @@ describe.skipIf(!compiled || missing(sharedFiles.stories260K))("tiller suspect +
         expect(table.status, table.stderr).toBe(0);
         expect(table.stdout).toMatch(/A switch was found: \d+ of 150 queries/);
         expect(table.stdout).toContain(JSON.stringify(located.units[located.ranking[0]!]!.text));
-    });
+    }, 240_000);
 
     it("refuses bad input with one clear line", async () => {
         expectOneLineError(await runTiller(["locate", "--endpoint", "http://127.0.0.1:9/v1", "-p", "Tom had a car.", "--timeout", "5"]), /\[ORACLE_UNAVAILABLE\] could not reach/);
@@ -70,5 +70,5 @@ describe.skipIf(!compiled || missing(sharedFiles.stories260K))("tiller suspect +
         expectOneLineError(await runTiller(["locate", "--endpoint", "http://127.0.0.1:9/v1"]), /--prompt/);
         expectOneLineError(await runTiller(["suspect", "--seed", "1", "--kind", "sideways", "-m", sharedFiles.stories260K]), /--kind must be text or projection/);
         expectOneLineError(await runTiller(["suspect", "--seed", "1", "--host", "0.0.0.0", "-m", sharedFiles.stories260K]), /loopback/);
-    });
+    }, 180_000);
 });
