@@ -24,6 +24,7 @@ import { benchProbes } from "./probes.bench.js";
 import { benchVectorBuild } from "./vectorBuild.bench.js";
 import { benchToyworldTraining } from "./toyworldTraining.bench.js";
 import { benchBlackbox } from "./blackbox.bench.js";
+import { benchReliability } from "./reliability.bench.js";
 import { benchForensics } from "./forensics.bench.js";
 import { benchVectors } from "./vectors.bench.js";
 import { benchArchitecture } from "./architecture.bench.js";
@@ -161,7 +162,8 @@ const sections: { name: string; run: () => Promise<void> }[] = [
     { name: "forensics", run: async () => { process.stdout.write((await benchForensics(threads)).join("\n") + "\n"); } },
     { name: "vectors", run: async () => { process.stdout.write((await benchVectors(threads)).join("\n") + "\n"); } },
     { name: "arch", run: async () => { process.stdout.write((await benchArchitecture()).join("\n") + "\n"); } },
-    { name: "vocab", run: async () => { process.stdout.write((await benchVocab(threads)).join("\n") + "\n"); } }
+    { name: "vocab", run: async () => { process.stdout.write((await benchVocab(threads)).join("\n") + "\n"); } },
+    { name: "reliability", run: async () => { process.stdout.write((await benchReliability()).join("\n") + "\n"); } }
 ];
 
 function selectedSections(): Set<string> | undefined {

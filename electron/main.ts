@@ -1,9 +1,10 @@
 // Electron main: window, menu, native dialogs, window state, and the engine's lifecycle. Thin on
 // purpose: everything else lives in the engine (utility process) and the renderer.
-import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, net, protocol, utilityProcess, type UtilityProcess } from "electron";
+import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, net, protocol, session, utilityProcess, type UtilityProcess } from "electron";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { RestartBackoff } from "../engine/protocol/restartBackoff.js";
 import { fileDialogKinds, ipcChannels, type FileDialogKind } from "./ipcContract.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));          // dist/electron
@@ -19,6 +20,8 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 let mainWindow: BrowserWindow | undefined;
 let engine: UtilityProcess | undefined;
 let quitting = false;
+/** the same back-off as `tiller serve`'s supervisor: a crash loop waits longer each time */
+const engineBackoff = new RestartBackoff();
 
 // ---- window state -------------------------------------------------------------------------------
 
@@ -56,7 +59,7 @@ function startEngine(): void {
         setTimeout(() => {
             startEngine();
             connectWindowToEngine();
-        }, 500);
+        }, engineBackoff.delayAfterCrash());
     });
 }
 
@@ -122,9 +125,7 @@ function createWindow(modelToOpen: string | undefined): void {
     window.on("closed", () => {
         mainWindow = undefined;
     });
-    // no navigation away from the app, no new windows
-    window.webContents.on("will-navigate", (event) => event.preventDefault());
-    window.webContents.setWindowOpenHandler(() => ({ action: "deny" }));
+    // no navigation away from the app, no new windows (every web contents: see lockDownWebContents)
     window.webContents.on("did-finish-load", () => {
         connectWindowToEngine();
         if (modelToOpen != null)
@@ -144,10 +145,46 @@ function modelArgument(argv: readonly string[]): string | undefined {
     return fs.existsSync(shipped) ? shipped : undefined;
 }
 
+/** No navigation, redirect, new window or webview for any web contents this app ever creates. */
+function lockDownWebContents(contents: Electron.WebContents): void {
+    contents.on("will-navigate", (event) => event.preventDefault());
+    contents.on("will-redirect", (event) => event.preventDefault());
+    contents.on("will-attach-webview", (event) => event.preventDefault());
+    contents.setWindowOpenHandler(() => ({ action: "deny" }));
+}
+
+// one instance: two would share the data folder and fight over its sessions and window state
+if (!app.requestSingleInstanceLock()) {
+    app.quit();
+} else {
+    app.on("second-instance", (_event, argv) => {
+        if (mainWindow == null)
+            return;
+        if (mainWindow.isMinimized())
+            mainWindow.restore();
+        mainWindow.focus();
+        const index = argv.indexOf("--model");
+        if (index >= 0 && argv[index + 1] != null)
+            mainWindow.webContents.send(ipcChannels.openModel, argv[index + 1]);
+    });
+}
+app.on("web-contents-created", (_event, contents) => lockDownWebContents(contents));
+
 app.whenReady().then(() => {
+    // Electron grants permission requests (camera, notifications, …) unless told otherwise: the lab needs none
+    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+    session.defaultSession.setPermissionCheckHandler(() => false);
     protocol.handle("app", async (request) => {
         const url = new URL(request.url);
-        const file = path.resolve(rendererDir, "." + decodeURIComponent(url.pathname));
+        let pathname: string;
+        try {
+            pathname = decodeURIComponent(url.pathname);
+        } catch {
+            return new Response("bad request", { status: 400 });
+        }
+        if (pathname.includes("\0"))
+            return new Response("bad request", { status: 400 });
+        const file = path.resolve(rendererDir, "." + pathname);
         if (!file.startsWith(rendererDir + path.sep))
             return new Response("forbidden", { status: 403 });
         const response = await net.fetch(pathToFileURL(file).toString());

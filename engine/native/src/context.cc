@@ -129,6 +129,7 @@ public:
             params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
         }
         core_->ctx = lib.llama_init_from_model(model_->model(), params);
+        core_->n_seq_max = options_.n_seq_max;
         if (core_->ctx == nullptr) {
             SetError("llama.cpp could not create a context of " + std::to_string(options_.n_ctx) +
                      " tokens (out of memory, or a size the model does not support)");
@@ -186,6 +187,12 @@ public:
 
     void Execute() override {
         core_->capture.reset_captured();
+        if (core_->abort_requested.load()) {
+            // abort() came after this decode was queued but before it started: honour it
+            ret_ = 2;
+            SetError(std::string(decode_error_message(ret_)) + " (aborted before it started)");
+            return;
+        }
         ret_ = llama_library_get().llama_decode(core_->ctx, batch_);
         if (ret_ != 0) {
             SetError(std::string(decode_error_message(ret_)) + " (llama_decode returned " + std::to_string(ret_) + ")");
@@ -308,7 +315,12 @@ llama_context * native_context::idle_ctx(Napi::Env env) const {
 Napi::Value native_context::decode(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     idle_ctx(env);
-    if (info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsTypedArray() || !info[3].IsTypedArray()) {
+    // the element type matters: reading a Float64Array's bytes as int32 walks past its end
+    const auto is_typed = [&](size_t i, napi_typedarray_type type) {
+        return info[i].IsTypedArray() && info[i].As<Napi::TypedArray>().TypedArrayType() == type;
+    };
+    if (info.Length() < 4 || !is_typed(0, napi_int32_array) || !is_typed(1, napi_int32_array) || !is_typed(2, napi_int32_array) ||
+        !is_typed(3, napi_uint8_array)) {
         throw Napi::TypeError::New(env, "decode(tokens: Int32Array, positions: Int32Array, seqIds: Int32Array, wantLogits: Uint8Array)");
     }
     Napi::Int32Array tokens    = info[0].As<Napi::Int32Array>();
@@ -319,7 +331,19 @@ Napi::Value native_context::decode(const Napi::CallbackInfo & info) {
     if (n == 0 || positions.ElementLength() != n || seq_ids.ElementLength() != n || want.ElementLength() != n) {
         throw Napi::RangeError::New(env, "decode: tokens, positions, seqIds and wantLogits must be non-empty and of equal length");
     }
+    // llama.cpp asserts (and so ends the process) on these; refuse them here instead
+    const uint32_t n_batch = llama_library_get().llama_n_batch(core_->ctx);
+    if (n > n_batch) {
+        throw Napi::RangeError::New(env, "decode: " + std::to_string(n) + " tokens exceed the context's batch size (" + std::to_string(n_batch) + ")");
+    }
     for (size_t i = 0; i < n; i++) {
+        if (seq_ids[i] < 0 || (uint32_t) seq_ids[i] >= core_->n_seq_max) {
+            throw Napi::RangeError::New(env, "decode: sequence id " + std::to_string(seq_ids[i]) + " is outside 0-" +
+                                        std::to_string(core_->n_seq_max - 1));
+        }
+        if (positions[i] < 0) {
+            throw Napi::RangeError::New(env, "decode: position " + std::to_string(positions[i]) + " is negative");
+        }
         if (tokens[i] < 0 || tokens[i] >= n_vocab_) {
             throw Napi::RangeError::New(env, "decode: token id " + std::to_string(tokens[i]) + " is outside the vocabulary (" +
                                         std::to_string(n_vocab_) + " tokens)");
@@ -427,6 +451,9 @@ Napi::Value native_context::set_control_vector(const Napi::CallbackInfo & info) 
 Napi::Value native_context::set_capture_layers(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     idle_ctx(env);
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+        throw Napi::TypeError::New(env, "setCaptureLayers(layers: Int32Array)");
+    }
     Napi::Int32Array layers = info[0].As<Napi::Int32Array>();
     capture_state & capture = core_->capture;
     std::fill(capture.wanted.begin(), capture.wanted.end(), 0);

@@ -41,6 +41,7 @@ struct context_core {
     ggml_threadpool_t threadpool_batch = nullptr;
     std::atomic<bool> busy{false};             // a decode worker is running
     std::atomic<bool> abort_requested{false};  // polled by llama.cpp between graph nodes (CPU)
+    uint32_t n_seq_max = 1;                     // sequence ids a decode may use: 0 .. n_seq_max-1
     capture_state capture;
 };
 

@@ -194,13 +194,25 @@ Napi::Value native_model::is_eog(const Napi::CallbackInfo & info) {
 Napi::Value native_model::meta(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     ensure_alive(env);
+    if (info.Length() < 1 || !info[0].IsString()) {
+        throw Napi::TypeError::New(env, "meta(key: string)");
+    }
     const std::string key = info[0].As<Napi::String>();
+    const llama_library & lib = llama_library_get();
     std::vector<char> buf(4096);
-    const int32_t n = llama_library_get().llama_model_meta_val_str(model_, key.c_str(), buf.data(), buf.size());
+    int32_t n = lib.llama_model_meta_val_str(model_, key.c_str(), buf.data(), buf.size());
     if (n < 0) {
         return env.Null();
     }
-    return Napi::String::New(env, buf.data(), std::min<size_t>(n, buf.size() - 1));
+    if ((size_t) n >= buf.size()) {
+        // the value is longer than the first guess (n is its full length, snprintf-style): read it whole
+        buf.resize((size_t) n + 1);
+        n = lib.llama_model_meta_val_str(model_, key.c_str(), buf.data(), buf.size());
+        if (n < 0) {
+            return env.Null();
+        }
+    }
+    return Napi::String::New(env, buf.data(), std::min<size_t>((size_t) n, buf.size() - 1));
 }
 
 Napi::Value native_model::dispose(const Napi::CallbackInfo & info) {

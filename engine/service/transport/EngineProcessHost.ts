@@ -8,6 +8,7 @@ import type { ServerMessage } from "../../protocol/wire.js";
 import { TillerError } from "../../protocol/TillerError.js";
 import type { ChildToHost, HostToChild } from "./engineChildMessages.js";
 import type { RpcClientLink, RpcEndpoint } from "./loopbackServer.js";
+import { RestartBackoff } from "../../protocol/restartBackoff.js";
 
 export interface EngineProcessHostOptions {
     dataDir?: string;
@@ -22,10 +23,6 @@ function log(line: string): void {
     process.stderr.write(`${line}\n`);
 }
 
-/** Restarts within this window count towards the back-off: a crash loop waits longer each time. */
-const CRASH_WINDOW_MS = 60_000;
-const FIRST_RESTART_DELAY_MS = 200;
-const MAX_RESTART_DELAY_MS = 10_000;
 /** Messages held while the engine starts; a client that sends more is dropped (nothing grows without bound). */
 const MAX_QUEUED_MESSAGES = 4096;
 
@@ -37,7 +34,8 @@ export class EngineProcessHost implements RpcEndpoint {
     private readonly links = new Map<number, RpcClientLink>();
     private nextConn = 1;
     private stopping = false;
-    private recentCrashes: number[] = [];
+    /** a crash loop waits longer each time (the same policy as Electron main's) */
+    private readonly backoff = new RestartBackoff();
     private restartTimer: ReturnType<typeof setTimeout> | null = null;
 
     private constructor(private readonly options: EngineProcessHostOptions) {}
@@ -156,9 +154,7 @@ export class EngineProcessHost implements RpcEndpoint {
             client.send(notice);
             client.drop("the engine restarted");
         }
-        const now = Date.now();
-        this.recentCrashes = [...this.recentCrashes.filter((at) => now - at < CRASH_WINDOW_MS), now];
-        const delay = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** (this.recentCrashes.length - 1));
+        const delay = this.backoff.delayAfterCrash();
         this.restartTimer = setTimeout(() => {
             this.restartTimer = null;
             this.spawn(undefined).catch((error: unknown) => log(`tiller serve: the engine did not restart: ${(error as Error).message}`));
