@@ -129,13 +129,22 @@ test.describe("Probes view in Chromium", () => {
         expect(Math.max(...values.map(Math.abs))).toBeGreaterThan(1e-3);
         const fills = await cells.evaluateAll((nodes) => nodes.map((node) => node.getAttribute("fill")));
         expect(new Set(fills).size).toBeGreaterThan(3);
+        // linear response: Λ(α) with its maximiser, and I_t per token (positive: the vector moves every distribution)
+        const lambda = page.getByTestId("path-free-energy");
+        await expect(lambda).toBeVisible();
+        expect(Number.isFinite(Number(await lambda.getAttribute("data-alpha-ml")))).toBe(true);
+        const fisher = JSON.parse((await page.getByTestId("fisher-strip").getAttribute("data-values"))!) as number[];
+        expect(fisher).toHaveLength(count);
+        expect(fisher.every((value) => value > 0)).toBe(true);
+        const lambdaCsv = parseCsv((await downloadOf(page, "export-lambda-csv")).bytes.toString("utf8"));
+        expect(lambdaCsv[0]).toEqual(["alpha", "path_free_energy"]);
         await screenshot(page, PREFIX, "sweep");
 
         // ---- exports: χ as CSV (the values the bars show), the χ bars and the heatmap as PNG
         const chiCsv = await downloadOf(page, "export-chi-csv");
         expect(chiCsv.download.suggestedFilename()).toBe("chi-per-token.csv");
         const rows = parseCsv(chiCsv.bytes.toString("utf8"));
-        expect(rows[0]).toEqual(["index", "id", "piece", "chi", "curvature", "entropy_response"]);
+        expect(rows[0]).toEqual(["index", "id", "piece", "chi", "chi_error", "curvature", "entropy_response", "fisher", "fdt_gap", "fdt_gap_error"]);
         expect(rows).toHaveLength(count + 1);
         for (const [k, row] of rows.slice(1).entries()) {
             expect(Number(row[0])).toBe(k);

@@ -3,15 +3,19 @@
 import { describe, expect, it } from "vitest";
 import { probesDetectSchema, probesSweepSchema, type ProbesSweepResult } from "../../engine/protocol/EngineContract.js";
 import { toCsv } from "../../renderer/src/lib/exportPlot.js";
-import { alphaCurvesCsv, chiCsv, heatmapCsv } from "../../renderer/src/views/probes/probeCsv.js";
+import { alphaCurvesCsv, chiCsv, heatmapCsv, pathFreeEnergyCsv } from "../../renderer/src/views/probes/probeCsv.js";
 
 const sweep: ProbesSweepResult = {
-    sweepId: "s", prompt: "p", completion: " a, \"b\"\n", vectorId: "v", vectorName: "v", alphas: [-1, 0, 1], alpha0: 0, step: 0.01,
-    layers: { first: 2, last: 3 }, vectorNorms: { 2: 1, 3: 1 }, totalChi: 0.5,
+    sweepId: "s", prompt: "p", completion: " a, \"b\"\n", vectorId: "v", vectorName: "v", alphas: [-1, 0, 1], alpha0: 0, fromToken: 0, step: 0.01,
+    stepRule: "fixed", relativeStep: 0.02, layerSteps: { 2: 0.01, 3: 0.01 }, residualNorms: { 2: 0, 3: 0 },
+    layers: { first: 2, last: 3 }, vectorNorms: { 2: 1, 3: 1 }, totalChi: 0.5, totalChiError: 0.01,
+    pathFreeEnergy: [-5, -7, -9], alphaML: { alpha: -1, value: -5, onEdge: true },
     decodes: { prefix: 1, suffix: 7, suffixTokens: 21, prefixTokens: 4 }, elapsedMs: 1,
     tokens: [
-        { index: 0, id: 10, piece: " a,", logprobs: [-1, -2, -3], entropies: [1, 1, 1], chi: 0.25, curvature: -0.5, entropyResponse: 0.1, chiPerLayer: [0.1, 0.15] },
-        { index: 1, id: 11, piece: " \"b\"\n", logprobs: [-4, -5, -6], entropies: [1, 1, 1], chi: 0.25, curvature: 0, entropyResponse: -0.1, chiPerLayer: [0.2, 0.05] }
+        { index: 0, id: 10, piece: " a,", logprobs: [-1, -2, -3], entropies: [1, 1, 1], chi: 0.25, chiError: 0.001, curvature: -0.5, entropyResponse: 0.1,
+            fisher: 0.5, fdtGap: 1e-4, fdtGapError: 2e-4, chiPerLayer: [0.1, 0.15] },
+        { index: 1, id: 11, piece: " \"b\"\n", logprobs: [-4, -5, -6], entropies: [1, 1, 1], chi: 0.25, chiError: 0.002, curvature: 0, entropyResponse: -0.1,
+            fisher: null, fdtGap: null, fdtGapError: null, chiPerLayer: [0.2, 0.05] }
     ]
 };
 
@@ -22,7 +26,12 @@ describe("probe CSV exports", () => {
     });
 
     it("writes one row per token for χ, the α-curves of the selected tokens, and χ per layer", () => {
-        expect(chiCsv(sweep)).toBe("index,id,piece,chi,curvature,entropy_response\r\n0,10,\" a,\",0.25,-0.5,0.1\r\n1,11,\" \"\"b\"\"\n\",0.25,0,-0.1\r\n");
+        expect(chiCsv(sweep)).toBe("index,id,piece,chi,chi_error,curvature,entropy_response,fisher,fdt_gap,fdt_gap_error\r\n" +
+            "0,10,\" a,\",0.25,0.001,-0.5,0.1,0.5,0.0001,0.0002\r\n1,11,\" \"\"b\"\"\n\",0.25,0.002,0,-0.1,,,\r\n");
+        expect(pathFreeEnergyCsv(sweep)).toBe("alpha,path_free_energy\r\n-1,-5\r\n0,-7\r\n1,-9\r\n");
+        // a sweep from token K lists tokens from index K: selections are by index, not position
+        const later = { ...sweep, fromToken: 1, tokens: sweep.tokens.slice(1) };
+        expect(alphaCurvesCsv(later, [1])).toBe(alphaCurvesCsv(sweep, [1]));
         expect(alphaCurvesCsv(sweep, [1])).toBe("alpha,\"logp[1]  \"\"b\"\"\n\"\r\n-1,-4\r\n0,-5\r\n1,-6\r\n");
         expect(heatmapCsv(sweep).split("\r\n")[0]).toBe("index,piece,chi_L2,chi_L3");
         expect(heatmapCsv(sweep).split("\r\n")[1]).toBe("0,\" a,\",0.1,0.15");

@@ -22,6 +22,8 @@ export interface SweepForm {
     alphaTo: number;
     alphaCount: number;
     alpha0: number;
+    /** the generated token the patch acts from (0: from the prompt on) */
+    fromToken: number;
     perLayer: boolean;
 }
 
@@ -63,6 +65,7 @@ export const useProbeStore = create<ProbeState>()((set) => ({
         alphaTo: 2,
         alphaCount: 9,
         alpha0: 0,
+        fromToken: 0,
         perLayer: true
     },
     progress: null,
@@ -115,6 +118,7 @@ export function sweepParams(form: SweepForm): EngineParams<"probes.sweep"> | nul
         ...(form.layerFirst != null && form.layerLast != null ? { layers: { first: form.layerFirst, last: form.layerLast } } : {}),
         alphas: alphaGrid(form),
         alpha0: form.alpha0,
+        fromToken: form.fromToken,
         perLayer: form.perLayer
     };
 }

@@ -4,7 +4,7 @@ import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContai
 import { visiblePiece } from "../../lib/format";
 import { useProbeStore, type SweepResult } from "../../state/probeStore";
 import { PlotExport } from "./PlotExport";
-import { alphaCurvesCsv } from "./probeCsv";
+import { alphaCurvesCsv, selectedTokens } from "./probeCsv";
 
 const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 const palette = ["var(--accent)", "var(--info)", "var(--steer)", "var(--ok)", "var(--bad)", "#7fd1c7", "#e59bd0", "#c9c36a"];
@@ -13,7 +13,7 @@ export function AlphaCurves(props: { sweep: SweepResult }) {
     const { sweep } = props;
     const selected = useProbeStore((s) => s.selected);
     const plot = useRef<HTMLDivElement>(null);
-    const tokens = selected.map((index) => sweep.tokens[index]).filter((token) => token != null);
+    const tokens = selectedTokens(sweep, selected);
     const data = sweep.alphas.map((alpha, a) => Object.fromEntries([["alpha", alpha], ...tokens.map((token) => [`t${token.index}`, token.logprobs[a]])]));
     return (
         <div className="chart-card" data-testid="alpha-curves" data-curves={tokens.length}>

@@ -21,6 +21,8 @@ export function ChiStrip(props: { sweep: SweepResult }) {
     const plot = useRef<HTMLDivElement>(null);
     const scale = Math.max(1e-9, ...sweep.tokens.map((token) => Math.abs(token.chi)));
     const data = sweep.tokens.map((token) => ({ index: token.index, chi: token.chi, piece: token.piece }));
+    const pieceAt = (index: number) => data.find((entry) => entry.index === index)?.piece ?? "";
+    const run = sweep.fromToken === 0 ? "steered from the prompt on" : `steered from token ${sweep.fromToken}`;
     const width = AXIS_WIDTH + COLUMN_WIDTH * sweep.tokens.length;
     return (
         <div className="chart-card" data-testid="chi-strip">
@@ -28,7 +30,8 @@ export function ChiStrip(props: { sweep: SweepResult }) {
                 <div>
                     <div className="chart-title">χ per token — ∂ log p / ∂α at α₀ = {sweep.alpha0}</div>
                     <div className="muted small">
-                        {sweep.vectorName} on L{sweep.layers.first}–{sweep.layers.last} · Σχ = {sweep.totalChi.toFixed(4)} ·
+                        {sweep.vectorName} on L{sweep.layers.first}–{sweep.layers.last}, {run} · Σχ = {sweep.totalChi.toFixed(4)} ± {sweep.totalChiError.toPrecision(2)} ·
+                        {" "}step {sweep.step.toPrecision(2)} ({sweep.stepRule}) ·
                         {" "}{sweep.decodes.prefix} prefix + {sweep.decodes.suffix} suffix decodes in {(sweep.elapsedMs / 1000).toFixed(2)} s · click tokens for their α-curves
                     </div>
                 </div>
@@ -37,7 +40,7 @@ export function ChiStrip(props: { sweep: SweepResult }) {
             <div className="probe-scroll">
                 <div className="probe-token-row" style={{ paddingLeft: AXIS_WIDTH, width }}>
                     {sweep.tokens.map((token) => (
-                        <button type="button" key={token.index} title={`${JSON.stringify(token.piece)} · χ ${token.chi.toFixed(4)} · κ ${token.curvature.toFixed(3)} · ∂H/∂α ${token.entropyResponse.toFixed(4)}`}
+                        <button type="button" key={token.index} title={`${JSON.stringify(token.piece)} · χ ${token.chi.toFixed(4)} ± ${token.chiError.toPrecision(2)} · κ ${token.curvature.toFixed(3)} · ∂H/∂α ${token.entropyResponse.toFixed(4)}`}
                             className={`probe-token ${selected.includes(token.index) ? "selected" : ""}`} style={{ width: COLUMN_WIDTH, borderBottomColor: divergingColour(token.chi, scale) }}
                             data-testid="probe-token" data-index={token.index} onClick={() => toggle(token.index)}>
                             {visiblePiece(token.piece)}
@@ -49,11 +52,11 @@ export function ChiStrip(props: { sweep: SweepResult }) {
                         <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
                         {/* the pieces again under the bars: the HTML strip above is not part of an exported PNG */}
                         <XAxis dataKey="index" interval={0} tickLine={false} axisLine={false} height={22}
-                            tick={{ fill: "var(--text-faint)", fontSize: 10 }} tickFormatter={(index: number) => visiblePiece(data[index]?.piece ?? "").slice(0, 6)} />
+                            tick={{ fill: "var(--text-faint)", fontSize: 10 }} tickFormatter={(index: number) => visiblePiece(pieceAt(index)).slice(0, 6)} />
                         <YAxis width={AXIS_WIDTH} tick={axis} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toPrecision(2)} />
                         <ReferenceLine y={0} stroke="var(--text-faint)" />
                         <Tooltip cursor={{ fill: "var(--bg-hover)" }} contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
-                            labelFormatter={(index) => `token ${String(index)} ${JSON.stringify(data[Number(index)]?.piece ?? "")}`}
+                            labelFormatter={(index) => `token ${String(index)} ${JSON.stringify(pieceAt(Number(index)))}`}
                             formatter={(value) => [typeof value === "number" ? value.toFixed(5) : "—", "χ"]} />
                         <Bar dataKey="chi" isAnimationActive={false}>
                             {data.map((entry) => <Cell key={entry.index} fill={divergingColour(entry.chi, scale)} cursor="pointer" onClick={() => toggle(entry.index)} />)}

@@ -13,6 +13,7 @@ import { useRunStore } from "../../state/runStore";
 import { AlphaCurves } from "./AlphaCurves";
 import { ChiHeatmap } from "./ChiHeatmap";
 import { ChiStrip } from "./ChiStrip";
+import { FisherStrip, PathFreeEnergy } from "./LinearResponse";
 import { DetectionPanel } from "./DetectionPanel";
 import { ProbesIcon } from "../../components/icons";
 import { SweepForm } from "./SweepForm";
@@ -42,6 +43,8 @@ export function ProbesView() {
                                         <ChiStrip sweep={sweep} />
                                         <AlphaCurves sweep={sweep} />
                                         <ChiHeatmap sweep={sweep} />
+                                        <PathFreeEnergy sweep={sweep} />
+                                        <FisherStrip sweep={sweep} />
                                     </>
                                 )
                                 : <EmptyState icon={<ProbesIcon size={28} />} title="No sweep yet" testId="probes-empty">

@@ -76,6 +76,9 @@ export function SweepForm() {
                 <Field label="α₀" hint="where χ, curvature and ∂H/∂α are taken">
                     <NumberInput value={form.alpha0} ariaLabel="α₀" testId="sweep-alpha0" onChange={(value) => value != null && setForm({ alpha0: value })} />
                 </Field>
+                <Field label="Steer from token" hint="which run χ is the slope of: 0 steers from the prompt on, K from generated token K">
+                    <NumberInput value={form.fromToken} integer min={0} ariaLabel="steer from token" testId="sweep-from-token" onChange={(value) => value != null && setForm({ fromToken: value })} />
+                </Field>
             </div>
             <label className="input-row small">
                 <input type="checkbox" checked={form.perLayer} data-testid="sweep-per-layer" onChange={(event) => setForm({ perLayer: event.target.checked })} />
