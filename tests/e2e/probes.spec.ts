@@ -76,6 +76,8 @@ test.describe("Probes view in Chromium", () => {
     test.skip(missing(sharedFiles.stories260K), `the test model is absent: ${sharedFiles.stories260K}`);
 
     test("sweep, α-curves, heatmap, detection of a steered and a triggered run, trigger editor, cancel, PNG and CSV exports", async ({ page, tillerServer }) => {
+        // several sweeps, each of seven-point stencils per layer with I_t: minutes on a busy 2-core machine
+        test.setTimeout(300_000);
         await page.goto(tillerServer.url);
         await openModel(page, sharedFiles.stories260K, PREFIX);
         await buildSentimentVector(page, PREFIX);
@@ -238,7 +240,7 @@ test.describe("Probes view in Chromium", () => {
         // ---- the sweep takes the last run as its text
         await page.getByTestId("sweep-source-run").click();
         await page.getByTestId("sweep-run").click();
-        await expect.poll(async () => page.getByTestId("probe-token").count(), { message: "the sweep covers the run's tokens" }).toBe(pieces.length);
+        await expect.poll(async () => page.getByTestId("probe-token").count(), { message: "the sweep covers the run's tokens", timeout: 60_000 }).toBe(pieces.length);
 
         // ---- Cancel: a long sweep of a long typed text (201 strengths, per layer: seconds) stopped
         // with Esc leaves the last run's sweep on screen, and the engine serves the next sweep

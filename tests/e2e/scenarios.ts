@@ -142,6 +142,15 @@ export async function steerRun(page: Page, prefix: string): Promise<void> {
     await expect(inspector.getByTestId("inspector-entropy")).toContainText("nats");
     await expect(inspector.getByTestId("projection-chart").locator("svg.recharts-surface").first()).toBeVisible();
     await expect(inspector).toContainText("×1.50");
+    // thermodynamic read-outs: S at T = 1 is the token's entropy; C(T) from the engine's temperature scan of the recorded run
+    expect(await inspector.getByTestId("readout-entropy").textContent()).toBe(await inspector.getByTestId("inspector-entropy").textContent());
+    await inspector.getByTestId("thermo-scan").click();
+    const thermo = inspector.getByTestId("thermo-chart");
+    await expect(thermo).toBeVisible();
+    const heatCapacity = JSON.parse((await thermo.getAttribute("data-values"))!) as number[];
+    expect(heatCapacity).toHaveLength(40);
+    expect(heatCapacity.every((value) => value >= 0 && Number.isFinite(value))).toBe(true);
+    expect(Math.max(...heatCapacity)).toBeGreaterThan(0);
     await screenshot(page, prefix, "run");
 }
 

@@ -7,6 +7,7 @@ import type { PatchSpec, ProbeSpec, TriggerSpec, RunStartParams, RunStopReason, 
 import type { TillerErrorPayload } from "../../../engine/protocol/TillerError";
 import { getEngineClient } from "../engineClient/getEngineClient";
 import { autoScale } from "../lib/colourScale";
+import type { StripMetric } from "../lib/stripMetric";
 import { reportError } from "./notificationStore";
 import { runEventRouter, type RunEvent } from "./runEventRouter";
 import { defaultLayerOf, useVectorStore } from "./vectorStore";
@@ -70,6 +71,8 @@ interface RunState {
     patchById: Record<string, PatchDraft>;
     colourBy: string | null;
     colourLayer: number | null;
+    /** what colours the strip: the projection of colourBy, or a per-token read-out */
+    colourMetric: StripMetric;
     /** "auto" follows the largest |cosine| of the run */
     scaleMode: "auto" | number;
     autoScale: number;
@@ -103,6 +106,7 @@ interface RunState {
     setColourBy(vectorId: string | null): void;
     setColourLayer(layer: number | null): void;
     setScaleMode(mode: "auto" | number): void;
+    setColourMetric(metric: StripMetric): void;
     select(index: number | null): void;
 }
 
@@ -135,6 +139,7 @@ export const useRunStore = create<RunState>()((set, get) => ({
     patchIds: [],
     patchById: {},
     colourBy: null,
+    colourMetric: "projection",
     colourLayer: null,
     scaleMode: "auto",
     autoScale: 0.1,
@@ -189,6 +194,7 @@ export const useRunStore = create<RunState>()((set, get) => ({
         set((state) => ({ autoScale: autoScale(maxAbsCosine(state.tokenIds.map((i) => state.tokens[i]!), state.colourBy, state.colourLayer)) }));
     },
     setScaleMode: (scaleMode) => set({ scaleMode }),
+    setColourMetric: (colourMetric) => set({ colourMetric }),
     select: (selected) => set({ selected })
 }));
 

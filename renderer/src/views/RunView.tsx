@@ -7,6 +7,7 @@ import { NoModel } from "../components/NoModel";
 import { ViewHeader } from "../components/ViewHeader";
 import { Field, Kbd, modKey, NumberInput, Panel, Spinner } from "../components/ui";
 import { legendGradient, projectionScales } from "../lib/colourScale";
+import { stripMetrics, type StripMetric } from "../lib/stripMetric";
 import { formatLayers } from "../lib/format";
 import { useConnectionStore } from "../state/connectionStore";
 import { useModelStore } from "../state/modelStore";
@@ -116,7 +117,9 @@ function SamplingPanel() {
 }
 
 function StripToolbar() {
-    const { colourBy, colourLayer, scaleMode } = useRunStore(useShallow((s) => ({ colourBy: s.colourBy, colourLayer: s.colourLayer, scaleMode: s.scaleMode })));
+    const { colourBy, colourLayer, scaleMode, colourMetric } = useRunStore(useShallow((s) => ({ colourBy: s.colourBy, colourLayer: s.colourLayer, scaleMode: s.scaleMode, colourMetric: s.colourMetric })));
+    const setColourMetric = useRunStore((s) => s.setColourMetric);
+    const metric = stripMetrics.find((entry) => entry.value === colourMetric) ?? stripMetrics[0]!;
     const scale = useRunStore(selectScale);
     const { setColourBy, setColourLayer, setScaleMode } = useRunStore(useShallow((s) => ({ setColourBy: s.setColourBy, setColourLayer: s.setColourLayer, setScaleMode: s.setScaleMode })));
     const ids = useVectorStore((s) => s.ids);
@@ -131,6 +134,12 @@ function StripToolbar() {
 
     return (
         <div className="strip-toolbar">
+            <label className="mini-field">
+                <span>colour</span>
+                <select className="input small" data-testid="colour-metric" value={colourMetric} onChange={(event) => setColourMetric(event.target.value as StripMetric)}>
+                    {stripMetrics.map((entry) => <option key={entry.value} value={entry.value}>{entry.label}</option>)}
+                </select>
+            </label>
             <label className="mini-field">
                 <span>colour by</span>
                 <select className="input small" data-testid="colour-by" value={colourBy ?? ""} onChange={(event) => setColourBy(event.target.value === "" ? null : event.target.value)}>
@@ -152,12 +161,23 @@ function StripToolbar() {
                     {projectionScales.map((s) => <option key={s} value={String(s)}>±{s}</option>)}
                 </select>
             </label>
-            <div className="legend" title="cosine of the token's residual stream with the vector at the chosen layer">
-                <span className="mono tiny">−{scale}</span>
-                <span className="legend-bar" style={{ background: legendGradient() }} />
-                <span className="mono tiny">+{scale}</span>
-                <span className="muted tiny">cos{vector != null ? ` · ${vector.name} @ L${colourLayer ?? "?"}` : ""}</span>
-            </div>
+            {colourMetric === "projection"
+                ? (
+                    <div className="legend" title="cosine of the token's residual stream with the vector at the chosen layer">
+                        <span className="mono tiny">−{scale}</span>
+                        <span className="legend-bar" style={{ background: legendGradient() }} />
+                        <span className="mono tiny">+{scale}</span>
+                        <span className="muted tiny">cos{vector != null ? ` · ${vector.name} @ L${colourLayer ?? "?"}` : ""}</span>
+                    </div>
+                )
+                : (
+                    <div className="legend" data-testid="readout-legend" title="the token's read-out of its next-token distribution at T = 1">
+                        <span className="mono tiny">−{metric.scale}</span>
+                        <span className="legend-bar" style={{ background: legendGradient() }} />
+                        <span className="mono tiny">+{metric.scale}</span>
+                        <span className="muted tiny">{metric.legend}</span>
+                    </div>
+                )}
             {vector != null && <span className="muted tiny hide-narrow">layers {formatLayers(vector.layers)}</span>}
         </div>
     );

@@ -1,5 +1,6 @@
 // The inspector of the selected token: its alternatives (top-k with probabilities), entropy,
-// log-prob, the patches that acted on it, and the projection per layer for every probe.
+// log-prob, its thermodynamic read-outs and C(T) curve (TokenThermo), the patches that acted on it,
+// and the projection per layer for every probe.
 import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { CloseIcon } from "../../components/icons";
@@ -7,6 +8,7 @@ import { visiblePiece } from "../../lib/format";
 import { useShallow } from "zustand/react/shallow";
 import { patchLabelAt, useRunStore } from "../../state/runStore";
 import { useVectorStore } from "../../state/vectorStore";
+import { TokenThermo } from "./TokenThermo";
 
 const probeColours = ["var(--accent)", "var(--chart-2)", "var(--chart-3)", "var(--chart-4)", "var(--chart-5)"];
 const axis = { stroke: "var(--text-faint)", fontSize: 11 };
@@ -21,6 +23,8 @@ export function TokenInspector() {
     const names = useVectorStore((s) => s.byId);
     const [measure, setMeasure] = useState<"cosine" | "dot">("cosine");
     const select = useRunStore((s) => s.select);
+    const runId = useRunStore((s) => s.runId);
+    const runFinished = useRunStore((s) => s.status === "idle");
 
     if (selected == null || token == null) {
         return (
@@ -62,6 +66,8 @@ export function TokenInspector() {
                 <div className="stat"><span className="stat-label">log-prob</span><span className="stat-value mono" data-testid="inspector-logprob">{token.logprob.toFixed(3)}</span></div>
                 <div className="stat"><span className="stat-label">entropy</span><span className="stat-value mono" data-testid="inspector-entropy">{token.entropy.toFixed(3)} nats</span></div>
             </div>
+
+            <TokenThermo token={token} runId={runId} runFinished={runFinished} />
 
             <section className="inspector-section">
                 <h3>Active patches</h3>

@@ -7,6 +7,7 @@
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type MouseEvent } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { divergingColour, neutralTokenColour } from "../../lib/colourScale";
+import { stripMetrics, stripReadout, type StripMetric } from "../../lib/stripMetric";
 import { visiblePiece } from "../../lib/format";
 import { useShallow } from "zustand/react/shallow";
 import type { TokenInfo } from "../../../../engine/protocol/EngineContract";
@@ -79,8 +80,9 @@ export function TokenStrip() {
     const status = useRunStore((s) => s.status);
     const colourBy = useRunStore((s) => s.colourBy);
     const layer = useRunStore((s) => s.colourLayer);
+    const metric = useRunStore((s) => s.colourMetric);
     const scale = useRunStore(selectScale);
-    const paint = useMemo<StripPaint>(() => ({ colourBy, layer, scale, promptTokens }), [colourBy, layer, scale, promptTokens]);
+    const paint = useMemo<StripPaint>(() => ({ colourBy, layer, metric, scale, promptTokens }), [colourBy, layer, metric, scale, promptTokens]);
     const scrollRef = useRef<HTMLDivElement>(null);
     const measureRef = useRef<HTMLSpanElement>(null);
     const [box, setBox] = useState({ width: 0, charWidth: 7.8 });
@@ -193,6 +195,7 @@ export function TokenStrip() {
 interface StripPaint {
     colourBy: string | null;
     layer: number | null;
+    metric: StripMetric;
     scale: number;
     promptTokens: readonly { id: number; piece: string }[];
 }
@@ -220,13 +223,16 @@ const Token = memo(function Token(props: { token: TokenInfo; paint: StripPaint; 
     const { token, paint, selected, marker, triggers } = props;
     useLayoutEffect(() => noteTokenMounted(token.index), [token.index]);
     const projection = projectionOf(token, paint.colourBy, paint.layer);
-    const background = projection != null ? divergingColour(projection.cosine, paint.scale) : neutralTokenColour;
+    const readout = stripReadout(token, paint.metric);
+    const readoutScale = stripMetrics.find((entry) => entry.value === paint.metric)?.scale ?? 1;
+    const background = paint.metric !== "projection" ? (readout != null ? divergingColour(readout, readoutScale) : neutralTokenColour)
+        : projection != null ? divergingColour(projection.cosine, paint.scale) : neutralTokenColour;
     const steered = token.activePatches.length > 0;
     const title = `#${token.index} ${JSON.stringify(token.piece)}  p=${Math.exp(token.logprob).toFixed(3)}`
         + (projection != null ? `  cos=${projection.cosine.toFixed(3)} (L${projection.layer})` : "");
     return (
         <span className={`tok ${selected ? "selected" : ""} ${steered ? "steered" : ""}`} data-testid="token" data-index={token.index}
-            data-projection={projection?.cosine} data-steered={steered || undefined} style={{ background }} title={title}>
+            data-projection={projection?.cosine} data-readout={readout ?? undefined} data-steered={steered || undefined} style={{ background }} title={title}>
             {marker != null && (
                 <span className="patch-marker" data-testid="patch-marker" data-at={marker.atToken}
                     title={`patches from token ${marker.atToken}:\n${marker.patches.length > 0 ? marker.patches.join("\n") : "none (steering off)"}`} />
