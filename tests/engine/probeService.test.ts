@@ -117,6 +117,20 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
         expect(result.prompt).toBe("Once upon a time");
         expect(result.tokens.length).toBeGreaterThanOrEqual(10);
         await expect(service.sweep({ runId: "no-such-run", vectorId: happyId, alphas: [0] }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+
+        // the temperature scan of one token of the recorded run (the inspector's C(T) curve)
+        const temperatures = [0.1, 0.3, 1, 3, 10];
+        const scan = await service.thermo({ runId: recorded, temperatures, index: 2 }, request());
+        expect(scan.tokens.map((token) => token.index)).toEqual([2]);
+        const token = scan.tokens[0]!;
+        expect(token.id).toBe(result.tokens[2]!.id);
+        expect(token.heatCapacity.every((value) => value >= 0)).toBe(true);
+        // S grows with T towards ln V
+        expect(token.entropy[4]).toBeGreaterThan(token.entropy[0]!);
+        expect(token.entropy[4]).toBeLessThanOrEqual(Math.log(512) + 1e-9);
+        const whole = await service.thermo({ runId: recorded, temperatures }, request());
+        expect(whole.tokens).toHaveLength(result.tokens.length);
+        await expect(service.thermo({ runId: recorded, temperatures, index: 999 }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     });
 
     it("detects the patch of a recorded run: onset, first layer, vector, strength; a clean run is not flagged", async () => {
