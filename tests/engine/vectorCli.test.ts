@@ -158,9 +158,9 @@ describe.skipIf(missing(sharedFiles.stories260K))("tiller vector on stories260K"
     it("prints the diagnostics as a table in text mode, marking the best layer and a strength range", async () => {
         const result = await tiller(buildArgs("sentiment", file("sentiment-text.gguf"), "--method", "pca-diff", "--seed", "3"));
         expect(result.status, result.stderr).toBe(0);
-        expect(result.stdout).toMatch(/layer\s+norm\s+activation norm\s+train AUROC\s+held-out AUROC\s+d/);
-        for (const layer of [1, 2, 3, 4])
-            expect(result.stdout).toMatch(new RegExp(`^\\*?\\s+${layer}\\s+[\\d.]+\\s+[\\d.]+\\s+[\\d.]+\\s+[\\d.]+\\s+-?[\\d.]+$`, "m"));
+        expect(result.stdout).toMatch(/layer\s+norm\s+activation norm\s+train AUROC\s+val AUROC\s+test AUROC\s+paired acc\s+d\s+cos\(mean\)/);
+        for (const layer of [1, 2, 3, 4]) // norm, activation norm, train/val/test AUROC, paired accuracy, d, cos(mean)
+            expect(result.stdout).toMatch(new RegExp(`^\\*?\\s+${layer}(\\s+[\\d.]+){6}\\s+-?[\\d.]+\\s+[\\d.]+$`, "m"));
         expect(result.stdout.match(/^\*\s+\d/gm)).toHaveLength(1); // exactly one row marked
         expect(result.stdout).toMatch(/best layer: \d/);
         expect(result.stdout).toMatch(/α≈1 moves a negative example's mean to the positive mean/);
