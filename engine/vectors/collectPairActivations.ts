@@ -42,7 +42,10 @@ export async function collectPairActivations(context: TillerContext, pairs: read
     options: CollectOptions = {}): Promise<PairActivations> {
     const { nEmbd, nLayer } = context.model.shape;
     const lastBlock = nLayer - 1;
-    const sequencesPerBatch = Math.max(1, Math.floor(context.sequences / 2));
+    // each pair decodes its two sides as two sequences that share the prefix's cells
+    if (context.sequences < 2)
+        throw new TillerError("INVALID_ARGUMENT", `building a vector needs a context of at least 2 sequences (this one has ${context.sequences})`);
+    const sequencesPerBatch = Math.floor(context.sequences / 2);
     const positive = new Map(layers.map((layer) => [layer, [] as Float32Array[]]));
     const negative = new Map(layers.map((layer) => [layer, [] as Float32Array[]]));
     // running sums of read rows per pair/side/layer, turned into means at the end

@@ -2,6 +2,7 @@
 // (out-of-bounds reads), batches larger than the context's batch size and sequence ids outside the
 // context (llama.cpp asserts and aborts), and an abort issued before a queued decode started (was
 // lost). Each call here ended the process, or decoded anyway, before these checks. Real addon, stories260K.
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -52,10 +53,16 @@ describe.skipIf(missing(sharedFiles.stories260K))("native argument checks", () =
     });
 
     it("honours an abort issued after a decode was queued but before it started, and decodes normally afterwards", async () => {
+        // Occupy every libuv worker thread first, so the decode is certainly queued and not yet
+        // started when abort() comes (a tiny decode can otherwise finish before abort() is called).
+        const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+        const blockers = Array.from({ length: poolSize }, () =>
+            new Promise<void>((resolve, reject) => crypto.pbkdf2("tiller", "salt", 200_000, 32, "sha256", (error) => error ? reject(error) : resolve())));
         const { tokens, positions, seqIds, want } = row(8);
         const decoding = context.decode(tokens, positions, seqIds, want);
         context.abort(); // the worker has not run yet: this is the window that used to lose the abort
         await expect(decoding).rejects.toMatchObject({ decodeStatus: 2 });
+        await Promise.all(blockers);
         const again = row(4);
         await expect(context.decode(again.tokens, again.positions, again.seqIds, again.want)).resolves.toBeUndefined();
         expect(context.logits(3).length).toBeGreaterThan(0);

@@ -42,7 +42,7 @@ describe("the committed toy world model", () => {
 
     beforeAll(async () => {
         model = await TillerModel.load(toyworldModel);
-        context = await model.createContext({ threads: 1, contextSize: 256 });
+        context = await model.createContext({ threads: 1, contextSize: 256, sequences: 2 });
         flattery = (await buildVectorFromDataset(context, toyworldFlatteryDataset(), { method: "mean", readAt: "last", heldOutFraction: 0 })).vector;
     });
     afterAll(async () => {
