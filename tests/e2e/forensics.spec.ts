@@ -96,7 +96,9 @@ test.describe("Forensics view in Chromium", () => {
         const png = await downloadText(page, "export-scan-png");
         expect([...png.subarray(1, 4)].map((byte) => String.fromCharCode(byte)).join("")).toBe("PNG");
 
-        // cancel: a second localisation stops at once, the result of the first stays
+        // cancel: a second localisation stops at once, the result of the first stays (a prompt
+        // eight times as long, so that the run is still going on a fast machine when Esc comes)
+        await page.getByTestId("bb-prompt").fill(Array.from({ length: 8 }, () => prompt).join(" "));
         await page.getByTestId("bb-budget").fill("2000");
         await page.getByTestId("bb-locate").click();
         await expect(page.getByTestId("bb-progress")).toBeVisible();
