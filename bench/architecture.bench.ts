@@ -14,25 +14,14 @@ import { randomArchitectures, writeArchitectureModelFile, type RandomArchitectur
 import { susceptibilitySweep } from "../engine/probes/susceptibilitySweep.js";
 import { generate, type GenerateOptions } from "../engine/runtime/generate.js";
 import { parseQuantizationType, quantizeModel } from "../engine/runtime/quantizeModel.js";
-import type { SteeringVector } from "../engine/runtime/SteeringVector.js";
 import type { TillerContext } from "../engine/runtime/TillerContext.js";
 import { getTillerBackend } from "../engine/runtime/TillerBackend.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
 import { median } from "./benchStatistics.js";
+import { seededSteeringVector } from "./seededSteeringVector.js";
 
 const prompt = "The lab measured how each token responds to the push";
 
-function seededVector(name: string, nLayer: number, nEmbd: number, seed: number, scale: number): SteeringVector {
-    let state = seed >>> 0;
-    const next = () => {
-        state = (state * 1664525 + 1013904223) >>> 0;
-        return (state / 2 ** 32 - 0.5) * scale;
-    };
-    const directions = new Map<number, Float32Array>();
-    for (let layer = 1; layer < nLayer; layer++)
-        directions.set(layer, Float32Array.from({ length: nEmbd }, next));
-    return { name, nEmbd, directions };
-}
 
 /** Steady-state decode rate: (tokens − 1) over the time from the first token to the last. */
 function steadyRate(stamps: readonly number[]): number {
@@ -85,8 +74,8 @@ export async function benchArchitecture(): Promise<string[]> {
         lines.push(`backend ${backend.gpu === false ? "CPU" : backend.gpu}, ${model.gpuLayers} of ${nLayer} layers offloaded, loaded in ${loadSeconds.toFixed(2)} s ` +
             `(support check: steering ${model.support?.steering ? "yes" : "no"}, capture ${model.support?.capture ? "yes" : "no"})`);
         const context = await model.createContext({ threads, contextSize: 512, batchSize: 512, sequences: 2 });
-        const steering = seededVector("steer", nLayer, nEmbd, 1, 0.05);
-        const probes = [1, 2, 3, 4].map((seed) => ({ vector: seededVector(`probe${seed}`, nLayer, nEmbd, 10 + seed, 1) }));
+        const steering = seededSteeringVector("steer", nLayer, nEmbd, 1, 0.05);
+        const probes = [1, 2, 3, 4].map((seed) => ({ vector: seededSteeringVector(`probe${seed}`, nLayer, nEmbd, 10 + seed, 1) }));
 
         // the peer: node-llama-cpp's own completion on the same file, same backend, threads and sizes
         const peerModel = await backend.llama.loadModel({ modelPath, gpuLayers: model.gpuLayers });

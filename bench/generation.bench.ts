@@ -15,10 +15,10 @@ import path from "node:path";
 import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
 import { writeRandomModelFile } from "../engine/gguf/RandomModelFile.js";
 import { generate, type GenerateOptions } from "../engine/runtime/generate.js";
-import type { SteeringVector } from "../engine/runtime/SteeringVector.js";
 import type { TillerContext } from "../engine/runtime/TillerContext.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
 import { median } from "./benchStatistics.js";
+import { seededSteeringVector } from "./seededSteeringVector.js";
 import { benchMemory } from "./memory.bench.js";
 import { benchProbes } from "./probes.bench.js";
 import { benchVectorBuild } from "./vectorBuild.bench.js";
@@ -39,17 +39,6 @@ const contextSize = 512;
 const prompt = "The lab measured how each token responds to the push";
 
 
-function randomVector(name: string, seed: number, scale: number): SteeringVector {
-    let state = seed >>> 0;
-    const next = () => {
-        state = (state * 1664525 + 1013904223) >>> 0;
-        return (state / 2 ** 32 - 0.5) * scale;
-    };
-    const directions = new Map<number, Float32Array>();
-    for (let layer = 1; layer < nLayer; layer++)
-        directions.set(layer, Float32Array.from({ length: nEmbd }, next));
-    return { name, nEmbd, directions };
-}
 
 /** Steady-state rate from per-token timestamps. */
 function rateOf(stamps: number[]): number {
@@ -77,8 +66,8 @@ async function benchGeneration(): Promise<void> {
 
     const model = await TillerModel.load(modelPath, { gpuLayers: 0 });
     const context = await model.createContext({ threads, contextSize, batchSize: contextSize });
-    const steeringVector = randomVector("steer", 1, 0.05);
-    const probes = [1, 2, 3, 4].map((seed) => ({ vector: randomVector(`probe${seed}`, 10 + seed, 1) }));
+    const steeringVector = seededSteeringVector("steer", nLayer, nEmbd, 1, 0.05);
+    const probes = [1, 2, 3, 4].map((seed) => ({ vector: seededSteeringVector(`probe${seed}`, nLayer, nEmbd, 10 + seed, 1) }));
 
     // the peer: node-llama-cpp's own completion on the same file (its own copy of the weights)
     const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error });
