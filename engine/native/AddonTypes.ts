@@ -77,6 +77,8 @@ export interface NativeRowOptions {
     /** double-precision exponentials (scoring); false: vectorised float exponentials */
     exact: boolean;
     sampler?: NativeRowSampler;
+    /** the widest instruction set allowed (tests pin the fallbacks); default "auto" */
+    kernel?: "auto" | "avx2" | "scalar";
 }
 
 /** Layout of NativeRowAnalysis.fields (row-major, NATIVE_ROW_FIELDS.count per row); mirrors row_field in src/row_analysis.h. */

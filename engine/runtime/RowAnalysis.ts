@@ -32,6 +32,8 @@ export interface RowAnalysisOptions {
     exact?: boolean;
     /** false: only argmax and the sampled token (no exponential pass); default true */
     statistics?: boolean;
+    /** @internal the widest native instruction set allowed (tests of the fallbacks); default "auto" */
+    kernel?: "auto" | "avx2" | "scalar";
 }
 
 const F = NATIVE_ROW_FIELDS;
@@ -134,6 +136,7 @@ export function runRowAnalysis(rowCount: number, options: RowAnalysisOptions,
             temperature,
             statistics: options.statistics ?? true,
             exact: options.exact ?? false,
+            ...(options.kernel == null ? {} : { kernel: options.kernel }),
             sampler: sampling == null ? undefined : { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP }
         }, uniforms);
         return new RowAnalysis(raw, topN, temperature);

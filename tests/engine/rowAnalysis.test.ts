@@ -123,6 +123,65 @@ describe("native row analysis against the reference", () => {
     });
 });
 
+// The AVX-512 kernel reads the row once, with per-lane running maxima whose sums are rescaled when
+// a maximum rises; the AVX2 kernel scans, then sums; the scalar one is the plain loop. Rows built to
+// stress the streaming: the maximum rising in every chunk (ascending), only at the very end, in a
+// tail shorter than a vector, far-below-the-top logits (the exponential's clamp), rows wider than
+// any vocabulary, and read-out temperatures below and above 1.
+describe("every kernel against the reference (streaming sums, wide rows, T ≠ 1)", () => {
+    const kernels = ["auto", "avx2", "scalar"] as const;
+    const rows: { name: string; make: () => Float32Array }[] = [
+        { name: "ascending 2^20 + 13 (the maximum rises in every chunk)", make: () => Float32Array.from({ length: (1 << 20) + 13 }, (_, i) => i * 2e-5) },
+        { name: "descending 100,003", make: () => Float32Array.from({ length: 100003 }, (_, i) => -i * 1e-3) },
+        { name: "the maximum alone in the tail", make: () => { const l = randomLogits(new SeededRandom(3), 70001, { masked: 0.3, spread: 10 }); l[70000] = 9; return l; } },
+        { name: "all masked but the last two (a tie)", make: () => { const l = new Float32Array(5009).fill(-Infinity); l[5007] = 1; l[5008] = 1; return l; } },
+        { name: "spread of 300 (most exponentials clamped)", make: () => randomLogits(new SeededRandom(4), 262147, { masked: 0.05, grid: 1e-3, spread: 300 }) },
+        { name: "1,500,001 random logits, 20% masked", make: () => randomLogits(new SeededRandom(5), 1500001, { masked: 0.2, grid: 1e-4, spread: 40 }) }
+    ];
+    for (const { name, make } of rows) {
+        it(name, () => {
+            const logits = make();
+            const n = logits.length;
+            const target = Math.floor(n * 0.37);
+            const reference = computeTokenStatistics(logits, 5);
+            const greedy = argmaxLogit(logits);
+            for (const temperature of [0.3, 1, 2.5, 0]) {
+                const want = computeThermoReadout(logits, temperature, target);
+                const wantT1 = computeThermoReadout(logits, 1, target);
+                for (const kernel of kernels) {
+                    const analysis = analyzeLogits(addon, logits, n, { topAlternatives: 5, temperature, kernel, targets: Int32Array.of(target) });
+                    const where = `${kernel} at T=${temperature}`;
+                    expect(analysis.greedy[0], where).toBe(greedy);
+                    expect(analysis.top(0).map((t) => t.id), where).toEqual(reference.top.map((t) => t.id));
+                    expect(Math.abs(analysis.logSumExp(0) - reference.logSumExp), where).toBeLessThan(fastTolerance * Math.max(1, Math.abs(reference.logSumExp)));
+                    const readouts = analysis.readouts(0);
+                    expect(readouts.gap, where).toBe(computeLogitGap(logits));
+                    for (const [got, expected] of [[readouts.t1, wantT1], [readouts.sampler, want]] as const) {
+                        for (const key of ["freeEnergy", "meanEnergy", "entropy", "heatCapacity"] as const)
+                            expect(Math.abs(got[key] - expected[key]), `${key}, ${where}`).toBeLessThan(fastTolerance * Math.max(1, Math.abs(expected[key])));
+                        if (expected.surprisal == null)
+                            expect(got.surprisal, where).toBeNull();
+                        else
+                            expect(Math.abs(got.surprisal! - expected.surprisal), where).toBeLessThan(fastTolerance * Math.max(1, expected.surprisal));
+                    }
+                }
+            }
+        });
+    }
+
+    it("finds the first NaN or +∞ after a clean stretch, in every kernel", () => {
+        const logits = Float32Array.from({ length: 40000 }, (_, i) => Math.sin(i));
+        logits[33333] = NaN;
+        logits[35000] = Infinity;
+        for (const kernel of kernels)
+            expect(() => analyzeLogits(addon, logits, logits.length, { kernel })).toThrow("logit of token 33333 is NaN");
+    });
+
+    it("refuses an unknown kernel", () => {
+        expect(() => analyzeLogits(addon, Float32Array.from([1, 2]), 2, { kernel: "avx9" as "avx2" })).toThrow(/kernel must be/);
+    });
+});
+
 describe("native seeded sampling", () => {
     const configurations: Partial<SamplingOptions>[] = [
         { temperature: 0 },

@@ -320,10 +320,10 @@ bool cpu_has_avx2() {
 #endif
 
 // fast path: float exponentials, double accumulators
-void exp_sums_fast(const float * z, int32_t n, float m, const float * scales, int32_t n_scales, exp_sums * out) {
+void exp_sums_fast(const float * z, int32_t n, float m, const float * scales, int32_t n_scales, bool allow_avx2, exp_sums * out) {
     int32_t done = 0;
 #ifdef TILLER_HAVE_AVX2_KERNEL
-    if (cpu_has_avx2()) {
+    if (allow_avx2 && cpu_has_avx2()) {
         done = n_scales == 1 ? exp_sums_avx2<1>(z, n, m, scales, out) : exp_sums_avx2<2>(z, n, m, scales, out);
     }
 #endif
@@ -470,6 +470,218 @@ __attribute__((target("avx2,fma"))) bool scan_avx2(const float * logits, int32_t
     }
     return true;
 }
+
+// ---- the fused pass (AVX-512): everything the read-outs need in one read of the row ------------
+//
+// One pass over the logits gives the validation, the argmax (lowest id on ties) and the tie count,
+// the top-k heaps and the exponential sums at one or two temperatures. Each of the 16 lanes keeps
+// its own running maximum M and sums relative to it, Z = Σ e, A = Σ e·x, B = Σ e·x² with
+// x = z − M and e = exp(x·s); when a lane's maximum rises by d the sums move to the new frame
+// (x' = x − d, e' = e·exp(−d·s)):
+//   Z' = r·Z,  A' = r·(A − d·Z),  B' = r·(B − 2d·A + d²·Z),  r = exp(−d·s).
+// Maxima rise rarely (a few times per lane), so this costs nothing against the exponentials. At
+// the end the lanes are brought to the global maximum the same way, which makes the result the
+// same as the two-pass computation up to float rounding.
+//
+// Exponentials of arguments below ln(FLT_MIN) are clamped to FLT_MIN (≈ 1.2e-38) instead of 0:
+// against Z ≥ 1 (the top token contributes exactly 1) they vanish in double precision, and the
+// clamp saves a compare and a blend per vector. x is clamped at −87.3·max(1, T) so that e·x² of a
+// masked logit stays below 1e-33.
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12's avx512fintrin.h (_mm512_undefined_*)
+#endif
+
+struct fused_scan {
+    float   best_value = -std::numeric_limits<float>::infinity();
+    int32_t best = -1;
+    int32_t ties = 0;
+};
+
+// exp(x) for x in [ln(FLT_MIN), 0]: Cody–Waite reduction, Cephes' degree-7 polynomial in Horner
+// form, 2^n added to the exponent bits (n taken from the low mantissa bits of x·log2e + 1.5·2^23)
+__attribute__((target("avx512f,avx512dq,avx2,fma"))) inline __m512 exp_clamped_avx512(__m512 x) {
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    const __m512 t  = _mm512_fmadd_ps(x, _mm512_set1_ps(k_log2e), magic);
+    const __m512 fx = _mm512_sub_ps(t, magic);
+    __m512 r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(k_ln2_hi), x);
+    r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(k_ln2_lo), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    const __m512i shift = _mm512_slli_epi32(_mm512_castps_si512(t), 23);
+    return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p), shift));
+}
+
+// moves one lane's sums from frame `from` to frame `to` ≥ from (see above); a lane that has seen
+// only −∞ holds only clamp residue, which is dropped
+inline void rescale_lane(double & z, double & a, double & b, float from, float to, double scale) {
+    if (from == -std::numeric_limits<float>::infinity()) {
+        z = a = b = 0;
+        return;
+    }
+    if (from == to) {
+        return;
+    }
+    const double d = (double) to - (double) from;
+    const double r = std::exp(-d * scale);
+    b = r * (b - 2 * d * a + d * d * z);
+    a = r * (a - d * z);
+    z = r * z;
+}
+
+// adds 16 float partial sums into 16 double accumulators
+__attribute__((target("avx512f,avx512dq,avx2,fma"))) inline void flush_partial(double * acc, __m512 part) {
+    _mm512_store_pd(acc, _mm512_add_pd(_mm512_load_pd(acc), _mm512_cvtps_pd(_mm512_castps512_ps256(part))));
+    _mm512_store_pd(acc + 8, _mm512_add_pd(_mm512_load_pd(acc + 8), _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(part), 1)))));
+}
+
+constexpr int32_t k_fused_chunk = 128;  // elements per chunk: 8 vectors, float partial sums within
+
+bool cpu_has_avx512() {
+    static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+    return has;
+}
+
+// Returns false when a NaN or +inf is present (the caller reruns the scalar loop for the message).
+template <int N_SCALES>
+__attribute__((target("avx512f,avx512dq,avx2,fma"))) bool fused_avx512(const float * logits, int32_t n, const float * scales, float x_floor,
+                                                                   scan_state & heaps, fused_scan & st, exp_sums * out) {
+    const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    const __m512 vfloor = _mm512_set1_ps(x_floor);
+    const __m512 vclamp = _mm512_set1_ps(k_exp_lowest);
+    const __m512 vs1 = _mm512_set1_ps(scales[N_SCALES - 1]);
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512  lane_max = neg_inf;
+    __m512i lane_ties = _mm512_setzero_si512();
+    __m512i lane_chunk = _mm512_set1_epi32(-1);  // the chunk where the lane's maximum first appeared
+    alignas(64) double acc[N_SCALES][3][16] = {};
+    __mmask16 bad = 0;
+    float threshold = heaps.n_heaps > 0 ? heap_threshold(heaps) : std::numeric_limits<float>::infinity();
+
+    for (int32_t chunk = 0; chunk < n; chunk += k_fused_chunk) {
+        const int32_t end = std::min(n, chunk + k_fused_chunk);
+        // 1. validate, the chunk's maximum, heap candidates (in id order)
+        __m512 chunk_max = neg_inf;
+        for (int32_t i = chunk; i < end; i += 16) {
+            const __mmask16 valid = end - i >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (end - i)) - 1);
+            const __m512 v = _mm512_mask_loadu_ps(neg_inf, valid, logits + i);
+            bad |= _mm512_fpclass_ps_mask(v, 0x01 | 0x08 | 0x80);  // QNaN, +inf, SNaN
+            chunk_max = _mm512_max_ps(chunk_max, v);
+            __mmask16 above = _mm512_cmp_ps_mask(v, _mm512_set1_ps(threshold), _CMP_GT_OQ);
+            if (above != 0) {
+                for (; above != 0; above &= above - 1) {
+                    const int lane = __builtin_ctz(above);
+                    for (int32_t h = 0; h < heaps.n_heaps; h++) {
+                        heaps.heaps[h]->offer(i + lane, logits[i + lane]);
+                    }
+                }
+                threshold = heap_threshold(heaps);
+            }
+        }
+        if (bad != 0) {
+            return false;
+        }
+        // 2. lanes whose maximum rose: reset their tie counts, move their sums to the new frame
+        const __mmask16 rose = _mm512_cmp_ps_mask(chunk_max, lane_max, _CMP_GT_OQ);
+        if (rose != 0) {
+            const __m512 new_max = _mm512_max_ps(lane_max, chunk_max);
+            alignas(64) float old_lanes[16];
+            alignas(64) float new_lanes[16];
+            _mm512_store_ps(old_lanes, lane_max);
+            _mm512_store_ps(new_lanes, new_max);
+            for (__mmask16 m = rose; m != 0; m &= m - 1) {
+                const int lane = __builtin_ctz(m);
+                for (int k = 0; k < N_SCALES; k++) {
+                    rescale_lane(acc[k][0][lane], acc[k][1][lane], acc[k][2][lane], old_lanes[lane], new_lanes[lane], scales[k]);
+                }
+            }
+            lane_max = new_max;
+            lane_ties = _mm512_mask_mov_epi32(lane_ties, rose, _mm512_setzero_si512());
+            lane_chunk = _mm512_mask_mov_epi32(lane_chunk, rose, _mm512_set1_epi32(chunk));
+        }
+        // 3. ties with the lane maxima, and the exponential sums (float within the chunk; plain
+        //    locals, not arrays, so that they stay in registers)
+        __m512 z0 = _mm512_setzero_ps(), a0 = z0, b0 = z0, z1 = z0, a1 = z0, b1 = z0;
+        for (int32_t i = chunk; i < end; i += 16) {
+            const __mmask16 valid = end - i >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (end - i)) - 1);
+            const __m512 v = _mm512_mask_loadu_ps(neg_inf, valid, logits + i);
+            const __mmask16 tied = _mm512_mask_cmp_ps_mask(valid, v, lane_max, _CMP_EQ_OQ);
+            lane_ties = _mm512_mask_add_epi32(lane_ties, tied, lane_ties, one);
+            // −∞ − (−∞) is NaN in a lane that has seen only −∞: max() then takes the floor
+            const __m512 x = _mm512_max_ps(_mm512_sub_ps(v, lane_max), vfloor);
+            {
+                const __m512 e  = exp_clamped_avx512(_mm512_max_ps(x, vclamp));
+                const __m512 ex = _mm512_mul_ps(e, x);
+                z0 = _mm512_add_ps(z0, e);
+                a0 = _mm512_add_ps(a0, ex);
+                b0 = _mm512_fmadd_ps(ex, x, b0);
+            }
+            if (N_SCALES == 2) {
+                const __m512 e  = exp_clamped_avx512(_mm512_max_ps(_mm512_mul_ps(x, vs1), vclamp));
+                const __m512 ex = _mm512_mul_ps(e, x);
+                z1 = _mm512_add_ps(z1, e);
+                a1 = _mm512_add_ps(a1, ex);
+                b1 = _mm512_fmadd_ps(ex, x, b1);
+            }
+        }
+        flush_partial(acc[0][0], z0);
+        flush_partial(acc[0][1], a0);
+        flush_partial(acc[0][2], b0);
+        if (N_SCALES == 2) {
+            flush_partial(acc[1][0], z1);
+            flush_partial(acc[1][1], a1);
+            flush_partial(acc[1][2], b1);
+        }
+    }
+
+    // 4. the lanes together: global maximum, ties, the first index holding it, the sums at it
+    alignas(64) float maxima[16];
+    alignas(64) int32_t ties[16];
+    alignas(64) int32_t chunks[16];
+    _mm512_store_ps(maxima, lane_max);
+    _mm512_store_si512(ties, lane_ties);
+    _mm512_store_si512(chunks, lane_chunk);
+    float best_value = -std::numeric_limits<float>::infinity();
+    for (float m : maxima) {
+        best_value = std::max(best_value, m);
+    }
+    st.best_value = best_value;
+    if (best_value == -std::numeric_limits<float>::infinity()) {
+        return true;  // fully masked: best stays −1
+    }
+    int32_t first_chunk = n;
+    for (int lane = 0; lane < 16; lane++) {
+        if (maxima[lane] == best_value) {
+            st.ties += ties[lane];
+            first_chunk = std::min(first_chunk, chunks[lane]);
+        }
+        for (int k = 0; k < N_SCALES; k++) {
+            double z = acc[k][0][lane], a = acc[k][1][lane], b = acc[k][2][lane];
+            rescale_lane(z, a, b, maxima[lane], best_value, scales[k]);
+            out[k].z += z;
+            out[k].a += a;
+            out[k].b += b;
+        }
+    }
+    for (int32_t i = first_chunk; i < n; i++) {
+        if (logits[i] == best_value) {
+            st.best = i;
+            break;
+        }
+    }
+    return true;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 } // namespace
@@ -485,7 +697,7 @@ bool row_analyse(const float * logits, int32_t n_vocab, const row_options & opti
         return false;
     }
 
-    // ---- pass 1 (scalar): validate, argmax (lowest id on ties), tie count, top-k heaps ----------
+    // ---- pass 1: validate, argmax (lowest id on ties), tie count, top-k heaps ------------------
     const row_sampler_params * sampler = options.sampler != nullptr && options.sampler->temperature > 0 ? options.sampler : nullptr;
     const bool sampler_top_k = sampler != nullptr && sampler->top_k > 0 && sampler->top_k < n_vocab;
 
@@ -514,17 +726,39 @@ bool row_analyse(const float * logits, int32_t n_vocab, const row_options & opti
     if (sampler_top_k) {
         scan.heaps[scan.n_heaps++] = &candidates;
     }
+    // the read-out temperature: a second set of exponential sums when it is neither 1 nor 0
+    const double temperature = options.temperature;
+    const bool second = temperature != 1 && temperature > 0;
+    exp_sums sums[2];
+    bool have_sums = false;
+
     bool scanned = false;
 #ifdef TILLER_HAVE_AVX2_KERNEL
-    if (cpu_has_avx2()) {
-        scanned = scan_avx2(logits, n_vocab, options.statistics, scan);
-        if (!scanned) {
-            // a NaN or +inf somewhere: the reference's loop finds the first and names it
-            scan = scan_state();
-            alternatives.count = candidates.count = 0;
-            if (alternatives.limit > 0) scan.heaps[scan.n_heaps++] = &alternatives;
-            if (sampler_top_k) scan.heaps[scan.n_heaps++] = &candidates;
+    if (options.statistics && !options.exact && options.kernel >= ROW_KERNEL_AVX512 && cpu_has_avx512()) {
+        // one pass for everything (fused_avx512)
+        const float scales[2] = { 1.0f, second ? (float) (1.0 / temperature) : 1.0f };
+        const float x_floor = (float) std::max(-1e18, (double) k_exp_lowest * std::max(1.0, second ? temperature : 1.0));
+        fused_scan fused;
+        const bool ok = second ? fused_avx512<2>(logits, n_vocab, scales, x_floor, scan, fused, sums)
+                               : fused_avx512<1>(logits, n_vocab, scales, x_floor, scan, fused, sums);
+        if (ok) {
+            scan.best = fused.best;
+            scan.best_value = fused.best_value;
+            scan.ties = fused.ties;
+            scanned = have_sums = true;
+        } else {
+            sums[0] = sums[1] = exp_sums();
         }
+    } else if (options.kernel >= ROW_KERNEL_AVX2 && cpu_has_avx2()) {
+        scanned = scan_avx2(logits, n_vocab, options.statistics, scan);
+    }
+    if (!scanned) {
+        // a NaN or +inf somewhere (or the scalar kernel asked for): the reference's loop, which
+        // also finds the first bad logit and names it
+        scan = scan_state();
+        alternatives.count = candidates.count = 0;
+        if (alternatives.limit > 0) scan.heaps[scan.n_heaps++] = &alternatives;
+        if (sampler_top_k) scan.heaps[scan.n_heaps++] = &candidates;
     }
 #endif
     if (!scanned && !scan_scalar(logits, n_vocab, scan, error)) {
@@ -568,16 +802,15 @@ bool row_analyse(const float * logits, int32_t n_vocab, const row_options & opti
         target = result.sampled;
     }
 
-    // ---- pass 2 (vectorised): the exponential sums at T = 1 and at the read-out temperature ------
-    const double temperature = options.temperature;
-    const bool second = temperature != 1 && temperature > 0;
-    exp_sums sums[2];
-    if (options.exact) {
+    // ---- pass 2 (unless fused): the exponential sums at T = 1 and at the read-out temperature ----
+    if (have_sums) {
+        // done in the fused pass
+    } else if (options.exact) {
         const double temperatures[2] = { 1.0, temperature };
         exp_sums_exact(logits, n_vocab, best_value, temperatures, second ? 2 : 1, sums);
     } else {
         const float scales[2] = { 1.0f, second ? (float) (1.0 / temperature) : 1.0f };
-        exp_sums_fast(logits, n_vocab, best_value, scales, second ? 2 : 1, sums);
+        exp_sums_fast(logits, n_vocab, best_value, scales, second ? 2 : 1, options.kernel >= ROW_KERNEL_AVX2, sums);
     }
 
     double * f = result.fields;

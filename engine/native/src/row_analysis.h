@@ -1,7 +1,9 @@
 // Per-row analysis of a logits row: the work around every decode (validation, argmax, the
 // softmax normaliser, entropy and the thermodynamic read-outs, the top alternatives, a sampled
-// token) done natively in one scalar pass and one vectorised exponential pass, so that it does not
-// grow with the vocabulary in JavaScript. Pure C++ (no Node-API): the binding is in context.cc.
+// token) done natively, so that it does not grow with the vocabulary in JavaScript: on AVX-512 CPUs
+// in one fused pass over the row (running maxima, streaming exponential sums at both read-out
+// temperatures), elsewhere in a vectorised scan and one exponential pass. Pure C++ (no Node-API):
+// the binding is in row_analysis_binding.cc.
 //
 // Conventions (DESIGN.md §4): logits z_i, energies relative to the top logit m,
 //   ε_i = m − z_i ≥ 0,  p_i(T) ∝ exp(−ε_i / T),  Z_T = Σ exp(−ε_i / T),
@@ -43,12 +45,21 @@ struct row_sampler_params {
     double  min_p = 0;        // 0: off
 };
 
+// The widest instruction set the analysis may use (tests pin the narrower ones; default: the best
+// the CPU has). AVX-512: one fused pass; AVX2: a scan and an exponential pass; scalar: the reference.
+enum row_kernel : int32_t {
+    ROW_KERNEL_SCALAR = 0,
+    ROW_KERNEL_AVX2   = 1,
+    ROW_KERNEL_AVX512 = 2,
+};
+
 struct row_options {
     int32_t top_n = 0;            // alternatives to return (most likely first, lower id on ties)
     double  temperature = 1;      // the second read-out temperature (the sampler's); 0 = greedy limit
     bool    statistics = true;    // false: argmax (and the sampled token) only
     bool    exact = false;        // double-precision exp (scoring); default: vectorised float exp
     const row_sampler_params * sampler = nullptr;  // null: no sampling
+    row_kernel kernel = ROW_KERNEL_AVX512;
 };
 
 struct row_result {

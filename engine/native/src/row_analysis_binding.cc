@@ -33,6 +33,16 @@ Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, 
     opts.temperature = options.Get("temperature").ToNumber().DoubleValue();
     opts.statistics  = options.Get("statistics").ToBoolean().Value();
     opts.exact       = options.Get("exact").ToBoolean().Value();
+    if (options.Has("kernel") && options.Get("kernel").IsString()) {
+        const std::string kernel = options.Get("kernel").As<Napi::String>().Utf8Value();
+        if (kernel == "scalar") {
+            opts.kernel = ROW_KERNEL_SCALAR;
+        } else if (kernel == "avx2") {
+            opts.kernel = ROW_KERNEL_AVX2;
+        } else if (kernel != "auto") {
+            throw Napi::RangeError::New(env, "analyzeRows: kernel must be \"auto\", \"avx2\" or \"scalar\"");
+        }
+    }
     if (opts.top_n < 0 || !(opts.temperature >= 0) || !std::isfinite(opts.temperature)) {
         throw Napi::RangeError::New(env, "analyzeRows: topN must be ≥ 0 and temperature a finite number ≥ 0");
     }
