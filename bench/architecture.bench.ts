@@ -9,7 +9,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { LlamaCompletion } from "node-llama-cpp";
 import { randomArchitectures, writeArchitectureModelFile, type RandomArchitecture } from "../engine/gguf/RandomArchitectureModel.js";
 import { susceptibilitySweep } from "../engine/probes/susceptibilitySweep.js";
 import { generate, type GenerateOptions } from "../engine/runtime/generate.js";
@@ -18,17 +17,11 @@ import type { TillerContext } from "../engine/runtime/TillerContext.js";
 import { getTillerBackend } from "../engine/runtime/TillerBackend.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
 import { median } from "./benchStatistics.js";
+import { createPeerCompletion, steadyRate } from "./peerCompletion.js";
 import { seededSteeringVector } from "./seededSteeringVector.js";
 
 const prompt = "The lab measured how each token responds to the push";
 
-
-/** Steady-state decode rate: (tokens − 1) over the time from the first token to the last. */
-function steadyRate(stamps: readonly number[]): number {
-    if (stamps.length < 2)
-        throw new Error(`only ${stamps.length} tokens were generated; the bench needs at least 2`);
-    return (stamps.length - 1) / ((stamps.at(-1)! - stamps[0]!) / 1000);
-}
 
 async function engineRate(context: TillerContext, tokens: number, options: GenerateOptions): Promise<number> {
     const stamps: number[] = [];
@@ -78,19 +71,8 @@ export async function benchArchitecture(): Promise<string[]> {
         const probes = [1, 2, 3, 4].map((seed) => ({ vector: seededSteeringVector(`probe${seed}`, nLayer, nEmbd, 10 + seed, 1) }));
 
         // the peer: node-llama-cpp's own completion on the same file, same backend, threads and sizes
-        const peerModel = await backend.llama.loadModel({ modelPath, gpuLayers: model.gpuLayers });
-        const peerContext = await peerModel.createContext({ threads, contextSize: 512, batchSize: 512 });
-        const peerSequence = peerContext.getSequence();
-        const completion = new LlamaCompletion({ contextSequence: peerSequence });
-        const peerRate = async (): Promise<number> => {
-            const stamps: number[] = [];
-            await peerSequence.clearHistory();
-            await completion.generateCompletion(prompt, {
-                maxTokens: tokens, temperature: 0, repeatPenalty: false,
-                onToken: (chunk) => { for (let i = 0; i < chunk.length; i++) stamps.push(performance.now()); }
-            });
-            return steadyRate(stamps);
-        };
+        const peerCompletion = await createPeerCompletion(backend.llama, { modelPath, gpuLayers: model.gpuLayers, threads, contextSize: 512, prompt, tokens });
+        const peerRate = async (): Promise<number> => (await peerCompletion.run()).rate;
         const variants: [string, () => Promise<number>][] = [
             ["node-llama-cpp completion (peer)", peerRate],
             ["engine, unsteered", () => engineRate(context, tokens, {})],
@@ -113,8 +95,7 @@ export async function benchArchitecture(): Promise<string[]> {
             `  steered / unsteered                        ${(steered / unsteered).toFixed(3)}  (target ≥ 0.98)`,
             `  capture / unsteered                        ${(capture / unsteered).toFixed(3)}  (target ≥ 0.8)`
         );
-        await peerContext.dispose();
-        await peerModel.dispose();
+        await peerCompletion.dispose();
 
         // an α-sweep of 9 strengths over a 24-token completion: one prefix + one suffix batch per strength
         const sweepContext = await model.createContext({ threads, contextSize: 1024, batchSize: 1024, sequences: 2, precise: true });

@@ -12,12 +12,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { writeRandomModelFile } from "../engine/gguf/RandomModelFile.js";
 import { generate, type GenerateOptions } from "../engine/runtime/generate.js";
 import type { TillerContext } from "../engine/runtime/TillerContext.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
 import { median } from "./benchStatistics.js";
+import { createPeerCompletion, steadyRate } from "./peerCompletion.js";
 import { seededSteeringVector } from "./seededSteeringVector.js";
 import { benchMemory } from "./memory.bench.js";
 import { benchProbes } from "./probes.bench.js";
@@ -39,20 +40,12 @@ const contextSize = 512;
 const prompt = "The lab measured how each token responds to the push";
 
 
-
-/** Steady-state rate from per-token timestamps. */
-function rateOf(stamps: number[]): number {
-    if (stamps.length < 2)
-        throw new Error(`only ${stamps.length} tokens were generated; the bench needs at least 2`);
-    return (stamps.length - 1) / ((stamps.at(-1)! - stamps[0]!) / 1000);
-}
-
 async function engineRate(context: TillerContext, options: GenerateOptions): Promise<{ rate: number; count: number }> {
     const stamps: number[] = [];
     const run = generate(context, prompt, { maxTokens: tokens, ...options });
     for await (const _token of run)
         stamps.push(performance.now());
-    return { rate: rateOf(stamps), count: stamps.length };
+    return { rate: steadyRate(stamps), count: stamps.length };
 }
 
 /** Generation speed against the peer, then memory and vector build on the same random model. */
@@ -71,22 +64,8 @@ async function benchGeneration(): Promise<void> {
 
     // the peer: node-llama-cpp's own completion on the same file (its own copy of the weights)
     const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error });
-    const peerModel = await llama.loadModel({ modelPath, gpuLayers: 0 });
-    const peerContext = await peerModel.createContext({ threads, contextSize, batchSize: contextSize });
-    const peerSequence = peerContext.getSequence();
-    const completion = new LlamaCompletion({ contextSequence: peerSequence });
-    const peerRate = async (): Promise<{ rate: number; count: number }> => {
-        const stamps: number[] = [];
-        await peerSequence.clearHistory();
-        await completion.generateCompletion(prompt, {
-            maxTokens: tokens, temperature: 0, repeatPenalty: false,
-            onToken: (chunk) => {
-                for (let i = 0; i < chunk.length; i++)
-                    stamps.push(performance.now());
-            }
-        });
-        return { rate: rateOf(stamps), count: stamps.length };
-    };
+    const peerCompletion = await createPeerCompletion(llama, { modelPath, threads, contextSize, prompt, tokens });
+    const peerRate = () => peerCompletion.run();
 
     const variants: { name: string; run: () => Promise<{ rate: number; count: number }> }[] = [
         { name: "node-llama-cpp completion (peer)", run: peerRate },
@@ -126,8 +105,7 @@ async function benchGeneration(): Promise<void> {
     for (const [name, ratio, target] of targets)
         process.stdout.write(`${name.padEnd(36)} ${ratio.toFixed(3)}  (target ≥ ${target}: ${ratio >= target ? "met" : "MISSED"})\n`);
 
-    await peerContext.dispose();
-    await peerModel.dispose();
+    await peerCompletion.dispose();
     await context.dispose();
 
     process.stdout.write("\n" + benchMemory(modelPath, { nLayer, nEmbd, nEmbdKv: nEmbd }, contextSize, threads).join("\n") + "\n");
