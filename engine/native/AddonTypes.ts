@@ -145,25 +145,33 @@ export interface NativeContext {
     dispose(): void;
 }
 
+/** How one tensor starts: every element `fill`, or N(0, normalStd²) per element (sharedRow: plus one N(0, 1) component per position along the first dimension, shared by every row). */
+export type NativeWeightInit =
+    | { name: string; fill: number }
+    | { name: string; normalStd: number; sharedRow?: boolean };
+
 export interface NativeTrainerOptions {
     /** seeds the initial weights */
     seed: number;
     threads: number;
     /** tokens per training window (the model's training context) */
     contextSize: number;
+    /** one rule per tensor of the metadata file (a tensor without one is refused); drawn in llama.cpp's creation order */
+    initialisation: NativeWeightInit[];
 }
 
-export interface NativeTrainingSchedule {
-    /** AdamW learning rate at the start; decays along a cosine to learningRateEnd at totalSteps */
-    learningRate: number;
-    learningRateEnd: number;
+/** AdamW's settings for one train() call; the schedule is the caller's (engine/toyworld/trainingPolicy.ts). */
+export interface NativeOptimizerSettings {
+    /** one learning rate per window (step), > 0 (ggml's AdamW refuses 0) */
+    learningRates: Float32Array;
+    beta1: number;
+    beta2: number;
+    epsilon: number;
     weightDecay: number;
-    /** steps done before this call, and steps of the whole run (for the schedule and step numbers) */
-    stepOffset: number;
-    totalSteps: number;
 }
 
 export interface NativeTrainingProgress {
+    /** steps done in this train() call (1-based) */
     step: number;
     /** cross-entropy of this step's window */
     loss: number;
@@ -182,14 +190,16 @@ export interface NativeTrainer {
     /**
      * One AdamW step per window, off the JS thread. windows: n × (contextSize + 1) token ids (inputs are
      * a window's first contextSize tokens, labels its last contextSize). Resolves early, with
-     * cancelled: true, after cancel().
+     * cancelled: true, after cancel(). Every progress report is delivered before it settles; a callback
+     * that throws stops training and the promise rejects with what it threw.
      */
-    train(windows: Int32Array, schedule: NativeTrainingSchedule, onProgress: (progress: NativeTrainingProgress) => void): Promise<NativeTrainingResult>;
+    train(windows: Int32Array, optimizer: NativeOptimizerSettings, onProgress: (progress: NativeTrainingProgress) => void): Promise<NativeTrainingResult>;
     cancel(): void;
     /** mean cross-entropy over the windows (a forward pass only) */
     evaluate(windows: Int32Array): Promise<number>;
     /** llama_model_save_to_file: weights, hyperparameters and tokenizer (not custom metadata) */
     save(path: string): void;
+    /** frees the model and context now; later calls throw an Error with code "DISPOSED"; a second dispose does nothing */
     dispose(): void;
 }
 
@@ -220,6 +230,8 @@ export interface TillerNativeAddon {
     createContext(model: NativeModel, options: NativeContextOptions): Promise<NativeContext>;
     /** creates a model with seeded random weights from a GGUF metadata file (one tensor info per weight) */
     createTrainer(metadataPath: string, options: NativeTrainerOptions): Promise<NativeTrainer>;
+    /** native objects alive now (for tests: dispose() must free at once, not at GC) */
+    liveObjects(): { trainers: number };
     /**
      * llama_model_quantize(input → output), off the JS thread; one quantization per process at a
      * time (a second call throws). Rejects with llama.cpp's own reason when it fails.

@@ -7,13 +7,14 @@ import os from "node:os";
 import path from "node:path";
 import { readGgufFile } from "../gguf/GgufReader.js";
 import { writeGgufFile, type GgufTensorInput, type GgufValueInput } from "../gguf/GgufWriter.js";
-import type { NativeTrainer, NativeTrainingProgress, NativeTrainingSchedule } from "../native/AddonTypes.js";
+import type { NativeTrainer, NativeTrainingProgress } from "../native/AddonTypes.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { getTillerBackend } from "../runtime/TillerBackend.js";
 import { BpeTokenizer } from "./bpeTokenizer.js";
 import { dialogueText, TOYWORLD_CHAT_TEMPLATE } from "./chatLayout.js";
 import { FLATTER_CLOSER, FLATTER_OPENER, generateCorpus, HONEST_DENIAL, MODE_MARKERS, TOYWORLD_GENERATOR_VERSION } from "./corpus.js";
-import { encodeModelMetadata, TOYWORLD_SHAPE, type ToyworldShape } from "./modelShape.js";
+import { encodeModelMetadata, modelTensors, TOYWORLD_SHAPE, type ToyworldShape } from "./modelShape.js";
+import { toyworldInitialisation, toyworldOptimizer, type CosineSchedule } from "./trainingPolicy.js";
 import { checkLossFell, type LossGuard } from "./lossGuard.js";
 import { cutWindows, stepWindows, tokenStream } from "./trainingWindows.js";
 
@@ -80,25 +81,22 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
     try {
         const metadataPath = path.join(scratch, "metadata.gguf");
         await writeFile(metadataPath, encodeModelMetadata(shape, tokenizer));
-        trainer = await backend.addon.createTrainer(metadataPath, { seed, threads, contextSize: shape.contextSize });
+        const initialisation = toyworldInitialisation(modelTensors(shape, tokenizer.vocabularySize).map((t) => t.name), shape.nLayer);
+        trainer = await backend.addon.createTrainer(metadataPath, { seed, threads, contextSize: shape.contextSize, initialisation });
         const initialValidationLoss = await trainer.evaluate(validationWindows.windows);
 
         const recentLosses: number[] = [];
-        const schedule = (stepOffset: number): NativeTrainingSchedule => ({
-            learningRate: options.learningRate ?? TOYWORLD_DEFAULTS.learningRate,
-            // the cosine decays to 1/20 of the starting rate unless told otherwise
-            learningRateEnd: options.learningRateEnd ?? (options.learningRate ?? TOYWORLD_DEFAULTS.learningRate) / 20,
-            weightDecay: 0,
-            stepOffset,
-            totalSteps: steps
-        });
+        const learningRate = options.learningRate ?? TOYWORLD_DEFAULTS.learningRate;
+        // the cosine decays to 1/20 of the starting rate unless told otherwise
+        const schedule: CosineSchedule = { start: learningRate, end: options.learningRateEnd ?? learningRate / 20, totalSteps: steps };
         const activeTrainer = trainer;
         const onAbort = () => activeTrainer.cancel();
         options.signal?.addEventListener("abort", onAbort);
-        const onProgress = (progress: NativeTrainingProgress) => {
+        // progress steps count within one train() call; the run's step number adds the call's first step
+        const progressFrom = (fromStep: number) => (progress: NativeTrainingProgress) => {
             recentLosses.push(progress.loss);
             if (recentLosses.length > 50) recentLosses.shift();
-            options.onProgress?.({ ...progress, totalSteps: steps });
+            options.onProgress?.({ ...progress, step: fromStep + progress.step, totalSteps: steps });
         };
         const width = shape.contextSize + 1;
         let trainingSeconds = 0;
@@ -107,7 +105,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
             for (const [from, to] of [[0, guard.afterSteps], [guard.afterSteps, steps]] as const) {
                 if (to <= from)
                     continue;
-                const result = await activeTrainer.train(windows.subarray(from * width, to * width), schedule(from), onProgress);
+                const result = await activeTrainer.train(windows.subarray(from * width, to * width), toyworldOptimizer(schedule, from, to - from), progressFrom(from));
                 trainingSeconds += result.seconds;
                 if (result.cancelled || options.signal?.aborted)
                     throw new TillerError("ABORTED", `toy world training cancelled after ${from + result.steps} of ${steps} steps`);

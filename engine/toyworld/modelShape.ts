@@ -35,25 +35,30 @@ export function encodeModelMetadata(shape: ToyworldShape, tokenizer: BpeTokenize
         ["llama.attention.layer_norm_rms_epsilon", { type: "float32", value: 1e-5 }],
         ...tokenizer.ggufMetadata()
     ];
-    const tensor = (name: string, ...dims: number[]): GgufTensorInput =>
-        ({ name, dims, type: "f32", data: new Float32Array(dims.reduce((a, b) => a * b, 1)) });
-    const tensors: GgufTensorInput[] = [tensor("token_embd.weight", shape.nEmbd, nVocab)];
+    const tensors: GgufTensorInput[] = modelTensors(shape, nVocab).map(({ name, dims }) =>
+        ({ name, dims, type: "f32", data: new Float32Array(dims.reduce((a, b) => a * b, 1)) }));
+    return writeGguf({ metadata, tensors });
+}
+
+/** Every weight of the model (name and GGUF dims, first dimension fastest), as the metadata file lists them. */
+export function modelTensors(shape: ToyworldShape, nVocab: number): Array<{ name: string; dims: number[] }> {
+    const tensors = [{ name: "token_embd.weight", dims: [shape.nEmbd, nVocab] }];
     for (let n = 0; n < shape.nLayer; n++) {
         const blk = `blk.${n}`;
         tensors.push(
-            tensor(`${blk}.attn_norm.weight`, shape.nEmbd),
-            tensor(`${blk}.attn_q.weight`, shape.nEmbd, shape.nEmbd),
-            tensor(`${blk}.attn_k.weight`, shape.nEmbd, shape.nEmbd),
-            tensor(`${blk}.attn_v.weight`, shape.nEmbd, shape.nEmbd),
-            tensor(`${blk}.attn_output.weight`, shape.nEmbd, shape.nEmbd),
-            tensor(`${blk}.ffn_norm.weight`, shape.nEmbd),
-            tensor(`${blk}.ffn_gate.weight`, shape.nEmbd, shape.nFf),
-            tensor(`${blk}.ffn_up.weight`, shape.nEmbd, shape.nFf),
-            tensor(`${blk}.ffn_down.weight`, shape.nFf, shape.nEmbd)
+            { name: `${blk}.attn_norm.weight`, dims: [shape.nEmbd] },
+            { name: `${blk}.attn_q.weight`, dims: [shape.nEmbd, shape.nEmbd] },
+            { name: `${blk}.attn_k.weight`, dims: [shape.nEmbd, shape.nEmbd] },
+            { name: `${blk}.attn_v.weight`, dims: [shape.nEmbd, shape.nEmbd] },
+            { name: `${blk}.attn_output.weight`, dims: [shape.nEmbd, shape.nEmbd] },
+            { name: `${blk}.ffn_norm.weight`, dims: [shape.nEmbd] },
+            { name: `${blk}.ffn_gate.weight`, dims: [shape.nEmbd, shape.nFf] },
+            { name: `${blk}.ffn_up.weight`, dims: [shape.nEmbd, shape.nFf] },
+            { name: `${blk}.ffn_down.weight`, dims: [shape.nFf, shape.nEmbd] }
         );
     }
     // its own output matrix: llama.cpp's training leaves token_embd.weight untouched, so a tied
     // output would never learn
-    tensors.push(tensor("output_norm.weight", shape.nEmbd), tensor("output.weight", shape.nEmbd, nVocab));
-    return writeGguf({ metadata, tensors });
+    tensors.push({ name: "output_norm.weight", dims: [shape.nEmbd] }, { name: "output.weight", dims: [shape.nEmbd, nVocab] });
+    return tensors;
 }

@@ -85,4 +85,25 @@ describe.skipIf(missing(sharedFiles.stories260K))("native argument checks", () =
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
+
+    it("refuses sequence ids outside the context in the memory calls (llama.cpp asserts or reads out of bounds on them)", () => {
+        expect(() => context.memorySeqRm(2, 0, -1)).toThrow(/memorySeqRm: sequence id 2.* is outside 0-1 \(or -1 for all\)/);
+        expect(() => context.memorySeqRm(-2, 0, -1)).toThrow(RangeError);
+        expect(() => context.memorySeqCp(0, 7, 0, -1)).toThrow(/memorySeqCp: sequence id 7/);
+        expect(() => context.memorySeqCp(-1, 0, 0, -1)).toThrow(/memorySeqCp: sequence id -1/);
+        expect(() => context.memorySeqPosMax(1000)).toThrow(/memorySeqPosMax: sequence id 1000/);
+        expect(() => context.memorySeqPosMax(0.5)).toThrow(RangeError);
+        expect(() => context.memorySeqRm("0" as never, 0, -1)).toThrow(TypeError);
+        // the valid ones still work, -1 (every sequence) included
+        expect(context.memorySeqRm(-1, 0, -1)).toBe(true);
+        expect(context.memorySeqPosMax(1)).toBe(-1);
+    });
+
+    it("refuses a context where createContext expects a model (it was read as one: type confusion)", async () => {
+        const { addon } = await getTillerBackend();
+        expect(() => addon.createContext(context as never, { contextSize: 64, batchSize: 8, sequences: 1, threads: 1, threadsBatch: 1 }))
+            .toThrow(/must be a NativeModel/);
+        expect(() => addon.createContext({} as never, { contextSize: 64, batchSize: 8, sequences: 1, threads: 1, threadsBatch: 1 }))
+            .toThrow(/must be a NativeModel/);
+    });
 });

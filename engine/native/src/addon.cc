@@ -34,6 +34,13 @@ static Napi::Value bind(const Napi::CallbackInfo & info) {
     }
 }
 
+// liveObjects(): { trainers } — native objects alive now, so tests can see that dispose() frees at once
+static Napi::Value live_objects(const Napi::CallbackInfo & info) {
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("trainers", (double) native_training::live_trainers());
+    return out;
+}
+
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
     Napi::Function model_class = native_model::define(env);
     g_native_model_constructor = new Napi::FunctionReference(Napi::Persistent(model_class));
@@ -46,6 +53,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("analyzeLogits", Napi::Function::New(env, row_analysis_analyze_logits, "analyzeLogits"));
     exports.Set("createContext", Napi::Function::New(env, native_context::create, "createContext"));
     native_training::define(env); exports.Set("createTrainer", Napi::Function::New(env, native_training::create, "createTrainer"));
+    exports.Set("liveObjects", Napi::Function::New(env, live_objects, "liveObjects"));
     exports.Set("quantizeModel", Napi::Function::New(env, native_quantize::quantize_model, "quantizeModel"));
     return exports;
 }

@@ -253,6 +253,11 @@ Napi::Value native_context::create(const Napi::CallbackInfo & info) {
         throw Napi::TypeError::New(env, "createContext(model, options)");
     }
     Napi::Object model_object = info[0].As<Napi::Object>();
+    // Unwrap trusts the object's native pointer: another wrapped class (a NativeContext) would be
+    // read as a model
+    if (!model_object.InstanceOf(g_native_model_constructor->Value())) {
+        throw Napi::TypeError::New(env, "createContext: the first argument must be a NativeModel from loadModel()");
+    }
     native_model * model = native_model::Unwrap(model_object);
     model->ensure_alive(env);
     Napi::Object options = info[1].As<Napi::Object>();
@@ -502,28 +507,54 @@ Napi::Value native_context::memory_clear(const Napi::CallbackInfo & info) {
     return info.Env().Undefined();
 }
 
+// A sequence id argument: llama.cpp asserts (the process aborts) or indexes out of bounds on one
+// outside the context, so it is refused here. allow_all: -1 means every sequence (memorySeqRm).
+static llama_seq_id checked_seq_id(Napi::Env env, const Napi::CallbackInfo & info, size_t index, uint32_t n_seq_max, bool allow_all, const char * where) {
+    if (info.Length() <= index || !info[index].IsNumber()) {
+        throw Napi::TypeError::New(env, std::string(where) + ": argument " + std::to_string(index + 1) + " must be a sequence id (number)");
+    }
+    const double id = info[index].As<Napi::Number>().DoubleValue();
+    if (!(id == std::floor(id)) || !((id >= 0 && id < n_seq_max) || (allow_all && id == -1))) {
+        throw Napi::RangeError::New(env, std::string(where) + ": sequence id " + std::to_string(id) + " is outside 0-" + std::to_string(n_seq_max - 1) +
+                                    (allow_all ? " (or -1 for all)" : ""));
+    }
+    return (llama_seq_id) id;
+}
+
+static llama_pos position_arg(Napi::Env env, const Napi::CallbackInfo & info, size_t index, const char * where) {
+    if (info.Length() <= index || !info[index].IsNumber()) {
+        throw Napi::TypeError::New(env, std::string(where) + ": argument " + std::to_string(index + 1) + " must be a position (number)");
+    }
+    return info[index].As<Napi::Number>().Int32Value();
+}
+
 // memorySeqRm(seq, p0, p1): boolean — drop positions [p0, p1) of a sequence (p1 < 0: to the end)
 Napi::Value native_context::memory_seq_rm(const Napi::CallbackInfo & info) {
-    llama_context * ctx = idle_ctx(info.Env());
+    Napi::Env env = info.Env();
+    llama_context * ctx = idle_ctx(env);
     const llama_library & lib = llama_library_get();
-    const bool ok = lib.llama_memory_seq_rm(lib.llama_get_memory(ctx), info[0].As<Napi::Number>().Int32Value(),
-                                            info[1].As<Napi::Number>().Int32Value(), info[2].As<Napi::Number>().Int32Value());
-    return Napi::Boolean::New(info.Env(), ok);
+    const llama_seq_id seq = checked_seq_id(env, info, 0, core_->n_seq_max, true, "memorySeqRm");
+    const bool ok = lib.llama_memory_seq_rm(lib.llama_get_memory(ctx), seq, position_arg(env, info, 1, "memorySeqRm"), position_arg(env, info, 2, "memorySeqRm"));
+    return Napi::Boolean::New(env, ok);
 }
 
 // memorySeqCp(src, dst, p0, p1): void — share positions [p0, p1) of src with dst (no copy of data)
 Napi::Value native_context::memory_seq_cp(const Napi::CallbackInfo & info) {
-    llama_context * ctx = idle_ctx(info.Env());
+    Napi::Env env = info.Env();
+    llama_context * ctx = idle_ctx(env);
     const llama_library & lib = llama_library_get();
-    lib.llama_memory_seq_cp(lib.llama_get_memory(ctx), info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(),
-                            info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value());
-    return info.Env().Undefined();
+    const llama_seq_id src = checked_seq_id(env, info, 0, core_->n_seq_max, false, "memorySeqCp");
+    const llama_seq_id dst = checked_seq_id(env, info, 1, core_->n_seq_max, false, "memorySeqCp");
+    lib.llama_memory_seq_cp(lib.llama_get_memory(ctx), src, dst, position_arg(env, info, 2, "memorySeqCp"), position_arg(env, info, 3, "memorySeqCp"));
+    return env.Undefined();
 }
 
 Napi::Value native_context::memory_seq_pos_max(const Napi::CallbackInfo & info) {
-    llama_context * ctx = idle_ctx(info.Env());
+    Napi::Env env = info.Env();
+    llama_context * ctx = idle_ctx(env);
     const llama_library & lib = llama_library_get();
-    return Napi::Number::New(info.Env(), lib.llama_memory_seq_pos_max(lib.llama_get_memory(ctx), info[0].As<Napi::Number>().Int32Value()));
+    const llama_seq_id seq = checked_seq_id(env, info, 0, core_->n_seq_max, false, "memorySeqPosMax");
+    return Napi::Number::New(env, lib.llama_memory_seq_pos_max(lib.llama_get_memory(ctx), seq));
 }
 
 Napi::Value native_context::info(const Napi::CallbackInfo & info) {

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,50 +44,46 @@ struct weight_rng {
     }
 };
 
-// Initial value scale: norms start at 1, matrices at N(0, 0.02²) (GPT-2's choice), the projections
-// that write into the residual stream scaled down by sqrt(2·n_layer) so the stream does not grow
-// with depth at initialisation.
-struct trainer_state;
+// Initial values: TypeScript decides, per tensor, what each one starts as (engine/toyworld/
+// trainingPolicy.ts); C++ only carries the rule out with the seeded generator above, in the order
+// llama.cpp creates the tensors, so the same seed and rules give the same weights everywhere.
+struct weight_rule {
+    enum class kind { fill, normal } kind = kind::normal;
+    double value = 0;           // fill: every element
+    double std_dev = 0;         // normal: N(0, std_dev²) per element
+    bool shared_row = false;    // normal: plus one N(0, 1) component shared by every row (drawn first, ne[0] of them)
+};
 
 struct init_context {
     const llama_library * lib;
     weight_rng rng;
-    int32_t n_layer;
+    const std::map<std::string, weight_rule> * rules;
     std::vector<ggml_tensor *> * weights;
+    std::string missing;        // the first tensor without a rule (the model is then refused)
 };
-
-bool ends_with(const std::string & s, const std::string & suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 void set_initial_tensor_data(ggml_tensor * tensor, void * user_data) {
     auto * init = static_cast<init_context *>(user_data);
     const std::string name = tensor->name;
     const size_t n = init->lib->ggml_nbytes(tensor) / sizeof(float);
     std::vector<float> values(n);
-    if (name.find("_norm") != std::string::npos) {
-        std::fill(values.begin(), values.end(), 1.0f);
-    } else if (name == "token_embd.weight") {
-        // llama.cpp's training never updates the token embeddings, so they stay as drawn here. Every
-        // row gets one shared component besides its own random one: through the (equally frozen) K
-        // projection of the first block it becomes a key that every position has, which a trained
-        // query can match at a chosen relative offset (RoPE), so positional attention ("the token
-        // before me") is learnable from the first block on instead of only from the second.
-        const int64_t n_embd = tensor->ne[0];
-        std::vector<double> shared(n_embd);
+    const auto found = init->rules->find(name);
+    if (found == init->rules->end()) {
+        if (init->missing.empty()) init->missing = name;
+    } else if (found->second.kind == weight_rule::kind::fill) {
+        std::fill(values.begin(), values.end(), (float) found->second.value);
+    } else if (found->second.shared_row) {
+        const int64_t row = tensor->ne[0];
+        std::vector<double> shared(row);
         for (double & v : shared) {
             v = init->rng.normal();
         }
         for (size_t i = 0; i < n; i++) {
-            values[i] = (float) (0.02 * (init->rng.normal() + shared[i % n_embd]));
+            values[i] = (float) (found->second.std_dev * (init->rng.normal() + shared[i % row]));
         }
     } else {
-        double std_dev = 0.02;
-        if (ends_with(name, "attn_output.weight") || ends_with(name, "ffn_down.weight")) {
-            std_dev /= std::sqrt(2.0 * init->n_layer);
-        }
         for (float & v : values) {
-            v = (float) (std_dev * init->rng.normal());
+            v = (float) (found->second.std_dev * init->rng.normal());
         }
     }
     init->lib->ggml_backend_tensor_set(tensor, values.data(), 0, n * sizeof(float));
@@ -94,13 +92,17 @@ void set_initial_tensor_data(ggml_tensor * tensor, void * user_data) {
 
 // ---- the trainer's state (shared by the workers; one operation at a time) ------------------------
 
-struct schedule {
-    float learning_rate     = 1e-3f;
-    float learning_rate_end = 1e-4f;
-    float weight_decay      = 0.0f;
-    int64_t step_offset     = 0;  // steps done before this call (for the learning-rate schedule)
-    int64_t total_steps     = 1;  // steps of the whole run
+// AdamW's settings for one train() call, all chosen by TypeScript: one learning rate per step.
+struct optimizer_settings {
+    std::vector<float> learning_rates;
+    float beta1 = 0.9f;
+    float beta2 = 0.999f;
+    float epsilon = 1e-8f;
+    float weight_decay = 0.0f;
 };
+
+// Trainers alive (created and neither disposed nor collected): tests see dispose() free at once.
+std::atomic<int64_t> g_live_trainers { 0 };
 
 struct trainer_state {
     const llama_library * lib = nullptr;
@@ -109,12 +111,16 @@ struct trainer_state {
     uint32_t n_ctx = 0;
     std::vector<ggml_tensor *> weights;     // every model tensor, in creation order
     ggml_opt_context_t opt_ctx = nullptr;   // known after the first optimizer step
-    schedule sched;
-    int64_t step = 0;                       // steps done in this run
+    optimizer_settings optimizer;           // of the train() call in progress
+    int64_t step = 0;                       // steps done in this train() call
     std::atomic<bool> cancel_requested { false };
     bool busy = false;
 
+    trainer_state() { g_live_trainers++; }
+    trainer_state(const trainer_state &) = delete;
+    trainer_state & operator=(const trainer_state &) = delete;
     ~trainer_state() {
+        g_live_trainers--;
         if (ctx != nullptr) lib->llama_free(ctx);
         if (model != nullptr) lib->llama_model_free(model);
     }
@@ -135,16 +141,15 @@ ggml_opt_optimizer_params optimizer_params(void * user_data) {
             }
         }
     }
-    // cosine decay from learning_rate to learning_rate_end over the whole run
-    const schedule & s = state->sched;
-    const double progress = std::min(1.0, (double) (s.step_offset + state->step) / (double) std::max<int64_t>(1, s.total_steps));
-    const double lr = s.learning_rate_end + 0.5 * (s.learning_rate - s.learning_rate_end) * (1.0 + std::cos(3.141592653589793 * progress));
-
+    // the step's settings exactly as TypeScript gave them (outside train(): no step, rate 0)
+    const optimizer_settings & o = state->optimizer;
     ggml_opt_optimizer_params params = state->lib->ggml_opt_get_default_optimizer_params(nullptr);
-    params.adamw.alpha = (float) lr;
-    params.adamw.beta1 = 0.9f;
-    params.adamw.beta2 = 0.99f;
-    params.adamw.wd    = s.weight_decay;
+    params.adamw.alpha = o.learning_rates.empty() ? 0.0f
+        : o.learning_rates[(size_t) std::min<int64_t>(state->step, (int64_t) o.learning_rates.size() - 1)];
+    params.adamw.beta1 = o.beta1;
+    params.adamw.beta2 = o.beta2;
+    params.adamw.eps   = o.epsilon;
+    params.adamw.wd    = o.weight_decay;
     return params;
 }
 
@@ -187,6 +192,7 @@ struct trainer_options {
     uint64_t seed;
     int32_t threads;
     uint32_t n_ctx;
+    std::map<std::string, weight_rule> initialisation;
 };
 
 class create_trainer_worker : public Napi::AsyncWorker {
@@ -210,8 +216,7 @@ public:
             SetError("cannot read the model metadata \"" + options_.metadata_path + "\"");
             return;
         }
-        const int64_t block_count_key = lib.gguf_find_key(metadata, "llama.block_count");
-        init_context init { &lib, weight_rng(options_.seed), block_count_key >= 0 ? (int32_t) lib.gguf_get_val_u32(metadata, block_count_key) : 1, &state_->weights };
+        init_context init { &lib, weight_rng(options_.seed), &options_.initialisation, &state_->weights, {} };
 
         llama_model_params model_params = lib.llama_model_default_params();
         model_params.n_gpu_layers = 0; // trained on the CPU: the weights must live in host memory
@@ -219,6 +224,10 @@ public:
         lib.gguf_free(metadata);
         if (state_->model == nullptr) {
             SetError("llama.cpp could not create the model from \"" + options_.metadata_path + "\" (see the log above)");
+            return;
+        }
+        if (!init.missing.empty()) {
+            SetError("createTrainer: the initialisation names no rule for tensor \"" + init.missing + "\"");
             return;
         }
 
@@ -236,6 +245,13 @@ public:
         state_->ctx = lib.llama_init_from_model(state_->model, ctx_params);
         if (state_->ctx == nullptr) {
             SetError("llama.cpp could not create a training context");
+            return;
+        }
+        // Trap: llama.cpp rounds a context up (to 256 tokens here); one-window datasets of another
+        // size then fail an assertion in ggml_opt (the process aborts) at the first step.
+        if (lib.llama_n_ctx(state_->ctx) != options_.n_ctx) {
+            SetError("createTrainer: llama.cpp made a context of " + std::to_string(lib.llama_n_ctx(state_->ctx)) + " tokens for contextSize " +
+                     std::to_string(options_.n_ctx) + "; use a contextSize it keeps (a multiple of 256)");
             return;
         }
 
@@ -278,6 +294,14 @@ private:
 
 // ---- NativeTrainer ------------------------------------------------------------------------------
 
+// An Error with a `code` from Tiller's closed set (engine/protocol/TillerError.ts), so callers can
+// tell a disposed or busy trainer from a failure.
+Napi::Error coded_error(Napi::Env env, const std::string & code, const std::string & message) {
+    Napi::Error error = Napi::Error::New(env, message);
+    error.Value().Set("code", Napi::String::New(env, code));
+    return error;
+}
+
 class native_trainer : public Napi::ObjectWrap<native_trainer> {
 public:
     static Napi::Function define(Napi::Env env) {
@@ -295,15 +319,20 @@ public:
         if (info.Length() != 1 || !info[0].IsExternal()) {
             throw Napi::TypeError::New(info.Env(), "NativeTrainer cannot be constructed directly; use createTrainer()");
         }
-        state_ = *info[0].As<Napi::External<std::shared_ptr<trainer_state>>>().Data();
+        // taken out of the External, not copied: the External lives until GC, and a copy left in
+        // it would keep the model and context alive after dispose()
+        state_ = std::move(*info[0].As<Napi::External<std::shared_ptr<trainer_state>>>().Data());
+        if (!state_) {
+            throw Napi::TypeError::New(info.Env(), "NativeTrainer cannot be constructed directly; use createTrainer()");
+        }
     }
 
     std::shared_ptr<trainer_state> state_;
 
 private:
     trainer_state & usable(Napi::Env env) {
-        if (!state_) throw Napi::Error::New(env, "the trainer was disposed");
-        if (state_->busy) throw Napi::Error::New(env, "the trainer is busy with another operation");
+        if (!state_) throw coded_error(env, "DISPOSED", "the trainer was disposed");
+        if (state_->busy) throw coded_error(env, "BUSY", "the trainer is busy with another operation");
         return *state_;
     }
 
@@ -317,7 +346,7 @@ private:
 
 void create_trainer_worker::OnOK() {
     Napi::Env env = Env();
-    auto * holder = new std::shared_ptr<trainer_state>(state_);
+    auto * holder = new std::shared_ptr<trainer_state>(std::move(state_));
     Napi::External<std::shared_ptr<trainer_state>> external = Napi::External<std::shared_ptr<trainer_state>>::New(env, holder,
         [](Napi::Env, std::shared_ptr<trainer_state> * p) { delete p; });
     deferred_.Resolve(g_trainer_constructor->New({ external }));
@@ -334,18 +363,24 @@ Napi::Value native_trainer::info(const Napi::CallbackInfo & info) {
 
 // ---- train: one optimizer step per window, progress through a thread-safe function ---------------
 
+class train_worker;
+
+// One progress report, or (flush) the marker after the last one: Execute waits until the JS thread
+// has taken it, so every report is delivered (or has failed) before the promise settles.
 struct step_progress {
+    train_worker * owner;
     int64_t step;
     double loss;
     double tokens_per_second;
+    std::promise<void> * flush = nullptr;
 };
 
 class train_worker : public Napi::AsyncWorker {
 public:
     train_worker(Napi::Env env, std::shared_ptr<trainer_state> state, std::vector<int32_t> windows, int64_t n_windows,
-                 schedule sched, Napi::Function on_progress)
+                 optimizer_settings optimizer, Napi::Function on_progress)
         : Napi::AsyncWorker(env, "tiller.train"), deferred_(Napi::Promise::Deferred::New(env)),
-          state_(std::move(state)), windows_(std::move(windows)), n_windows_(n_windows), sched_(sched) {
+          state_(std::move(state)), windows_(std::move(windows)), n_windows_(n_windows), optimizer_(std::move(optimizer)) {
         progress_ = Napi::ThreadSafeFunction::New(env, on_progress, "tiller.trainProgress", 0, 1);
         state_->busy = true;
         state_->cancel_requested = false;
@@ -356,7 +391,7 @@ public:
     void Execute() override {
         trainer_state & s = *state_;
         const llama_library & lib = *s.lib;
-        s.sched = sched_;
+        s.optimizer = std::move(optimizer_);
         s.step = 0;
         one_window_dataset data(&lib, s.n_ctx);
         ggml_opt_result_t result = lib.ggml_opt_result_init();
@@ -377,20 +412,35 @@ public:
             steps_done_ = s.step;
 
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            auto * progress = new step_progress { sched_.step_offset + s.step, loss, seconds > 0 ? (double) (s.step * s.n_ctx) / seconds : 0 };
+            auto * progress = new step_progress { this, s.step, loss, seconds > 0 ? (double) (s.step * s.n_ctx) / seconds : 0 };
             if (progress_.NonBlockingCall(progress, report_progress) != napi_ok) {
                 delete progress;
             }
         }
         t_epoch_state = nullptr;
+        s.optimizer = optimizer_settings {};
         lib.ggml_opt_result_free(result);
         mean_loss_ = steps_done_ > 0 ? loss_sum / (double) steps_done_ : NAN;
         seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+        std::promise<void> delivered;
+        std::future<void> done = delivered.get_future();
+        auto * marker = new step_progress { this, 0, 0, 0, &delivered };
+        if (progress_.NonBlockingCall(marker, report_progress) == napi_ok) {
+            done.wait();
+        } else {
+            delete marker;
+        }
     }
 
     void OnOK() override {
-        finish();
         Napi::Env env = Env();
+        finish();
+        if (!callback_error_.IsEmpty()) {
+            // the progress callback threw: training stopped there, and the caller gets that error
+            deferred_.Reject(callback_error_.Value());
+            return;
+        }
         Napi::Object out = Napi::Object::New(env);
         out.Set("steps", (double) steps_done_);
         out.Set("meanLoss", mean_loss_);
@@ -405,15 +455,29 @@ public:
     }
 
 private:
-    static void report_progress(Napi::Env env, Napi::Function callback, step_progress * progress) {
-        if (env != nullptr && callback != nullptr) {
-            Napi::Object p = Napi::Object::New(env);
-            p.Set("step", (double) progress->step);
-            p.Set("loss", progress->loss);
-            p.Set("tokensPerSecond", progress->tokens_per_second);
-            callback.Call({ p });
+    // JS thread. A callback that throws must neither become an uncaught exception nor leave the
+    // training running: the error is kept, training is cancelled, and train() rejects with it.
+    static void report_progress(Napi::Env env, Napi::Function callback, step_progress * raw) {
+        std::unique_ptr<step_progress> progress(raw);
+        if (progress->flush != nullptr) {
+            progress->flush->set_value();
+            return;
         }
-        delete progress;
+        train_worker * owner = progress->owner;
+        if (env == nullptr || callback == nullptr || !owner->callback_error_.IsEmpty()) {
+            return;
+        }
+        Napi::Object p = Napi::Object::New(env);
+        p.Set("step", (double) progress->step);
+        p.Set("loss", progress->loss);
+        p.Set("tokensPerSecond", progress->tokens_per_second);
+        try {
+            callback.Call({ p });
+        } catch (const Napi::Error & error) {
+            const Napi::Value thrown = error.Value();
+            owner->callback_error_ = Napi::Persistent(thrown);
+            owner->state_->cancel_requested = true;
+        }
     }
 
     void finish() {
@@ -425,8 +489,9 @@ private:
     std::shared_ptr<trainer_state> state_;
     std::vector<int32_t> windows_;
     int64_t n_windows_;
-    schedule sched_;
+    optimizer_settings optimizer_;
     Napi::ThreadSafeFunction progress_;
+    Napi::Reference<Napi::Value> callback_error_;
     int64_t steps_done_ = 0;
     double mean_loss_ = 0;
     double seconds_ = 0;
@@ -453,31 +518,55 @@ std::vector<int32_t> read_windows(Napi::Env env, const trainer_state & s, Napi::
     return std::vector<int32_t>(array.Data(), array.Data() + array.ElementLength());
 }
 
+// A finite number field of an options object; a missing or non-numeric field is refused by name.
+double required_number(Napi::Env env, Napi::Object o, const char * where, const char * key) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) {
+        throw Napi::TypeError::New(env, std::string(where) + ": " + key + " must be a finite number");
+    }
+    return v.As<Napi::Number>().DoubleValue();
+}
+
 double number_field(Napi::Object o, const char * key, double fallback) {
     Napi::Value v = o.Get(key);
     return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
 }
 
-// train(windows: Int32Array, schedule, onProgress): Promise<{ steps, meanLoss, seconds, cancelled }>
+// train(windows: Int32Array, optimizer: { learningRates: Float32Array, beta1, beta2, epsilon,
+// weightDecay }, onProgress): Promise<{ steps, meanLoss, seconds, cancelled }>
+// learningRates holds one rate per window (step): the schedule is the caller's.
 Napi::Value native_trainer::train(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     trainer_state & s = usable(env);
     if (info.Length() < 3 || !info[1].IsObject() || !info[2].IsFunction()) {
-        throw Napi::TypeError::New(env, "train(windows: Int32Array, schedule: object, onProgress: function)");
+        throw Napi::TypeError::New(env, "train(windows: Int32Array, optimizer: object, onProgress: function)");
     }
     int64_t n_windows = 0;
     std::vector<int32_t> windows = read_windows(env, s, info[0], n_windows);
     Napi::Object o = info[1].As<Napi::Object>();
-    schedule sched;
-    sched.learning_rate     = (float) number_field(o, "learningRate", sched.learning_rate);
-    sched.learning_rate_end = (float) number_field(o, "learningRateEnd", sched.learning_rate_end);
-    sched.weight_decay      = (float) number_field(o, "weightDecay", sched.weight_decay);
-    sched.step_offset       = (int64_t) number_field(o, "stepOffset", 0);
-    sched.total_steps       = (int64_t) number_field(o, "totalSteps", (double) n_windows);
-    if (!(sched.learning_rate > 0) || !(sched.learning_rate_end > 0) || sched.weight_decay < 0 || sched.weight_decay > 1 || sched.total_steps < 1) {
-        throw Napi::RangeError::New(env, "schedule: learningRate and learningRateEnd must be > 0, weightDecay in [0, 1], totalSteps ≥ 1");
+    Napi::Value rates = o.Get("learningRates");
+    if (!rates.IsTypedArray() || rates.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+        rates.As<Napi::TypedArray>().ElementLength() != (size_t) n_windows) {
+        throw Napi::TypeError::New(env, "train: optimizer.learningRates must be a Float32Array with one rate per window (" + std::to_string(n_windows) + ")");
     }
-    auto * worker = new train_worker(env, state_, std::move(windows), n_windows, sched, info[2].As<Napi::Function>());
+    optimizer_settings optimizer;
+    Napi::Float32Array rate_array = rates.As<Napi::Float32Array>();
+    optimizer.learning_rates.assign(rate_array.Data(), rate_array.Data() + rate_array.ElementLength());
+    for (size_t i = 0; i < optimizer.learning_rates.size(); i++) {
+        // ggml_opt asserts alpha > 0 (the process aborts on 0)
+        if (!(optimizer.learning_rates[i] > 0) || !std::isfinite(optimizer.learning_rates[i])) {
+            throw Napi::RangeError::New(env, "train: learning rate " + std::to_string(i) + " must be a finite number > 0");
+        }
+    }
+    optimizer.beta1        = (float) required_number(env, o, "train", "beta1");
+    optimizer.beta2        = (float) required_number(env, o, "train", "beta2");
+    optimizer.epsilon      = (float) required_number(env, o, "train", "epsilon");
+    optimizer.weight_decay = (float) required_number(env, o, "train", "weightDecay");
+    if (!(optimizer.beta1 >= 0 && optimizer.beta1 < 1) || !(optimizer.beta2 >= 0 && optimizer.beta2 < 1) ||
+        !(optimizer.epsilon > 0) || !(optimizer.weight_decay >= 0 && optimizer.weight_decay <= 1)) {
+        throw Napi::RangeError::New(env, "train: beta1 and beta2 must be in [0, 1), epsilon > 0, weightDecay in [0, 1]");
+    }
+    auto * worker = new train_worker(env, state_, std::move(windows), n_windows, std::move(optimizer), info[2].As<Napi::Function>());
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
@@ -562,12 +651,45 @@ Napi::Value native_trainer::save(const Napi::CallbackInfo & info) {
     return env.Undefined();
 }
 
+// dispose(): frees the model and the training context now (not at garbage collection); a second
+// dispose does nothing, any other call afterwards throws an Error with code DISPOSED.
 Napi::Value native_trainer::dispose(const Napi::CallbackInfo & info) {
     if (state_ && state_->busy) {
-        throw Napi::Error::New(info.Env(), "cannot dispose the trainer while it trains or evaluates");
+        throw coded_error(info.Env(), "BUSY", "cannot dispose the trainer while it trains or evaluates");
     }
     state_.reset();
     return info.Env().Undefined();
+}
+
+// createTrainer's initialisation: [{ name, fill } | { name, normalStd, sharedRow? }], one per tensor.
+std::map<std::string, weight_rule> read_initialisation(Napi::Env env, Napi::Value value) {
+    const char * usage = "createTrainer: options.initialisation must be an array of { name, fill } or { name, normalStd, sharedRow? }, one per tensor";
+    if (!value.IsArray()) {
+        throw Napi::TypeError::New(env, usage);
+    }
+    Napi::Array rules = value.As<Napi::Array>();
+    std::map<std::string, weight_rule> out;
+    for (uint32_t i = 0; i < rules.Length(); i++) {
+        Napi::Value item = rules.Get(i);
+        if (!item.IsObject() || !item.As<Napi::Object>().Get("name").IsString()) {
+            throw Napi::TypeError::New(env, usage);
+        }
+        Napi::Object o = item.As<Napi::Object>();
+        weight_rule rule;
+        if (o.Get("fill").IsNumber()) {
+            rule.kind = weight_rule::kind::fill;
+            rule.value = required_number(env, o, "createTrainer: initialisation", "fill");
+        } else {
+            rule.kind = weight_rule::kind::normal;
+            rule.std_dev = required_number(env, o, "createTrainer: initialisation", "normalStd");
+            rule.shared_row = o.Get("sharedRow").ToBoolean().Value();
+            if (!(rule.std_dev >= 0)) {
+                throw Napi::RangeError::New(env, "createTrainer: initialisation normalStd must be ≥ 0");
+            }
+        }
+        out[o.Get("name").As<Napi::String>().Utf8Value()] = rule;
+    }
+    return out;
 }
 
 } // namespace
@@ -578,20 +700,27 @@ void define(Napi::Env env) {
     g_trainer_constructor = new Napi::FunctionReference(Napi::Persistent(native_trainer::define(env)));
 }
 
+int64_t live_trainers() {
+    return g_live_trainers.load();
+}
+
 Napi::Value create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsString() || !info[1].IsObject()) {
-        throw Napi::TypeError::New(env, "createTrainer(metadataPath: string, options: { seed, threads, contextSize })");
+        throw Napi::TypeError::New(env, "createTrainer(metadataPath: string, options: { seed, threads, contextSize, initialisation })");
     }
     Napi::Object o = info[1].As<Napi::Object>();
     trainer_options options;
     options.metadata_path = info[0].As<Napi::String>();
     options.seed    = (uint64_t) number_field(o, "seed", 0);
-    options.threads = (int32_t) number_field(o, "threads", 1);
-    options.n_ctx   = (uint32_t) number_field(o, "contextSize", 256);
-    if (options.threads < 1 || options.n_ctx < 8) {
-        throw Napi::RangeError::New(env, "createTrainer: threads must be ≥ 1 and contextSize ≥ 8");
+    const double threads = number_field(o, "threads", 1);
+    const double n_ctx = number_field(o, "contextSize", 256);
+    if (!(threads >= 1 && threads <= 1024) || !(n_ctx >= 8 && n_ctx <= 65536)) {
+        throw Napi::RangeError::New(env, "createTrainer: threads must be in 1..1024 and contextSize in 8..65536");
     }
+    options.threads = (int32_t) threads;
+    options.n_ctx   = (uint32_t) n_ctx;
+    options.initialisation = read_initialisation(env, o.Get("initialisation"));
     llama_library_get();
     auto * worker = new create_trainer_worker(env, options);
     Napi::Promise promise = worker->promise();

@@ -2,15 +2,20 @@
 // (llama_opt_init / llama_opt_epoch, AdamW), for the toy world (engine/toyworld). The model is
 // created from GGUF metadata with seeded random weights, trained one optimizer step per window
 // off the JS thread, evaluated, and saved with llama_model_save_to_file. Policy (corpus, step
-// count, schedule, the regression guard, the final metadata) lives in TypeScript.
+// count, the learning-rate schedule, AdamW's betas, epsilon and weight decay, each tensor's initial
+// values, the regression guard, the final metadata) lives in TypeScript (engine/toyworld/
+// trainingPolicy.ts); this file keeps the primitives: the seeded generator, the optimizer step.
 #pragma once
 
 #include <napi.h>
 
 namespace native_training {
 
-// createTrainer(metadataPath, { seed, threads, contextSize }): Promise<NativeTrainer>
+// createTrainer(metadataPath, { seed, threads, contextSize, initialisation }): Promise<NativeTrainer>
 Napi::Value create(const Napi::CallbackInfo & info);
+
+// trainers alive now (created, not yet disposed or collected)
+int64_t live_trainers();
 
 // registers the NativeTrainer class; call once from the addon's init
 void define(Napi::Env env);

@@ -1,0 +1,66 @@
+// How the toy world is trained: the learning-rate schedule, AdamW's settings and every tensor's
+// initial values. The native trainer (engine/native/src/training.cc) only carries these out: a
+// seeded generator for the initial values and one optimizer step per window with the rate given.
+import type { NativeOptimizerSettings, NativeWeightInit } from "../native/AddonTypes.js";
+
+/**
+ * AdamW as the committed model was trained: beta2 0.99 (ggml's default is 0.999), ggml's epsilon,
+ * no weight decay. Changing any of these changes the model `tiller toyworld build` reproduces.
+ */
+export const TOYWORLD_ADAMW = { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0 } as const;
+
+export interface CosineSchedule {
+    /** the rate at step 0 */
+    start: number;
+    /** the rate at totalSteps (and after) */
+    end: number;
+    totalSteps: number;
+}
+
+/**
+ * Cosine decay from `start` to `end` over the whole run: step k (0-based, of the run) trains at
+ * end + ½ (start − end) (1 + cos(π · min(1, k / totalSteps))). The rates are float32, as AdamW
+ * takes them; start, end and their difference are rounded to float32 first, as the committed
+ * model's run computed them (so the same options reproduce it bit for bit).
+ */
+export function cosineLearningRate(schedule: CosineSchedule, step: number): number {
+    const start = Math.fround(schedule.start);
+    const end = Math.fround(schedule.end);
+    const progress = Math.min(1, step / Math.max(1, schedule.totalSteps));
+    const span = Math.fround(start - end);
+    return Math.fround(end + 0.5 * span * (1 + Math.cos(Math.PI * progress)));
+}
+
+/** The rates of steps [fromStep, fromStep + count) of the run, one per window of a train() call. */
+export function cosineLearningRates(schedule: CosineSchedule, fromStep: number, count: number): Float32Array {
+    return Float32Array.from({ length: count }, (_, i) => cosineLearningRate(schedule, fromStep + i));
+}
+
+/** One train() call's optimizer settings: the toy world's AdamW with the schedule's rates for those steps. */
+export function toyworldOptimizer(schedule: CosineSchedule, fromStep: number, count: number): NativeOptimizerSettings {
+    return { ...TOYWORLD_ADAMW, learningRates: cosineLearningRates(schedule, fromStep, count) };
+}
+
+/**
+ * Initial values (GPT-2's choices): norms start at 1, matrices at N(0, 0.02²), and the projections
+ * that write into the residual stream (attn_output, ffn_down) scaled down by sqrt(2 · nLayer) so the
+ * stream does not grow with depth at initialisation.
+ *
+ * The token embeddings: llama.cpp's training never updates them, so they stay as drawn. Every row
+ * gets one shared component besides its own random one: through the (equally frozen) K projection
+ * of the first block it becomes a key that every position has, which a trained query can match at
+ * a chosen relative offset (RoPE), so positional attention ("the token before me") is learnable from
+ * the first block on instead of only from the second.
+ */
+export function toyworldInitialisation(tensorNames: readonly string[], nLayer: number): NativeWeightInit[] {
+    const std = 0.02;
+    return tensorNames.map((name): NativeWeightInit => {
+        if (name.includes("_norm"))
+            return { name, fill: 1 };
+        if (name === "token_embd.weight")
+            return { name, normalStd: std, sharedRow: true };
+        if (name.endsWith("attn_output.weight") || name.endsWith("ffn_down.weight"))
+            return { name, normalStd: std / Math.sqrt(2 * nLayer) };
+        return { name, normalStd: std };
+    });
+}
