@@ -2,8 +2,10 @@
 // fails CI instead of waiting for a review.
 //   engine/            never imports renderer/ or electron/
 //   engine/protocol/   pure TypeScript: no node:*, no native code, nothing else of the engine
-//   renderer/          only the engine's pure contract (engine/protocol), no node:*, no electron
-//   electron/          no renderer code; of the engine only the contract
+//   renderer/          only the engine's pure contract (engine/protocol) and the preload's
+//                      (electron/ipcContract.ts), no node:*, no electron
+//   electron/          no renderer code; of the engine only the contract and its process host
+//                      (engine/service/transport: supervision and relays, no models or native code)
 // and the layers inside engine/ (a folder imports its own layer and the ones below, never above):
 //   protocol → gguf, io, native → runtime → models, probes, sessions, vectors, forensics, toyworld
 //   → service, blackbox (servers) → cli
@@ -18,6 +20,11 @@ const rendererOrElectron = {
 const engineExceptProtocol = {
     regex: "(^|/)engine/(?!protocol/)",
     message: "Only the engine's pure contract (engine/protocol) may be imported here; talk to the engine through an EngineClient."
+};
+/** Electron main also hosts the engine process (EngineProcessHost) and relays its ports. */
+const engineExceptProtocolAndHost = {
+    regex: "(^|/)engine/(?!protocol/|service/transport/)",
+    message: "Only the engine's pure contract (engine/protocol) and its process host (engine/service/transport) may be imported here."
 };
 /** engine/ folders by layer, lowest first; a new folder goes into one of them. */
 const engineLayers = [
@@ -98,10 +105,10 @@ export default tseslint.config(
     },
     {
         files: ["renderer/**/*.{ts,tsx}"],
-        rules: { "no-restricted-imports": ["error", { patterns: [engineExceptProtocol, nodeBuiltins, { group: ["electron", "node-llama-cpp"], message: "The renderer is sandboxed." }] }] }
+        rules: { "no-restricted-imports": ["error", { patterns: [engineExceptProtocol, nodeBuiltins, { regex: "^(electron|node-llama-cpp)(/|$)|(^|/)electron/(?!ipcContract$)", message: "The renderer is sandboxed: of electron/ only the preload's contract (ipcContract)." }] }] }
     },
     {
         files: ["electron/**/*.ts"],
-        rules: { "no-restricted-imports": ["error", { patterns: [engineExceptProtocol, { group: ["**/renderer/**"], message: "Electron main must not import renderer code." }] }] }
+        rules: { "no-restricted-imports": ["error", { patterns: [engineExceptProtocolAndHost, { group: ["**/renderer/**"], message: "Electron main must not import renderer code." }] }] }
     }
 );

@@ -1,10 +1,12 @@
 // Electron main: window, menu, native dialogs, window state, and the engine's lifecycle. Thin on
 // purpose: everything else lives in the engine (utility process) and the renderer.
-import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, net, protocol, session, utilityProcess, type UtilityProcess } from "electron";
+import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, net, protocol, session } from "electron";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { RestartBackoff } from "../engine/protocol/restartBackoff.js";
+import { EngineProcessHost } from "../engine/service/transport/EngineProcessHost.js";
+import { relayPort } from "../engine/service/transport/portRelay.js";
+import { utilityProcessLauncher } from "./engineLauncher.js";
 import { fileDialogKinds, ipcChannels, type FileDialogKind } from "./ipcContract.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));          // dist/electron
@@ -18,10 +20,8 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
     "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 let mainWindow: BrowserWindow | undefined;
-let engine: UtilityProcess | undefined;
-let quitting = false;
-/** the same back-off as `tiller serve`'s supervisor: a crash loop waits longer each time */
-const engineBackoff = new RestartBackoff();
+/** the engine's supervisor (the same host, restart policy and wire protocol as `tiller serve`'s), once it serves */
+let engine: Promise<EngineProcessHost> | undefined;
 
 // ---- window state -------------------------------------------------------------------------------
 
@@ -48,27 +48,33 @@ function saveWindowState(window: BrowserWindow): void {
 
 // ---- the engine (utility process) ---------------------------------------------------------------
 
-function startEngine(): void {
-    engine = utilityProcess.fork(engineEntry, [], { serviceName: "Tiller engine", stdio: "inherit" });
-    engine.once("exit", (code) => {
-        engine = undefined;
-        if (quitting)
+/**
+ * A new engine connection for the page that asked: main keeps one end of a channel and relays it
+ * to the engine (frames validated there, request ids private to the connection), the page gets the
+ * other end. When the engine crashes the host sends `engine.restarted` and closes the port; the
+ * page's client then asks again.
+ */
+function connectPageToEngine(event: Electron.IpcMainEvent): void {
+    // only our own window's top frame may connect
+    if (engine == null || mainWindow == null || event.sender !== mainWindow.webContents || event.senderFrame !== mainWindow.webContents.mainFrame)
+        return;
+    const sender = event.sender;
+    engine.then((host) => {
+        if (sender.isDestroyed())
             return;
-        // A native crash in llama.cpp ends the engine, not the window: say so, then start afresh.
-        mainWindow?.webContents.send(ipcChannels.engineExited, { code });
-        setTimeout(() => {
-            startEngine();
-            connectWindowToEngine();
-        }, engineBackoff.delayAfterCrash());
-    });
+        const { port1, port2 } = new MessageChannelMain();
+        relayPort(host, port1);
+        sender.postMessage(ipcChannels.enginePort, null, [port2]);
+    }, () => undefined); // a failed start was reported where it happened
 }
 
-function connectWindowToEngine(): void {
-    if (engine == null || mainWindow == null)
-        return;
-    const { port1, port2 } = new MessageChannelMain();
-    engine.postMessage({ kind: "connect" }, [port1]);
-    mainWindow.webContents.postMessage(ipcChannels.enginePort, null, [port2]);
+/** Starts the engine's supervisor; a start that fails is shown (the window stays, disconnected). */
+function startEngine(): void {
+    engine = EngineProcessHost.start({ launch: utilityProcessLauncher(engineEntry) });
+    engine.catch((error: unknown) => {
+        console.error(error);
+        dialog.showErrorBox("Tiller: the engine did not start", (error as Error).message);
+    });
 }
 
 // ---- window, menu, dialogs ----------------------------------------------------------------------
@@ -127,7 +133,6 @@ function createWindow(modelToOpen: string | undefined): void {
     });
     // no navigation away from the app, no new windows (every web contents: see lockDownWebContents)
     window.webContents.on("did-finish-load", () => {
-        connectWindowToEngine();
         if (modelToOpen != null)
             window.webContents.send(ipcChannels.openModel, modelToOpen);
     });
@@ -198,6 +203,7 @@ app.whenReady().then(() => {
             return null;
         return chooseFile(kind as FileDialogKind);
     });
+    ipcMain.on(ipcChannels.connectEngine, connectPageToEngine);
     buildMenu();
     startEngine();
     createWindow(modelArgument(process.argv));
@@ -207,7 +213,6 @@ app.whenReady().then(() => {
 });
 
 app.on("before-quit", () => {
-    quitting = true;
-    engine?.kill();
+    void engine?.then((host) => host.dispose(), () => undefined);
 });
 app.on("window-all-closed", () => app.quit());

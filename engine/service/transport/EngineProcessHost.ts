@@ -1,13 +1,14 @@
-// `tiller serve`'s engine runs in a child process (engineChildMain), so a native crash in
-// llama.cpp does not take the server down: the host tells every connected client that the engine
-// restarted and why, drops their sockets (clients reconnect), and starts a fresh engine.
-// The same role as Electron main's utility-process supervision, for the browser path.
-import { fork, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+// The engine runs in a process of its own, so a native crash in llama.cpp takes down neither
+// `tiller serve` nor the desktop app's window: the host tells every connected client that the
+// engine restarted and why, drops their connections (clients reconnect), and starts a fresh engine.
+// `tiller serve` runs it as a Node child process (engineChildMain), Electron main as a utility
+// process (utilityProcessMain, via electron/engineLauncher.ts): one supervisor, the same semantics
+// for WebSocket and MessagePort clients.
 import type { ServerMessage } from "../../protocol/wire.js";
 import { TillerError } from "../../protocol/TillerError.js";
-import type { ChildToHost, HostToChild } from "./engineChildMessages.js";
-import type { RpcClientLink, RpcEndpoint } from "./loopbackServer.js";
+import type { HostToChild } from "./engineChildMessages.js";
+import { forkNodeEngineChild, type EngineChild, type EngineChildLauncher } from "./engineChildLauncher.js";
+import type { RpcClientLink, RpcEndpoint } from "./rpcEndpoint.js";
 import { RestartBackoff } from "../../protocol/restartBackoff.js";
 
 export interface EngineProcessHostOptions {
@@ -17,6 +18,8 @@ export interface EngineProcessHostOptions {
     gpu?: string;
     /** loaded by the first engine before it reports ready (not again after a crash) */
     model?: string;
+    /** how an engine process is started (default: a Node child process) */
+    launch?: EngineChildLauncher;
 }
 
 function log(line: string): void {
@@ -27,7 +30,7 @@ function log(line: string): void {
 const MAX_QUEUED_MESSAGES = 4096;
 
 export class EngineProcessHost implements RpcEndpoint {
-    private child: ChildProcess | null = null;
+    private child: EngineChild | null = null;
     private ready = false;
     private queue: HostToChild[] = [];
     /** connection ids are never reused, so a link dropped in a crash stays gone */
@@ -79,17 +82,16 @@ export class EngineProcessHost implements RpcEndpoint {
         if (this.restartTimer != null)
             clearTimeout(this.restartTimer);
         const child = this.child;
-        if (child == null || child.exitCode != null || child.signalCode != null)
+        if (child == null || !child.running)
             return;
-        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-        child.kill("SIGTERM");
-        const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        const exited = new Promise<void>((resolve) => child.onExit(() => resolve()));
+        child.kill(false);
+        const force = setTimeout(() => child.kill(true), 5_000);
         await exited;
         clearTimeout(force);
     }
 
     private spawn(model: string | undefined): Promise<void> {
-        const entry = fileURLToPath(new URL("./engineChildMain.js", import.meta.url));
         const env: NodeJS.ProcessEnv = { ...process.env, TILLER_ENGINE_MODEL: model ?? "" };
         if (this.options.dataDir != null)
             env.TILLER_DATA_DIR = this.options.dataDir;
@@ -97,12 +99,12 @@ export class EngineProcessHost implements RpcEndpoint {
             env.TILLER_GPU = this.options.gpu;
         if (this.options.threads != null)
             env.TILLER_ENGINE_THREADS = String(this.options.threads);
-        const child = fork(entry, [], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        const child = (this.options.launch ?? forkNodeEngineChild)(env);
         this.child = child;
         this.ready = false;
         return new Promise<void>((resolve, reject) => {
             let started = false;
-            child.on("message", (message: ChildToHost) => {
+            child.onMessage((message) => {
                 if (message.kind === "frame") {
                     this.links.get(message.conn)?.sendText(message.frame);
                 } else if (message.kind === "ready" && !started) {
@@ -119,32 +121,31 @@ export class EngineProcessHost implements RpcEndpoint {
                     resolve();
                 }
             });
-            child.once("exit", (code, signal) => {
+            child.onExit((reason) => {
                 if (!started) {
                     started = true;
-                    reject(new TillerError("INTERNAL", `the engine process exited while starting (${signal ?? `exit code ${code}`})`));
+                    reject(new TillerError("INTERNAL", `the engine process exited while starting (${reason})`));
                 }
-                this.onExit(child, code, signal);
+                this.onExit(child, reason);
             });
         });
     }
 
     private post(message: HostToChild): void {
-        if (this.ready && this.child?.connected === true)
+        if (this.ready && this.child?.running === true)
             this.child.send(message);
         else
             this.queue.push(message);
     }
 
-    private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    private onExit(child: EngineChild, reason: string): void {
         if (this.child !== child)
             return;
         this.child = null;
         this.ready = false;
         if (this.stopping)
             return;
-        const reason = signal != null ? `it was ended by ${signal}` : `it exited with code ${code}`;
-        log(`tiller serve: the engine stopped unexpectedly (${reason}); starting a fresh one`);
+        log(`tiller: the engine stopped unexpectedly (${reason}); starting a fresh one`);
         // the dead engine's clients: tell them, then drop them so they reconnect to the new one
         const notice: ServerMessage = { kind: "event", event: "engine.restarted", data: { reason } };
         const clients = [...this.links.values()];
@@ -157,7 +158,7 @@ export class EngineProcessHost implements RpcEndpoint {
         const delay = this.backoff.delayAfterCrash();
         this.restartTimer = setTimeout(() => {
             this.restartTimer = null;
-            this.spawn(undefined).catch((error: unknown) => log(`tiller serve: the engine did not restart: ${(error as Error).message}`));
+            this.spawn(undefined).catch((error: unknown) => log(`tiller: the engine did not restart: ${(error as Error).message}`));
         }, delay);
     }
 }

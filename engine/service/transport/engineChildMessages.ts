@@ -1,4 +1,5 @@
-// The IPC messages between `tiller serve` (EngineProcessHost) and its engine child (engineChildMain).
+// The messages between EngineProcessHost and its engine process (serveEngineChild), over Node IPC
+// (`tiller serve`) or Electron's parentPort (the desktop app).
 import type { TillerErrorPayload } from "../../protocol/TillerError.js";
 
 export type HostToChild =

@@ -13,21 +13,8 @@ import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { TillerError } from "../../protocol/TillerError.js";
 import type { ServerMessage } from "../../protocol/wire.js";
-import type { RpcConnection } from "../EngineRpcServer.js";
+import { MAX_CLIENT_FRAME_BYTES, type RpcEndpoint } from "./rpcEndpoint.js";
 import { parseRequestTarget, type RequestTarget } from "./requestTarget.js";
-
-/** A WebSocket client as the engine side sees it. */
-export interface RpcClientLink extends RpcConnection {
-    /** a ServerMessage already serialised (the engine child sends frames, not objects) */
-    sendText(frame: string): void;
-    /** close the transport: the client reconnects (used when the engine behind it restarted) */
-    drop(reason: string): void;
-}
-
-/** Where WebSocket clients are attached: the engine in this process (EngineRpcServer) or in a child (EngineProcessHost). */
-export interface RpcEndpoint {
-    connect(client: RpcClientLink): { receive(raw: string): void; close(): void };
-}
 
 export interface LoopbackServerOptions {
     /** default 127.0.0.1; only loopback addresses are accepted */
@@ -156,7 +143,7 @@ export async function startLoopbackServer(rpc: RpcEndpoint, options: LoopbackSer
             socket.destroy();
     });
 
-    const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+    const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
     server.on("upgrade", (request, socket, head) => {
         // a reset while we answer must not become an unhandled 'error' event
         socket.on("error", () => socket.destroy());

@@ -1,84 +1,51 @@
-// Picks the transport at the edge (DESIGN.md §1): the Electron preload's engine when there is one,
-// otherwise the WebSocket of `tiller serve` on the page's own origin.
-import type { EngineEventName, EngineEvents, EngineMethod, EngineParams, EngineResult } from "../../../engine/protocol/EngineContract";
-import { TillerError } from "../../../engine/protocol/TillerError";
-import type { RendererEngineClient, RequestOptions } from "./RendererEngineClient";
-import type { EngineConnectionState, PreloadEngine } from "./tillerPreload";
-import { WebSocketEngineClient, engineSocketUrl, toTillerError } from "./WebSocketEngineClient";
+// Picks the transport at the edge (DESIGN.md §1): in the desktop app (the preload's `window.tiller`
+// is there) a MessagePort that Electron main relays to the engine process, otherwise the WebSocket
+// of `tiller serve` on the page's own origin. One client core over either.
+import { enginePortMessage, type TillerPreloadApi } from "../../../electron/ipcContract";
+import { EngineClientCore } from "./EngineClientCore";
+import { engineSocketUrl, messagePortConnector, webSocketConnector, type EnginePort } from "./engineLinks";
+import type { RendererEngineClient } from "./RendererEngineClient";
+
+declare global {
+    interface Window {
+        tiller?: TillerPreloadApi;
+    }
+}
+
+/** How long to wait for main to hand over an engine port before trying again. */
+const PORT_TIMEOUT_MS = 10_000;
 
 let client: RendererEngineClient | null = null;
 
 export function getEngineClient(): RendererEngineClient {
     if (client == null) {
-        const preload = typeof window !== "undefined" ? window.tiller?.engine : undefined;
-        client = preload != null ? new PreloadEngineClient(preload) : new WebSocketEngineClient(engineSocketUrl(window.location));
+        const preload = window.tiller;
+        client = new EngineClientCore(preload != null
+            ? messagePortConnector(() => requestEnginePort(preload))
+            : webSocketConnector(engineSocketUrl(window.location)));
     }
     return client;
 }
 
-/**
- * Adapts the preload's engine: keeps the connection state itself (contextBridge copies no getters),
- * turns errors that lost their class crossing the bridge back into TillerErrors, names each
- * request so that an abort cancels it in the engine and its progress events reach it alone.
- */
-class PreloadEngineClient implements RendererEngineClient {
-    private currentState: EngineConnectionState;
-    private nextId = 1;
-
-    public constructor(private readonly engine: PreloadEngine) {
-        this.currentState = engine.getState?.() ?? engine.state ?? "connected";
-        engine.onStateChange((state) => {
-            this.currentState = state;
-        });
-    }
-
-    public get state(): EngineConnectionState {
-        return this.currentState;
-    }
-
-    public async request<M extends EngineMethod>(method: M, params: EngineParams<M>, options: RequestOptions = {}): Promise<EngineResult<M>> {
-        const { signal, onProgress } = options;
-        // an AbortSignal cannot cross the bridge: the request gets an id of ours, and an abort cancels that id
-        const requestId = `r${this.nextId++}`;
-        const stopProgress = onProgress != null
-            ? this.engine.on("progress", (progress) => {
-                if (progress.requestId === requestId)
-                    onProgress(progress);
-            })
-            : () => undefined;
-        try {
-            const request = this.engine.request(method, params, requestId);
-            if (signal == null)
-                return await request;
-            return await Promise.race([request, new Promise<never>((_, reject) => {
-                const abort = (): void => {
-                    this.engine.cancel?.(requestId);
-                    reject(new TillerError("ABORTED", `${method} was cancelled`));
-                };
-                if (signal.aborted)
-                    abort();
-                signal.addEventListener("abort", abort, { once: true });
-            })]);
-        } catch (error) {
-            throw error instanceof TillerError ? error : toTillerError(asPayload(error));
-        } finally {
-            stopProgress();
-        }
-    }
-
-    public on<E extends EngineEventName>(event: E, listener: (data: EngineEvents[E]) => void): () => void {
-        return this.engine.on(event, listener);
-    }
-
-    public onStateChange(listener: (state: EngineConnectionState) => void): () => void {
-        return this.engine.onStateChange(listener);
-    }
-}
-
-function asPayload(error: unknown): { code?: TillerError["code"]; message: string } {
-    if (error != null && typeof error === "object") {
-        const { code, message } = error as { code?: unknown; message?: unknown };
-        return { code: typeof code === "string" ? code as TillerError["code"] : undefined, message: typeof message === "string" ? message : String(error) };
-    }
-    return { message: String(error) };
+/** Asks main (through the preload) for an engine port and waits for the preload to post it to this window. */
+function requestEnginePort(preload: TillerPreloadApi): Promise<EnginePort> {
+    return new Promise((resolve, reject) => {
+        const onMessage = (event: MessageEvent): void => {
+            // only the preload posts this, to this very window
+            if (event.source !== window || event.data !== enginePortMessage || event.ports[0] == null)
+                return;
+            finish();
+            resolve(event.ports[0]);
+        };
+        const timer = setTimeout(() => {
+            finish();
+            reject(new Error("no engine port from the main process"));
+        }, PORT_TIMEOUT_MS);
+        const finish = (): void => {
+            clearTimeout(timer);
+            window.removeEventListener("message", onMessage);
+        };
+        window.addEventListener("message", onMessage);
+        preload.connectEngine();
+    });
 }

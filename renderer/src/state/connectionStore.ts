@@ -1,7 +1,7 @@
 // The transport's state and what the engine says about itself.
 import { create } from "zustand";
 import type { EngineInfo } from "../../../engine/protocol/EngineContract";
-import type { EngineConnectionState } from "../engineClient/tillerPreload";
+import type { EngineConnectionState } from "../engineClient/EngineClientCore";
 
 interface ConnectionState {
     state: EngineConnectionState;

@@ -1,7 +1,7 @@
 // Errors and notices shown as toasts: `{code, message}` plus what to do about it.
 import { create } from "zustand";
 import { TillerError, tillerErrorCodes, type TillerErrorCode } from "../../../engine/protocol/TillerError";
-import { TRANSPORT_LOST } from "../engineClient/WebSocketEngineClient";
+import { TRANSPORT_LOST } from "../engineClient/EngineClientCore";
 import { errorHint } from "../lib/errorHints";
 
 export interface Notification {

@@ -1,21 +1,43 @@
-// The engine over a WebSocket (`tiller serve`): JSON text frames of the contract's ClientMessage /
-// ServerMessage. The only file in the renderer that touches WebSocket.
+// The one client of the engine's RPC in the renderer, whatever carries it: JSON text frames of the
+// contract's ClientMessage / ServerMessage over an EngineLink (a WebSocket to `tiller serve`, or the
+// MessagePort Electron main relays to the engine process; see engineLinks.ts).
 //   requests  → {kind:"request", id, method, params}; the promise settles on the matching
 //               {kind:"response"} or {kind:"error"}; an AbortSignal sends {kind:"cancel", id}
 //   events    → {kind:"event", event, data} fan out to `on()` listeners; `progress` events also go
 //               to the request they belong to (options.onProgress)
-//   transport → reconnects with exponential backoff; requests in flight when the socket drops fail
-//               (the engine forgot them), requests made while it is down wait for the next socket
+//   transport → reconnects with exponential backoff; requests made while it is down wait for the
+//               next link; requests in flight when a link drops fail (the engine forgot them) with
+//               cause TRANSPORT_LOST and code ENGINE_RESTARTED when the engine said it restarted,
+//               INTERNAL otherwise. The same codes on every transport.
 import type { EngineEventName, EngineEvents, EngineMethod, EngineParams, EngineResult } from "../../../engine/protocol/EngineContract";
-import type { ClientMessage, ServerMessage } from "../../../engine/protocol/wire";
+import type { ClientMessage, EngineClient, ServerMessage } from "../../../engine/protocol/wire";
 import { TillerError, tillerErrorCodes, type TillerErrorPayload } from "../../../engine/protocol/TillerError";
-import type { EngineConnectionState } from "./tillerPreload";
 import type { RendererEngineClient, RequestOptions } from "./RendererEngineClient";
 
 /** the `cause` of errors of requests that failed because the transport dropped (the UI shows a banner instead) */
 export const TRANSPORT_LOST = "transport-lost";
 
-export interface WebSocketEngineClientOptions {
+export type EngineConnectionState = EngineClient["state"];
+
+/** What a link reports; calls from a link the client has given up on are ignored. */
+export interface EngineLinkEvents {
+    /** the link carries frames now */
+    opened(): void;
+    received(frame: string): void;
+    /** the link failed to open or dropped; the client opens a new one after a back-off */
+    closed(): void;
+}
+
+/** One connection to the engine. */
+export interface EngineLink {
+    send(frame: string): void;
+    close(): void;
+}
+
+/** Opens a link; it reports through `events`. */
+export type EngineConnector = (events: EngineLinkEvents) => EngineLink;
+
+export interface EngineClientOptions {
     /** first reconnect delay in ms; doubles per failed attempt (default 250) */
     initialBackoffMs?: number;
     /** longest reconnect delay in ms (default 5000) */
@@ -27,26 +49,23 @@ interface PendingRequest {
     resolve(result: unknown): void;
     reject(error: TillerError): void;
     onProgress?: RequestOptions["onProgress"];
-    /** the frame, kept until it went out on a socket */
+    /** the frame, kept until it went out on a link */
     frame: string | null;
     detach(): void;
 }
 
-type AnyListener = (data: unknown) => void;
-
-/**
- * The URL of the engine's WebSocket for a page served by `tiller serve` (same origin). The server
- * exchanged the URL's token for an HttpOnly cookie, which the browser sends with the upgrade; a
- * token still in the address (an older server) is passed on.
- */
-export function engineSocketUrl(location: Pick<Location, "protocol" | "host" | "search">): string {
-    const token = new URLSearchParams(location.search).get("token");
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    return `${scheme}://${location.host}/rpc${token != null ? `?token=${encodeURIComponent(token)}` : ""}`;
+/** The link in use and what it said. */
+interface LinkState {
+    link: EngineLink | null;
+    open: boolean;
+    /** the engine behind this link announced a restart (engine.restarted) */
+    engineRestarted: string | null;
 }
 
-export class WebSocketEngineClient implements RendererEngineClient {
-    private socket: WebSocket | null = null;
+type AnyListener = (data: unknown) => void;
+
+export class EngineClientCore implements RendererEngineClient {
+    private current: LinkState | null = null;
     private currentState: EngineConnectionState = "connecting";
     private readonly pending = new Map<string, PendingRequest>();
     private readonly listeners = new Map<EngineEventName, Set<AnyListener>>();
@@ -58,7 +77,7 @@ export class WebSocketEngineClient implements RendererEngineClient {
     private readonly initialBackoffMs: number;
     private readonly maxBackoffMs: number;
 
-    public constructor(private readonly url: string, options: WebSocketEngineClientOptions = {}) {
+    public constructor(private readonly connector: EngineConnector, options: EngineClientOptions = {}) {
         this.initialBackoffMs = options.initialBackoffMs ?? 250;
         this.maxBackoffMs = options.maxBackoffMs ?? 5000;
         this.connect();
@@ -114,50 +133,63 @@ export class WebSocketEngineClient implements RendererEngineClient {
         return () => this.stateListeners.delete(listener);
     }
 
-    /** Closes the socket for good; pending requests fail. */
+    /** Closes the link for good; pending requests fail. */
     public close(): void {
         this.closed = true;
         if (this.reconnectTimer != null)
             clearTimeout(this.reconnectTimer);
-        this.socket?.close();
-        this.failPending("the engine client was closed");
+        const current = this.current;
+        this.current = null;
+        current?.link?.close();
+        this.failPending(new TillerError("INTERNAL", "the engine client was closed"), false);
         this.setState("disconnected");
     }
 
-    // ---- transport ----------------------------------------------------------------------------
+    // ---- the link ------------------------------------------------------------------------------
 
     private connect(): void {
         this.reconnectTimer = null;
+        if (this.closed)
+            return;
         this.setState(this.attempt === 0 ? "connecting" : this.currentState);
-        let socket: WebSocket;
+        const state: LinkState = { link: null, open: false, engineRestarted: null };
+        this.current = state;
+        const live = (): boolean => this.current === state;
+        let link: EngineLink;
         try {
-            socket = new WebSocket(this.url);
+            link = this.connector({
+                opened: () => {
+                    if (!live())
+                        return;
+                    state.open = true;
+                    this.attempt = 0;
+                    this.setState("connected");
+                    this.flush();
+                },
+                received: (frame) => {
+                    if (live())
+                        this.receive(state, frame);
+                },
+                closed: () => {
+                    if (!live())
+                        return;
+                    this.current = null;
+                    // the engine forgets requests with the link that carried them
+                    const error = state.engineRestarted != null
+                        ? new TillerError("ENGINE_RESTARTED", `the engine restarted (${state.engineRestarted})`, { cause: TRANSPORT_LOST })
+                        : new TillerError("INTERNAL", "the connection to the engine was lost", { cause: TRANSPORT_LOST });
+                    this.failPending(error, true);
+                    this.setState("disconnected");
+                    this.scheduleReconnect();
+                }
+            });
         } catch {
+            this.current = null;
             this.scheduleReconnect();
             return;
         }
-        this.socket = socket;
-        socket.onopen = () => {
-            this.attempt = 0;
-            this.setState("connected");
-            this.flush();
-        };
-        socket.onmessage = (message) => {
-            if (typeof message.data === "string")
-                this.receive(message.data);
-        };
-        socket.onclose = () => {
-            if (this.socket !== socket)
-                return;
-            this.socket = null;
-            // the engine forgets requests with the socket that carried them
-            this.failPending("the connection to the engine was lost", true);
-            this.setState("disconnected");
-            this.scheduleReconnect();
-        };
-        socket.onerror = () => {
-            // onclose follows and handles it
-        };
+        if (live())
+            state.link = link;
     }
 
     private scheduleReconnect(): void {
@@ -176,37 +208,40 @@ export class WebSocketEngineClient implements RendererEngineClient {
             listener(state);
     }
 
-    private send(message: ClientMessage): boolean {
-        if (this.socket?.readyState !== WebSocket.OPEN)
-            return false;
-        this.socket.send(JSON.stringify(message));
-        return true;
+    private openLink(): EngineLink | null {
+        const current = this.current;
+        return current?.open === true ? current.link : null;
+    }
+
+    private send(message: ClientMessage): void {
+        this.openLink()?.send(JSON.stringify(message));
     }
 
     /** Sends every request that has not gone out yet. */
     private flush(): void {
-        if (this.socket?.readyState !== WebSocket.OPEN)
+        const link = this.openLink();
+        if (link == null)
             return;
         for (const entry of this.pending.values()) {
             if (entry.frame != null) {
-                this.socket.send(entry.frame);
+                link.send(entry.frame);
                 entry.frame = null;
             }
         }
     }
 
     /** Fails requests that went out (and, unless `sentOnly`, the ones still waiting). */
-    private failPending(message: string, sentOnly = false): void {
+    private failPending(error: TillerError, sentOnly: boolean): void {
         for (const [id, entry] of this.pending) {
             if (sentOnly && entry.frame != null)
                 continue;
             this.pending.delete(id);
             entry.detach();
-            entry.reject(new TillerError("INTERNAL", `${message} (during ${entry.method})`, { cause: TRANSPORT_LOST }));
+            entry.reject(new TillerError(error.code, `${error.message} (during ${entry.method})`, { cause: error.cause }));
         }
     }
 
-    private receive(text: string): void {
+    private receive(state: LinkState, text: string): void {
         let message: ServerMessage;
         try {
             message = JSON.parse(text) as ServerMessage;
@@ -232,6 +267,8 @@ export class WebSocketEngineClient implements RendererEngineClient {
                 if (message.event === "progress") {
                     const progress = message.data as EngineEvents["progress"];
                     this.pending.get(progress.requestId)?.onProgress?.(progress);
+                } else if (message.event === "engine.restarted") {
+                    state.engineRestarted = (message.data as EngineEvents["engine.restarted"]).reason;
                 }
                 const set = this.listeners.get(message.event);
                 if (set != null) {

@@ -1,0 +1,46 @@
+// The engine's side of EngineProcessHost, whatever carries the host's messages: Node's IPC channel
+// (engineChildMain, under `tiller serve`) or Electron's parentPort (utilityProcessMain, under the
+// desktop app). One connection to the RPC server per host connection id.
+//   host → child  {kind:"connect"|"close", conn}  {kind:"message", conn, data}
+//   child → host  {kind:"ready", error?}          {kind:"frame", conn, frame}  (frame: a JSON ServerMessage)
+// Frames go out already serialised, so the host forwards them to its clients untouched.
+import { toTillerErrorPayload } from "../../protocol/TillerError.js";
+import { EngineRpcServer } from "../EngineRpcServer.js";
+import { EngineService } from "../EngineService.js";
+import type { ChildToHost, HostToChild } from "./engineChildMessages.js";
+
+export interface HostChannel {
+    post(message: ChildToHost): void;
+    onMessage(listener: (message: HostToChild) => void): void;
+}
+
+/** Serves the engine to the host on `channel`; loads $TILLER_ENGINE_MODEL first when it is set. */
+export function serveEngineChild(channel: HostChannel): void {
+    const threads = process.env.TILLER_ENGINE_THREADS != null ? Number(process.env.TILLER_ENGINE_THREADS) : undefined;
+    const service = new EngineService({ threads }); // the data dir comes from $TILLER_DATA_DIR (defaultDataDir)
+    const rpc = new EngineRpcServer(service);
+    const connections = new Map<number, ReturnType<EngineRpcServer["connect"]>>();
+
+    channel.onMessage((message) => {
+        switch (message.kind) {
+            case "connect":
+                connections.set(message.conn, rpc.connect({ send: (reply) => channel.post({ kind: "frame", conn: message.conn, frame: JSON.stringify(reply) }) }));
+                break;
+            case "message":
+                connections.get(message.conn)?.receive(message.data);
+                break;
+            case "close":
+                connections.get(message.conn)?.close();
+                connections.delete(message.conn);
+                break;
+        }
+    });
+
+    const startupModel = process.env.TILLER_ENGINE_MODEL;
+    if (startupModel != null && startupModel !== "") {
+        service.loadModel({ path: startupModel }, { requestId: "startup", signal: new AbortController().signal })
+            .then(() => channel.post({ kind: "ready" }), (error: unknown) => channel.post({ kind: "ready", error: toTillerErrorPayload(error) }));
+    } else {
+        channel.post({ kind: "ready" });
+    }
+}
