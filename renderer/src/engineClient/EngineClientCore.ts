@@ -7,8 +7,9 @@
 //               to the request they belong to (options.onProgress)
 //   transport → reconnects with exponential backoff; requests made while it is down wait for the
 //               next link; requests in flight when a link drops fail (the engine forgot them) with
-//               cause TRANSPORT_LOST and code ENGINE_RESTARTED when the engine said it restarted,
-//               INTERNAL otherwise. The same codes on every transport.
+//               cause TRANSPORT_LOST and code ENGINE_RESTARTED when the engine said it restarted
+//               (`engine.restarted` ends the link at once), INTERNAL otherwise. The same codes on
+//               every transport.
 import type { EngineEventName, EngineEvents, EngineMethod, EngineParams, EngineResult } from "../../../engine/protocol/EngineContract";
 import type { ClientMessage, EngineClient, ServerMessage } from "../../../engine/protocol/wire";
 import { TillerError, tillerErrorCodes, type TillerErrorPayload } from "../../../engine/protocol/TillerError";
@@ -170,18 +171,7 @@ export class EngineClientCore implements RendererEngineClient {
                     if (live())
                         this.receive(state, frame);
                 },
-                closed: () => {
-                    if (!live())
-                        return;
-                    this.current = null;
-                    // the engine forgets requests with the link that carried them
-                    const error = state.engineRestarted != null
-                        ? new TillerError("ENGINE_RESTARTED", `the engine restarted (${state.engineRestarted})`, { cause: TRANSPORT_LOST })
-                        : new TillerError("INTERNAL", "the connection to the engine was lost", { cause: TRANSPORT_LOST });
-                    this.failPending(error, true);
-                    this.setState("disconnected");
-                    this.scheduleReconnect();
-                }
+                closed: () => this.linkLost(state)
             });
         } catch {
             this.current = null;
@@ -190,6 +180,21 @@ export class EngineClientCore implements RendererEngineClient {
         }
         if (live())
             state.link = link;
+    }
+
+    /** The link dropped (or the engine behind it restarted): fail what it carried, reconnect. */
+    private linkLost(state: LinkState): void {
+        if (this.current !== state)
+            return;
+        this.current = null;
+        state.link?.close();
+        // the engine forgets requests with the link that carried them
+        const error = state.engineRestarted != null
+            ? new TillerError("ENGINE_RESTARTED", `the engine restarted (${state.engineRestarted})`, { cause: TRANSPORT_LOST })
+            : new TillerError("INTERNAL", "the connection to the engine was lost", { cause: TRANSPORT_LOST });
+        this.failPending(error, true);
+        this.setState("disconnected");
+        this.scheduleReconnect();
     }
 
     private scheduleReconnect(): void {
@@ -280,6 +285,10 @@ export class EngineClientCore implements RendererEngineClient {
                         }
                     }
                 }
+                // the engine that served this link is gone: do not wait for the transport to say so
+                // (a WebSocket closes right after; a MessagePort's close event is not sent everywhere)
+                if (message.event === "engine.restarted")
+                    this.linkLost(state);
                 return;
             }
         }

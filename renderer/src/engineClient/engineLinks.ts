@@ -1,6 +1,8 @@
 // The two links EngineClientCore runs over, chosen at the edge (getEngineClient): a WebSocket to
 // `tiller serve` (the browser), or a MessagePort that Electron main relays to the engine process
-// (the desktop app). Both carry the same JSON text frames; this file is all that differs.
+// (the desktop app). Both carry the same JSON text frames; this file is all that differs, and the
+// only one in the renderer that touches WebSocket or MessagePort.
+import { enginePortMessage, type TillerPreloadApi } from "../../../electron/ipcContract";
 import type { EngineConnector } from "./EngineClientCore";
 
 /**
@@ -74,4 +76,30 @@ export function messagePortConnector(requestPort: () => Promise<EnginePort>): En
             }
         };
     };
+}
+
+/** How long to wait for main to hand over an engine port before trying again. */
+const PORT_TIMEOUT_MS = 10_000;
+
+/** Ports from Electron main: asks through the preload, then waits for the preload to post the port to this window. */
+export function preloadPortSource(preload: TillerPreloadApi): () => Promise<EnginePort> {
+    return () => new Promise((resolve, reject) => {
+        const onMessage = (event: MessageEvent): void => {
+            // only the preload posts this, to this very window
+            if (event.source !== window || event.data !== enginePortMessage || event.ports[0] == null)
+                return;
+            finish();
+            resolve(event.ports[0]);
+        };
+        const timer = setTimeout(() => {
+            finish();
+            reject(new Error("no engine port from the main process"));
+        }, PORT_TIMEOUT_MS);
+        const finish = (): void => {
+            clearTimeout(timer);
+            window.removeEventListener("message", onMessage);
+        };
+        window.addEventListener("message", onMessage);
+        preload.connectEngine();
+    });
 }
