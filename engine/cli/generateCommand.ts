@@ -11,7 +11,9 @@ import type { ProjectionProbe } from "../runtime/ProjectionReader.js";
 import { defaultSamplingOptions } from "../runtime/sampling/SamplingOptions.js";
 import type { SteeringPatch } from "../runtime/SteeringPatch.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
+import { getTillerBackend } from "../runtime/TillerBackend.js";
 import { TillerModel } from "../runtime/TillerModel.js";
+import { backendChoiceForCommand } from "./prestartBackend.js";
 import { collect, parseGpuLayers, parseLayers, parseNumber, parseVectorSpec, wholeNumberParser, type VectorSpec } from "./parseArguments.js";
 
 interface GenerateCliOptions {
@@ -72,6 +74,9 @@ async function runGenerate(options: GenerateCliOptions): Promise<void> {
         throw new TillerError("INVALID_ARGUMENT", "--probe-layers applies to probes; add --probe FILE");
 
     const loadStart = performance.now();
+    // --gpu-layers 0: the CPU backend only, no GPU probing (the same choice prestartBackend made)
+    if (options.gpuLayers === 0)
+        await getTillerBackend(backendChoiceForCommand(["--gpu-layers", "0"]));
     const model = await TillerModel.load(options.model, { gpuLayers: options.gpuLayers });
     try {
         const context = await model.createContext({ threads: options.threads, contextSize: options.ctxSize });
