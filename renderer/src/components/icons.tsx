@@ -53,6 +53,15 @@ export const DiceIcon = (p: { size?: number }) => (
 export const TrashIcon = (p: { size?: number }) => (
     <Icon size={p.size}><path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3" /></Icon>
 );
+export const PencilIcon = (p: { size?: number }) => (
+    <Icon size={p.size}><path d="M4 20h4L19 9l-4-4L4 16z" /><path d="m13.5 6.5 4 4" /></Icon>
+);
+export const DownloadIcon = (p: { size?: number }) => (
+    <Icon size={p.size}><path d="M12 4v11" /><path d="m7 10 5 5 5-5" /><path d="M5 20h14" /></Icon>
+);
+export const ChartIcon = (p: { size?: number }) => (
+    <Icon size={p.size}><path d="M4 20h16" /><path d="M7 16v-5M12 16V7M17 16v-8" /></Icon>
+);
 export const LogoIcon = (p: { size?: number }) => (
     <Icon size={p.size ?? 22}><path d="M3 17c4 0 5-10 9-10s5 10 9 10" /><path d="M12 7V3" /><circle cx="12" cy="3" r="0.5" /></Icon>
 );

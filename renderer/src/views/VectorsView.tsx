@@ -2,7 +2,7 @@
 // built-in dataset, with its progress and per-layer separation chart.
 import { memo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { FolderIcon, PlusIcon, TrashIcon, VectorsIcon } from "../components/icons";
+import { ChartIcon, DownloadIcon, FolderIcon, PencilIcon, PlusIcon, TrashIcon, VectorsIcon } from "../components/icons";
 import { NoModel } from "../components/NoModel";
 import { ViewHeader } from "../components/ViewHeader";
 import { EmptyState, Field, NumberInput, Panel, ProgressBar, Spinner } from "../components/ui";
@@ -128,9 +128,8 @@ function LibraryPanel() {
                                     <th>Name</th>
                                     <th>Layers</th>
                                     <th>Norms</th>
-                                    <th>Dataset</th>
-                                    <th>Method</th>
-                                    <th>Created</th>
+                                    <th>Source</th>
+                                    <th className="col-created">Created</th>
                                     <th aria-label="actions" />
                                 </tr>
                             </thead>
@@ -190,26 +189,36 @@ const VectorRow = memo(function VectorRow(props: { id: string }) {
                     <span className="norm-spark" title={vector.layers.map((l, i) => `L${l}: ${norms[i]!.toFixed(3)}`).join("\n")}>
                         {norms.map((norm, i) => <span key={i} style={{ height: `${Math.max(8, (norm / maxNorm) * 100)}%` }} />)}
                     </span>
-                    <span className="mono small muted"> {Math.min(...norms).toFixed(2)}–{maxNorm.toFixed(2)}</span>
+                    <span className="mono small muted norm-range"> {Math.min(...norms).toFixed(2)}–{maxNorm.toFixed(2)}</span>
                 </td>
-                <td>{vector.metadata.sourceDataset ?? <span className="muted">{vector.metadata.derivedFrom != null ? "combined" : "imported"}</span>}</td>
-                <td>{vector.metadata.method ?? "—"}{vector.metadata.readAt != null && <span className="muted small"> · {vector.metadata.readAt}</span>}</td>
-                <td className="small muted nowrap">{formatDate(vector.metadata.createdAt)}</td>
-                <td className="actions-cell">
-                    {hasDiagnostics && <button type="button" className="button small ghost" onClick={() => useVectorStore.setState({ shownBuild: vector.id })}>Chart</button>}
-                    <button type="button" className="button small ghost" onClick={() => {
-                        setName(vector.name);
-                        setMode(mode === "rename" ? "view" : "rename");
-                    }}>Rename</button>
-                    <button type="button" className="button small ghost" onClick={() => setMode(mode === "export" ? "view" : "export")}>Export</button>
+                <td className="source-cell">
+                    <div>{vector.metadata.sourceDataset ?? <span className="muted">{vector.metadata.derivedFrom != null ? "combined" : "imported"}</span>}</div>
+                    {vector.metadata.method != null && (
+                        <div className="muted small">{vector.metadata.method}{vector.metadata.readAt != null && ` · ${vector.metadata.readAt}`}</div>
+                    )}
+                </td>
+                <td className="small muted nowrap col-created">{formatDate(vector.metadata.createdAt)}</td>
+                {/* icon buttons with their names as labels and tooltips: the row fits a 1440 px window with the build panel beside it */}
+                <td className="actions-cell" data-testid="vector-actions">
+                    {hasDiagnostics && (
+                        <button type="button" className="icon-button" aria-label={`Chart of ${vector.name}`} title="Separation chart"
+                            onClick={() => useVectorStore.setState({ shownBuild: vector.id })}><ChartIcon size={15} /></button>
+                    )}
+                    <button type="button" className={`icon-button ${mode === "rename" ? "active" : ""}`} aria-label={`Rename ${vector.name}`} title="Rename"
+                        data-testid="vector-rename" onClick={() => {
+                            setName(vector.name);
+                            setMode(mode === "rename" ? "view" : "rename");
+                        }}><PencilIcon size={15} /></button>
+                    <button type="button" className={`icon-button ${mode === "export" ? "active" : ""}`} aria-label={`Export ${vector.name}`} title="Export"
+                        data-testid="vector-export" onClick={() => setMode(mode === "export" ? "view" : "export")}><DownloadIcon size={15} /></button>
                     {mode === "delete"
                         ? <button type="button" className="button small danger" onClick={() => void deleteVector(vector.id)}>Confirm</button>
-                        : <button type="button" className="icon-button" aria-label={`Delete ${vector.name}`} onClick={() => setMode("delete")}><TrashIcon size={15} /></button>}
+                        : <button type="button" className="icon-button" aria-label={`Delete ${vector.name}`} title="Delete" onClick={() => setMode("delete")}><TrashIcon size={15} /></button>}
                 </td>
             </tr>
             {mode === "export" && (
                 <tr className="sub-row">
-                    <td colSpan={7}>
+                    <td colSpan={6}>
                         <form className="input-row" onSubmit={(event) => {
                             event.preventDefault();
                             if (exportPath.trim() !== "")
