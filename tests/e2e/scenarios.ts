@@ -57,8 +57,30 @@ export async function buildSentimentVector(page: Page, prefix: string): Promise<
     await expect(chart).toBeVisible();
     expect(Number(await chart.getAttribute("data-best-layer"))).toBeGreaterThanOrEqual(1);
     await expect(chart.locator("svg.recharts-surface").first()).toBeVisible();
-    await expect(page.getByTestId("vector-row").filter({ hasText: vectorName }).first()).toBeVisible();
+    const row = page.getByTestId("vector-row").filter({ hasText: vectorName }).first();
+    await expect(row).toBeVisible();
+    await expectActionsInsideTable(page, row);
     await screenshot(page, prefix, "vectors");
+}
+
+/**
+ * The library table fits its panel: no horizontal overflow, and the row's last actions (Rename,
+ * Export, Delete) lie inside the table's visible box, not cut off at its right edge.
+ */
+export async function expectActionsInsideTable(page: Page, row: ReturnType<Page["getByTestId"]>): Promise<void> {
+    const wrap = page.getByTestId("vector-table").locator("xpath=..");
+    const overflow = await wrap.evaluate((element) => element.scrollWidth - element.clientWidth);
+    expect(overflow, "the library table scrolls sideways").toBeLessThanOrEqual(0);
+    const visible = (await wrap.boundingBox())!;
+    for (const action of ["vector-rename", "vector-export"]) {
+        const box = (await row.getByTestId(action).boundingBox())!;
+        expect(box, `${action} has a box`).not.toBeNull();
+        expect(box.x, `${action} starts inside the table`).toBeGreaterThanOrEqual(visible.x);
+        expect(box.x + box.width, `${action} ends inside the table`).toBeLessThanOrEqual(visible.x + visible.width + 0.5);
+        expect(box.y + box.height, `${action} is within the table's height`).toBeLessThanOrEqual(visible.y + visible.height + 0.5);
+    }
+    const remove = (await row.getByRole("button", { name: /^Delete / }).boundingBox())!;
+    expect(remove.x + remove.width, "Delete ends inside the table").toBeLessThanOrEqual(visible.x + visible.width + 0.5);
 }
 
 /** Run view: one patch with the built vector from token `fromToken`, coloured by the same vector. */
@@ -176,18 +198,25 @@ export async function compareRuns(page: Page, prefix: string): Promise<void> {
 
 /**
  * A 4,096-token steered run: the strip keeps up, the page keeps answering clicks mid-run, and the
- * time from the engine emitting a token to the token standing in the DOM is measured (reported in
- * test-artifacts/ui-latency.json; measured, not asserted: the design's 50 ms bar is a figure to
- * report, not a timed test).
+ * time from the engine emitting a token to the first paint that shows it is measured (reported in
+ * test-artifacts/ui-latency.json; measured, not asserted: on a shared 2-core machine the figures
+ * follow the machine's load, so they are figures to report, not a timed test).
  */
 export interface LatencyReport {
     /** engine emitted → token in the DOM */
     medianMs: number;
     p95Ms: number;
     samples: number;
-    /** engine emitted → received by the page (transport alone) */
+    /** engine emitted → received by the page: transport, plus any backlog of the page's main thread */
     arrivalMedianMs: number;
+    arrivalP95Ms: number;
+    /** received by the page → painted: the renderer's share */
+    renderMedianMs: number;
+    renderP95Ms: number;
     maxFrameGapMs: number;
+    /** main-thread tasks over 50 ms while the run streamed (PerformanceObserver "longtask") */
+    longTasks: number;
+    longestTaskMs: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -201,9 +230,10 @@ export async function longRun(page: Page, modelPath: string, prefix: string): Pr
     await page.getByTestId("model-load").click();
     await expect(page.getByTestId("model-shape")).toContainText("8,192");
     await setUpPatch(page, { strength: 0.5, fromToken: 10, maxTokens: 4096 });
-    // frame gaps while the run streams: the longest time the page could not paint
+    // frame gaps while the run streams (the longest time the page could not paint), and the page's
+    // long tasks (what blocked it)
     await page.evaluate(() => {
-        const probe = { last: performance.now(), maxGap: 0, running: true };
+        const probe = { last: performance.now(), maxGap: 0, running: true, longTasks: [] as number[] };
         (window as unknown as { __frames: typeof probe }).__frames = probe;
         const tick = () => {
             const now = performance.now();
@@ -213,26 +243,34 @@ export async function longRun(page: Page, modelPath: string, prefix: string): Pr
                 requestAnimationFrame(tick);
         };
         requestAnimationFrame(tick);
+        new PerformanceObserver((list) => {
+            if (probe.running)
+                probe.longTasks.push(...list.getEntries().map((entry) => entry.duration));
+        }).observe({ type: "longtask" });
         window.__tillerTokenLatency = { samples: [] };
     });
     const strip = page.getByTestId("token-strip");
-    const count = async (): Promise<number> => Number(await strip.getAttribute("data-count"));
     await page.getByTestId("generate").click();
-    await expect.poll(count).toBeGreaterThanOrEqual(500);
+    await waitInPage(page, "[data-testid='token-strip']", { attribute: "data-count", atLeast: 500 }, 120_000);
     // mid-run, the page still answers: a click on a token opens the inspector. (A DOM click: a
     // Playwright click first scrolls its moving target into view, which a user's click never does,
     // and that scroll would — rightly — stop the strip following the run.)
     await page.locator("[data-testid='token']").last().dispatchEvent("click");
-    await expect(page.getByTestId("inspector")).toBeVisible();
-    await expect(strip).toHaveAttribute("data-status", "idle", { timeout: 170_000 });
-    expect(await count()).toBeGreaterThanOrEqual(4000);
+    // Waits inside the page, not `expect(...)` retries: each failed retry of a Playwright assertion
+    // takes an aria snapshot of the page (hundreds of ms of main thread on this strip), which the
+    // user's browser never does and which would be measured as the app's own frame gaps.
+    await waitInPage(page, "[data-testid='inspector']", null, 30_000);
+    await waitInPage(page, "[data-testid='token-strip']", { attribute: "data-status", equals: "idle" }, 170_000);
+    expect(Number(await strip.getAttribute("data-count"))).toBeGreaterThanOrEqual(4000);
     const measured = await page.evaluate(() => {
-        const frames = (window as unknown as { __frames: { maxGap: number; running: boolean } }).__frames;
+        const frames = (window as unknown as { __frames: { maxGap: number; running: boolean; longTasks: number[] } }).__frames;
         frames.running = false;
-        return { samples: window.__tillerTokenLatency?.samples ?? [], arrivals: window.__tillerTokenLatency?.arrivals ?? [], maxFrameGapMs: frames.maxGap };
+        const probe = window.__tillerTokenLatency;
+        return { samples: probe?.samples ?? [], arrivals: probe?.arrivals ?? [], renders: probe?.renders ?? [], maxFrameGapMs: frames.maxGap, longTasks: frames.longTasks };
     });
     const sorted = [...measured.samples].sort((a, b) => a - b);
     const arrivals = [...measured.arrivals].sort((a, b) => a - b);
+    const renders = [...measured.renders].sort((a, b) => a - b);
     // every token was mounted once: the strip followed the run to its end, inspector open or not
     expect(sorted.length).toBeGreaterThanOrEqual(4000);
     const result: LatencyReport = {
@@ -240,8 +278,55 @@ export async function longRun(page: Page, modelPath: string, prefix: string): Pr
         p95Ms: percentile(sorted, 0.95),
         samples: sorted.length,
         arrivalMedianMs: percentile(arrivals, 0.5),
-        maxFrameGapMs: Math.round(measured.maxFrameGapMs)
+        arrivalP95Ms: percentile(arrivals, 0.95),
+        renderMedianMs: percentile(renders, 0.5),
+        renderP95Ms: percentile(renders, 0.95),
+        maxFrameGapMs: Math.round(measured.maxFrameGapMs),
+        longTasks: measured.longTasks.length,
+        longestTaskMs: Math.round(Math.max(0, ...measured.longTasks))
     };
     await screenshot(page, prefix, "run-4096");
     return result;
+}
+
+/** What `waitInPage` waits for on the element: an attribute equal to a value, or a number at least. */
+type AttributeCondition = { attribute: string; equals: string } | { attribute: string; atLeast: number };
+
+/**
+ * Resolves once an element matching `selector` exists (and meets `condition`), watched by a
+ * MutationObserver in the page: no polling, so the wait itself costs the page nothing measurable
+ * while a run streams.
+ */
+async function waitInPage(page: Page, selector: string, condition: AttributeCondition | null, timeoutMs: number): Promise<void> {
+    const found = await page.evaluate(async ({ selector, condition, timeoutMs }) => {
+        const done = (): boolean => {
+            const element = document.querySelector(selector);
+            if (element == null || condition == null)
+                return element != null;
+            const value = element.getAttribute(condition.attribute);
+            return "equals" in condition ? value === condition.equals : value != null && Number(value) >= condition.atLeast;
+        };
+        if (done())
+            return true;
+        return new Promise<boolean>((resolve) => {
+            const observer = new MutationObserver(() => {
+                if (done()) {
+                    observer.disconnect();
+                    clearTimeout(timer);
+                    resolve(true);
+                }
+            });
+            const timer = setTimeout(() => {
+                observer.disconnect();
+                resolve(done());
+            }, timeoutMs);
+            // an attribute wait watches that attribute of the element only (the strip mutates at the token rate)
+            const target = condition != null ? document.querySelector(selector) : null;
+            if (target != null)
+                observer.observe(target, { attributes: true, attributeFilter: [condition!.attribute] });
+            else
+                observer.observe(document.body, { childList: true, subtree: true });
+        });
+    }, { selector, condition, timeoutMs });
+    expect(found, `${selector}${condition != null ? ` with ${JSON.stringify(condition)}` : ""} within ${timeoutMs} ms`).toBe(true);
 }

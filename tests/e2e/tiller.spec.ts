@@ -1,10 +1,8 @@
 // The renderer in Chromium against the real `tiller serve` and the real stories260K model:
 // open the model, build the happy/sad vector, steer a run mid-way, inspect; then Compare.
 import { missing, sharedFiles } from "../support/sharedFiles.js";
-import fs from "node:fs";
-import path from "node:path";
 import WebSocket from "ws";
-import { buildSentimentVector, compareRuns, longRun, openModel, screenshot, steerRun, waitForEngine } from "./scenarios.js";
+import { buildSentimentVector, compareRuns, openModel, screenshot, steerRun, waitForEngine } from "./scenarios.js";
 import { expect, startServe, stopServe, test } from "./tillerServe.js";
 
 const modelPath = sharedFiles.stories260K;
@@ -47,22 +45,6 @@ test.describe("tiller serve in Chromium", () => {
         if (await page.getByTestId("vector-row").count() === 0)
             await buildSentimentVector(page, PREFIX);
         await compareRuns(page, PREFIX);
-    });
-
-    test("a 4,096-token run stays responsive; token-to-DOM latency is measured", async ({ page, tillerServer }) => {
-        await page.goto(tillerServer.url);
-        await waitForEngine(page);
-        await page.getByTestId("nav-vectors").click();
-        if (await page.getByTestId("vector-row").count() === 0) {
-            await openModel(page, modelPath, PREFIX);
-            await buildSentimentVector(page, PREFIX);
-        }
-        const latency = await longRun(page, modelPath, PREFIX);
-        fs.mkdirSync("test-artifacts", { recursive: true });
-        fs.writeFileSync(path.join("test-artifacts", "ui-latency.json"), JSON.stringify(latency, null, 2) + "\n");
-        console.log(`token emitted → in the DOM: median ${latency.medianMs} ms, p95 ${latency.p95Ms} ms over ${latency.samples} tokens ` +
-            `(emitted → received: median ${latency.arrivalMedianMs} ms); ` +
-            `longest frame gap during the 4,096-token run ${latency.maxFrameGapMs} ms`);
     });
 
     test("errors show their code and a hint", async ({ page, tillerServer }) => {

@@ -4,7 +4,7 @@
 // once per frame. Events of a run nobody claimed yet are kept while a `run.start` is in flight
 // (the first tokens may overtake the start's response), otherwise dropped.
 import type { EngineEvents } from "../../../engine/protocol/EngineContract";
-import { noteTokenReceived } from "./tokenLatency";
+import { deliverInFrame, noteTokenReceived } from "./tokenLatency";
 
 export type RunEvent =
     | { type: "token"; data: EngineEvents["run.token"]; receivedAt: number }
@@ -95,7 +95,7 @@ class RunEventRouter {
     private schedule(): void {
         if (this.frame != null || this.timer != null)
             return;
-        this.frame = requestAnimationFrame(() => this.flush());
+        this.frame = requestAnimationFrame(() => deliverInFrame(() => this.flush()));
         this.timer = setTimeout(() => this.flush(), FALLBACK_MS);
     }
 }

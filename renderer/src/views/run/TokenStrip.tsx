@@ -9,7 +9,6 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { divergingColour, neutralTokenColour } from "../../lib/colourScale";
 import { stripMetrics, stripReadout, type StripMetric } from "../../lib/stripMetric";
 import { visiblePiece } from "../../lib/format";
-import { useShallow } from "zustand/react/shallow";
 import type { TokenInfo } from "../../../../engine/protocol/EngineContract";
 import { projectionOf, selectScale, useRunStore, type PatchMarker, type TriggerMark } from "../../state/runStore";
 import { noteTokenMounted } from "../../state/tokenLatency";
@@ -136,11 +135,14 @@ export function TokenStrip() {
         useFlushSync: false
     });
 
-    // follow the end of the run while the user has not scrolled up
+    // follow the end of the run while the user has not scrolled up: one direct write (the browser
+    // clamps it to the end), not the virtualizer's scrollToIndex, which re-measures and re-checks
+    // the scroll over the next frames, forcing a layout each time, at the token rate
     useLayoutEffect(() => {
-        if (followRef.current && rows.length > 0 && status !== "idle")
-            virtualizer.scrollToIndex(rows.length - 1, { align: "end" });
-    }, [rows.length, status, virtualizer]);
+        const element = scrollRef.current;
+        if (element != null && followRef.current && rows.length > 0 && status !== "idle")
+            element.scrollTop = element.scrollHeight;
+    }, [rows.length, status]);
 
     // bring the selected token into view (inspector ‹ ›, patch-change chips)
     const selected = useRunStore((s) => s.selected);
@@ -206,9 +208,7 @@ interface StripPaint {
  */
 const StripRow = memo(function StripRow(props: { items: Row; paint: StripPaint; selected: number | null }) {
     const { items, paint, selected } = props;
-    const tokens = useRunStore(useShallow((s) => items.map((item) => (item < 0 ? undefined : s.tokens[item]))));
-    const markers = useRunStore(useShallow((s) => items.map((item) => (item < 0 ? undefined : s.markers[item]))));
-    const triggers = useRunStore(useShallow((s) => items.map((item) => (item < 0 ? undefined : s.triggers[item]))));
+    const { tokens, markers, triggers } = useRunStore(useRowEntries(items));
     return <>{items.map((item, i) => {
         if (item < 0) {
             const piece = paint.promptTokens[-1 - item]?.piece ?? "";
@@ -218,6 +218,49 @@ const StripRow = memo(function StripRow(props: { items: Row; paint: StripPaint; 
         return token == null ? null : <Token key={item} token={token} paint={paint} selected={selected === item} marker={markers[i]} triggers={triggers[i]} />;
     })}</>;
 });
+
+interface RowEntries {
+    tokens: (TokenInfo | undefined)[];
+    markers: (PatchMarker | undefined)[];
+    triggers: (TriggerMark[] | undefined)[];
+}
+
+type RunSlices = Pick<ReturnType<typeof useRunStore.getState>, "tokens" | "markers" | "triggers">;
+
+/**
+ * One selector for a row's tokens, patch markers and trigger marks, returning the previous object
+ * while none of them changed. It runs for every mounted row on every store update (once a frame
+ * while a run streams), so it compares element by element instead of zustand's generic `shallow`,
+ * which builds two Maps per array.
+ */
+function useRowEntries(items: Row): (state: RunSlices) => RowEntries {
+    const last = useRef<{ items: Row; source: RunSlices | null; entries: RowEntries } | null>(null);
+    return (state) => {
+        const previous = last.current;
+        if (previous != null && previous.items === items && previous.source != null && previous.source.tokens === state.tokens
+            && previous.source.markers === state.markers && previous.source.triggers === state.triggers)
+            return previous.entries;
+        const entries: RowEntries = {
+            tokens: items.map((item) => (item < 0 ? undefined : state.tokens[item])),
+            markers: items.map((item) => (item < 0 ? undefined : state.markers[item])),
+            triggers: items.map((item) => (item < 0 ? undefined : state.triggers[item]))
+        };
+        const same = previous != null && sameElements(previous.entries.tokens, entries.tokens)
+            && sameElements(previous.entries.markers, entries.markers) && sameElements(previous.entries.triggers, entries.triggers);
+        last.current = { items, source: { tokens: state.tokens, markers: state.markers, triggers: state.triggers }, entries: same ? previous.entries : entries };
+        return last.current.entries;
+    };
+}
+
+function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
+    if (a.length !== b.length)
+        return false;
+    for (let i = 0; i < a.length; i++) {
+        if (a[i] !== b[i])
+            return false;
+    }
+    return true;
+}
 
 const Token = memo(function Token(props: { token: TokenInfo; paint: StripPaint; selected: boolean; marker: PatchMarker | undefined; triggers: TriggerMark[] | undefined }) {
     const { token, paint, selected, marker, triggers } = props;
