@@ -6,7 +6,7 @@ import { ConnectionBanner } from "./components/ConnectionBanner";
 import { Sidebar } from "./components/Sidebar";
 import { Toasts } from "./components/Toasts";
 import { runCompare, stopCompare } from "./state/compareStore";
-import { generate, stop } from "./state/runStore";
+import { generate, stop } from "./state/runControl";
 import { cancelProbe, runSweep } from "./state/probeStore";
 import { useUiStore } from "./state/uiStore";
 import { CompareView } from "./views/CompareView";

@@ -108,13 +108,14 @@ export async function openSycophancyScenario(): Promise<void> {
             layerFirst: SCENARIO_LAYER, layerLast: SCENARIO_LAYER, fromToken: null, untilToken: null,
             trigger: { kind: "projection", vectorId, layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, units: "sigma", when: "above", holdTokens: 6 }
         };
-        useRunStore.setState((state) => ({
-            prompt: scenarioPrompts[0]!.text, promptMode: "plain", maxTokens: 40,
-            sampling: { ...state.sampling, temperature: 0 },
-            patchIds: [patch.id], patchById: { [patch.id]: patch }
-        }));
-        useRunStore.getState().setColourBy(vectorId);
-        useRunStore.getState().setColourLayer(SCENARIO_LAYER);
+        const run = useRunStore.getState();
+        run.setPrompt(scenarioPrompts[0]!.text);
+        run.setPromptMode("plain");
+        run.setMaxTokens(40);
+        run.setSampling({ temperature: 0 });
+        run.setPatches([patch]);
+        run.setColourBy(vectorId);
+        run.setColourLayer(SCENARIO_LAYER);
         useScenarioStore.setState({ vectorId });
         useUiStore.getState().setView("run");
     } catch (error) {
@@ -139,6 +140,7 @@ export async function sweepFlatteringReply(): Promise<void> {
 
 /** Puts one of the scenario's prompts in the Run view. */
 export function applyScenarioPrompt(prompt: ScenarioPrompt): void {
-    useRunStore.setState({ prompt: prompt.text, promptMode: "plain" });
+    useRunStore.getState().setPrompt(prompt.text);
+    useRunStore.getState().setPromptMode("plain");
     useUiStore.getState().setView("run");
 }

@@ -15,3 +15,22 @@ export const useConnectionStore = create<ConnectionState>()(() => ({
     everConnected: false,
     info: null
 }));
+
+// ---- actions (other modules change this store only through these) ---------------------------
+
+/** The transport moved to `state`. */
+export function connectionStateChanged(state: EngineConnectionState): void {
+    useConnectionStore.setState((current) => ({ state, everConnected: current.everConnected || state === "connected" }));
+}
+
+/** The engine described itself (`engine.info`). */
+export function engineInfoReceived(info: EngineInfo): void {
+    useConnectionStore.setState({ info });
+}
+
+/** The engine's loaded model changed: the engine info says so too. */
+export function engineModelChanged(model: EngineInfo["model"]): void {
+    const info = useConnectionStore.getState().info;
+    if (info != null)
+        useConnectionStore.setState({ info: { ...info, model } });
+}

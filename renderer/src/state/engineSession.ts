@@ -3,12 +3,12 @@
 // what the engine knows (engine info, datasets, vector library).
 import { TillerError } from "../../../engine/protocol/TillerError";
 import { getEngineClient } from "../engineClient/getEngineClient";
-import { useConnectionStore } from "./connectionStore";
-import { loadModel, useModelStore } from "./modelStore";
+import { connectionStateChanged, engineInfoReceived, engineModelChanged } from "./connectionStore";
+import { loadModel, modelChanged, useModelStore } from "./modelStore";
 import { reportError } from "./notificationStore";
 import { runEventRouter } from "./runEventRouter";
 import { abandonCompare } from "./compareStore";
-import { abandonRun } from "./runStore";
+import { abandonRun } from "./runControl";
 import { useUiStore } from "./uiStore";
 import { refreshDatasets, refreshVectors } from "./vectorStore";
 
@@ -28,14 +28,12 @@ export function startEngineSession(): void {
         reportError(new TillerError("ENGINE_RESTARTED", `the engine stopped unexpectedly (${reason}) and was restarted`), "The engine restarted");
     });
     client.on("model.changed", ({ model }) => {
-        useModelStore.setState({ model });
-        const info = useConnectionStore.getState().info;
-        if (info != null)
-            useConnectionStore.setState({ info: { ...info, model } });
+        modelChanged(model);
+        engineModelChanged(model);
     });
 
     const onState = (state: typeof client.state): void => {
-        useConnectionStore.setState((current) => ({ state, everConnected: current.everConnected || state === "connected" }));
+        connectionStateChanged(state);
         if (state === "connected")
             void refreshAll();
         else if (state === "disconnected") {
@@ -57,8 +55,8 @@ export function startEngineSession(): void {
 async function refreshAll(): Promise<void> {
     try {
         const info = await getEngineClient().request("engine.info", {});
-        useConnectionStore.setState({ info });
-        useModelStore.setState({ model: info.model });
+        engineInfoReceived(info);
+        modelChanged(info.model);
     } catch (error) {
         reportError(error, "Could not reach the engine");
     }

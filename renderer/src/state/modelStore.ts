@@ -36,6 +36,11 @@ export const useModelStore = create<ModelState>()((set) => ({
     setForm: (patch) => set((state) => ({ form: { ...state.form, ...patch } }))
 }));
 
+/** The engine reports its loaded model (on connecting, and on `model.changed`). */
+export function modelChanged(model: LoadedModelInfo | null): void {
+    useModelStore.setState({ model });
+}
+
 export async function loadModel(): Promise<void> {
     const { form, busy } = useModelStore.getState();
     const path = form.path.trim();

@@ -1,15 +1,15 @@
-// The Run view: prompt, sampling, the patch set, and the streamed run — tokens as an id-indexed map
-// plus ordered ids (rows subscribe to their own token), patch-change markers, the selected token and
-// the colouring (probe vector and layer). Run events come in batches, once per frame
-// (runEventRouter); patch edits during a run reach the engine debounced (run.setPatches).
+// The Run view's state: prompt, sampling, the patch set, and the streamed run — tokens as an
+// id-indexed map plus ordered ids (rows subscribe to their own token), patch-change markers, the
+// selected token and the colouring (probe vector and layer) — and the actions that change it.
+// Talking to the engine (start, stop, streamed events, live patch edits) is runControl.ts; keeping
+// the settings across reloads is runSettings.ts. Other modules change this store only through its
+// actions.
 import { create } from "zustand";
-import type { PatchSpec, ProbeSpec, TriggerSpec, RunStartParams, RunStopReason, TokenInfo, TokenProjectionInfo } from "../../../engine/protocol/EngineContract";
+import type { PatchSpec, ProbeSpec, TriggerSpec, RunStopReason, TokenInfo, TokenProjectionInfo } from "../../../engine/protocol/EngineContract";
 import type { TillerErrorPayload } from "../../../engine/protocol/TillerError";
-import { getEngineClient } from "../engineClient/getEngineClient";
 import { autoScale } from "../lib/colourScale";
 import type { StripMetric } from "../lib/stripMetric";
-import { reportError } from "./notificationStore";
-import { runEventRouter, type RunEvent } from "./runEventRouter";
+import type { RunEvent } from "./runEventRouter";
 import { defaultLayerOf, useVectorStore } from "./vectorStore";
 
 export interface PatchDraft {
@@ -108,34 +108,36 @@ interface RunState {
     setScaleMode(mode: "auto" | number): void;
     setColourMetric(metric: StripMetric): void;
     select(index: number | null): void;
+    /** replaces the whole patch set (a scenario's) */
+    setPatches(patches: PatchDraft[]): void;
+
+    // the run's lifecycle (runControl.ts drives these)
+    /** a run is being started: the last run's tokens go, the patch labels are taken as they are now */
+    beginRun(): void;
+    /** the engine accepted the run; false when a stop was asked for meanwhile */
+    runAccepted(runId: string, promptTokens: { id: number; piece: string }[]): boolean;
+    /** the run could not start */
+    runNotStarted(): void;
+    /** a stop was asked for: the status a stop request now needs, or null when nothing runs */
+    requestStop(): "beforeStart" | "running" | null;
+    /** the engine forgot the run (the transport dropped) */
+    runAbandoned(): void;
+    /** applies a frame's batch of the run's events; returns how the run ended, when it did */
+    applyRunEvents(events: RunEvent[]): RunEnd | null;
+    /** the patch labels as they are now are the ones sent to the engine */
+    patchesSent(): void;
 }
 
 let nextPatch = 1;
-const SETTINGS_KEY = "tiller.runSettings";
 
-interface SavedSettings {
-    prompt?: string;
-    promptMode?: "plain" | "chat";
-    sampling?: SamplingDraft;
-    maxTokens?: number;
-}
-
-function readSettings(): SavedSettings {
-    try {
-        const value: unknown = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? "{}");
-        return value != null && typeof value === "object" ? value as SavedSettings : {};
-    } catch {
-        return {};
-    }
-}
-
-const saved = readSettings();
+/** Settings a new window starts with (runSettings.ts restores the saved ones over them). */
+export const defaultSampling: SamplingDraft = { temperature: 0, topK: 40, topP: 0.95, minP: 0.05, seed: 42 };
 
 export const useRunStore = create<RunState>()((set, get) => ({
-    prompt: saved.prompt ?? "Once upon a time",
-    promptMode: saved.promptMode ?? "plain",
-    sampling: { temperature: 0, topK: 40, topP: 0.95, minP: 0.05, seed: 42, ...saved.sampling },
-    maxTokens: saved.maxTokens ?? 256,
+    prompt: "Once upon a time",
+    promptMode: "plain",
+    sampling: defaultSampling,
+    maxTokens: 256,
     patchIds: [],
     patchById: {},
     colourBy: null,
@@ -195,20 +197,40 @@ export const useRunStore = create<RunState>()((set, get) => ({
     },
     setScaleMode: (scaleMode) => set({ scaleMode }),
     setColourMetric: (colourMetric) => set({ colourMetric }),
-    select: (selected) => set({ selected })
-}));
+    select: (selected) => set({ selected }),
+    setPatches: (patches) => set({ patchIds: patches.map((patch) => patch.id), patchById: Object.fromEntries(patches.map((patch) => [patch.id, patch])) }),
 
-// keep the prompt and sampling across reloads
-useRunStore.subscribe((state, previous) => {
-    if (state.prompt === previous.prompt && state.promptMode === previous.promptMode && state.sampling === previous.sampling && state.maxTokens === previous.maxTokens)
-        return;
-    try {
-        const settings: SavedSettings = { prompt: state.prompt, promptMode: state.promptMode, sampling: state.sampling, maxTokens: state.maxTokens };
-        localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
-    } catch {
-        // not kept
-    }
-});
+    beginRun: () => set((state) => ({
+        status: "starting", runId: null, promptTokens: [], tokenIds: [], tokens: {}, markers: {}, markerIds: [], triggers: {},
+        patchLabels: labelsOf(state), labelVersions: [], selected: null, end: null, startedAt: performance.now(), firstTokenMs: null, lastTokenAt: 0,
+        autoScale: 0.05
+    })),
+    runAccepted: (runId, promptTokens) => {
+        const stopRequested = get().status === "stopping";
+        set({ runId, promptTokens, status: stopRequested ? "stopping" : "running" });
+        return !stopRequested;
+    },
+    runNotStarted: () => set({ status: "idle" }),
+    requestStop: () => {
+        const { status, runId } = get();
+        if (status === "starting") {
+            set({ status: "stopping" });
+            return "beforeStart";
+        }
+        if (status === "running" && runId != null) {
+            set({ status: "stopping" });
+            return "running";
+        }
+        return null;
+    },
+    runAbandoned: () => set({ status: "idle", end: { stopReason: "aborted", tokensPerSecond: 0, error: { code: "INTERNAL", message: "the connection to the engine was lost" } } }),
+    applyRunEvents: (events) => {
+        const update = runEventsUpdate(get(), events);
+        set(update);
+        return update.end ?? null;
+    },
+    patchesSent: () => set((state) => ({ patchLabels: { ...state.patchLabels, ...labelsOf(state) } }))
+}));
 
 // ---- derived values ---------------------------------------------------------------------------
 
@@ -302,64 +324,10 @@ export function probeSpecsOf(state: Pick<RunState, "patchIds" | "patchById" | "c
     return [...ids].map((vectorId) => ({ vectorId }));
 }
 
-// ---- running ----------------------------------------------------------------------------------
+// ---- run events ------------------------------------------------------------------------------
 
-export async function generate(): Promise<void> {
-    const state = useRunStore.getState();
-    if (state.status !== "idle")
-        return;
-    const params: RunStartParams = {
-        prompt: state.prompt,
-        promptMode: state.promptMode,
-        maxTokens: state.maxTokens,
-        sampling: { ...state.sampling },
-        patches: patchSpecsOf(state),
-        probes: probeSpecsOf(state),
-        topAlternatives: 10
-    };
-    useRunStore.setState({
-        status: "starting", runId: null, promptTokens: [], tokenIds: [], tokens: {}, markers: {}, markerIds: [], triggers: {},
-        patchLabels: labelsOf(state), labelVersions: [], selected: null, end: null, startedAt: performance.now(), firstTokenMs: null, lastTokenAt: 0,
-        autoScale: 0.05
-    });
-    runEventRouter.beginStart();
-    try {
-        const { runId, promptTokens } = await getEngineClient().request("run.start", params);
-        const stopRequested = useRunStore.getState().status === "stopping";
-        useRunStore.setState({ runId, promptTokens, status: stopRequested ? "stopping" : "running" });
-        runEventRouter.claim(runId, applyRunEvents);
-        if (stopRequested)
-            void getEngineClient().request("run.stop", { runId }).catch(() => undefined);
-    } catch (error) {
-        useRunStore.setState({ status: "idle" });
-        reportError(error, "Could not start the run");
-    } finally {
-        runEventRouter.endStart();
-    }
-}
-
-export function stop(): void {
-    const { status, runId } = useRunStore.getState();
-    if (status === "starting") {
-        useRunStore.setState({ status: "stopping" });
-    } else if (status === "running" && runId != null) {
-        useRunStore.setState({ status: "stopping" });
-        getEngineClient().request("run.stop", { runId }).catch((error: unknown) => reportError(error, "Could not stop the run"));
-    }
-}
-
-/** The transport dropped: the engine forgot the run. */
-export function abandonRun(): void {
-    const { status, runId } = useRunStore.getState();
-    if (status === "idle")
-        return;
-    if (runId != null)
-        runEventRouter.release(runId);
-    useRunStore.setState({ status: "idle", end: { stopReason: "aborted", tokensPerSecond: 0, error: { code: "INTERNAL", message: "the connection to the engine was lost" } } });
-}
-
-function applyRunEvents(events: RunEvent[]): void {
-    const state = useRunStore.getState();
+/** What a frame's batch of run events changes (pure: the store's applyRunEvents sets it). */
+function runEventsUpdate(state: RunState, events: RunEvent[]): Partial<RunState> {
     let tokens: Record<number, TokenInfo> | null = null;
     let tokenIds: number[] | null = null;
     let markers: Record<number, PatchMarker> | null = null;
@@ -420,43 +388,6 @@ function applyRunEvents(events: RunEvent[]): void {
     if (end != null) {
         update.end = end;
         update.status = "idle";
-        if (state.runId != null)
-            runEventRouter.release(state.runId);
-        if (end.error != null && end.error.code !== "ABORTED")
-            reportError(end.error, "The run failed");
     }
-    useRunStore.setState(update);
-}
-
-// ---- live patch edits -------------------------------------------------------------------------
-
-const PATCH_DEBOUNCE_MS = 50;
-let patchTimer: ReturnType<typeof setTimeout> | null = null;
-
-useRunStore.subscribe((state, previous) => {
-    if (state.patchById === previous.patchById && state.patchIds === previous.patchIds)
-        return;
-    if (state.status !== "running" && state.status !== "starting")
-        return;
-    if (patchTimer != null)
-        clearTimeout(patchTimer);
-    patchTimer = setTimeout(sendPatches, PATCH_DEBOUNCE_MS);
-});
-
-function sendPatches(): void {
-    patchTimer = null;
-    const state = useRunStore.getState();
-    if (state.status === "starting") {
-        patchTimer = setTimeout(sendPatches, PATCH_DEBOUNCE_MS); // no run id yet
-        return;
-    }
-    if (state.status !== "running" || state.runId == null)
-        return;
-    const runId = state.runId;
-    useRunStore.setState({ patchLabels: { ...state.patchLabels, ...labelsOf(state) } });
-    getEngineClient().request("run.setPatches", { runId, patches: patchSpecsOf(state) }).catch((error: unknown) => {
-        const current = useRunStore.getState();
-        if (current.runId === runId && current.status === "running")
-            reportError(error, "Could not change the patches");
-    });
+    return update;
 }

@@ -141,6 +141,11 @@ export async function buildVector(form?: BuildForm): Promise<void> {
     }
 }
 
+/** Shows the separation chart of vector `id`'s build. */
+export function showBuild(id: string): void {
+    useVectorStore.setState({ shownBuild: id });
+}
+
 export function cancelBuild(): void {
     buildAbort?.abort();
 }

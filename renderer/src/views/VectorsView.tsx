@@ -10,7 +10,7 @@ import { formatDate, formatLayers } from "../lib/format";
 import { useConnectionStore } from "../state/connectionStore";
 import { useModelStore } from "../state/modelStore";
 import {
-    buildVector, cancelBuild, combineVectors, deleteVector, exportVector, importVector, renameVector, useVectorStore
+    buildVector, cancelBuild, combineVectors, deleteVector, exportVector, importVector, renameVector, showBuild, useVectorStore
 } from "../state/vectorStore";
 import { SeparationChart } from "./SeparationChart";
 
@@ -202,7 +202,7 @@ const VectorRow = memo(function VectorRow(props: { id: string }) {
                 <td className="actions-cell" data-testid="vector-actions">
                     {hasDiagnostics && (
                         <button type="button" className="icon-button" aria-label={`Chart of ${vector.name}`} title="Separation chart"
-                            onClick={() => useVectorStore.setState({ shownBuild: vector.id })}><ChartIcon size={15} /></button>
+                            onClick={() => showBuild(vector.id)}><ChartIcon size={15} /></button>
                     )}
                     <button type="button" className={`icon-button ${mode === "rename" ? "active" : ""}`} aria-label={`Rename ${vector.name}`} title="Rename"
                         data-testid="vector-rename" onClick={() => {
