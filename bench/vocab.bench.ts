@@ -201,11 +201,22 @@ async function benchStartup(threads: number): Promise<string[]> {
     if (!fs.existsSync(storiesPath))
         return [`start-up: skipped, ${storiesPath} is absent (set TILLER_STORIES)`];
     const cli = path.join(root, "bin", "tiller.js");
-    const walls: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    const llamaCompletion = process.env.LLAMA_COMPLETION ?? "/tmp/llama.cpp/build/bin/llama-completion";
+    const haveLlama = fs.existsSync(llamaCompletion);
+    const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 5);
+    const wallOf = (file: string, args: string[]): number => {
         const start = performance.now();
-        execFileSync(process.execPath, [cli, "generate", "-m", storiesPath, "-p", "Once upon a time", "-n", "8", "--threads", String(threads)], { stdio: "ignore" });
-        walls.push(performance.now() - start);
+        execFileSync(file, args, { stdio: "ignore" });
+        return performance.now() - start;
+    };
+    const tillerArgs = [cli, "generate", "-m", storiesPath, "-p", "Once upon a time", "-n", "8", "--threads", String(threads)];
+    const llamaArgs = ["-m", storiesPath, "-p", "Once upon a time", "-n", "8", "-t", String(threads), "--temp", "0", "-no-cnv", "--simple-io"];
+    const walls: number[] = [];
+    const llamaWalls: number[] = [];
+    for (let i = 0; i < runs; i++) {
+        walls.push(wallOf(process.execPath, tillerArgs));
+        if (haveLlama)
+            llamaWalls.push(wallOf(llamaCompletion, llamaArgs));
     }
     const service = new EngineService({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "tiller-bench-rpc-")), threads });
     const server = new EngineRpcServer(service);
@@ -220,7 +231,7 @@ async function benchStartup(threads: number): Promise<string[]> {
         link.receive(JSON.stringify({ kind: "request", id, method, params }));
     });
     const loads: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < runs; i++) {
         const start = performance.now();
         const reply = await request(`load${i}`, "model.load", { path: storiesPath, threads });
         loads.push(performance.now() - start);
@@ -232,6 +243,10 @@ async function benchStartup(threads: number): Promise<string[]> {
     await service.dispose();
     return [
         `start-up: \`tiller generate -n 8\` on stories260K, whole process: median ${median(walls).toFixed(0)} ms (runs: ${walls.map((w) => w.toFixed(0)).join(", ")})`,
+        haveLlama
+            ? `start-up: llama.cpp's llama-completion doing the same (${llamaCompletion}): median ${median(llamaWalls).toFixed(0)} ms (runs: ${llamaWalls.map((w) => w.toFixed(0)).join(", ")}); ` +
+              `Tiller − llama.cpp = ${(median(walls) - median(llamaWalls)).toFixed(0)} ms (target ≤ 500: ${median(walls) - median(llamaWalls) <= 500 ? "met" : "MISSED"})`
+            : `start-up: llama.cpp comparison skipped: ${llamaCompletion} is absent (build llama.cpp's llama-completion and set LLAMA_COMPLETION)`,
         `start-up: model.load of stories260K over the RPC server (engine already running): median ${median(loads).toFixed(0)} ms (runs: ${loads.map((w) => w.toFixed(0)).join(", ")})`
     ];
 }
