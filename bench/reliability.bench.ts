@@ -1,6 +1,7 @@
 // Reliability figures: bad inputs tried / clean errors / crashes (GGUF mutants through the readers,
 // malformed HTTP requests against a real `tiller serve`), concurrent clients held with the p50/p99
-// latency of an RPC under that load, and write faults injected into the session writer / survived.
+// latency of an RPC under that load, a well-behaved client's p50/p99 while another floods (fair queue
+// vs arrival order), and write faults injected into the session writer / survived.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -16,6 +17,8 @@ import { readModelHeader } from "../engine/models/readModelHeader.js";
 import { TillerError } from "../engine/protocol/TillerError.js";
 import { openSession } from "../engine/sessions/SessionReader.js";
 import { SessionWriter } from "../engine/sessions/SessionWriter.js";
+import { EngineProcessHost } from "../engine/service/transport/EngineProcessHost.js";
+import { measureFloodLatency, quantileOf } from "./floodLatency.js";
 import { mutateGguf, seededRandom } from "./ggufMutations.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -200,6 +203,20 @@ export async function benchReliability(): Promise<string[]> {
         } finally {
             child.kill("SIGTERM");
         }
+
+        // fairness: a polite client's engine.info while another keeps 3000 requests outstanding, with
+        // the fair queue (as `tiller serve` runs) and without it (arrival order, the old behaviour)
+        const flood: string[] = [];
+        for (const [label, fairness] of [["fair queue", undefined], ["arrival order", { perConnection: Infinity, total: Infinity, queuedPerConnection: Infinity }]] as const) {
+            const engine = await EngineProcessHost.start({ dataDir: path.join(dir, "data"), threads: 1, fairness });
+            try {
+                const { latencies } = await measureFloodLatency(engine, { backlog: 3000, samples: fairness == null ? 100 : 20 });
+                flood.push(`${label} p50 ${quantileOf(latencies, 0.5).toFixed(1)} ms, p99 ${quantileOf(latencies, 0.99).toFixed(1)} ms (${latencies.length} round trips)`);
+            } finally {
+                await engine.dispose();
+            }
+        }
+        lines.push(`a well-behaved client's engine.info while another floods (3000 outstanding): ${flood.join("; ")}`);
 
         const faults = sessionFaults(path.join(dir, "sessions"), 40);
         lines.push(`session writer faults (ENOSPC, EIO, short writes): ${faults.injected} injected over ${faults.sessions} sessions, ` +

@@ -10,6 +10,12 @@ import type { EngineService, RequestContext } from "./EngineService.js";
 /** One connected client, whatever carries its messages. */
 export interface RpcConnection {
     send(message: ServerMessage): void;
+    /**
+     * Called once for every message received, when the server is done with it (its answer sent, or
+     * at once for a cancel): `id` is the request id it carried ("" when it had none). A transport
+     * that meters requests (transport/fairRequestQueue.ts) counts them back in by this.
+     */
+    settled?(id: string): void;
 }
 
 type Handler = (params: never, request: RequestContext) => Promise<unknown> | unknown;
@@ -114,6 +120,7 @@ export class EngineRpcServer {
                 message = JSON.parse(raw);
             } catch {
                 connection.send({ kind: "error", id: "", error: { code: "INVALID_ARGUMENT", message: "the message is not valid JSON" } });
+                connection.settled?.("");
                 return;
             }
         }
@@ -121,19 +128,23 @@ export class EngineRpcServer {
         if (!parsed.success) {
             const id = typeof (message as { id?: unknown })?.id === "string" ? (message as { id: string }).id : "";
             connection.send({ kind: "error", id, error: { code: "INVALID_ARGUMENT", message: `malformed message: ${parsed.error.issues[0]?.message ?? "invalid"}` } });
+            connection.settled?.(id);
             return;
         }
         if (parsed.data.kind === "cancel") {
             state.inFlight.get(parsed.data.id)?.abort();
+            connection.settled?.(parsed.data.id);
             return;
         }
         const { id, method, params } = parsed.data;
         if (state.inFlight.size >= MAX_REQUESTS_IN_FLIGHT) {
             connection.send({ kind: "error", id, error: { code: "BUSY", message: `more than ${MAX_REQUESTS_IN_FLIGHT} requests in flight on this connection; wait for some to finish` } });
+            connection.settled?.(id);
             return;
         }
         if (state.inFlight.has(id)) {
             connection.send({ kind: "error", id, error: { code: "INVALID_ARGUMENT", message: `request id "${id}" is already in flight on this connection` } });
+            connection.settled?.(id);
             return;
         }
         void this.dispatch(state, id, method, params);
@@ -158,6 +169,7 @@ export class EngineRpcServer {
             connection.send({ kind: "error", id, error: toTillerErrorPayload(error) });
         } finally {
             state.inFlight.delete(id);
+            connection.settled?.(id);
         }
     }
 

@@ -10,6 +10,7 @@ import type { HostToChild } from "./engineChildMessages.js";
 import { forkNodeEngineChild, type EngineChild, type EngineChildLauncher } from "./engineChildLauncher.js";
 import type { RpcClientLink, RpcEndpoint } from "./rpcEndpoint.js";
 import { RestartBackoff } from "../../protocol/restartBackoff.js";
+import { FAIR_QUEUE_LIMITS, FairRequestQueue, type FairQueueLimits, type MeteredMessage } from "./fairRequestQueue.js";
 
 export interface EngineProcessHostOptions {
     dataDir?: string;
@@ -20,19 +21,36 @@ export interface EngineProcessHostOptions {
     model?: string;
     /** how an engine process is started (default: a Node child process) */
     launch?: EngineChildLauncher;
+    /** how clients share the engine (default FAIR_QUEUE_LIMITS) */
+    fairness?: FairQueueLimits;
 }
 
 function log(line: string): void {
     process.stderr.write(`${line}\n`);
 }
 
-/** Messages held while the engine starts; a client that sends more is dropped (nothing grows without bound). */
-const MAX_QUEUED_MESSAGES = 4096;
+/** What the host needs to meter a client message: its kind and id, without validating the rest. */
+function meter(raw: string): MeteredMessage<unknown> {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(raw);
+    } catch {
+        return { kind: "other", id: "", payload: raw }; // the engine answers "not valid JSON"
+    }
+    const { kind, id } = (typeof parsed === "object" && parsed !== null ? parsed : {}) as { kind?: unknown; id?: unknown };
+    const validId = typeof id === "string" && id.length > 0 && id.length <= 100 ? id : "";
+    if (kind === "cancel" && validId !== "")
+        return { kind: "cancel", id: validId, payload: parsed };
+    return { kind: kind === "request" ? "request" : "other", id: typeof id === "string" ? id : "", payload: parsed };
+}
 
 export class EngineProcessHost implements RpcEndpoint {
     private child: EngineChild | null = null;
     private ready = false;
-    private queue: HostToChild[] = [];
+    /** connect/close notices held while the engine starts (client messages wait in `fair`) */
+    private pendingNotices: HostToChild[] = [];
+    /** client messages: each connection's own queue, metered into the engine (fairRequestQueue.ts) */
+    private readonly fair: FairRequestQueue<unknown>;
     /** connection ids are never reused, so a link dropped in a crash stays gone */
     private readonly links = new Map<number, RpcClientLink>();
     private nextConn = 1;
@@ -41,7 +59,9 @@ export class EngineProcessHost implements RpcEndpoint {
     private readonly backoff = new RestartBackoff();
     private restartTimer: ReturnType<typeof setTimeout> | null = null;
 
-    private constructor(private readonly options: EngineProcessHostOptions) {}
+    private constructor(private readonly options: EngineProcessHostOptions) {
+        this.fair = new FairRequestQueue((conn, data) => this.child?.send({ kind: "message", conn, data }), options.fairness ?? FAIR_QUEUE_LIMITS);
+    }
 
     /** Starts the engine; resolves once it serves (and has loaded `options.model`, if given). */
     public static async start(options: EngineProcessHostOptions = {}): Promise<EngineProcessHost> {
@@ -58,21 +78,24 @@ export class EngineProcessHost implements RpcEndpoint {
     public connect(client: RpcClientLink): { receive(raw: string): void; close(): void } {
         const conn = this.nextConn++;
         this.links.set(conn, client);
+        this.fair.addConnection(conn);
         this.post({ kind: "connect", conn });
         return {
             receive: (raw) => {
                 if (!this.links.has(conn))
                     return;
-                if (!this.ready && this.queue.length >= MAX_QUEUED_MESSAGES) {
-                    this.links.delete(conn);
-                    client.drop("too many messages while the engine starts");
-                    return;
-                }
-                this.post({ kind: "message", conn, data: raw });
+                const message = meter(raw);
+                const outcome = this.fair.submit(conn, message);
+                if (outcome === "withdrawn")
+                    client.send({ kind: "error", id: message.id, error: { code: "ABORTED", message: "cancelled before the engine started it" } });
+                else if (outcome === "refused")
+                    client.send({ kind: "error", id: message.id, error: { code: "BUSY", message: "too many requests waiting on this connection; wait for answers before sending more" } });
             },
             close: () => {
-                if (this.links.delete(conn))
+                if (this.links.delete(conn)) {
+                    this.fair.removeConnection(conn);
                     this.post({ kind: "close", conn });
+                }
             }
         };
     }
@@ -107,6 +130,8 @@ export class EngineProcessHost implements RpcEndpoint {
             child.onMessage((message) => {
                 if (message.kind === "frame") {
                     this.links.get(message.conn)?.sendText(message.frame);
+                } else if (message.kind === "settled") {
+                    this.fair.settled(message.conn, message.id);
                 } else if (message.kind === "ready" && !started) {
                     started = true;
                     if (message.error != null) {
@@ -114,10 +139,11 @@ export class EngineProcessHost implements RpcEndpoint {
                         return;
                     }
                     this.ready = true;
-                    const queued = this.queue;
-                    this.queue = [];
-                    for (const item of queued)
+                    const notices = this.pendingNotices;
+                    this.pendingNotices = [];
+                    for (const item of notices)
                         child.send(item);
+                    this.fair.setOpen(true);
                     resolve();
                 }
             });
@@ -135,7 +161,7 @@ export class EngineProcessHost implements RpcEndpoint {
         if (this.ready && this.child?.running === true)
             this.child.send(message);
         else
-            this.queue.push(message);
+            this.pendingNotices.push(message);
     }
 
     private onExit(child: EngineChild, reason: string): void {
@@ -143,6 +169,7 @@ export class EngineProcessHost implements RpcEndpoint {
             return;
         this.child = null;
         this.ready = false;
+        this.fair.setOpen(false);
         if (this.stopping)
             return;
         log(`tiller: the engine stopped unexpectedly (${reason}); starting a fresh one`);
@@ -150,7 +177,8 @@ export class EngineProcessHost implements RpcEndpoint {
         const notice: ServerMessage = { kind: "event", event: "engine.restarted", data: { reason } };
         const clients = [...this.links.values()];
         this.links.clear();
-        this.queue = [];
+        this.pendingNotices = [];
+        this.fair.reset();
         for (const client of clients) {
             client.send(notice);
             client.drop("the engine restarted");

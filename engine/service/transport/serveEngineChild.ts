@@ -3,6 +3,7 @@
 // desktop app). One connection to the RPC server per host connection id.
 //   host → child  {kind:"connect"|"close", conn}  {kind:"message", conn, data}
 //   child → host  {kind:"ready", error?}          {kind:"frame", conn, frame}  (frame: a JSON ServerMessage)
+//                 {kind:"settled", conn, id}      (done with one message: the host's fair queue meters by it)
 // Frames go out already serialised, so the host forwards them to its clients untouched.
 import { toTillerErrorPayload } from "../../protocol/TillerError.js";
 import { EngineRpcServer } from "../EngineRpcServer.js";
@@ -24,7 +25,10 @@ export function serveEngineChild(channel: HostChannel): void {
     channel.onMessage((message) => {
         switch (message.kind) {
             case "connect":
-                connections.set(message.conn, rpc.connect({ send: (reply) => channel.post({ kind: "frame", conn: message.conn, frame: JSON.stringify(reply) }) }));
+                connections.set(message.conn, rpc.connect({
+                    send: (reply) => channel.post({ kind: "frame", conn: message.conn, frame: JSON.stringify(reply) }),
+                    settled: (id) => channel.post({ kind: "settled", conn: message.conn, id })
+                }));
                 break;
             case "message":
                 connections.get(message.conn)?.receive(message.data);
