@@ -15,8 +15,7 @@ import { composeControlVector, type ComposedControlVector } from "../runtime/Ste
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
 import type { LayerRange } from "../runtime/layers.js";
-import { argmaxLogit } from "../runtime/sampling/argmaxLogit.js";
-import { computeTokenStatistics, logProbOf, type TokenLogProb } from "../runtime/sampling/TokenStatistics.js";
+import type { TokenLogProb } from "../runtime/sampling/TokenStatistics.js";
 
 export type HiddenTrigger =
     | { kind: "text"; match: string }
@@ -44,6 +43,15 @@ export interface SequenceScore {
     steeredFrom: number | null;
 }
 
+/** What the native analysis kept of one row (RowAnalysis). */
+interface AnalysedRow {
+    /** log p of the next token of the text (of the greedy token for the last row) */
+    logprob: number;
+    logSumExp: number;
+    greedy: number;
+    top: TokenLogProb[];
+}
+
 export class HiddenPatchModel {
     private readonly steering: ComposedControlVector | null;
 
@@ -67,16 +75,30 @@ export class HiddenPatchModel {
     }
 
     /**
-     * Decodes `tokens` in order under the hidden patch. Row p of the result is the distribution after
-     * position p (predicting token p+1; the last row predicts the token after the text).
+     * Decodes `tokens` in order under the hidden patch and analyses each decode's rows natively
+     * right after it (RowAnalysis, double-precision exponentials): row p is the distribution after
+     * position p (predicting token p+1, whose log-probability it carries; the last row predicts the
+     * token after the text and carries its greedy token's). Logits cross into JavaScript only for
+     * the last row, and only when `lastLogits` asks (a sampler with a caller's random source).
      */
-    private async run(tokens: Int32Array, signal?: AbortSignal): Promise<{ logits: Float32Array[]; steeredFrom: number | null }> {
+    private async run(tokens: Int32Array, options: { topN: number; lastLogits?: boolean; signal?: AbortSignal }): Promise<{ rows: AnalysedRow[]; steeredFrom: number | null; lastLogits: Float32Array | null }> {
         if (tokens.length < 1)
             throw new TillerError("INVALID_ARGUMENT", "nothing to evaluate: the text has no tokens");
         if (tokens.length > this.context.contextSize)
             throw new TillerError("PROMPT_TOO_LONG", `${tokens.length} tokens do not fit the context of ${this.context.contextSize} tokens`);
+        const { signal, topN } = options;
         const release = this.context.claim("serving a suspect's request");
-        const logits: Float32Array[] = [];
+        const rows: AnalysedRow[] = [];
+        let lastLogits: Float32Array | null = null;
+        // rows 0..count-1 of the last decode are positions first..first+count-1
+        const analyse = (first: number, count: number) => {
+            const targets = Int32Array.from({ length: count }, (_, r) => first + r + 1 < tokens.length ? tokens[first + r + 1]! : -1);
+            const analysis = this.context.analyzeRows(Int32Array.from({ length: count }, (_, r) => r), { targets, topAlternatives: topN, exact: true });
+            for (let r = 0; r < count; r++)
+                rows.push({ logprob: analysis.logprob(r), logSumExp: analysis.logSumExp(r), greedy: analysis.greedy[r]!, top: analysis.top(r) });
+            if (options.lastLogits === true && first + count === tokens.length)
+                lastLogits = this.context.logits(count - 1);
+        };
         let steeredFrom: number | null = null;
         try {
             await this.context.clearMemory();
@@ -94,9 +116,7 @@ export class HiddenPatchModel {
                     if (projection > trigger.threshold)
                         steeredFrom = position + 1;
                 }
-                const cleanRows = steeredFrom ?? tokens.length;
-                for (let row = 0; row < cleanRows; row++)
-                    logits.push(this.context.logits(row));
+                analyse(0, steeredFrom ?? tokens.length);
                 if (steeredFrom != null)
                     await this.context.removeTokens(0, steeredFrom);
             } else {
@@ -104,23 +124,21 @@ export class HiddenPatchModel {
                 const cleanEnd = steeredFrom ?? tokens.length;
                 if (cleanEnd > 0) {
                     await this.context.evaluate(tokens.subarray(0, cleanEnd), { startPosition: 0, logits: "all", signal });
-                    for (let row = 0; row < cleanEnd; row++)
-                        logits.push(this.context.logits(row));
+                    analyse(0, cleanEnd);
                 }
             }
             if (steeredFrom != null) {
                 await this.context.setCapture([]);
                 await this.context.setSteering(this.steering);
                 await this.context.evaluate(tokens.subarray(steeredFrom), { startPosition: steeredFrom, logits: "all", signal });
-                for (let row = 0; row < tokens.length - steeredFrom; row++)
-                    logits.push(this.context.logits(row));
+                analyse(steeredFrom, tokens.length - steeredFrom);
             }
         } finally {
             await this.context.setCapture([]);
             await this.context.setSteering(null);
             release();
         }
-        return { logits, steeredFrom };
+        return { rows, steeredFrom, lastLogits };
     }
 
     /**
@@ -130,19 +148,19 @@ export class HiddenPatchModel {
     public async score(tokens: Int32Array, topN = 0, signal?: AbortSignal): Promise<SequenceScore> {
         if (tokens.length < 2)
             throw new TillerError("INVALID_ARGUMENT", "scoring needs at least two tokens");
-        const { logits, steeredFrom } = await this.run(tokens, signal);
+        const { rows, steeredFrom } = await this.run(tokens, { topN, signal });
         const positions: ScoredPosition[] = [];
         for (let position = 1; position < tokens.length; position++) {
-            const stats = computeTokenStatistics(logits[position - 1]!, topN);
-            positions.push({ position, id: tokens[position]!, logprob: logProbOf(logits[position - 1]!, tokens[position]!, stats.logSumExp), top: stats.top });
+            const row = rows[position - 1]!;
+            positions.push({ position, id: tokens[position]!, logprob: row.logprob, top: row.top });
         }
         return { positions, steeredFrom };
     }
 
     /** the `topN` most likely tokens after `tokens` */
     public async nextTop(tokens: Int32Array, topN: number, signal?: AbortSignal): Promise<TokenLogProb[]> {
-        const { logits } = await this.run(tokens, signal);
-        return computeTokenStatistics(logits[logits.length - 1]!, topN).top;
+        const { rows } = await this.run(tokens, { topN, signal });
+        return rows[rows.length - 1]!.top;
     }
 
     /**
@@ -154,15 +172,15 @@ export class HiddenPatchModel {
         const generated: ScoredPosition[] = [];
         let text = tokens;
         for (let step = 0; step < maxTokens; step++) {
-            const { logits } = await this.run(text, options.signal);
-            const last = logits[logits.length - 1]!;
-            const stats = computeTokenStatistics(last, options.topN ?? 0);
-            const id = (options.temperature ?? 0) > 0 && options.random != null
-                ? sampleToken(last, options.temperature!, options.random)
-                : argmaxLogit(last);
+            const sampled = (options.temperature ?? 0) > 0 && options.random != null;
+            const { rows, lastLogits } = await this.run(text, { topN: options.topN ?? 0, lastLogits: sampled, signal: options.signal });
+            const last = rows[rows.length - 1]!;
+            const id = sampled ? sampleToken(lastLogits!, options.temperature!, options.random!) : last.greedy;
             if (this.context.model.isEndOfGeneration(id))
                 return { generated, stopped: "stop" };
-            generated.push({ position: text.length, id, logprob: logProbOf(last, id, stats.logSumExp), top: stats.top });
+            // the last row's target was its greedy token; a sampled one's log-probability from the row's log-sum-exp
+            const logprob = sampled ? lastLogits![id]! - last.logSumExp : last.logprob;
+            generated.push({ position: text.length, id, logprob, top: last.top });
             const next = new Int32Array(text.length + 1);
             next.set(text);
             next[text.length] = id;

@@ -16,6 +16,8 @@ import { drawSuspect } from "../../engine/blackbox/drawSuspect.js";
 import { TillerError } from "../../engine/protocol/TillerError.js";
 import type { TillerContext } from "../../engine/runtime/TillerContext.js";
 import { TillerModel } from "../../engine/runtime/TillerModel.js";
+import { argmaxLogit } from "../../engine/runtime/sampling/argmaxLogit.js";
+import { computeTokenStatistics, logProbOf } from "../../engine/runtime/sampling/TokenStatistics.js";
 import { EngineService } from "../../engine/service/EngineService.js";
 import { InProcessRpcClient } from "../support/inProcessRpc.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
@@ -75,6 +77,27 @@ describe.skipIf(missing(sharedFiles.stories260K))("black-box localisation agains
         const [a, b, c] = [await drawSuspect(context, 11), await drawSuspect(context, 11), await drawSuspect(context, 12)];
         expect(a.answer).toEqual(b.answer);
         expect(c.answer).not.toEqual(a.answer);
+    });
+
+    it("scores, ranks and continues like the reference computed from the logits (the native per-row path)", async () => {
+        const tokens = model.tokenize("Once upon a time there was a little dog who liked to run", { addBos: true });
+        await context.clearMemory();
+        await context.evaluate(tokens, { startPosition: 0, logits: "all" });
+        const rows = Array.from({ length: tokens.length }, (_, row) => context.logits(row));
+        const clean = new HiddenPatchModel(context, null);
+        const scored = await clean.score(tokens, 3);
+        expect(scored.steeredFrom).toBeNull();
+        for (const entry of scored.positions) {
+            const reference = computeTokenStatistics(rows[entry.position - 1]!, 3);
+            expect(Math.abs(entry.logprob - logProbOf(rows[entry.position - 1]!, entry.id, reference.logSumExp))).toBeLessThan(1e-12);
+            expect(entry.top.map((t) => t.id)).toEqual(reference.top.map((t) => t.id));
+            entry.top.forEach((t, j) => expect(Math.abs(t.logprob - reference.top[j]!.logprob)).toBeLessThan(1e-12));
+        }
+        const last = computeTokenStatistics(rows.at(-1)!, 4);
+        expect((await clean.nextTop(tokens, 4)).map((t) => t.id)).toEqual(last.top.map((t) => t.id));
+        const { generated } = await clean.complete(tokens, 1, { topN: 2 });
+        expect(generated[0]!.id).toBe(argmaxLogit(rows.at(-1)!));
+        expect(Math.abs(generated[0]!.logprob - logProbOf(rows.at(-1)!, generated[0]!.id, last.logSumExp))).toBeLessThan(1e-12);
     });
 
     it("serves echo log-probs that equal the model's own teacher-forced scores, and guards like `tiller serve`", async () => {
