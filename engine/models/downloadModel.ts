@@ -7,7 +7,7 @@
 // Resuming: ipull writes into `<file>.ipull` and appends its progress (which 5 MiB chunks are
 // complete) after the data. A cancelled download keeps that file (`keepPartial`, the default) and
 // the next download of the same URI into the same folder continues from the completed chunks.
-import { lstat, rename, rm, stat } from "node:fs/promises";
+import { link, lstat, rename, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { createModelDownloader, type ModelDownloader } from "node-llama-cpp";
 import { TillerError } from "../protocol/TillerError.js";
@@ -155,14 +155,37 @@ async function quarantine(files: readonly string[]): Promise<string[]> {
     const moved: string[] = [];
     for (const file of files) {
         try {
-            const target = await freeName(`${file}.corrupt`);
-            await rename(file, target);
-            moved.push(target);
+            moved.push(await moveAsideWithoutReplacing(file, `${file}.corrupt`));
         } catch {
             await rm(file, { force: true }).catch(() => undefined); // cannot rename: never leave it under a .gguf name
         }
     }
     return moved;
+}
+
+/**
+ * A hard link fails with EEXIST instead of replacing (rename replaces silently), so a name that
+ * appears between the check and the move is still not overwritten; where links are not supported
+ * (FAT, some network shares) the first free name is taken with a rename.
+ */
+async function moveAsideWithoutReplacing(file: string, wanted: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+        const candidate = attempt === 1 ? wanted : `${wanted}-${attempt}`;
+        try {
+            await link(file, candidate);
+        } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code;
+            if (code === "EEXIST")
+                continue;
+            if (code === "ENOENT")
+                throw error;
+            const target = await freeName(wanted);
+            await rename(file, target);
+            return target;
+        }
+        await unlink(file);
+        return candidate;
+    }
 }
 
 async function freeName(wanted: string): Promise<string> {

@@ -132,6 +132,26 @@ describe("downloadModel", () => {
         expect(await scanModels(onlyFolder(target))).toEqual([]);
     });
 
+    it("moving a failed download aside never replaces an existing file: earlier .corrupt files stay byte for byte", async () => {
+        const corrupted = Buffer.from(small);
+        corrupted[corrupted.length - 100] = corrupted[corrupted.length - 100]! ^ 0xff;
+        server.set("kept.gguf", { body: corrupted });
+        const target = path.join(dir, "kept");
+        fs.mkdirSync(target, { recursive: true });
+        // files already under the names the quarantine would pick first (a user's own, an earlier failure)
+        fs.writeFileSync(path.join(target, "kept.gguf.corrupt"), "the user's own file");
+        fs.writeFileSync(path.join(target, "kept.gguf.corrupt-2"), "an earlier failed download");
+        await expectTillerError(downloadModel(server.url("kept.gguf"), { directory: target, sha256: sha256(small) }),
+            "TRUNCATED_FILE", /moved aside as ".*kept\.gguf\.corrupt-3"/);
+        await expectTillerError(downloadModel(server.url("kept.gguf"), { directory: target, sha256: sha256(small) }),
+            "TRUNCATED_FILE", /moved aside as ".*kept\.gguf\.corrupt-4"/);
+        expect(fs.readFileSync(path.join(target, "kept.gguf.corrupt"), "utf8")).toBe("the user's own file");
+        expect(fs.readFileSync(path.join(target, "kept.gguf.corrupt-2"), "utf8")).toBe("an earlier failed download");
+        expect(sha256(fs.readFileSync(path.join(target, "kept.gguf.corrupt-3")))).toBe(sha256(corrupted));
+        expect(sha256(fs.readFileSync(path.join(target, "kept.gguf.corrupt-4")))).toBe(sha256(corrupted));
+        expect(fs.existsSync(path.join(target, "kept.gguf"))).toBe(false);
+    });
+
     it("catches a truncated body and a body that is not a model", async () => {
         server.set("truncated.gguf", { body: small.subarray(0, Math.floor(small.length * 0.6)) });
         server.set("page.gguf", { body: Buffer.from("<html><body>Sign in to download</body></html>") });
