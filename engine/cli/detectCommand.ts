@@ -15,6 +15,7 @@ import { TillerError } from "../protocol/TillerError.js";
 import type { LayerRange } from "../runtime/layers.js";
 import { loadSteeringVector } from "../runtime/loadSteeringVector.js";
 import { TillerModel } from "../runtime/TillerModel.js";
+import { HIDDEN_PATCH_TRIAL_CONTEXT_SIZE, textProbeContext } from "../runtime/contextShapes.js";
 import { formatChatPrompt } from "../service/formatChatPrompt.js";
 import { collect, parseGpuLayers, parseLayers, parseNumber, wholeNumberParser } from "./parseArguments.js";
 
@@ -115,8 +116,9 @@ export function registerDetectCommand(program: Command): void {
                 if (options.blind != null) {
                     if (library.length === 0)
                         throw new TillerError("INVALID_ARGUMENT", "--blind draws hidden patches from the library: give at least one --library FILE");
-                    const generationContext = await model.createContext({ threads: options.threads, contextSize: 512 });
-                    const context = await model.createContext({ threads: options.threads, contextSize: 512, batchSize: 512, sequences: 2, precise: true });
+                    const generationContext = await model.createContext({ threads: options.threads, contextSize: HIDDEN_PATCH_TRIAL_CONTEXT_SIZE });
+                    const context = await model.createContext({ threads: options.threads, contextSize: HIDDEN_PATCH_TRIAL_CONTEXT_SIZE,
+                        batchSize: HIDDEN_PATCH_TRIAL_CONTEXT_SIZE, sequences: 2, precise: true });
                     const trials = await runHiddenPatchTrials(context, {
                         trials: options.blind, seed: options.seed, maxTokens: options.maxTokens, generationContext,
                         prompts: options.prompt != null ? [options.prompt] : ["Once upon a time", "One day, Tom went to the park.", "The cat sat by the door.", "Lily had a new doll."],
@@ -131,8 +133,8 @@ export function registerDetectCommand(program: Command): void {
                     throw new TillerError("INVALID_ARGUMENT", "give the transcript: --transcript FILE, or --prompt with --completion and/or --tokens (or --blind N)");
                 const prompt = params.promptMode === "chat" ? formatChatPrompt(model, params.prompt) : params.prompt;
                 const transcript = resolveTranscript(model, { prompt, tokens: params.tokens, completion: params.completion, sampling: params.sampling });
-                const size = Math.max(64, transcript.promptTokens.length + transcript.emitted.length + 1);
-                const context = await model.createContext({ threads: options.threads, contextSize: size, batchSize: size, sequences: 2, precise: true });
+                const shape = textProbeContext("forensics", transcript.promptTokens.length + transcript.emitted.length);
+                const context = await model.createContext({ threads: options.threads, ...shape, precise: true });
                 const report = await detectFromTranscript(context, transcript, library, detector);
                 process.stdout.write((options.json ? JSON.stringify(report) : formatForensicsReport(report)) + "\n");
             } finally {

@@ -9,6 +9,7 @@ import { teacherForce } from "../probes/teacherForce.js";
 import { loadSteeringVector } from "../runtime/loadSteeringVector.js";
 import type { SteeringPatch } from "../runtime/SteeringPatch.js";
 import { TillerModel } from "../runtime/TillerModel.js";
+import { FIXED_PROBE_CONTEXT } from "../runtime/contextShapes.js";
 import { collect, parseGpuLayers, parseLayers, parseVectorSpec, wholeNumberParser, type VectorSpec } from "./parseArguments.js";
 import type { LayerRange } from "../runtime/layers.js";
 
@@ -45,7 +46,7 @@ export function registerExplainCommand(program: Command): void {
             const model = await TillerModel.load(options.model, { gpuLayers: options.gpuLayers });
             try {
                 const library = await Promise.all(options.library.map((file) => loadSteeringVector(file, model)));
-                const context = await model.createContext({ threads: options.threads, contextSize: 4096, batchSize: 2048, precise: true });
+                const context = await model.createContext({ threads: options.threads, ...FIXED_PROBE_CONTEXT, precise: true });
                 if (options.prompt == null || options.completion == null)
                     throw new TillerError("INVALID_ARGUMENT", "give the run with --prompt and --completion");
                 const promptTokens = model.tokenize(options.prompt);

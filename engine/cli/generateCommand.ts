@@ -13,6 +13,7 @@ import type { SteeringPatch } from "../runtime/SteeringPatch.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import { getTillerBackend } from "../runtime/TillerBackend.js";
 import { TillerModel } from "../runtime/TillerModel.js";
+import { DEFAULT_CONTEXT_SIZE } from "../runtime/contextShapes.js";
 import { backendChoiceForCommand } from "./prestartBackend.js";
 import { collect, parseGpuLayers, parseLayers, parseNumber, parseVectorSpec, wholeNumberParser, type VectorSpec } from "./parseArguments.js";
 
@@ -49,7 +50,7 @@ export function registerGenerateCommand(program: Command): void {
         .option("--min-p <P>", "drop tokens below P × the top probability, 0 = off (only with --temp > 0)", parseNumber, defaultSamplingOptions.minP)
         .option("--seed <S>", "sampler seed, an unsigned 32-bit integer", wholeNumberParser(0), defaultSamplingOptions.seed)
         .option("-t, --threads <N>", `CPU threads (default: the cores available to this process, ${Math.max(1, os.availableParallelism())} here)`, wholeNumberParser(1))
-        .option("-c, --ctx-size <N>", "context size in tokens (default: min(4096, the model's training context))", wholeNumberParser(1))
+        .option("-c, --ctx-size <N>", `context size in tokens (default: min(${DEFAULT_CONTEXT_SIZE}, the model's training context))`, wholeNumberParser(1))
         .option("--gpu-layers <N|auto>", "layers to offload to the GPU; auto lets node-llama-cpp fit them", parseGpuLayers, "auto" as const)
         .option("--vector <FILE[:SCALE]>", "steer with a control-vector GGUF at strength SCALE (default 1); repeatable, the vectors add up", collect(parseVectorSpec))
         .option("--layers <A-B>", "blocks the vectors steer, inclusive, llama.cpp numbering (direction.N acts on block N) (default: every layer each vector has)", parseLayers)

@@ -9,6 +9,7 @@ import { startSuspectServer } from "../blackbox/suspectServer.js";
 import { DEFAULT_MODEL_FILE, defaultModelPath } from "../models/defaultModel.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { TillerModel } from "../runtime/TillerModel.js";
+import { SUSPECT_CONTEXT_SIZE } from "../runtime/contextShapes.js";
 import { wholeNumberParser } from "./parseArguments.js";
 
 interface SuspectCliOptions {
@@ -43,7 +44,7 @@ export function registerSuspectCommand(program: Command): void {
                 throw new TillerError("FILE_NOT_FOUND", `no model given and models/${DEFAULT_MODEL_FILE} is absent: pass -m FILE`);
             const model = await TillerModel.load(file);
             try {
-                const context = await model.createContext({ threads: options.threads, contextSize: Math.min(2048, model.shape.nCtxTrain || 2048) });
+                const context = await model.createContext({ threads: options.threads, contextSize: Math.min(SUSPECT_CONTEXT_SIZE, model.shape.nCtxTrain || SUSPECT_CONTEXT_SIZE) });
                 const drawn = await drawSuspect(context, options.seed, { kind: options.kind as "text" | "projection" | undefined });
                 if (options.reveal != null)
                     fs.writeFileSync(options.reveal, JSON.stringify({ model: file, ...drawn.answer }, null, 2) + "\n");

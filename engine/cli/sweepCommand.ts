@@ -4,6 +4,7 @@ import { DEFAULT_RELATIVE_STEP, parseAlphaGrid, susceptibilitySweep, type SweepR
 import type { LayerRange } from "../runtime/layers.js";
 import { loadSteeringVector } from "../runtime/loadSteeringVector.js";
 import { TillerModel } from "../runtime/TillerModel.js";
+import { FIXED_PROBE_CONTEXT } from "../runtime/contextShapes.js";
 import { parseGpuLayers, parseLayers, parseNumber, wholeNumberParser } from "./parseArguments.js";
 
 interface SweepCliOptions {
@@ -52,7 +53,7 @@ export function registerSweepCommand(program: Command): void {
                 const layerKeys = [...vector.directions.keys()].sort((a, b) => a - b);
                 const layers = options.layers ?? { first: layerKeys[0] ?? 1, last: layerKeys.at(-1) ?? 1 };
                 // precise: F16 rounding would swamp the small finite differences
-                const context = await model.createContext({ threads: options.threads, contextSize: 4096, batchSize: 2048, sequences: 2, precise: true });
+                const context = await model.createContext({ threads: options.threads, ...FIXED_PROBE_CONTEXT, sequences: 2, precise: true });
                 const result = await susceptibilitySweep(context, options.prompt, options.completion, {
                     vector, layers, alphas: parseAlphaGrid(options.alphas), alpha0: options.alpha0, fromToken: options.fromToken,
                     step: options.step, relativeStep: options.relativeStep, perLayer: options.perLayer, linearResponse: options.linearResponse

@@ -9,6 +9,7 @@ import type { LayerRange } from "../runtime/layers.js";
 import { loadSteeringVector } from "../runtime/loadSteeringVector.js";
 import type { SteeringPatch } from "../runtime/SteeringPatch.js";
 import { TillerModel } from "../runtime/TillerModel.js";
+import { textProbeContext } from "../runtime/contextShapes.js";
 import { parseGpuLayers, parseLayers, parseVectorSpec, wholeNumberParser, type VectorSpec } from "./parseArguments.js";
 
 interface ThermoCliOptions {
@@ -52,8 +53,7 @@ export function registerThermoCommand(program: Command): void {
                     patches.push({ id: vector.name, vector, strength: options.vector.scale, layers: options.layers, fromToken: options.fromToken });
                 }
                 const { promptTokens, completionTokens } = promptCompletionTokens(model, options.prompt, options.completion);
-                const contextSize = Math.max(64, promptTokens.length + completionTokens.length + 1);
-                const context = await model.createContext({ threads: options.threads, contextSize, batchSize: Math.min(contextSize, 512) });
+                const context = await model.createContext({ threads: options.threads, ...textProbeContext("thermo", promptTokens.length + completionTokens.length) });
                 const result = await textTemperatureScan(context, promptTokens, completionTokens, { temperatures, patches, index: options.token });
                 process.stdout.write(options.json ? JSON.stringify(result) + "\n" : options.csv ? toCsv(result) : toTable(result));
             } finally {

@@ -14,7 +14,9 @@ import type { LayerRange } from "../runtime/layers.js";
 import { ggufErrorToTillerError } from "../runtime/loadSteeringVector.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import { TillerModel } from "../runtime/TillerModel.js";
+import { VECTOR_BUILD_CONTEXT, vectorBuildContext } from "../runtime/contextShapes.js";
 import { CALIBRATION_KEY, encodeCalibration } from "../runtime/vectorCalibration.js";
+import { derivedControlVector } from "../vectors/library/derivedMetadata.js";
 import { DEFAULT_HELD_OUT_FRACTION, type BuildMethod, type LayerDiagnostics } from "../vectors/buildSteeringVector.js";
 import { buildVectorFromDataset, type DatasetVector } from "../vectors/buildVectorFromDataset.js";
 import { cosineSimilarityMatrices, negateVector, normalizeVector, scaleVector, weightedSumOfVectors } from "../vectors/library/vectorArithmetic.js";
@@ -29,7 +31,6 @@ const buildMethods = ["mean", "pca-diff", "pca-center"] as const satisfies reado
 const readPositions = ["last", "mean", "answer"] as const satisfies readonly ReadPosition[];
 
 /** The context a build uses: room for many pairs per llama_decode. */
-const BUILD_CONTEXT = { contextSize: 4096, batchSize: 1024, sequences: 32 } as const;
 const DEFAULT_HELD_OUT = DEFAULT_HELD_OUT_FRACTION;
 
 export function registerVectorCommands(program: Command): void {
@@ -111,23 +112,6 @@ async function writeVectorFile(output: string, cv: ControlVector): Promise<void>
     }
 }
 
-/** Metadata a derived vector keeps from its sources where they all agree (still true of it). */
-const INHERITED_KEYS = ["tiller.source_dataset", "tiller.method", "tiller.read_at", "tiller.model_sha256", "tiller.model_file"] as const;
-
-/** The control vector of a derived SteeringVector: hint and inherited keys where every source agrees. */
-function derivedControlVector(sources: readonly LoadedVector[], vector: SteeringVector, name: string, derivedFrom: string): ControlVector {
-    const hints = new Set(sources.map((source) => source.cv.modelHint));
-    const metadata: Record<string, string> = {};
-    for (const key of INHERITED_KEYS) {
-        const values = new Set(sources.map((source) => source.cv.metadata?.[key]));
-        const value = sources[0]!.cv.metadata?.[key];
-        if (values.size === 1 && value !== undefined)
-            metadata[key] = value;
-    }
-    Object.assign(metadata, { "tiller.name": name, "tiller.created_at": new Date().toISOString(), "tiller.derived_from": derivedFrom });
-    return { modelHint: hints.size === 1 ? sources[0]!.cv.modelHint : "", nEmbd: vector.nEmbd, directions: new Map(vector.directions), metadata };
-}
-
 function defaultName(output: string): string {
     return path.parse(output).name;
 }
@@ -171,7 +155,7 @@ function registerBuild(vector: Command): void {
         .option("--held-out <F>", "share of pairs held out of building, whole groups (templates), in [0, 1): half a validation split that picks the best layer, half a test split that reports it", parseHeldOut, DEFAULT_HELD_OUT)
         .option("--seed <S>", "seed of the held-out split (splitmix32 shuffle of the groups)", wholeNumberParser(0), 0)
         .option("-t, --threads <N>", `CPU threads (default: the cores available to this process, ${Math.max(1, os.availableParallelism())} here)`, wholeNumberParser(1))
-        .option("-c, --ctx-size <N>", `context size in tokens; pairs are packed into it (default: ${BUILD_CONTEXT.contextSize})`, wholeNumberParser(1))
+        .option("-c, --ctx-size <N>", `context size in tokens; pairs are packed into it (default: ${VECTOR_BUILD_CONTEXT.contextSize})`, wholeNumberParser(1))
         .option("--gpu-layers <N|auto>", "layers to offload to the GPU; auto lets node-llama-cpp fit them", parseGpuLayers, "auto" as const)
         .requiredOption("-o, --output <FILE>", "control-vector GGUF to write (overwritten if it exists)")
         .option("--name <NAME>", "the vector's name, stored as tiller.name (default: the dataset's name)")
@@ -189,11 +173,7 @@ async function runBuild(options: BuildCliOptions): Promise<void> {
     const onInterrupt = () => abort.abort();
     process.once("SIGINT", onInterrupt);
     try {
-        const contextSize = options.ctxSize ?? BUILD_CONTEXT.contextSize;
-        const batchSize = Math.min(BUILD_CONTEXT.batchSize, contextSize);
-        // llama.cpp aborts the process (GGML_ASSERT n_outputs_max) when sequences exceed the batch size
-        const sequences = Math.min(BUILD_CONTEXT.sequences, batchSize);
-        const context = await model.createContext({ threads: options.threads, contextSize, batchSize, sequences });
+        const context = await model.createContext({ threads: options.threads, ...vectorBuildContext(options.ctxSize) });
         const hashing = sha256OfFile(model.path, { signal: abort.signal });
         hashing.catch(() => undefined); // awaited below; a build failure must not leave it unhandled
         const progress = progressLine("building", "pairs");
@@ -359,7 +339,7 @@ function registerCombine(vector: Command): void {
             const formula = specs.map((spec) => `${spec.scale}*${path.basename(spec.path)}`).join(" + ");
             if (options.normalize)
                 sum = normalizeVector(sum, name);
-            await writeVectorFile(output, derivedControlVector(loaded, sum, name, options.normalize ? `normalize(${formula})` : formula));
+            await writeVectorFile(output, derivedControlVector(loaded.map((source) => source.cv), sum, name, options.normalize ? `normalize(${formula})` : formula));
             process.stdout.write(writtenLine(output, sum));
         });
 }
@@ -375,7 +355,7 @@ function registerNegate(vector: Command): void {
             const source = await readVectorFile(file);
             const name = options.name ?? defaultName(output);
             const negated = negateVector(source.vector, name);
-            await writeVectorFile(output, derivedControlVector([source], negated, name, `negate(${path.basename(file)})`));
+            await writeVectorFile(output, derivedControlVector([source.cv], negated, name, `negate(${path.basename(file)})`));
             process.stdout.write(writtenLine(output, negated));
         });
 }
@@ -392,7 +372,7 @@ function registerScale(vector: Command): void {
             const source = await readVectorFile(file);
             const name = options.name ?? defaultName(output);
             const scaled = scaleVector(source.vector, factor, name);
-            await writeVectorFile(output, derivedControlVector([source], scaled, name, `scale(${path.basename(file)}, ${factor})`));
+            await writeVectorFile(output, derivedControlVector([source.cv], scaled, name, `scale(${path.basename(file)}, ${factor})`));
             process.stdout.write(writtenLine(output, scaled));
         });
 }

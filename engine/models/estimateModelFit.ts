@@ -4,6 +4,7 @@
 import os from "node:os";
 import { GgufInsights, readGgufFileInfo } from "node-llama-cpp";
 import type { TillerBackend } from "../runtime/TillerBackend.js";
+import { DEFAULT_BATCH_SIZE } from "../runtime/contextShapes.js";
 import type { ModelHeader } from "./readModelHeader.js";
 
 /** The context size a fit is judged for when none is given (or the model's training context, if smaller). */
@@ -58,7 +59,7 @@ async function insightsFit(modelPath: string, backend: TillerBackend, contextSiz
     const { llama } = backend;
     const info = await readGgufFileInfo(modelPath, { logWarnings: false });
     const insights = await GgufInsights.from(info, llama);
-    const context = { contextSize, batchSize: Math.min(512, contextSize), sequences: 1 };
+    const context = { contextSize, batchSize: Math.min(DEFAULT_BATCH_SIZE, contextSize), sequences: 1 };
     const cpuModel = await insights.estimateModelResourceRequirementsV2({ gpuLayers: 0 });
     const cpuContext = await insights.estimateContextResourceRequirementsV2({ ...context, modelGpuLayers: 0 });
     const ramBytes = cpuModel.cpuRam + cpuContext.cpuRam;

@@ -7,10 +7,11 @@
 // Patch windows follow a run's: a patch from generated token K acts on the decodes from position
 // promptLength + K − 1 on (K = 0: every position). Each window edge starts a new decode segment,
 // since one decode has one control vector. Triggered patches cannot be teacher-forced.
+import type { ProbesThermoResult, ThermoTokenInfo } from "../protocol/thermoRequests.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { composeControlVector, type SteeringPatch } from "../runtime/SteeringPatch.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
-import { gridPeak, temperatureScan, type TemperatureScan } from "./thermodynamics.js";
+import { gridPeak, temperatureScan } from "./thermodynamics.js";
 
 export interface TextTemperatureScanOptions {
     temperatures: readonly number[];
@@ -21,20 +22,9 @@ export interface TextTemperatureScanOptions {
     signal?: AbortSignal;
 }
 
-export interface TokenTemperatureScan extends TemperatureScan {
-    index: number;
-    id: number;
-    piece: string;
-}
-
-export interface TextTemperatureScan {
-    temperatures: number[];
-    tokens: TokenTemperatureScan[];
-    /** per-token means over the scanned tokens */
-    mean: { entropy: number[]; heatCapacity: number[]; freeEnergy: number[]; meanEnergy: number[] };
-    meanHeatCapacityPeak: { temperature: number; heatCapacity: number } | null;
-    elapsedMs: number;
-}
+/** The protocol's shapes, returned as they are (one definition). */
+export type TokenTemperatureScan = ThermoTokenInfo;
+export type TextTemperatureScan = ProbesThermoResult;
 
 export async function textTemperatureScan(context: TillerContext, promptTokens: Int32Array, completionTokens: Int32Array,
     options: TextTemperatureScanOptions): Promise<TextTemperatureScan> {

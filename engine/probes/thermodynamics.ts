@@ -3,23 +3,13 @@
 // shift-free) over a grid of temperatures, from the same logits, and where C(T) peaks — the
 // temperature at which the choice between the leading tokens is made. For two levels a gap Δ
 // apart, C(T) = (Δ/T)² p(1 − p), which peaks where x·tanh(x/2) = 2 with x = Δ/T (T ≈ Δ/2.40).
+import type { TemperatureScanInfo } from "../protocol/thermoRequests.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { argmaxLogit } from "../runtime/sampling/argmaxLogit.js";
 import { computeLogitGap, computeThermoReadout } from "../runtime/sampling/ThermoReadouts.js";
 
-export interface TemperatureScan {
-    temperatures: number[];
-    freeEnergy: number[];
-    meanEnergy: number[];
-    entropy: number[];
-    heatCapacity: number[];
-    /** of the token asked about, if any */
-    surprisal?: number[];
-    /** where C(T) peaks: the grid's maximum refined by a parabola through its neighbours (null on the grid's edge) */
-    heatCapacityPeak: { temperature: number; heatCapacity: number } | null;
-    /** top-1 − top-2 logit gap (temperature-free); null when one token is possible */
-    logitGap: number | null;
-}
+/** One scan: the protocol's shape, returned as it is (one definition). */
+export type TemperatureScan = TemperatureScanInfo;
 
 /** S(T), F(T), U(T), C(T) over a grid (T > 0), from the same logits; the surprisal of `token` when given. */
 export function temperatureScan(logits: Float32Array, temperatures: readonly number[], token?: number): TemperatureScan {

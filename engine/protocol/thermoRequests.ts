@@ -1,4 +1,5 @@
-// The contract's temperature-scan request (issue 14): params' schema and result type.
+// The contract's temperature-scan request (issue 14): params' schema and result type, which the
+// engine's scan (engine/probes) returns as they are.
 // EngineContract.ts spreads these into its request map. Pure TypeScript + zod.
 import { z } from "zod";
 
@@ -16,24 +17,34 @@ export const probesThermoSchema = z.object({
 });
 export type ProbesThermoParams = z.infer<typeof probesThermoSchema>;
 
-export interface ThermoTokenInfo {
-    index: number;
-    id: number;
-    piece: string;
+/** S, F, U, C of one next-token distribution over a temperature grid (engine/probes/thermodynamics.ts). */
+export interface TemperatureScanInfo {
     temperatures: number[];
     /** F and U relative to the top logit; S in nats; C = Var(E)/T²; s the token's surprisal */
     freeEnergy: number[];
     meanEnergy: number[];
     entropy: number[];
     heatCapacity: number[];
+    /** of the token asked about, if any */
     surprisal?: number[];
+    /** where C(T) peaks: the grid's maximum refined by a parabola through its neighbours (null on the grid's edge) */
     heatCapacityPeak: { temperature: number; heatCapacity: number } | null;
+    /** top-1 − top-2 logit gap (temperature-free); null when one token is possible */
     logitGap: number | null;
 }
 
+/** The scan of one completion token's next-token distribution. */
+export interface ThermoTokenInfo extends TemperatureScanInfo {
+    index: number;
+    id: number;
+    piece: string;
+}
+
+/** The scan of a text (engine/probes/textTemperatureScan.ts). */
 export interface ProbesThermoResult {
     temperatures: number[];
     tokens: ThermoTokenInfo[];
+    /** per-token means over the scanned tokens */
     mean: { entropy: number[]; heatCapacity: number[]; freeEnergy: number[]; meanEnergy: number[] };
     meanHeatCapacityPeak: { temperature: number; heatCapacity: number } | null;
     elapsedMs: number;

@@ -2,6 +2,7 @@
 // and residual-stream capture. Operations are serialised: llama.cpp contexts are not re-entrant.
 import { TillerError } from "../protocol/TillerError.js";
 import type { NativeCapture, NativeContext } from "../native/AddonTypes.js";
+import { DEFAULT_BATCH_SIZE, defaultContextSize } from "./contextShapes.js";
 import { assertReadableLayer } from "./layers.js";
 import { runRowAnalysis, type RowAnalysis, type RowAnalysisOptions } from "./RowAnalysis.js";
 import type { ComposedControlVector } from "./SteeringPatch.js";
@@ -67,13 +68,13 @@ export class TillerContext {
 
     /** @internal use TillerModel.createContext */
     public static async create(model: TillerModel, options: ContextOptions): Promise<TillerContext> {
-        const contextSize = options.contextSize ?? Math.min(4096, model.shape.nCtxTrain || 4096);
+        const contextSize = options.contextSize ?? defaultContextSize(model.shape.nCtxTrain);
         const threads = options.threads ?? model.backend.defaultThreads;
         for (const [name, value] of Object.entries({ contextSize, threads, batchSize: options.batchSize, sequences: options.sequences })) {
             if (value != null && (!Number.isInteger(value) || value < 1))
                 throw new TillerError("INVALID_ARGUMENT", `context option ${name} must be a whole number ≥ 1, got ${value}`);
         }
-        const batchSize = Math.min(options.batchSize ?? 512, contextSize);
+        const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, contextSize);
         // llama.cpp asserts (and aborts the process) when sequences exceed the batch's outputs
         if ((options.sequences ?? 1) > batchSize)
             throw new TillerError("INVALID_ARGUMENT", `a context of ${options.sequences} sequences needs a batch size of at least that (got ${batchSize})`);

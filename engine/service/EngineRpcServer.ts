@@ -39,10 +39,10 @@ function handlersFor(service: EngineService): Record<EngineMethod, Handler> {
         "run.start": (params) => service.startRun(params),
         "run.setPatches": (params) => service.setRunPatches(params.runId, params.patches),
         "run.stop": (params) => service.stopRun(params.runId),
-        "probes.sweep": (params, request) => service.sweep(params, request),
-        "probes.detect": (params, request) => service.detect(params, request),
-        "forensics.detect": (params, request) => service.forensicsDetect(params, request),
-        "probes.thermo": (params, request) => service.thermo(params, request),
+        "probes.sweep": (params, request) => service.probes.sweep(params, request),
+        "probes.detect": (params, request) => service.probes.detect(params, request),
+        "forensics.detect": (params, request) => service.forensics.detect(params, request),
+        "probes.thermo": (params, request) => service.probes.thermo(params, request),
         "sessions.list": (params) => service.sessions.list(params.search),
         "sessions.open": (params) => service.sessions.open(params.id),
         "sessions.rename": (params) => service.sessions.rename(params.id, params.name),
@@ -53,7 +53,7 @@ function handlersFor(service: EngineService): Record<EngineMethod, Handler> {
         "models.catalog": () => service.models.catalog(),
         "models.download": (params, request) => service.models.download(params, request),
         "backends.info": () => service.models.backends(),
-        "blackbox.locate": (params, request) => service.locate(params, request)
+        "blackbox.locate": (params, request) => service.blackbox.locate(params, request)
     };
     return handlers as Record<EngineMethod, Handler>;
 }

@@ -1,12 +1,10 @@
 // The engine as a service: one loaded model, the vector library, and runs, behind the requests of
 // engine/protocol/EngineContract.ts. Transport-free: the RPC server (EngineRpcServer) feeds it
 // validated requests and forwards its events to whichever transport carries them.
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type {
-    DatasetInfo, EngineEventName, EngineEvents, EngineInfo, EngineResults, LoadedModelInfo, PatchSpec, ProbeSpec, RunStartParams, VectorInfo,
-    ProbesDetectParams, ProbesSweepParams
+    DatasetInfo, EngineEventName, EngineEvents, EngineInfo, EngineResults, LoadedModelInfo, PatchSpec, ProbeSpec, RunStartParams, VectorInfo
 } from "../protocol/EngineContract.js";
 import { TillerError, toTillerErrorPayload, type TillerErrorPayload } from "../protocol/TillerError.js";
 import { generate, type GenerationRun } from "../runtime/generate.js";
@@ -15,6 +13,7 @@ import type { SteeringPatch } from "../runtime/SteeringPatch.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
 import { TillerModel } from "../runtime/TillerModel.js";
+import { defaultContextSize, VECTOR_BUILD_CONTEXT } from "../runtime/contextShapes.js";
 import { getTillerBackend } from "../runtime/TillerBackend.js";
 import { buildVectorFromDataset } from "../vectors/buildVectorFromDataset.js";
 import { listBuiltinDatasets, loadBuiltinDataset } from "../vectors/datasets/builtinDatasets.js";
@@ -24,18 +23,18 @@ import { sha256OfFile } from "../io/sha256File.js";
 import { defaultModelPath } from "../models/defaultModel.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
 import { resolveSamplingOptions } from "../runtime/sampling/SamplingOptions.js";
-import { SessionWriter, type RunRecorder } from "../sessions/SessionWriter.js";
+import type { RunRecorder, SessionWriter } from "../sessions/SessionWriter.js";
+import { createModelSession } from "../sessions/modelSession.js";
 import type { BackendChoice } from "../protocol/models.js";
-import type { ProbesThermoParams } from "../protocol/thermoRequests.js";
 import { SessionRequests } from "./sessionRequests.js";
 import { recordSafely } from "./recordSafely.js";
 import { WritePolicy } from "./writePolicy.js";
 import { gpuLayersForChoice, ModelRequests, modelPlacement, readMemory } from "./modelRequests.js";
-import { detectRequest, sweepRequest, thermoRequest, type ProbeHost } from "./probeRequests.js";
-import { locateRequest } from "./blackboxRequests.js";
-import type { BlackboxLocateParams } from "../protocol/blackbox.js";
-import { forensicsDetectRequest } from "./forensicsRequests.js";
-import type { ForensicsDetectParams } from "../protocol/forensics.js";
+import { ProbeRequests } from "./probeRequests.js";
+import { BlackboxRequests } from "./blackboxRequests.js";
+import { ForensicsRequests } from "./forensicsRequests.js";
+import type { AnalysisHost } from "./analysisHost.js";
+import { recordVectorBuild } from "../sessions/probeRecords.js";
 
 export interface EngineServiceOptions {
     /** where the vector library lives; default ~/.tiller/vectors (TILLER_DATA_DIR overrides ~/.tiller) */
@@ -90,13 +89,33 @@ export class EngineService {
             recordingFolder: async () => (await this.loaded?.session?.catch(() => undefined))?.folder,
             writes: this.writes
         });
-        this.models = new ModelRequests((data) => this.emit("progress", data), this.writes);
+        this.models = new ModelRequests({ emitProgress: (data) => this.emit("progress", data), writes: this.writes });
+        const analysisHost: AnalysisHost = {
+            loaded: () => {
+                const loaded = this.requireModel();
+                return { model: loaded.model, context: loaded.context, session: () => this.session(loaded) };
+            },
+            library: this.library,
+            threads: this.threads,
+            toPatches: (specs) => this.toPatches(specs),
+            emitProgress: (data) => this.emit("progress", data)
+        };
+        this.probes = new ProbeRequests(analysisHost);
+        this.forensics = new ForensicsRequests(analysisHost);
+        this.blackbox = new BlackboxRequests({ emitProgress: (data) => this.emit("progress", data) });
     }
 
+    // Each group of requests is a class constructed with a host: what it needs of the service, lent.
     /** the sessions.* requests (engine/service/sessionRequests.ts) */
     public readonly sessions: SessionRequests;
     /** the models.* and backends.info requests (engine/service/modelRequests.ts) */
     public readonly models: ModelRequests;
+    /** probes.sweep, probes.detect and probes.thermo (engine/service/probeRequests.ts) */
+    public readonly probes: ProbeRequests;
+    /** forensics.detect (engine/service/forensicsRequests.ts) */
+    public readonly forensics: ForensicsRequests;
+    /** blackbox.locate, which needs no model (engine/service/blackboxRequests.ts) */
+    public readonly blackbox: BlackboxRequests;
 
     /**
      * Every run and vector build is recorded, into one session per loaded model. A session that could
@@ -105,12 +124,7 @@ export class EngineService {
     private session(loaded: LoadedModel): Promise<SessionWriter> {
         if (loaded.session != null)
             return loaded.session;
-        const created = (async () => SessionWriter.create(this.sessionsRoot, {
-            name: `${loaded.info.fileName} ${new Date().toISOString().slice(0, 16).replace("T", " ")}`,
-            appVersion: "0.1.0",
-            model: { fileName: loaded.info.fileName, path: loaded.info.path, sizeBytes: fs.statSync(loaded.info.path).size, sha256: await sha256OfFile(loaded.info.path) },
-            settings: { threads: loaded.info.threads, contextSize: loaded.info.contextSize, gpuLayers: loaded.info.gpuLayers }
-        }))();
+        const created = createModelSession(this.sessionsRoot, loaded.info, "0.1.0");
         loaded.session = created;
         created.catch(() => {
             if (loaded.session === created)
@@ -160,7 +174,7 @@ export class EngineService {
             const model = await TillerModel.load(params.path, { gpuLayers });
             try {
                 const context = await model.createContext({
-                    contextSize: params.contextSize ?? Math.min(4096, model.shape.nCtxTrain || 4096),
+                    contextSize: params.contextSize ?? defaultContextSize(model.shape.nCtxTrain),
                     threads: params.threads ?? this.threads
                 });
                 const info: LoadedModelInfo = {
@@ -223,7 +237,7 @@ export class EngineService {
             ? await readDatasetFile(params.dataset)
             : loadBuiltinDataset(params.dataset);
         // a context of its own: building batches many sequences through a larger batch
-        const context = await model.createContext({ contextSize: 4096, batchSize: 1024, sequences: 32, threads: this.threads });
+        const context = await model.createContext({ ...VECTOR_BUILD_CONTEXT, threads: this.threads });
         try {
             const built = await buildVectorFromDataset(context, dataset, {
                 method: params.method, readAt: params.readAt, layers: params.layers, signal: request.signal,
@@ -237,8 +251,8 @@ export class EngineService {
                 readAt: built.readAt,
                 modelSha256: await sha256OfFile(model.path)
             });
-            await recordSafely("the vector build", async () => (await this.session(loaded)).append({ type: "note", at: new Date().toISOString(), kind: "vector.build",
-                data: { vectorId: entry.id, dataset: dataset.name, method: built.method, readAt: built.readAt, bestLayer: built.bestLayer, diagnostics: built.diagnostics } }));
+            await recordSafely("the vector build", async () => recordVectorBuild(await this.session(loaded),
+                { vectorId: entry.id, dataset: dataset.name, method: built.method, readAt: built.readAt, bestLayer: built.bestLayer, diagnostics: built.diagnostics }));
             return {
                 vector: toVectorInfo(entry),
                 diagnostics: built.diagnostics.map((entry) => ({ ...entry, heldOutAuroc: nanToNull(entry.heldOutAuroc),
@@ -399,40 +413,6 @@ export class EngineService {
     public stopRun(runId: string): null {
         this.runs.get(runId)?.abort();
         return null;
-    }
-
-    // ---- probes (engine/service/probeRequests.ts) --------------------------------------------------
-
-    private probeHost(): ProbeHost {
-        const loaded = this.requireModel();
-        return {
-            model: loaded.model, context: loaded.context, library: this.library, threads: this.threads,
-            session: () => this.session(loaded),
-            toPatches: (specs) => this.toPatches(specs),
-            emit: (event, data) => this.emit(event, data)
-        };
-    }
-
-    public sweep(params: ProbesSweepParams, request: RequestContext): Promise<EngineResults["probes.sweep"]> {
-        return sweepRequest(this.probeHost(), params, request);
-    }
-
-    public detect(params: ProbesDetectParams, request: RequestContext): Promise<EngineResults["probes.detect"]> {
-        return detectRequest(this.probeHost(), params, request);
-    }
-
-    /** black-box localisation at an HTTP endpoint (engine/service/blackboxRequests.ts); needs no model */
-    public locate(params: BlackboxLocateParams, request: RequestContext): Promise<EngineResults["blackbox.locate"]> {
-        return locateRequest(params, request, (data) => this.emit("progress", data));
-    }
-
-    /** blind detection from a transcript (engine/service/forensicsRequests.ts) */
-    public forensicsDetect(params: ForensicsDetectParams, request: RequestContext): Promise<EngineResults["forensics.detect"]> {
-        return forensicsDetectRequest(this.probeHost(), params, request);
-    }
-
-    public thermo(params: ProbesThermoParams, request: RequestContext): Promise<EngineResults["probes.thermo"]> {
-        return thermoRequest(this.probeHost(), params, request);
     }
 
     public async dispose(): Promise<void> {

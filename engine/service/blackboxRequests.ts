@@ -6,13 +6,22 @@ import { HttpCompletionsOracle } from "../blackbox/HttpCompletionsOracle.js";
 import { locateTrigger } from "../blackbox/locateTrigger.js";
 import type { RequestContext } from "./EngineService.js";
 
-export function locateRequest(params: BlackboxLocateParams, request: RequestContext, emitProgress: (data: EngineEvents["progress"]) => void): Promise<LocateResult> {
-    const oracle = new HttpCompletionsOracle({
-        endpoint: params.endpoint, apiKey: params.apiKey, model: params.model,
-        budget: params.budget ?? 400, timeoutMs: (params.timeoutSeconds ?? 30) * 1000
-    });
-    return locateTrigger(oracle, {
-        prompt: params.prompt, probe: params.probe, bridge: params.bridge, carrier: params.carrier, signal: request.signal,
-        onProgress: (progress) => emitProgress({ requestId: request.requestId, done: progress.queries, total: progress.budget, label: progress.phase })
-    });
+/** What the blackbox requests need from the engine service. */
+export interface BlackboxRequestsHost {
+    emitProgress(data: EngineEvents["progress"]): void;
+}
+
+export class BlackboxRequests {
+    public constructor(private readonly host: BlackboxRequestsHost) {}
+
+    public locate(params: BlackboxLocateParams, request: RequestContext): Promise<LocateResult> {
+        const oracle = new HttpCompletionsOracle({
+            endpoint: params.endpoint, apiKey: params.apiKey, model: params.model,
+            budget: params.budget ?? 400, timeoutMs: (params.timeoutSeconds ?? 30) * 1000
+        });
+        return locateTrigger(oracle, {
+            prompt: params.prompt, probe: params.probe, bridge: params.bridge, carrier: params.carrier, signal: request.signal,
+            onProgress: (progress) => this.host.emitProgress({ requestId: request.requestId, done: progress.queries, total: progress.budget, label: progress.phase })
+        });
+    }
 }

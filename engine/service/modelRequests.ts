@@ -22,8 +22,15 @@ const backendLabels: Record<BackendName, string> = { cuda: "CUDA", vulkan: "Vulk
 /** At most this often a download's progress goes out (ipull reports every chunk it writes). */
 const DOWNLOAD_PROGRESS_INTERVAL_MS = 100;
 
+/** What the model requests need from the engine service. */
+export interface ModelRequestsHost {
+    emitProgress(data: EngineEvents["progress"]): void;
+    /** where downloads may go; without it, anywhere the download folder rules allow */
+    writes?: WritePolicy;
+}
+
 export class ModelRequests {
-    public constructor(private readonly emitProgress: (data: EngineEvents["progress"]) => void, private readonly writes?: WritePolicy) {}
+    public constructor(private readonly host: ModelRequestsHost) {}
 
     public async scan(): Promise<EngineResults["models.scan"]> {
         const models = await scanModels({ backend: await getTillerBackend() });
@@ -38,12 +45,12 @@ export class ModelRequests {
     public async download(params: { uri: string; directory?: string; fileName?: string; sha256?: string; expectedSizeBytes?: number },
         request: RequestContext): Promise<EngineResults["models.download"]> {
         const directory = checkDownloadFolder(params.directory);
-        this.writes?.checkInside(path.join(directory, params.fileName ?? "model.gguf"), "the download folder");
+        this.host.writes?.checkInside(path.join(directory, params.fileName ?? "model.gguf"), "the download folder");
         if (params.fileName != null && (params.fileName !== path.basename(params.fileName) || !params.fileName.toLowerCase().endsWith(".gguf")))
             throw new TillerError("INVALID_ARGUMENT", `the file name must be a plain name ending in .gguf, got "${params.fileName}"`);
         const label = `downloading ${params.uri}`;
         let lastSent = 0;
-        this.emitProgress({ requestId: request.requestId, done: 0, total: 0, label });
+        this.host.emitProgress({ requestId: request.requestId, done: 0, total: 0, label });
         const result = await downloadModel(params.uri, {
             directory, fileName: params.fileName, sha256: params.sha256, expectedSizeBytes: params.expectedSizeBytes, signal: request.signal,
             onProgress: ({ downloaded, total }) => {
@@ -51,10 +58,10 @@ export class ModelRequests {
                 if (now - lastSent < DOWNLOAD_PROGRESS_INTERVAL_MS && downloaded < total)
                     return;
                 lastSent = now;
-                this.emitProgress({ requestId: request.requestId, done: downloaded, total, label });
+                this.host.emitProgress({ requestId: request.requestId, done: downloaded, total, label });
             }
         });
-        this.emitProgress({ requestId: request.requestId, done: result.sizeBytes, total: result.sizeBytes, label: `downloaded ${path.basename(result.path)}` });
+        this.host.emitProgress({ requestId: request.requestId, done: result.sizeBytes, total: result.sizeBytes, label: `downloaded ${path.basename(result.path)}` });
         return result;
     }
 

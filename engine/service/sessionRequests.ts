@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { EngineEvents, EngineResults, LayerDiagnosticsInfo, LoadedModelInfo, TokenInfo } from "../protocol/EngineContract.js";
+import type { EngineEvents, EngineResults, LoadedModelInfo, TokenInfo } from "../protocol/EngineContract.js";
 import type { SessionDetailInfo, SessionPatchInfo, SessionRunInfo, SessionSummaryInfo, SessionVectorBuildInfo } from "../protocol/sessions.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { TillerModel } from "../runtime/TillerModel.js";
@@ -16,6 +16,7 @@ import { recordingProcess } from "../sessions/recordingLock.js";
 import type { WritePolicy } from "./writePolicy.js";
 import { deleteSession, listSessions, openSession, renameSession, type OpenedSession, type SessionRun } from "../sessions/SessionReader.js";
 import type { RecordedPatch } from "../sessions/sessionRecords.js";
+import { noteKinds, readVectorBuild } from "../sessions/probeRecords.js";
 import type { RequestContext } from "./EngineService.js";
 
 /** What the session requests need from the engine service. */
@@ -53,7 +54,7 @@ export class SessionRequests {
         const vectorBuilds: SessionVectorBuildInfo[] = [];
         const notes: SessionDetailInfo["notes"] = [];
         for (const note of session.notes) {
-            const build = note.kind === "vector.build" ? toVectorBuild(note.at, note.data) : null;
+            const build = note.kind === noteKinds.vectorBuild ? toVectorBuild(note.at, note.data) : null;
             if (build != null)
                 vectorBuilds.push(build);
             else
@@ -224,25 +225,8 @@ async function toRunInfo(run: SessionRun, vectors: SessionVectors): Promise<Sess
     };
 }
 
-const finiteOrNull = (value: unknown): number | null => (typeof value === "number" && Number.isFinite(value) ? value : null);
-
-/** A `vector.build` note as the service writes it; null when the note does not have that shape. */
+/** A `vector.build` note as the session holds it; null when the note does not have that shape. */
 function toVectorBuild(at: string, data: unknown): SessionVectorBuildInfo | null {
-    const note = data as { dataset?: unknown; method?: unknown; readAt?: unknown; bestLayer?: unknown; diagnostics?: unknown } | null;
-    if (note == null || typeof note.dataset !== "string" || !Array.isArray(note.diagnostics))
-        return null;
-    const diagnostics: LayerDiagnosticsInfo[] = (note.diagnostics as Record<string, unknown>[]).map((entry) => ({
-        layer: finiteOrNull(entry.layer) ?? 0,
-        norm: finiteOrNull(entry.norm) ?? 0,
-        activationNorm: finiteOrNull(entry.activationNorm) ?? 0,
-        trainAuroc: finiteOrNull(entry.trainAuroc) ?? 0.5,
-        heldOutAuroc: finiteOrNull(entry.heldOutAuroc),
-        standardizedMeanDifference: finiteOrNull(entry.standardizedMeanDifference) ?? 0,
-        validationAuroc: finiteOrNull(entry.validationAuroc),
-        pairedAccuracy: finiteOrNull(entry.pairedAccuracy)
-    }));
-    return {
-        at, dataset: note.dataset, method: String(note.method ?? ""), readAt: String(note.readAt ?? ""),
-        bestLayer: finiteOrNull(note.bestLayer) ?? diagnostics[0]?.layer ?? 0, diagnostics
-    };
+    const build = readVectorBuild(data);
+    return build != null ? { at, ...build } : null;
 }

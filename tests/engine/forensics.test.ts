@@ -141,7 +141,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("forensics.detect through the 
         while (!events.some((entry) => entry.event === "run.end"))
             await new Promise((resolve) => setTimeout(resolve, 10));
         const context = request();
-        const result = await service.forensicsDetect({ runId, nullDraws: 50 }, context);
+        const result = await service.forensics.detect({ runId, nullDraws: 50 }, context);
         expect(result).toMatchObject({ method: "greedy-exact", steered: true, verdict: "library" });
         expect(result.best!.vectorId).toBe(happyId);
         expect(events.some((entry) => entry.event === "progress" && entry.data.requestId === context.requestId)).toBe(true);
@@ -150,9 +150,9 @@ describe.skipIf(missing(sharedFiles.stories260K))("forensics.detect through the 
         expect(notes).toHaveLength(1);
 
         // typed: the same tokens as text, claimed greedy; and a typed transcript that is not what its ids spell
-        const typed = await service.forensicsDetect({ prompt, completion: result.tokens.map((token) => token.piece).join(""), candidates: [], nullDraws: 50 }, request());
+        const typed = await service.forensics.detect({ prompt, completion: result.tokens.map((token) => token.piece).join(""), candidates: [], nullDraws: 50 }, request());
         expect(typed).toMatchObject({ steered: true, verdict: "outside-library" });
-        await expect(service.forensicsDetect({ prompt, tokens: [1, 2], completion: "nothing like it" }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-        await expect(service.forensicsDetect({ runId, prompt }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+        await expect(service.forensics.detect({ prompt, tokens: [1, 2], completion: "nothing like it" }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+        await expect(service.forensics.detect({ runId, prompt }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     }, 120_000);
 });

@@ -55,7 +55,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
 
     it("sweeps a typed completion: curves, χ, χ_{t,l}, progress events, recorded with .npy arrays", async () => {
         const context = request();
-        const result = await service.sweep({ prompt, completion, vectorId: happyId, layers: { first: 2, last: 3 }, alphas: [-1, 0, 1], perLayer: true }, context);
+        const result = await service.probes.sweep({ prompt, completion, vectorId: happyId, layers: { first: 2, last: 3 }, alphas: [-1, 0, 1], perLayer: true }, context);
         expect(result.alphas).toEqual([-1, 0, 1]);
         expect(result.layers).toEqual({ first: 2, last: 3 });
         expect(result.tokens.length).toBeGreaterThan(3);
@@ -98,7 +98,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
             if (event === "progress" && (data as { requestId: string }).requestId === context.requestId)
                 controller.abort();
         });
-        await expect(service.sweep({ prompt, completion, vectorId: happyId, alphas: [-2, -1, 0, 1, 2], perLayer: true }, context))
+        await expect(service.probes.sweep({ prompt, completion, vectorId: happyId, alphas: [-2, -1, 0, 1, 2], perLayer: true }, context))
             .rejects.toMatchObject({ code: "ABORTED" });
         stop();
         const progress = events.filter((entry) => entry.event === "progress" && entry.data.requestId === context.requestId);
@@ -109,18 +109,18 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
 
     it("refuses a sweep while a run holds the context (BUSY), and sweeps a recorded run by its id", async () => {
         const { runId } = await service.startRun({ prompt: "Once upon a time", maxTokens: 400 });
-        await expect(service.sweep({ prompt, completion, vectorId: happyId, alphas: [0] }, request())).rejects.toMatchObject({ code: "BUSY" });
+        await expect(service.probes.sweep({ prompt, completion, vectorId: happyId, alphas: [0] }, request())).rejects.toMatchObject({ code: "BUSY" });
         service.stopRun(runId);
         expect((await runEnd(runId)).stopReason).toBe("aborted");
         const recorded = await runToEnd({ prompt: "Once upon a time", maxTokens: 12 });
-        const result = await service.sweep({ runId: recorded, vectorId: happyId, alphas: [-1, 1] }, request());
+        const result = await service.probes.sweep({ runId: recorded, vectorId: happyId, alphas: [-1, 1] }, request());
         expect(result.prompt).toBe("Once upon a time");
         expect(result.tokens.length).toBeGreaterThanOrEqual(10);
-        await expect(service.sweep({ runId: "no-such-run", vectorId: happyId, alphas: [0] }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+        await expect(service.probes.sweep({ runId: "no-such-run", vectorId: happyId, alphas: [0] }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
 
         // the temperature scan of one token of the recorded run (the inspector's C(T) curve)
         const temperatures = [0.1, 0.3, 1, 3, 10];
-        const scan = await service.thermo({ runId: recorded, temperatures, index: 2 }, request());
+        const scan = await service.probes.thermo({ runId: recorded, temperatures, index: 2 }, request());
         expect(scan.tokens.map((token) => token.index)).toEqual([2]);
         const token = scan.tokens[0]!;
         expect(token.id).toBe(result.tokens[2]!.id);
@@ -128,15 +128,15 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
         // S grows with T towards ln V
         expect(token.entropy[4]).toBeGreaterThan(token.entropy[0]!);
         expect(token.entropy[4]).toBeLessThanOrEqual(Math.log(512) + 1e-9);
-        const whole = await service.thermo({ runId: recorded, temperatures }, request());
+        const whole = await service.probes.thermo({ runId: recorded, temperatures }, request());
         expect(whole.tokens).toHaveLength(result.tokens.length);
-        await expect(service.thermo({ runId: recorded, temperatures, index: 999 }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+        await expect(service.probes.thermo({ runId: recorded, temperatures, index: 999 }, request())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     });
 
     it("detects the patch of a recorded run: onset, first layer, vector, strength; a clean run is not flagged", async () => {
         const patched = await runToEnd({ prompt: "Once upon a time", maxTokens: 16,
             patches: [{ id: "p", vectorId: happyId, strength: -1.5, layers: { first: 2, last: 4 }, fromToken: 5 }] });
-        const report = await service.detect({ runId: patched }, request());
+        const report = await service.probes.detect({ runId: patched }, request());
         expect(report.steered).toBe(true);
         expect(report.onsetToken).toBe(5);
         expect(report.firstLayer).toBe(2);
@@ -148,7 +148,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
         expect(Math.max(...report.kl.slice(5))).toBeGreaterThan(1e-4);
 
         const clean = await runToEnd({ prompt: "Once upon a time", maxTokens: 10 });
-        const cleanReport = await service.detect({ runId: clean }, request());
+        const cleanReport = await service.probes.detect({ runId: clean }, request());
         expect(cleanReport.steered).toBe(false);
         expect(cleanReport.onsetToken).toBeNull();
     });
@@ -158,7 +158,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
             patches: [{ id: "t", vectorId: happyId, strength: 1.5, layers: { first: 2, last: 4 }, trigger: { kind: "text", match: "Lily", holdTokens: 4 } }] });
         const engaged = events.find((entry) => entry.event === "run.trigger" && entry.data.runId === runId && entry.data.kind === "engaged")?.data;
         expect(engaged).toBeDefined();
-        const report = await service.detect({ runId }, request());
+        const report = await service.probes.detect({ runId }, request());
         expect(report.steered).toBe(true);
         expect(report.onsetToken).toBe(engaged.atToken);
         expect(report.tokens.slice(0, engaged.atToken).map((token) => token.piece).join("")).toContain("Lily");
@@ -169,7 +169,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
     });
 
     it("detects a typed text against its claimed patch: onset, layer and strength of the claim", async () => {
-        const report = await service.detect({ prompt, completion,
+        const report = await service.probes.detect({ prompt, completion,
             patches: [{ id: "claimed", vectorId: happyId, strength: 2, layers: { first: 2, last: 3 }, fromToken: 3 }] }, request());
         expect(report.steered).toBe(true);
         expect(report.onsetToken).toBe(3);
@@ -177,7 +177,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("probes requests of the engine
         expect(report.matches[0]!.vectorId).toBe(happyId);
         expect(report.matches[0]!.strength).toBeCloseTo(2, 2);
         expect(report.tokens.map((token) => token.piece).join("")).toBe(completion);
-        await expect(service.detect({ prompt, completion, patches: [{ id: "t", vectorId: happyId, strength: 1, trigger: { kind: "text", match: "happy" } }] }, request()))
+        await expect(service.probes.detect({ prompt, completion, patches: [{ id: "t", vectorId: happyId, strength: 1, trigger: { kind: "text", match: "happy" } }] }, request()))
             .rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("triggered") });
     });
 

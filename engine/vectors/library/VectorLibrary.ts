@@ -41,6 +41,7 @@ import {
     scaleVector,
     weightedSumOfVectors
 } from "./vectorArithmetic.js";
+import { inheritFromSources, METADATA_KEYS, metadataFromKeys, NAME_KEY } from "./derivedMetadata.js";
 
 /** What `add` records with a vector; every field is optional. */
 export interface AddVectorOptions extends Partial<VectorMetadataInfo> {
@@ -73,21 +74,6 @@ export interface VectorCosineMatrix {
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const EXTENSION = ".gguf";
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
-
-/** VectorMetadataInfo field → file key. */
-const METADATA_KEYS = {
-    sourceDataset: "tiller.source_dataset",
-    method: "tiller.method",
-    readAt: "tiller.read_at",
-    modelSha256: "tiller.model_sha256",
-    createdAt: "tiller.created_at",
-    derivedFrom: "tiller.derived_from",
-    notes: "tiller.notes"
-} as const satisfies Record<keyof VectorMetadataInfo, string>;
-const NAME_KEY = "tiller.name";
-
-/** Metadata a derived vector inherits from its source (still true of it). */
-const INHERITED: ReadonlyArray<keyof VectorMetadataInfo> = ["sourceDataset", "method", "readAt", "modelSha256"];
 
 export class VectorLibrary {
     readonly folder: string;
@@ -382,15 +368,8 @@ export class VectorLibrary {
     }
 
     async #addDerived(sources: VectorInfo[], vector: SteeringVector, derivedFrom: string): Promise<VectorInfo> {
-        const options: AddVectorOptions = { derivedFrom };
-        const hints = new Set(sources.map((s) => s.modelHint));
-        if (hints.size === 1) options.modelHint = sources[0]!.modelHint;
-        for (const field of INHERITED) {
-            const values = new Set(sources.map((s) => s.metadata[field]));
-            const value = sources[0]!.metadata[field];
-            if (values.size === 1 && value !== undefined) options[field] = value;
-        }
-        return this.add(vector, options);
+        const { modelHint, metadata } = inheritFromSources(sources);
+        return this.add(vector, { ...metadata, derivedFrom, ...(modelHint !== undefined ? { modelHint } : {}) });
     }
 
     /** Runs `fn` after every earlier write of this object has finished. */
@@ -414,11 +393,7 @@ function checkName(name: unknown): string {
 /** The entry of a parsed file; `fallbackCreatedAt` when it has no `tiller.created_at`. */
 function entryOf(id: string, cv: ControlVector, fallbackCreatedAt: string): VectorInfo {
     const keys = cv.metadata ?? {};
-    const metadata: VectorMetadataInfo = { createdAt: keys[METADATA_KEYS.createdAt] ?? fallbackCreatedAt };
-    for (const [field, key] of Object.entries(METADATA_KEYS) as Array<[keyof VectorMetadataInfo, string]>) {
-        const value = keys[key];
-        if (value !== undefined) metadata[field] = value;
-    }
+    const metadata: VectorMetadataInfo = { ...metadataFromKeys(keys), createdAt: keys[METADATA_KEYS.createdAt] ?? fallbackCreatedAt };
     const layers = [...cv.directions.keys()].sort((a, b) => a - b);
     const norms: Record<number, number> = {};
     for (const layer of layers) norms[layer] = directionNorm(cv.directions.get(layer)!);
