@@ -1,11 +1,11 @@
 // `tiller info FILE`: what a GGUF holds, read from its header alone (no weights are loaded).
 // A model gives its shape and metadata; a control vector gives its hint, layers, width and norms.
 import type { Command } from "commander";
-import { GgufFileType } from "node-llama-cpp";
 import { readControlVectorFile } from "../gguf/ControlVectorFile.js";
 import type { GgufFile } from "../gguf/GgufFile.js";
 import { readGgufFile } from "../gguf/GgufReader.js";
-import { ggufArrayLength, type GgufValue } from "../gguf/GgufValue.js";
+import { summarizeModelHeader } from "../models/readModelHeader.js";
+import type { ModelHeaderInfo } from "../protocol/models.js";
 import { ggufErrorToTillerError } from "../runtime/loadSteeringVector.js";
 import { vectorNorm } from "../runtime/SteeringVector.js";
 import { knownSteeringSupport } from "../runtime/knownSteeringSupport.js";
@@ -17,26 +17,10 @@ interface InfoCliOptions {
     probe?: boolean;
 }
 
-export interface ModelInfo {
+/** `tiller info` of a model: the model summary (engine/models/readModelHeader.ts) with the file and steering support. */
+export interface ModelInfo extends ModelHeaderInfo {
     kind: "model";
     path: string;
-    name: string | null;
-    architecture: string;
-    ggufVersion: number;
-    fileSizeBytes: number;
-    layers: number | null;
-    embeddingLength: number | null;
-    heads: number | number[] | null;
-    headsKv: number | number[] | null;
-    feedForwardLength: number | number[] | null;
-    vocabSize: number | null;
-    contextLength: number | null;
-    fileType: string;
-    tensorCount: number;
-    tensorTypes: Record<string, number>;
-    parameters: number;
-    tokenizer: string | null;
-    hasChatTemplate: boolean;
     /** steering support: from the architecture (header only), or measured with --probe */
     steering: { supported: boolean | null; note: string; measured?: SteeringSupportInfo };
 }
@@ -94,41 +78,9 @@ async function controlVectorInfo(file: string, header: GgufFile): Promise<Contro
 }
 
 function modelInfo(file: string, header: GgufFile): ModelInfo {
-    const architecture = header.architecture ?? "unknown";
-    const key = (name: string) => `${architecture}.${name}`;
-    const tensorTypes: Record<string, number> = {};
-    let parameters = 0;
-    for (const tensor of header.tensors) {
-        tensorTypes[tensor.typeName] = (tensorTypes[tensor.typeName] ?? 0) + 1;
-        parameters += tensor.nElements;
-    }
-    const tokens = header.get("tokenizer.ggml.tokens");
-    const embedding = header.tensor("token_embd.weight");
-    const heads = numbers(header.get(key("attention.head_count")));
-    return {
-        kind: "model",
-        path: file,
-        name: stringValue(header.get("general.name")),
-        architecture,
-        ggufVersion: header.version,
-        fileSizeBytes: header.fileSize,
-        layers: scalar(header.get(key("block_count"))),
-        embeddingLength: scalar(header.get(key("embedding_length"))),
-        heads,
-        headsKv: numbers(header.get(key("attention.head_count_kv"))) ?? heads,
-        feedForwardLength: numbers(header.get(key("feed_forward_length"))),
-        vocabSize: scalar(header.get(key("vocab_size")))
-            ?? (tokens?.type === "array" ? ggufArrayLength(tokens) : null)
-            ?? (embedding?.dims[1] ?? null),
-        contextLength: scalar(header.get(key("context_length"))),
-        fileType: fileTypeName(scalar(header.get("general.file_type")), tensorTypes),
-        tensorCount: header.tensors.length,
-        tensorTypes,
-        parameters,
-        tokenizer: stringValue(header.get("tokenizer.ggml.model")),
-        hasChatTemplate: header.get("tokenizer.chat_template") != null,
-        steering: (({ steering, note }) => ({ supported: steering, note }))(knownSteeringSupport(architecture))
-    };
+    const summary = summarizeModelHeader([header]);
+    const { steering, note } = knownSteeringSupport(summary.architecture);
+    return { kind: "model", path: file, ...summary, steering: { supported: steering, note } };
 }
 
 /** --probe: the load-time check of the engine, on this file (CPU, weights mmap'd). */
@@ -144,36 +96,6 @@ async function measureSteering(file: string, info: ModelInfo): Promise<void> {
     } finally {
         await model.dispose();
     }
-}
-
-function scalar(value: GgufValue | undefined): number | null {
-    if (value == null)
-        return null;
-    if (typeof value.value === "number")
-        return value.value;
-    if (typeof value.value === "bigint")
-        return Number(value.value);
-    return null;
-}
-
-/** A number, or a per-layer array of numbers (some architectures vary heads per layer). */
-function numbers(value: GgufValue | undefined): number | number[] | null {
-    if (value?.type === "array") {
-        const items = value.value.filter((item): item is number | bigint => typeof item === "number" || typeof item === "bigint").map(Number);
-        return items.length > 0 && items.every((item) => item === items[0]) ? items[0]! : items;
-    }
-    return scalar(value);
-}
-
-function stringValue(value: GgufValue | undefined): string | null {
-    return value?.type === "string" ? value.value : null;
-}
-
-function fileTypeName(fileType: number | null, tensorTypes: Record<string, number>): string {
-    if (fileType != null)
-        return (GgufFileType as Record<number, string | undefined>)[fileType] ?? `file type ${fileType}`;
-    const types = Object.keys(tensorTypes);
-    return types.length === 1 ? `ALL_${types[0]!} (no general.file_type)` : "unknown (no general.file_type)";
 }
 
 function formatInfo(info: ModelInfo | ControlVectorInfo): string {

@@ -129,7 +129,7 @@ function listRow(model: ScannedModel): string[] {
     if (model.fit != null)
         fits = model.fit.gpu?.fitsInGpu ? "gpu" : model.fit.fitsInRam ? "ram" : "no";
     const name = model.parts > 1 ? `${model.name} (${model.parts} parts)` : model.name;
-    return [model.source, name, header?.quantization ?? "-", header?.architecture ?? "-", show(header?.layers), show(header?.width),
+    return [model.source, name, header?.quantization ?? "-", header?.architecture ?? "-", show(header?.layers), show(header?.embeddingLength),
         formatBytes(model.sizeBytes), fits, model.problem != null ? `problem: ${model.problem}` : model.path];
 }
 

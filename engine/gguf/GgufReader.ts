@@ -380,8 +380,8 @@ function parseWith(c: Cursor, data: Uint8Array | undefined): GgufFile {
     if (dataEnd > c.fileSize) {
         throw new GgufError(
             "TRUNCATED",
-            `${describeSource(c.fileName)} is truncated: its tensor data needs ${dataEnd} bytes ` +
-                `(up to the end of tensor "${lastTensor ?? "?"}"), but the file has ${c.fileSize}`
+            `${describeSource(c.fileName)} is truncated: tensor "${lastTensor ?? "?"}" runs past its end; ` +
+                `its tensor data needs ${dataEnd} bytes but the file has ${c.fileSize}`
         );
     }
 

@@ -5,27 +5,14 @@ import os from "node:os";
 import { GgufInsights, readGgufFileInfo } from "node-llama-cpp";
 import type { TillerBackend } from "../runtime/TillerBackend.js";
 import { DEFAULT_BATCH_SIZE } from "../runtime/contextShapes.js";
-import type { ModelHeader } from "./readModelHeader.js";
+import type { ModelFitInfo } from "../protocol/models.js";
+import { firstOf, type ModelHeader } from "./readModelHeader.js";
 
 /** The context size a fit is judged for when none is given (or the model's training context, if smaller). */
 export const DEFAULT_FIT_CONTEXT = 4096;
 
-export interface ModelFit {
-    /** the context size (tokens) the estimate includes */
-    contextSize: number;
-    /** bytes of RAM the model + context need on the CPU alone */
-    ramBytes: number;
-    /** free RAM now (`os.freemem()`) */
-    freeRamBytes: number;
-    fitsInRam: boolean;
-    /** with a GPU backend: all layers offloaded; null for CPU only, or when no backend was given */
-    gpu: {
-        /** bytes of VRAM the model + context need with every layer on the GPU */
-        vramBytes: number;
-        /** free VRAM now (`llama.getVramState().free`) */
-        freeVramBytes: number;
-        fitsInGpu: boolean;
-    } | null;
+/** The protocol's fit (free RAM from `os.freemem()`, free VRAM from `llama.getVramState().free`), and how it was estimated. */
+export interface ModelFit extends ModelFitInfo {
     /** "node-llama-cpp": GgufInsights on the loaded backend; "estimate": weights + KV cache arithmetic */
     basis: "node-llama-cpp" | "estimate";
 }
@@ -77,9 +64,10 @@ async function insightsFit(modelPath: string, backend: TillerBackend, contextSiz
 
 /** K and V in f16 for every layer: 2 · layers · context · (kv heads · head size) · 2 bytes. */
 function kvCacheBytes(header: ModelHeader, contextSize: number): number {
-    if (header.layers == null || header.width == null)
+    const width = header.embeddingLength;
+    if (header.layers == null || width == null)
         return 0;
-    const heads = header.heads ?? 1;
-    const kvWidth = heads > 0 ? header.width / heads * (header.headsKv ?? heads) : header.width;
+    const heads = firstOf(header.heads) ?? 1;
+    const kvWidth = heads > 0 ? width / heads * (firstOf(header.headsKv) ?? heads) : width;
     return 2 * header.layers * contextSize * kvWidth * 2;
 }

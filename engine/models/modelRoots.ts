@@ -1,11 +1,12 @@
 // Where other tools keep GGUF models on this machine, and how each is overridden. One function so
 // that the scan, the CLI and the tests agree on the folders and on the environment variables.
+import type { ScannedModelInfo } from "../protocol/models.js";
 import os from "node:os";
 import path from "node:path";
 import { projectModelsDir } from "./projectModelsDir.js";
 
-/** Where a scanned model was found. */
-export type ModelSource = "project" | "node-llama-cpp" | "lm-studio" | "huggingface" | "ollama";
+/** Where a scanned model was found (the protocol's list). */
+export type ModelSource = ScannedModelInfo["source"];
 
 /** In scan order: a file found in two places is listed under the first. */
 export const modelSources = ["project", "node-llama-cpp", "lm-studio", "huggingface", "ollama"] as const satisfies readonly ModelSource[];

@@ -1,39 +1,16 @@
 // What a model file's header says, read without its weights: architecture, shape, quantization,
-// parameter count. Split models (`name-00001-of-00003.gguf`) are read part by part and summed.
+// parameter count, as the protocol's ModelHeaderInfo. Split models (`name-00001-of-00003.gguf`) are
+// read part by part and summed.
 import { stat } from "node:fs/promises";
 import { GgufFileType } from "node-llama-cpp";
 import type { GgufFile } from "../gguf/GgufFile.js";
+import type { ModelHeaderInfo } from "../protocol/models.js";
 import { GgufError } from "../gguf/GgufError.js";
 import { readGgufFile } from "../gguf/GgufReader.js";
 import { ggufArrayLength, type GgufValue } from "../gguf/GgufValue.js";
 
-/** A model's header, as `tiller models list` shows it. */
-export interface ModelHeader {
-    /** `general.architecture`, e.g. "llama", "qwen2" */
-    architecture: string;
-    /** `general.name`, when present */
-    modelName: string | null;
-    /** blocks (`<arch>.block_count`) */
-    layers: number | null;
-    /** residual width (`<arch>.embedding_length`) */
-    width: number | null;
-    /** attention heads (the first layer's, where they vary per layer) */
-    heads: number | null;
-    /** key/value heads (grouped-query attention); equals `heads` when absent */
-    headsKv: number | null;
-    vocab: number | null;
-    /** training context length (`<arch>.context_length`) */
-    contextLength: number | null;
-    /** `general.file_type` as a name, e.g. "Q4_K_M", "F16"; else the dominant weight type; null when unknown */
-    quantization: string | null;
-    /** total parameters: the elements of every tensor (all parts) */
-    parameters: number;
-    /** `general.size_label` (e.g. "0.5B"), when present */
-    sizeLabel: string | null;
-    /** bytes of tensor data (all parts): what loading the weights costs */
-    tensorBytes: number;
-    hasChatTemplate: boolean;
-}
+/** The one summary of a model file (the protocol's shape; `tiller info`, the scan and the fit estimate read it). */
+export type ModelHeader = ModelHeaderInfo;
 
 /** The parts of a split model, found from any one part's name. */
 export interface SplitName {
@@ -64,58 +41,81 @@ export function splitPartName(base: string, part: number, count: number): string
 
 /**
  * Reads the headers of `parts` (one path for an unsplit model; every part, in order, for a split
- * one) and summarizes the model. Throws with a readable message when a header cannot be read or a
- * part is shorter than its tensors need (a truncated download or copy).
+ * one) with the GGUF reader (engine/gguf/GgufReader.ts) and summarizes the model. Throws a
+ * `GgufError` with a readable message when a header cannot be read or a part is shorter than its
+ * tensors need (a truncated download or copy).
  */
 export async function readModelHeader(parts: readonly string[]): Promise<ModelHeader> {
     if (parts.length === 0)
         throw new GgufError("INVALID_ARGUMENT", "no model file given");
-    let first: GgufFile | undefined;
+    const headers: GgufFile[] = [];
+    for (const part of parts)
+        headers.push(await readGgufFile(part, { tensorData: false }));
+    return summarizeModelHeader(headers);
+}
+
+/** The summary of a model from its parts' headers (the first part holds the metadata). */
+export function summarizeModelHeader(parts: readonly GgufFile[]): ModelHeader {
+    const header = parts[0];
+    if (header == null)
+        throw new GgufError("INVALID_ARGUMENT", "no model file given");
     let parameters = 0;
     let tensorBytes = 0;
-    const typeBytes = new Map<string, number>();
+    let fileSizeBytes = 0;
+    const tensorTypes: Record<string, number> = {};
+    const weightBytes = new Map<string, number>();
     for (const part of parts) {
-        const header = await readGgufFile(part, { tensorData: false });
-        checkExtent(part, header);
-        first ??= header;
-        for (const tensor of header.tensors) {
+        fileSizeBytes += part.fileSize;
+        for (const tensor of part.tensors) {
             parameters += tensor.nElements;
             tensorBytes += tensor.byteLength;
+            tensorTypes[tensor.typeName] = (tensorTypes[tensor.typeName] ?? 0) + 1;
             if (tensor.dims.length >= 2)
-                typeBytes.set(tensor.typeName, (typeBytes.get(tensor.typeName) ?? 0) + tensor.byteLength);
+                weightBytes.set(tensor.typeName, (weightBytes.get(tensor.typeName) ?? 0) + tensor.byteLength);
         }
     }
-    const header = first!;
     const architecture = header.architecture ?? "unknown";
     const key = (name: string) => header.get(`${architecture}.${name}`);
-    const heads = firstNumber(key("attention.head_count"));
+    const heads = numbers(key("attention.head_count"));
     const tokens = header.get("tokenizer.ggml.tokens");
+    const fileType = scalar(header.get("general.file_type"));
     return {
         architecture,
-        modelName: stringValue(header.get("general.name")),
-        layers: firstNumber(key("block_count")),
-        width: firstNumber(key("embedding_length")),
+        name: stringValue(header.get("general.name")),
+        ggufVersion: header.version,
+        fileSizeBytes,
+        layers: scalar(key("block_count")),
+        embeddingLength: scalar(key("embedding_length")),
         heads,
-        headsKv: firstNumber(key("attention.head_count_kv")) ?? heads,
-        vocab: firstNumber(key("vocab_size"))
+        headsKv: numbers(key("attention.head_count_kv")) ?? heads,
+        feedForwardLength: numbers(key("feed_forward_length")),
+        vocabSize: scalar(key("vocab_size"))
             ?? (tokens?.type === "array" ? ggufArrayLength(tokens) : null)
             ?? header.tensor("token_embd.weight")?.dims[1] ?? null,
-        contextLength: firstNumber(key("context_length")),
-        quantization: quantizationName(firstNumber(header.get("general.file_type")), typeBytes),
+        contextLength: scalar(key("context_length")),
+        fileType: fileTypeName(fileType, tensorTypes),
+        quantization: quantizationName(fileType, weightBytes),
+        tensorCount: parts.reduce((sum, part) => sum + part.tensors.length, 0),
+        tensorTypes,
         parameters,
-        sizeLabel: stringValue(header.get("general.size_label")),
         tensorBytes,
+        sizeLabel: stringValue(header.get("general.size_label")),
+        tokenizer: stringValue(header.get("tokenizer.ggml.model")),
         hasChatTemplate: header.get("tokenizer.chat_template") != null
     };
 }
 
-/** A file that ends before its last tensor does is a truncated download or copy. */
-function checkExtent(file: string, header: GgufFile): void {
-    let end = header.dataOffset;
-    for (const tensor of header.tensors)
-        end = Math.max(end, header.dataOffset + tensor.offset + tensor.byteLength);
-    if (header.tensors.length > 0 && end > header.fileSize)
-        throw new GgufError("TRUNCATED", `"${file}" is truncated: its tensors need ${end} bytes but the file has ${header.fileSize}`);
+/** The first of a per-layer value (heads vary per layer in some architectures), or the value itself. */
+export function firstOf(value: number | number[] | null): number | null {
+    return Array.isArray(value) ? value[0] ?? null : value;
+}
+
+/** `general.file_type` as node-llama-cpp's GgufFileType names it; what the tensors say when it is absent. */
+function fileTypeName(fileType: number | null, tensorTypes: Record<string, number>): string {
+    if (fileType != null)
+        return (GgufFileType as Record<number, string | undefined>)[fileType] ?? `file type ${fileType}`;
+    const types = Object.keys(tensorTypes);
+    return types.length === 1 ? `ALL_${types[0]!} (no general.file_type)` : "unknown (no general.file_type)";
 }
 
 /** `general.file_type` 15 → "Q4_K_M" (node-llama-cpp's GgufFileType without MOSTLY_/ALL_). */
@@ -144,18 +144,23 @@ export async function fileSize(file: string): Promise<number | undefined> {
     }
 }
 
-function firstNumber(value: GgufValue | undefined): number | null {
+function scalar(value: GgufValue | undefined): number | null {
     if (value == null)
         return null;
     if (typeof value.value === "number")
         return value.value;
     if (typeof value.value === "bigint")
         return Number(value.value);
-    if (value.type === "array") {
-        const item = (value.value as readonly unknown[]).find((entry): entry is number | bigint => typeof entry === "number" || typeof entry === "bigint");
-        return item == null ? null : Number(item);
-    }
     return null;
+}
+
+/** A number, or a per-layer array of numbers (one number when every layer has the same). */
+function numbers(value: GgufValue | undefined): number | number[] | null {
+    if (value?.type === "array") {
+        const items = value.value.filter((item): item is number | bigint => typeof item === "number" || typeof item === "bigint").map(Number);
+        return items.length > 0 && items.every((item) => item === items[0]) ? items[0]! : items;
+    }
+    return scalar(value);
 }
 
 function stringValue(value: GgufValue | undefined): string | null {

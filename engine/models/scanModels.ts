@@ -8,35 +8,19 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { estimateModelFit, type EstimateFitOptions, type ModelFit } from "./estimateModelFit.js";
 import { modelRoots, modelSources, type ModelRootsOptions, type ModelSource } from "./modelRoots.js";
+import type { ScannedHeaderInfo, ScannedModelInfo } from "../protocol/models.js";
 import { fileSize, parseSplitName, readModelHeader, splitPartName, type ModelHeader } from "./readModelHeader.js";
 
 export type { ModelSource } from "./modelRoots.js";
 
-export interface ScannedModel {
-    /** the file to load: the first part of a split model; for the Hugging Face cache the snapshot path (a symlink) */
-    path: string;
+/** A scan entry: the protocol's, with the whole header, the fit's basis and the resolved path. */
+export interface ScannedModel extends Omit<ScannedModelInfo, keyof ScannedHeaderInfo | "fit"> {
     /** `path` with symlinks resolved (the blob, for Hugging Face) */
     realPath: string;
-    /**
-     * what to call it: the path under the folder without `.gguf` (project, node-llama-cpp),
-     * "publisher/repo" (LM Studio), "org/name" (Hugging Face), "name:tag" (Ollama)
-     */
-    name: string;
-    source: ModelSource;
-    /** the file's own name (the snapshot file name for Hugging Face, the tag for Ollama) */
-    fileName: string;
-    /** bytes on disk, all parts together */
-    sizeBytes: number;
-    /** 1, or the number of parts of a split model */
-    parts: number;
     /** null when the header could not be read (see `problem`) */
     header: ModelHeader | null;
     /** null when the header could not be read, or with `fit: false` */
     fit: ModelFit | null;
-    /** other names the same file was found under (more Ollama tags, another folder) */
-    aliases: string[];
-    /** why the file cannot be used (not GGUF, truncated, a missing part...); null when it looks fine */
-    problem: string | null;
 }
 
 export interface ScanModelsOptions extends ModelRootsOptions, EstimateFitOptions {

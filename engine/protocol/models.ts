@@ -75,23 +75,85 @@ export interface EngineInfo {
     model: LoadedModelInfo | null;
 }
 
-export interface ScannedModelInfo {
-    /** the file to load */
+/**
+ * What a model file's header says, read without its weights (engine/models/readModelHeader.ts): the
+ * one summary of a model file. `tiller info` prints it whole; a scan entry carries a part of it.
+ */
+export interface ModelHeaderInfo {
+    /** `general.architecture`, e.g. "llama", "qwen2" ("unknown" when absent) */
+    architecture: string;
+    /** `general.name`, when present */
+    name: string | null;
+    ggufVersion: number;
+    /** bytes on disk (all parts of a split model) */
+    fileSizeBytes: number;
+    /** blocks (`<arch>.block_count`) */
+    layers: number | null;
+    /** residual width (`<arch>.embedding_length`) */
+    embeddingLength: number | null;
+    /** attention heads: one number, or one per layer where they vary */
+    heads: number | number[] | null;
+    /** key/value heads (grouped-query attention); equals `heads` when absent */
+    headsKv: number | number[] | null;
+    feedForwardLength: number | number[] | null;
+    vocabSize: number | null;
+    /** training context length (`<arch>.context_length`) */
+    contextLength: number | null;
+    /** `general.file_type` as node-llama-cpp names it (e.g. "MOSTLY_Q4_K_M"), or what the tensors say when it is absent */
+    fileType: string;
+    /** the quantization in short, e.g. "Q4_K_M", "F16": the file type without MOSTLY_/ALL_, else the dominant weight type; null when unknown */
+    quantization: string | null;
+    tensorCount: number;
+    /** tensors per ggml type, e.g. {"Q4_K": 120, "F32": 65} */
+    tensorTypes: Record<string, number>;
+    /** total parameters: the elements of every tensor (all parts) */
+    parameters: number;
+    /** bytes of tensor data (all parts): what loading the weights costs */
+    tensorBytes: number;
+    /** `general.size_label` (e.g. "0.5B"), when present */
+    sizeLabel: string | null;
+    /** `tokenizer.ggml.model`, e.g. "llama", "gpt2" */
+    tokenizer: string | null;
+    hasChatTemplate: boolean;
+}
+
+/** Will a model fit, at a context size (engine/models/estimateModelFit.ts). */
+export interface ModelFitInfo {
+    /** the context size (tokens) the estimate includes */
+    contextSize: number;
+    /** bytes of RAM the model + context need on the CPU alone */
+    ramBytes: number;
+    /** free RAM now */
+    freeRamBytes: number;
+    fitsInRam: boolean;
+    /** with a GPU backend: all layers offloaded; null for CPU only, or when no backend was given */
+    gpu: { vramBytes: number; freeVramBytes: number; fitsInGpu: boolean } | null;
+}
+
+/** The part of the header a scan entry shows; null where the header could not be read. */
+export type ScannedHeaderInfo = { [K in "architecture" | "layers" | "embeddingLength" | "quantization" | "parameters"]: ModelHeaderInfo[K] | null }
+    & Pick<ModelHeaderInfo, "hasChatTemplate">;
+
+/** A GGUF model found on this machine (engine/models/scanModels.ts). */
+export interface ScannedModelInfo extends ScannedHeaderInfo {
+    /** the file to load: the first part of a split model; for the Hugging Face cache the snapshot path (a symlink) */
     path: string;
+    /**
+     * what to call it: the path under the folder without `.gguf` (project, node-llama-cpp),
+     * "publisher/repo" (LM Studio), "org/name" (Hugging Face), "name:tag" (Ollama)
+     */
     name: string;
     source: "project" | "node-llama-cpp" | "lm-studio" | "huggingface" | "ollama";
+    /** the file's own name (the snapshot file name for Hugging Face, the tag for Ollama) */
     fileName: string;
+    /** bytes on disk, all parts together */
     sizeBytes: number;
+    /** 1, or the number of parts of a split model */
     parts: number;
-    architecture: string | null;
-    layers: number | null;
-    width: number | null;
-    quantization: string | null;
-    parameters: number | null;
-    hasChatTemplate: boolean;
-    fit: { contextSize: number; ramBytes: number; freeRamBytes: number; fitsInRam: boolean; gpu: { vramBytes: number; freeVramBytes: number; fitsInGpu: boolean } | null } | null;
+    fit: ModelFitInfo | null;
+    /** other names the same file was found under (more Ollama tags, another folder) */
     aliases: string[];
-    /** why the file cannot be used; null when it looks fine */
+    /** why the file cannot be used (not GGUF, truncated, a missing part...); null when it looks fine */
     problem: string | null;
 }
 

@@ -163,7 +163,7 @@ function toScannedModelInfo(model: ScannedModel): ScannedModelInfo {
     const { header, fit } = model;
     return {
         path: model.path, name: model.name, source: model.source, fileName: model.fileName, sizeBytes: model.sizeBytes, parts: model.parts,
-        architecture: header?.architecture ?? null, layers: header?.layers ?? null, width: header?.width ?? null,
+        architecture: header?.architecture ?? null, layers: header?.layers ?? null, embeddingLength: header?.embeddingLength ?? null,
         quantization: header?.quantization ?? null, parameters: header?.parameters ?? null, hasChatTemplate: header?.hasChatTemplate ?? false,
         fit: fit != null ? {
             contextSize: fit.contextSize, ramBytes: fit.ramBytes, freeRamBytes: fit.freeRamBytes, fitsInRam: fit.fitsInRam,

@@ -63,7 +63,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("models and backends requests"
         const byName = new Map(scan.models.map((model) => [`${model.source}:${model.name}`, model]));
         expect([...byName.keys()].sort()).toEqual(["lm-studio:karpathy/tinyllamas", "project:notes", "project:stories260K"]);
         const stories = byName.get("project:stories260K")!;
-        expect(stories).toMatchObject({ architecture: "llama", layers: 5, width: 64, problem: null, fileName: "stories260K.gguf", sizeBytes: fs.statSync(sharedFiles.stories260K).size });
+        expect(stories).toMatchObject({ architecture: "llama", layers: 5, embeddingLength: 64, problem: null, fileName: "stories260K.gguf", sizeBytes: fs.statSync(sharedFiles.stories260K).size });
         expect(stories.quantization).toMatch(/\w/);
         expect(stories.fit?.fitsInRam).toBe(true);
         expect(stories.fit!.ramBytes).toBeGreaterThan(0);

@@ -104,7 +104,7 @@ function find(source: string, name: string): ScannedModel {
 function expectTinyShape(model: ScannedModel): void {
     expect(model.problem).toBeNull();
     expect(model.header).toMatchObject({
-        architecture: "llama", layers: 1, width: 16, heads: 2, headsKv: 2, vocab: 300, contextLength: 2048, quantization: "F32"
+        architecture: "llama", layers: 1, embeddingLength: 16, heads: 2, headsKv: 2, vocabSize: 300, contextLength: 2048, quantization: "F32"
     });
     expect(model.header!.parameters).toBeGreaterThan(300 * 16);
     expect(model.header!.tensorBytes).toBeLessThanOrEqual(modelBytes.length);

@@ -57,7 +57,7 @@ export function ScannedModelsPanel() {
                                             <td>{sourceLabels[model.source]}</td>
                                             <td>{model.problem != null
                                                 ? <span className="warning-text small" title={model.problem}>{model.problem}</span>
-                                                : <>{model.architecture} · {model.layers ?? "?"} layers · {model.width ?? "?"}d{model.parameters != null && <> · {formatCount(model.parameters)}</>}</>}</td>
+                                                : <>{model.architecture} · {model.layers ?? "?"} layers · {model.embeddingLength ?? "?"}d{model.parameters != null && <> · {formatCount(model.parameters)}</>}</>}</td>
                                             <td className="mono">{model.quantization ?? "—"}</td>
                                             <td>{formatBytes(model.sizeBytes)}</td>
                                             <td><FitBadge fit={model.fit} /></td>
