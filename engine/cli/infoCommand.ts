@@ -6,7 +6,7 @@ import type { GgufFile } from "../gguf/GgufFile.js";
 import { readGgufFile } from "../gguf/GgufReader.js";
 import { summarizeModelHeader } from "../models/readModelHeader.js";
 import type { ModelHeaderInfo } from "../protocol/models.js";
-import { ggufErrorToTillerError } from "../runtime/loadSteeringVector.js";
+import { ggufErrorToTillerError } from "../runtime/ggufErrors.js";
 import { vectorNorm } from "../runtime/SteeringVector.js";
 import { knownSteeringSupport } from "../runtime/knownSteeringSupport.js";
 import { TillerModel } from "../runtime/TillerModel.js";

@@ -9,7 +9,7 @@ import { readGgufFile } from "../gguf/GgufReader.js";
 import { writeRandomModelFile } from "../gguf/RandomModelFile.js";
 import { randomArchitectures, writeArchitectureModelFile, type RandomArchitecture } from "../gguf/RandomArchitectureModel.js";
 import { TillerError } from "../protocol/TillerError.js";
-import { ggufErrorToTillerError } from "../runtime/loadSteeringVector.js";
+import { ggufErrorToTillerError } from "../runtime/ggufErrors.js";
 import { wholeNumberParser } from "./parseArguments.js";
 
 interface MakeModelCliOptions {

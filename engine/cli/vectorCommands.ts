@@ -11,7 +11,7 @@ import { GgufError } from "../gguf/GgufError.js";
 import { sha256OfFile } from "../io/sha256File.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { LayerRange } from "../runtime/layers.js";
-import { ggufErrorToTillerError } from "../runtime/loadSteeringVector.js";
+import { ggufErrorToTillerError } from "../runtime/ggufErrors.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import { TillerModel } from "../runtime/TillerModel.js";
 import { VECTOR_BUILD_CONTEXT, vectorBuildContext } from "../runtime/contextShapes.js";

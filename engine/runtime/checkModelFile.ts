@@ -4,7 +4,7 @@
 import { GgufError } from "../gguf/GgufError.js";
 import { readGgufFile } from "../gguf/GgufReader.js";
 import { TillerError } from "../protocol/TillerError.js";
-import { ggufErrorToTillerError } from "./loadSteeringVector.js";
+import { ggufErrorToTillerError } from "./ggufErrors.js";
 
 /**
  * Throws NOT_GGUF, UNSUPPORTED_GGUF, TRUNCATED_FILE, FILE_NOT_FOUND or MODEL_LOAD_FAILED with a

@@ -1,9 +1,12 @@
 // The context shapes (KV-cache size, batch size, parallel sequences) the CLI and the engine service
 // create, named once: the same work gets the same shape whichever front end asks for it.
-import type { ContextOptions } from "./TillerContext.js";
 
-/** A context's shape; threads and precision are the caller's. */
-export type ContextShape = Required<Pick<ContextOptions, "contextSize" | "batchSize" | "sequences">>;
+/** A context's shape (TillerContext's ContextOptions); threads and precision are the caller's. */
+export interface ContextShape {
+    contextSize: number;
+    batchSize: number;
+    sequences: number;
+}
 
 /** The most tokens a model's default context holds (less when the model was trained on less). */
 export const DEFAULT_CONTEXT_SIZE = 4096;

@@ -10,7 +10,7 @@ import { readGgufFile } from "../gguf/GgufReader.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { NativeQuantizeProgress } from "../native/AddonTypes.js";
 import { checkModelFile } from "./checkModelFile.js";
-import { ggufErrorToTillerError } from "./loadSteeringVector.js";
+import { ggufErrorToTillerError } from "./ggufErrors.js";
 import { getTillerBackend } from "./TillerBackend.js";
 
 /**

@@ -5,7 +5,8 @@
 import { engineRequestSchemas, type EngineEventName, type EngineEvents, type EngineMethod } from "../protocol/EngineContract.js";
 import { clientMessageSchema, type ServerMessage } from "../protocol/wire.js";
 import { TillerError, toTillerErrorPayload } from "../protocol/TillerError.js";
-import type { EngineService, RequestContext } from "./EngineService.js";
+import type { EngineService } from "./EngineService.js";
+import type { RequestContext } from "./requestContext.js";
 
 /** One connected client, whatever carries its messages. */
 export interface RpcConnection {

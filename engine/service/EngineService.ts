@@ -45,10 +45,9 @@ export interface EngineServiceOptions {
     writableRoots?: readonly string[];
 }
 
-export interface RequestContext {
-    requestId: string;
-    signal: AbortSignal;
-}
+import type { RequestContext } from "./requestContext.js";
+
+export type { RequestContext };
 
 type Listener = (event: EngineEventName, data: unknown) => void;
 

@@ -4,7 +4,7 @@ import type { BlackboxLocateParams, LocateResult } from "../protocol/blackbox.js
 import type { EngineEvents } from "../protocol/EngineContract.js";
 import { HttpCompletionsOracle } from "../blackbox/HttpCompletionsOracle.js";
 import { locateTrigger } from "../blackbox/locateTrigger.js";
-import type { RequestContext } from "./EngineService.js";
+import type { RequestContext } from "./requestContext.js";
 
 /** What the blackbox requests need from the engine service. */
 export interface BlackboxRequestsHost {

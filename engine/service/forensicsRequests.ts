@@ -11,7 +11,7 @@ import { textProbeContext } from "../runtime/contextShapes.js";
 import { recordForensics } from "../sessions/probeRecords.js";
 import { findRecordedRun } from "../sessions/recordedRuns.js";
 import { assertFitsContext, withAnalysisContext, type AnalysisHost, type LoadedForAnalysis } from "./analysisHost.js";
-import type { RequestContext } from "./EngineService.js";
+import type { RequestContext } from "./requestContext.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
 import { recordSafely } from "./recordSafely.js";
 

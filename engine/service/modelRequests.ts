@@ -15,7 +15,7 @@ import { downloadModel } from "../models/downloadModel.js";
 import { loadModelCatalog } from "../models/modelCatalog.js";
 import { projectModelsDir } from "../models/projectModelsDir.js";
 import { scanModels, type ScannedModel } from "../models/scanModels.js";
-import type { RequestContext } from "./EngineService.js";
+import type { RequestContext } from "./requestContext.js";
 
 const backendLabels: Record<BackendName, string> = { cuda: "CUDA", vulkan: "Vulkan", metal: "Metal", cpu: "CPU" };
 

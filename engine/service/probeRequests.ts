@@ -15,7 +15,7 @@ import type { SessionRun } from "../sessions/SessionReader.js";
 import { recordDetection, recordSweep } from "../sessions/probeRecords.js";
 import { findRecordedRun, recordedPatches } from "../sessions/recordedRuns.js";
 import { assertFitsContext, withAnalysisContext, type AnalysisHost, type LoadedForAnalysis } from "./analysisHost.js";
-import type { RequestContext } from "./EngineService.js";
+import type { RequestContext } from "./requestContext.js";
 import { formatChatPrompt } from "./formatChatPrompt.js";
 import { recordSafely } from "./recordSafely.js";
 

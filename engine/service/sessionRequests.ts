@@ -17,7 +17,7 @@ import type { WritePolicy } from "./writePolicy.js";
 import { deleteSession, listSessions, openSession, renameSession, type OpenedSession, type SessionRun } from "../sessions/SessionReader.js";
 import type { RecordedPatch } from "../sessions/sessionRecords.js";
 import { noteKinds, readVectorBuild } from "../sessions/probeRecords.js";
-import type { RequestContext } from "./EngineService.js";
+import type { RequestContext } from "./requestContext.js";
 
 /** What the session requests need from the engine service. */
 export interface SessionRequestsHost {

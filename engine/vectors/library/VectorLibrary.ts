@@ -29,7 +29,7 @@ import type { ControlVector } from "../../gguf/ControlVectorFile.js";
 import { encodeNpy, writeFileAtomic } from "../../io/npy.js";
 import { TillerError } from "../../protocol/TillerError.js";
 import type { VectorInfo, VectorMetadataInfo } from "../../protocol/vectors.js";
-import { ggufErrorToTillerError } from "../../runtime/loadSteeringVector.js";
+import { ggufErrorToTillerError } from "../../runtime/ggufErrors.js";
 import type { SteeringVector } from "../../runtime/SteeringVector.js";
 import { CALIBRATION_KEY, decodeCalibration, encodeCalibration } from "../../runtime/vectorCalibration.js";
 import {
