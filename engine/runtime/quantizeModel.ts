@@ -93,13 +93,28 @@ export async function quantizeModel(input: string, output: string, options: Quan
     const backend = await getTillerBackend();
     const temporary = path.join(path.dirname(outputPath), `.${path.basename(outputPath)}.${process.pid}.partial`);
     let seconds: number;
+    // llama_model_quantize cannot be stopped part way, so a throwing progress callback is caught
+    // here (an exception thrown into the addon's thread-safe call would escape as uncaught): the
+    // quantization runs to its end, later reports are dropped, and the caller gets that error.
+    let progressFailure: { error: unknown } | undefined;
+    const reportProgress = (progress: NativeQuantizeProgress): void => {
+        if (progressFailure !== undefined)
+            return;
+        try {
+            options.onProgress?.(progress);
+        } catch (error) {
+            progressFailure = { error };
+        }
+    };
     try {
         ({ seconds } = await backend.addon.quantizeModel(inputPath, temporary,
-            { ftype, threads: options.threads ?? backend.defaultThreads }, (progress) => options.onProgress?.(progress)));
+            { ftype, threads: options.threads ?? backend.defaultThreads }, reportProgress));
+        if (progressFailure !== undefined)
+            throw progressFailure.error;
         await fs.rename(temporary, outputPath);
     } catch (error) {
         await fs.rm(temporary, { force: true });
-        if (error instanceof TillerError)
+        if (error instanceof TillerError || (progressFailure !== undefined && error === progressFailure.error))
             throw error;
         const message = (error as Error).message;
         if (message.startsWith("another quantization"))

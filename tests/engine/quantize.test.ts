@@ -183,6 +183,27 @@ describe("quantizeModel", () => {
         expect(fs.existsSync(output)).toBe(false);
         expect(fs.readdirSync(dir).filter((name) => name.endsWith(".partial"))).toEqual([]);
     });
+
+    it("rejects with the error a progress callback throws, writes nothing, and the next quantization works", async () => {
+        const output = path.join(dir, "callback-throws.gguf");
+        const thrown = new Error("progress display went away");
+        let calls = 0;
+        const error = await quantizeModel(f32Path, output, {
+            type: "q8_0",
+            threads: 1,
+            onProgress: () => {
+                calls++;
+                throw thrown;
+            }
+        }).catch((e: unknown) => e);
+        expect(error).toBe(thrown);
+        expect(calls).toBe(1); // later reports are dropped, not thrown again
+        expect(fs.existsSync(output)).toBe(false);
+        expect(fs.readdirSync(dir).filter((name) => name.endsWith(".partial"))).toEqual([]);
+        // the process-wide busy flag was released
+        const again = await quantizeModel(f32Path, output, { type: "q8_0", threads: 1 });
+        expect(again.tensorCount).toBeGreaterThan(0);
+    });
 });
 
 describe.runIf(fs.existsSync(compiledMain))("tiller quantize (CLI)", () => {

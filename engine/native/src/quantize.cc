@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "llama_library.h"
@@ -36,6 +37,9 @@ struct quantize_log_state {
 std::atomic<bool> g_busy { false };
 
 void report_progress(Napi::Env env, Napi::Function callback, tensor_progress * progress) {
+    // owned here so a callback that throws (a C++ exception under NODE_ADDON_API_CPP_EXCEPTIONS_ALL)
+    // cannot leak it; quantizeModel.ts catches its caller's exceptions before they reach this point
+    std::unique_ptr<tensor_progress> owned(progress);
     if (env != nullptr && callback != nullptr) {
         Napi::Object p = Napi::Object::New(env);
         p.Set("done", progress->done);
@@ -43,7 +47,6 @@ void report_progress(Napi::Env env, Napi::Function callback, tensor_progress * p
         p.Set("tensor", progress->tensor);
         callback.Call({ p });
     }
-    delete progress;
 }
 
 std::string trim(std::string text) {
