@@ -4,11 +4,11 @@
 // highlighted, and the candidate table (scan step, necessity drop, their robust z-scores).
 import { useRef } from "react";
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { Field, Kbd, modKey, NumberInput, Panel, ProgressBar, Spinner, Stat } from "../../../components/ui";
+import { Field, NumberInput, ProgressBar, Stat } from "../../../components/ui";
 import { visiblePiece } from "../../../lib/format";
-import { useConnectionStore } from "../../../state/connectionStore";
-import { cancelForensics, locateParams, runLocate, useForensicsStore, type LocateResult } from "../../../state/forensicsStore";
+import { locateParams, runLocate, useForensicsStore, type LocateResult } from "../../../state/forensicsStore";
 import { PlotExport } from "../PlotExport";
+import { ForensicsPanel } from "./ForensicsPanel";
 import { candidatesCsv, prefixScanCsv } from "./forensicsCsv";
 
 const axis = { stroke: "var(--text-faint)", fontSize: 11 };
@@ -19,24 +19,14 @@ export function BlackboxPanel() {
     const setForm = useForensicsStore((s) => s.setForm);
     const progress = useForensicsStore((s) => s.progress);
     const result = useForensicsStore((s) => s.locate);
-    const connected = useConnectionStore((s) => s.state === "connected");
     const ready = locateParams(form) != null;
     return (
-        <Panel title="Black box — which prompt tokens switch a hidden patch on?" testId="blackbox-panel"
-            actions={
-                <div className="run-buttons">
-                    <button type="button" className="button small primary" data-testid="bb-locate" disabled={!ready || !connected || progress != null} onClick={() => void runLocate()}>
-                        {progress != null ? <Spinner small /> : null} Locate <Kbd>{modKey}+Enter</Kbd>
-                    </button>
-                    <button type="button" className="button small" data-testid="bb-cancel" disabled={progress == null} onClick={cancelForensics}>
-                        Cancel <Kbd>Esc</Kbd>
-                    </button>
-                </div>
-            }>
-            <div className="muted small">
+        <ForensicsPanel title="Black box — which prompt tokens switch a hidden patch on?" testId="blackbox-panel" cancelTestId="bb-cancel" busy={progress != null}
+            run={{ label: "Locate", testId: "bb-locate", disabled: !ready, onRun: () => void runLocate() }}
+            intro={<>
                 Only log-probabilities are used: an OpenAI-compatible <code>/v1/completions</code> endpoint with <code>logprobs</code> (llama.cpp server, vLLM, LM Studio,
                 {" "}<code>tiller suspect</code>). The engine sends the queries; the API key stays in this window&apos;s memory.
-            </div>
+            </>}>
             <div className="forensics-form">
                 <Field label="Endpoint">
                     <input className="input mono" data-testid="bb-endpoint" value={form.endpoint} spellCheck={false} onChange={(event) => setForm({ endpoint: event.target.value })} />
@@ -56,7 +46,7 @@ export function BlackboxPanel() {
             </div>
             {progress != null && <ProgressBar done={progress.done} total={progress.total} label={`${progress.label} — queries`} testId="bb-progress" />}
             {result != null && <LocateResultView result={result} />}
-        </Panel>
+        </ForensicsPanel>
     );
 }
 

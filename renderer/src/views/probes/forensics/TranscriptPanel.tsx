@@ -6,13 +6,12 @@
 import { useEffect, useRef } from "react";
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { NoModel } from "../../../components/NoModel";
-import { Field, Kbd, modKey, NumberInput, Panel, ProgressBar, Spinner, Stat } from "../../../components/ui";
+import { Field, NumberInput, Panel, ProgressBar, Stat } from "../../../components/ui";
 import { divergingColour } from "../../../lib/colourScale";
 import { toCsv } from "../../../lib/exportPlot";
 import { visiblePiece } from "../../../lib/format";
-import { useConnectionStore } from "../../../state/connectionStore";
 import {
-    cancelForensics, loadSessionRuns, parseTranscriptJson, runTranscriptDetection, transcriptParams, useForensicsStore,
+    loadSessionRuns, parseTranscriptJson, runTranscriptDetection, transcriptParams, useForensicsStore,
     type TranscriptDetection, type TranscriptSource
 } from "../../../state/forensicsStore";
 import { useModelStore } from "../../../state/modelStore";
@@ -21,8 +20,10 @@ import { selectLastRunId } from "../../../state/probeStore";
 import { useRunStore } from "../../../state/runStore";
 import { refreshSessions, useSessionStore } from "../../../state/sessionStore";
 import { PlotExport } from "../PlotExport";
+import { ForensicsPanel } from "./ForensicsPanel";
 
 const axis = { stroke: "var(--text-faint)", fontSize: 11 };
+const title = "Transcript — was this text written by a patched model?";
 const sources: { id: TranscriptSource; label: string }[] = [
     { id: "lastRun", label: "Last run" }, { id: "session", label: "Session run" }, { id: "pasted", label: "Pasted text" }, { id: "file", label: "JSON file" }
 ];
@@ -33,29 +34,19 @@ export function TranscriptPanel() {
     const setTranscript = useForensicsStore((s) => s.setTranscript);
     const progress = useForensicsStore((s) => s.progress);
     const detection = useForensicsStore((s) => s.detection);
-    const connected = useConnectionStore((s) => s.state === "connected");
     const runBusy = useRunStore((s) => s.status !== "idle");
     // re-render when the Run view's run changes, so "last run" is current
     const lastRun = useRunStore(selectLastRunId);
     const ready = transcriptParams(transcript) != null;
     if (!hasModel)
-        return <Panel title="Transcript — was this text written by a patched model?" testId="transcript-panel"><NoModel what="test a transcript against its weights" /></Panel>;
+        return <Panel title={title} testId="transcript-panel"><NoModel what="test a transcript against its weights" /></Panel>;
     return (
-        <Panel title="Transcript — was this text written by a patched model?" testId="transcript-panel"
-            actions={
-                <div className="run-buttons">
-                    <button type="button" className="button small primary" data-testid="tx-detect" disabled={!ready || !connected || progress != null || runBusy}
-                        title={runBusy ? "a run is going: the engine does one thing at a time" : undefined} onClick={() => void runTranscriptDetection()}>
-                        {progress != null ? <Spinner small /> : null} Detect <Kbd>{modKey}+Enter</Kbd>
-                    </button>
-                    <button type="button" className="button small" data-testid="tx-cancel" disabled={progress == null} onClick={cancelForensics}>
-                        Cancel <Kbd>Esc</Kbd>
-                    </button>
-                </div>
-            }>
-            <div className="muted small">
-                Only the prompt, the emitted tokens and the sampler are used, with the loaded model&apos;s weights; never the patch. The library&apos;s vectors are the hypotheses.
-            </div>
+        <ForensicsPanel title={title} testId="transcript-panel" cancelTestId="tx-cancel" busy={progress != null}
+            run={{
+                label: "Detect", testId: "tx-detect", disabled: !ready || runBusy,
+                title: runBusy ? "a run is going: the engine does one thing at a time" : undefined, onRun: () => void runTranscriptDetection()
+            }}
+            intro="Only the prompt, the emitted tokens and the sampler are used, with the loaded model's weights; never the patch. The library's vectors are the hypotheses.">
             <div className="input-row">
                 <div className="segmented" role="radiogroup" aria-label="transcript source">
                     {sources.map((source) => (
@@ -91,7 +82,7 @@ export function TranscriptPanel() {
             )}
             {progress?.kind === "detect" && <ProgressBar done={progress.done} total={progress.total} label={progress.label} testId="tx-progress" indeterminate={progress.total === 0} />}
             {detection != null && <DetectionView detection={detection} />}
-        </Panel>
+        </ForensicsPanel>
     );
 }
 
