@@ -2,35 +2,17 @@
 // trigger of a seeded `tiller suspect` (stories260K, served over HTTP on loopback) through the
 // engine, shows the prefix scan and the highlighted tokens, exports PNG/CSV, cancels, and names an
 // unreachable endpoint. The suspect's revealed answer is read only to check the result.
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import type { SuspectAnswer } from "../../engine/blackbox/drawSuspect.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
+import { startSuspect, type SuspectProcess } from "../support/suspectProcess.js";
 import { openModel, screenshot, waitForEngine } from "./scenarios.js";
 import { expect, test } from "./tillerServe.js";
 
 const PREFIX = "forensics";
-const repoRoot = path.resolve(import.meta.dirname, "..", "..");
-
-function startSuspect(args: string[]): Promise<{ child: ChildProcess; endpoint: string; key: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(repoRoot, "bin", "tiller.js"), "suspect", ...args], { cwd: os.tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stderr!.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
-        child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-            stdout += chunk;
-            const endpoint = /Endpoint: (\S+)/.exec(stdout)?.[1];
-            const key = /API key: (\S+)/.exec(stdout)?.[1];
-            if (endpoint != null && key != null)
-                resolve({ child, endpoint, key });
-        });
-        child.on("exit", (status) => reject(new Error(`tiller suspect exited (${status}): ${stderr}`)));
-    });
-}
 
 async function downloadText(page: Page, testId: string): Promise<Buffer> {
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId(testId).click()]);
@@ -39,7 +21,7 @@ async function downloadText(page: Page, testId: string): Promise<Buffer> {
 
 test.describe("Forensics view in Chromium", () => {
     test.skip(missing(sharedFiles.stories260K), `the test model is absent: ${sharedFiles.stories260K}`);
-    let suspect: { child: ChildProcess; endpoint: string; key: string } | undefined;
+    let suspect: SuspectProcess | undefined;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-e2e-suspect-"));
     test.afterAll(() => {
         suspect?.child.kill("SIGTERM");

@@ -1,7 +1,7 @@
 // `tiller suspect` and `tiller locate` end to end: the compiled CLI (run `npm run build:ts` first)
 // serves a seeded suspect on loopback, and locate finds its trigger word over HTTP knowing only
 // the endpoint, the key and the prompt; the revealed answer is read only to check.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,28 +9,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { SuspectAnswer } from "../../engine/blackbox/drawSuspect.js";
 import type { LocateResult } from "../../engine/blackbox/locateTrigger.js";
 import { trialStories } from "../../engine/blackbox/suspectTrials.js";
-import { expectOneLineError, launcher, repoRoot, runTiller } from "../support/runTiller.js";
+import { expectOneLineError, repoRoot, runTiller } from "../support/runTiller.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
+import { startSuspect } from "../support/suspectProcess.js";
 
 const compiled = fs.existsSync(path.join(repoRoot, "dist", "engine", "cli", "locateCommand.js"));
-
-/** starts `tiller suspect` and resolves with its endpoint and key once it prints them */
-function startSuspect(args: string[]): Promise<{ child: ChildProcess; endpoint: string; key: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [launcher, "suspect", ...args], { cwd: os.tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stderr!.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
-        child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-            stdout += chunk;
-            const endpoint = /Endpoint: (\S+)/.exec(stdout)?.[1];
-            const key = /API key: (\S+)/.exec(stdout)?.[1];
-            if (endpoint != null && key != null)
-                resolve({ child, endpoint, key });
-        });
-        child.on("exit", (status) => reject(new Error(`tiller suspect exited (${status}): ${stderr}`)));
-    });
-}
 
 describe.skipIf(!compiled || missing(sharedFiles.stories260K))("tiller suspect + tiller locate", () => {
     const children: ChildProcess[] = [];
