@@ -6,7 +6,6 @@ import path from "node:path";
 import { defineConfig } from "vite";
 
 export default defineConfig({
-    configFile: false,
     publicDir: false,
     logLevel: "warn",
     build: {

@@ -1,18 +1,30 @@
-// The built preload (dist/electron/preload.cjs, bundled by vite.preload.config.ts) as a sandboxed
-// renderer runs it: a plain script whose `require` knows "electron" and nothing of this repo, with no
+// The preload as vite.preload.config.ts bundles it (built afresh into a temp folder, so the test never
+// reads a stale dist/), run as a sandboxed renderer runs it: a plain script whose `require` knows "electron" and nothing of this repo, with no
 // `module` or `exports`. Electron cannot run here, so the script runs in a VM context whose
 // `require("electron")` records what the preload asks of it; the channels and the API it exposes
 // are checked against the one contract (electron/ipcContract.ts).
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import vm from "node:vm";
-import { describe, expect, it } from "vitest";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enginePortMessage, ipcChannels, type TillerPreloadApi } from "../../electron/ipcContract.js";
 
-const bundle = path.resolve(import.meta.dirname, "..", "..", "dist", "electron", "preload.cjs");
-const built = fs.existsSync(bundle);
-if (!built)
-    console.warn(`skipping: the preload is not built (${bundle}); run \`npm run build:ts\``);
+const repoRoot = path.resolve(import.meta.dirname, "..", "..");
+let outDir: string;
+let bundle: string;
+
+beforeAll(async () => {
+    outDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-preload-"));
+    await build({ configFile: path.join(repoRoot, "vite.preload.config.ts"), logLevel: "silent", build: { outDir, sourcemap: false } });
+    bundle = path.join(outDir, "preload.cjs");
+}, 60_000);
+
+afterAll(() => {
+    if (outDir != null)
+        fs.rmSync(outDir, { recursive: true, force: true });
+});
 
 interface Recorded {
     required: string[];
@@ -50,7 +62,7 @@ function runPreload(): Recorded {
     return recorded;
 }
 
-describe.skipIf(!built)("the bundled preload", () => {
+describe("the bundled preload", () => {
     it("runs as a sandboxed script that requires only electron", () => {
         const recorded = runPreload();
         expect(recorded.required).toEqual(["electron"]);
