@@ -7,6 +7,7 @@ import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Too
 import { Field, NumberInput, ProgressBar, Stat } from "../../../components/ui";
 import { visiblePiece } from "../../../lib/format";
 import { locateParams, runLocate, useForensicsStore, type LocateResult } from "../../../state/forensicsStore";
+import { ChartCard } from "../ChartCard";
 import { PlotExport } from "../PlotExport";
 import { ForensicsPanel } from "./ForensicsPanel";
 import { candidatesCsv, prefixScanCsv } from "./forensicsCsv";
@@ -81,27 +82,22 @@ function LocateResultView(props: { result: LocateResult }) {
                     );
                 })}
             </div>
-            <div className="chart-card" data-testid="bb-scan-chart" data-values={JSON.stringify(result.scan.map((entry) => entry.logprob))}>
-                <div className="chart-head">
-                    <div className="chart-title">Prefix scan: log p(probe | first k tokens + bridge)</div>
-                    <PlotExport target={scanPlot} baseName="prefix-scan" csv={() => prefixScanCsv(result)} testId="export-scan" />
-                </div>
-                <div className="chart-body" ref={scanPlot}>
-                    <ResponsiveContainer width="100%" height={220}>
-                        <LineChart data={data} margin={{ top: 20, right: 12, bottom: 4, left: 0 }}>
-                            <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
-                            <XAxis dataKey="k" type="number" domain={[0, result.units.length]} tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
-                            <YAxis tick={axis} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toFixed(0)} />
-                            <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
-                                labelFormatter={(k) => `k = ${String(k)} (…${JSON.stringify(data.find((entry) => entry.k === Number(k))?.piece ?? "")})`}
-                                formatter={(value) => [typeof value === "number" ? value.toFixed(3) : "—", "log p(probe)"]} />
-                            {best != null && <ReferenceLine x={best.index + 1} stroke="var(--accent)" strokeDasharray="2 3"
-                                label={{ value: JSON.stringify(visiblePiece(best.text)), position: "top", fill: "var(--accent)", fontSize: 11 }} />}
-                            <Line dataKey="logprob" stroke="var(--steer)" dot={{ r: 2 }} isAnimationActive={false} />
-                        </LineChart>
-                    </ResponsiveContainer>
-                </div>
-            </div>
+            <ChartCard title="Prefix scan: log p(probe | first k tokens + bridge)" testId="bb-scan-chart" values={JSON.stringify(result.scan.map((entry) => entry.logprob))}
+                exportAs={{ baseName: "prefix-scan", csv: () => prefixScanCsv(result), testId: "export-scan" }} plotRef={scanPlot}>
+                <ResponsiveContainer width="100%" height={220}>
+                    <LineChart data={data} margin={{ top: 20, right: 12, bottom: 4, left: 0 }}>
+                        <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
+                        <XAxis dataKey="k" type="number" domain={[0, result.units.length]} tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
+                        <YAxis tick={axis} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toFixed(0)} />
+                        <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
+                            labelFormatter={(k) => `k = ${String(k)} (…${JSON.stringify(data.find((entry) => entry.k === Number(k))?.piece ?? "")})`}
+                            formatter={(value) => [typeof value === "number" ? value.toFixed(3) : "—", "log p(probe)"]} />
+                        {best != null && <ReferenceLine x={best.index + 1} stroke="var(--accent)" strokeDasharray="2 3"
+                            label={{ value: JSON.stringify(visiblePiece(best.text)), position: "top", fill: "var(--accent)", fontSize: 11 }} />}
+                        <Line dataKey="logprob" stroke="var(--steer)" dot={{ r: 2 }} isAnimationActive={false} />
+                    </LineChart>
+                </ResponsiveContainer>
+            </ChartCard>
             <div className="chart-card">
                 <div className="chart-head">
                     <div className="chart-title">Candidates (step: the scan&apos;s jump when the token is added; drop: the loss when it is replaced)</div>

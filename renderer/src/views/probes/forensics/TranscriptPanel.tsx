@@ -3,7 +3,7 @@
 // sampler; never its patches), pasted text, or a JSON file. Shows the verdict with its calibrated
 // p-value, the per-token evidence strip with the estimated onset and engaged intervals, and the
 // library candidates (engine/forensics via the forensics.detect request).
-import { useEffect, useRef } from "react";
+import { useEffect } from "react";
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { NoModel } from "../../../components/NoModel";
 import { Field, NumberInput, Panel, ProgressBar, Stat } from "../../../components/ui";
@@ -19,7 +19,7 @@ import { reportError } from "../../../state/notificationStore";
 import { selectLastRunId } from "../../../state/probeStore";
 import { useRunStore } from "../../../state/runStore";
 import { refreshSessions, useSessionStore } from "../../../state/sessionStore";
-import { PlotExport } from "../PlotExport";
+import { ChartCard } from "../ChartCard";
 import { ForensicsPanel } from "./ForensicsPanel";
 
 const axis = { stroke: "var(--text-faint)", fontSize: 11 };
@@ -130,7 +130,6 @@ function evidenceCsv(detection: TranscriptDetection): string {
 
 function DetectionView(props: { detection: TranscriptDetection }) {
     const { detection } = props;
-    const plot = useRef<HTMLDivElement>(null);
     const best = detection.best;
     const scale = Math.max(1e-9, ...detection.tokens.map((token) => Math.abs(token.llr)));
     const data = detection.tokens.map((token) => ({ index: token.index, llr: token.llr, kl: token.kl, piece: token.piece }));
@@ -159,33 +158,28 @@ function DetectionView(props: { detection: TranscriptDetection }) {
                     </span>
                 ))}
             </div>
-            <div className="chart-card" data-testid="tx-chart" data-values={JSON.stringify(detection.tokens.map((token) => token.llr))}>
-                <div className="chart-head">
-                    <div className="chart-title">Per-token evidence: log-likelihood ratio best/clean (bars), KL (line); shaded: engaged</div>
-                    <PlotExport target={plot} baseName="transcript-evidence" csv={() => evidenceCsv(detection)} testId="export-evidence" />
-                </div>
-                <div className="chart-body" ref={plot}>
-                    <ResponsiveContainer width="100%" height={240}>
-                        <ComposedChart data={data} margin={{ top: 20, right: 4, bottom: 4, left: 0 }}>
-                            <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
-                            <XAxis dataKey="index" tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
-                            <YAxis yAxisId="llr" tick={axis} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toFixed(1)} />
-                            <YAxis yAxisId="kl" orientation="right" tick={axis} tickLine={false} axisLine={false} width={48} tickFormatter={(v: number) => v.toPrecision(2)} />
-                            <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
-                                labelFormatter={(index) => `token ${String(index)} ${JSON.stringify(data[Number(index)]?.piece ?? "")}`}
-                                formatter={(value, name) => [typeof value === "number" ? value.toFixed(4) : "—", String(name)]} />
-                            <Legend wrapperStyle={{ fontSize: 12 }} />
-                            {detection.intervals.map((interval) => (
-                                <ReferenceArea key={interval.from} yAxisId="llr" x1={interval.from} x2={Math.max(interval.from, interval.until - 1)} fill="var(--steer)" fillOpacity={0.12} />
-                            ))}
-                            {detection.onsetToken != null && <ReferenceLine yAxisId="llr" x={detection.onsetToken} stroke="var(--accent)" strokeDasharray="2 3"
-                                label={{ value: "onset", position: "top", fill: "var(--accent)", fontSize: 11 }} />}
-                            <Bar yAxisId="llr" dataKey="llr" name="log LR (best vs clean)" fill="var(--steer)" isAnimationActive={false} />
-                            <Line yAxisId="kl" dataKey="kl" name="KL (right)" stroke="var(--accent)" dot={false} isAnimationActive={false} />
-                        </ComposedChart>
-                    </ResponsiveContainer>
-                </div>
-            </div>
+            <ChartCard title="Per-token evidence: log-likelihood ratio best/clean (bars), KL (line); shaded: engaged" testId="tx-chart"
+                values={JSON.stringify(detection.tokens.map((token) => token.llr))} exportAs={{ baseName: "transcript-evidence", csv: () => evidenceCsv(detection), testId: "export-evidence" }}>
+                <ResponsiveContainer width="100%" height={240}>
+                    <ComposedChart data={data} margin={{ top: 20, right: 4, bottom: 4, left: 0 }}>
+                        <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
+                        <XAxis dataKey="index" tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
+                        <YAxis yAxisId="llr" tick={axis} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toFixed(1)} />
+                        <YAxis yAxisId="kl" orientation="right" tick={axis} tickLine={false} axisLine={false} width={48} tickFormatter={(v: number) => v.toPrecision(2)} />
+                        <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
+                            labelFormatter={(index) => `token ${String(index)} ${JSON.stringify(data[Number(index)]?.piece ?? "")}`}
+                            formatter={(value, name) => [typeof value === "number" ? value.toFixed(4) : "—", String(name)]} />
+                        <Legend wrapperStyle={{ fontSize: 12 }} />
+                        {detection.intervals.map((interval) => (
+                            <ReferenceArea key={interval.from} yAxisId="llr" x1={interval.from} x2={Math.max(interval.from, interval.until - 1)} fill="var(--steer)" fillOpacity={0.12} />
+                        ))}
+                        {detection.onsetToken != null && <ReferenceLine yAxisId="llr" x={detection.onsetToken} stroke="var(--accent)" strokeDasharray="2 3"
+                            label={{ value: "onset", position: "top", fill: "var(--accent)", fontSize: 11 }} />}
+                        <Bar yAxisId="llr" dataKey="llr" name="log LR (best vs clean)" fill="var(--steer)" isAnimationActive={false} />
+                        <Line yAxisId="kl" dataKey="kl" name="KL (right)" stroke="var(--accent)" dot={false} isAnimationActive={false} />
+                    </ComposedChart>
+                </ResponsiveContainer>
+            </ChartCard>
             <div className="chart-card">
                 <div className="chart-head">
                     <div className="chart-title">Candidates (library vector × layers, fitted α̂ and onset)</div>
