@@ -82,7 +82,10 @@ export class TillerModel {
         const model = new TillerModel(resolvedBackend, resolvedPath, native, gpuLayers);
         if (options.checkSupport ?? true) {
             try {
-                model.support = await probeSteeringSupport(model);
+                model.support = await probeSteeringSupport({
+                    shape: model.shape,
+                    openProbeContext: () => model.createContext({ contextSize: 8, batchSize: 8, threads: resolvedBackend.defaultThreads, precise: true })
+                });
             } catch (error) {
                 await model.dispose();
                 throw error;

@@ -4,15 +4,22 @@
 // model loads, one tiny context decodes one token twice — captured and unsteered, then with a
 // vector on every steerable block — and compares. Two 1-token decodes: milliseconds on any model.
 import type { SteeringSupportInfo } from "../protocol/steeringSupport.js";
+import type { ModelShapeInfo } from "../protocol/models.js";
 import { controlVectorBufferLength } from "./layers.js";
-import type { TillerModel } from "./TillerModel.js";
+import type { TillerContext } from "./TillerContext.js";
+
+/** What the probe needs of a model: its shape and a tiny precise context (TillerModel supplies both). */
+export interface SteeringProbeTarget {
+    shape: Pick<ModelShapeInfo, "architecture" | "nLayer" | "nEmbd"> & { bos: number };
+    openProbeContext(): Promise<TillerContext>;
+}
 
 /** How much larger than the residual stream the probe vector is: any graph that adds it must move the logits. */
 const PROBE_SCALE = 4;
 
-export async function probeSteeringSupport(model: TillerModel): Promise<SteeringSupportInfo> {
+export async function probeSteeringSupport(model: SteeringProbeTarget): Promise<SteeringSupportInfo> {
     const { nLayer, nEmbd } = model.shape;
-    const context = await model.createContext({ contextSize: 8, batchSize: 8, threads: model.backend.defaultThreads, precise: true });
+    const context = await model.openProbeContext();
     try {
         const token = Int32Array.of(model.shape.bos >= 0 ? model.shape.bos : 0);
         const allLayers = Array.from({ length: nLayer }, (_, layer) => layer);
