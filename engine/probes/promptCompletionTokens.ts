@@ -2,9 +2,9 @@
 // prompt + completion is tokenized as one string (with BOS), and the prompt's tokens are the ones
 // the two tokenizations share (a completion's first word can merge with the prompt's last piece).
 import { TillerError } from "../protocol/TillerError.js";
-import type { TillerModel } from "../runtime/TillerModel.js";
+import type { LoadedModel } from "../runtime/loadedModel.js";
 
-export function promptCompletionTokens(model: TillerModel, prompt: string, completion: string): { promptTokens: Int32Array; completionTokens: Int32Array } {
+export function promptCompletionTokens(model: LoadedModel, prompt: string, completion: string): { promptTokens: Int32Array; completionTokens: Int32Array } {
     const promptTokens = model.tokenize(prompt);
     const all = model.tokenize(prompt + completion);
     let shared = 0;

@@ -4,9 +4,9 @@ import { TillerError } from "../protocol/TillerError.js";
 import type { NativeCapture, NativeContext } from "../native/AddonTypes.js";
 import { DEFAULT_BATCH_SIZE, defaultContextSize } from "./contextShapes.js";
 import { assertReadableLayer } from "./layers.js";
+import type { LoadedModel } from "./loadedModel.js";
 import { runRowAnalysis, type RowAnalysis, type RowAnalysisOptions } from "./RowAnalysis.js";
 import type { ComposedControlVector } from "./SteeringPatch.js";
-import type { TillerModel } from "./TillerModel.js";
 
 export interface ContextOptions {
     /** tokens of KV cache; default min(4096, the model's training context) */
@@ -42,7 +42,7 @@ export interface EvaluateOptions {
 export type CapturedLayers = Map<number, { rows: number; data: Float32Array }>;
 
 export class TillerContext {
-    public readonly model: TillerModel;
+    public readonly model: LoadedModel;
     public readonly contextSize: number;
     public readonly batchSize: number;
     public readonly threads: number;
@@ -56,7 +56,7 @@ export class TillerContext {
     private activeRun: string | undefined;
     private steering: ComposedControlVector | null = null;
 
-    private constructor(model: TillerModel, native: NativeContext, threads: number, sequences: number) {
+    private constructor(model: LoadedModel, native: NativeContext, threads: number, sequences: number) {
         this.model = model;
         this.native = native;
         this.threads = threads;
@@ -67,7 +67,7 @@ export class TillerContext {
     }
 
     /** @internal use TillerModel.createContext */
-    public static async create(model: TillerModel, options: ContextOptions): Promise<TillerContext> {
+    public static async create(model: LoadedModel, options: ContextOptions): Promise<TillerContext> {
         const contextSize = options.contextSize ?? defaultContextSize(model.shape.nCtxTrain);
         const threads = options.threads ?? model.backend.defaultThreads;
         for (const [name, value] of Object.entries({ contextSize, threads, batchSize: options.batchSize, sequences: options.sequences })) {

@@ -1,20 +1,16 @@
 // A GGUF model loaded once, through Tiller's addon, on the backend node-llama-cpp chose.
 import path from "node:path";
-import type { ModelShapeInfo } from "../protocol/EngineContract.js";
 import type { SteeringSupportInfo } from "../protocol/steeringSupport.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { NativeModel } from "../native/AddonTypes.js";
 import { checkModelFile } from "./checkModelFile.js";
+import type { LoadedModel, ModelShape } from "./loadedModel.js";
 import { probeSteeringSupport } from "./probeSteeringSupport.js";
 import { resolveGpuLayers } from "./resolveGpuLayers.js";
 import { TillerContext, type ContextOptions } from "./TillerContext.js";
 import { getTillerBackend, type TillerBackend } from "./TillerBackend.js";
 
-/** The model's shape as the contract describes it, plus the special tokens the engine needs. */
-export interface ModelShape extends ModelShapeInfo {
-    bos: number;
-    eos: number;
-}
+export type { ModelShape } from "./loadedModel.js";
 
 export interface LoadModelOptions {
     /** layers to offload to the GPU: a number, or "auto" (default) to let node-llama-cpp fit them */
@@ -28,7 +24,7 @@ export interface LoadModelOptions {
     checkSupport?: boolean;
 }
 
-export class TillerModel {
+export class TillerModel implements LoadedModel {
     public readonly path: string;
     public readonly shape: ModelShape;
     /** the chat template stored in the GGUF, if any */

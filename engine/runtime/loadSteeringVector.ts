@@ -5,7 +5,7 @@ import { readControlVectorFile, validateControlVectorForModel } from "../gguf/Co
 import { ggufErrorToTillerError } from "./ggufErrors.js";
 import type { SteeringVector } from "./SteeringVector.js";
 import { assertVectorFitsModel } from "./SteeringVector.js";
-import type { ModelShape } from "./TillerModel.js";
+import type { ModelShape } from "./loadedModel.js";
 
 /** What a vector is checked against: the shape of the model it will steer. */
 export interface SteeringVectorTarget {

@@ -1,6 +1,6 @@
 // Turning a contrastive pair into tokens, with the positions whose activations are read.
 import { TillerError } from "../protocol/TillerError.js";
-import type { TillerModel } from "../runtime/TillerModel.js";
+import type { LoadedModel } from "../runtime/loadedModel.js";
 
 /** Where a text's activations are read. */
 export type ReadPosition =
@@ -35,7 +35,7 @@ function commonPrefixLength(a: ArrayLike<number>, b: ArrayLike<number>): number 
     return n;
 }
 
-function readPositions(model: TillerModel, full: Int32Array, promptLength: number, mode: ReadPosition): number[] {
+function readPositions(model: LoadedModel, full: Int32Array, promptLength: number, mode: ReadPosition): number[] {
     const completionStart = Math.min(promptLength, full.length - 1);
     switch (mode) {
         case "last":
@@ -52,7 +52,7 @@ function readPositions(model: TillerModel, full: Int32Array, promptLength: numbe
     }
 }
 
-export function tokenizePair(model: TillerModel, texts: PairTexts, mode: ReadPosition): PairTokens {
+export function tokenizePair(model: LoadedModel, texts: PairTexts, mode: ReadPosition): PairTokens {
     const promptTokens = model.tokenize(texts.prompt);
     const positive = model.tokenize(texts.prompt + texts.positive);
     const negative = model.tokenize(texts.prompt + texts.negative);
