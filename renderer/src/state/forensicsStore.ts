@@ -8,6 +8,7 @@ import { TillerError } from "../../../engine/protocol/TillerError";
 import { lastRunId } from "./probeStore";
 import { getEngineClient } from "../engineClient/getEngineClient";
 import { reportError } from "./notificationStore";
+import { TrackedRequest, type RequestProgress } from "./trackedRequest";
 
 export type LocateResult = EngineResults["blackbox.locate"];
 export type TranscriptDetection = EngineResults["forensics.detect"];
@@ -40,12 +41,7 @@ export interface BlackboxForm {
     budget: number;
 }
 
-export interface ForensicsProgress {
-    kind: "locate" | "detect";
-    done: number;
-    total: number;
-    label: string;
-}
+export type ForensicsProgress = RequestProgress<"locate" | "detect">;
 
 interface ForensicsState {
     /** the Probes page shown: the susceptibility sweep (with "Explain a recorded run") or forensics */
@@ -76,7 +72,7 @@ export const useForensicsStore = create<ForensicsState>()((set) => ({
     setTranscript: (patch) => set((state) => ({ transcript: { ...state.transcript, ...patch } }))
 }));
 
-let forensicsAbort: AbortController | null = null;
+const forensicsRequest = new TrackedRequest<ForensicsProgress["kind"]>((progress) => useForensicsStore.setState({ progress }));
 
 export function locateParams(form: BlackboxForm): EngineParams<"blackbox.locate"> | null {
     if (form.endpoint.trim() === "" || form.prompt.trim() === "")
@@ -95,25 +91,13 @@ export async function runLocate(): Promise<void> {
     const params = locateParams(form);
     if (progress != null || params == null)
         return;
-    forensicsAbort = new AbortController();
-    useForensicsStore.setState({ progress: { kind: "locate", done: 0, total: params.budget ?? 0, label: "starting" } });
-    try {
-        const locate = await getEngineClient().request("blackbox.locate", params, {
-            signal: forensicsAbort.signal,
-            onProgress: (update) => useForensicsStore.setState({ progress: { kind: "locate", done: update.done, total: update.total, label: update.label } })
-        });
+    const locate = await forensicsRequest.run("locate", "blackbox.locate", params, "Localisation failed", params.budget ?? 0);
+    if (locate != null)
         useForensicsStore.setState({ locate });
-    } catch (error) {
-        if (!forensicsAbort.signal.aborted)
-            reportError(error, "Localisation failed");
-    } finally {
-        forensicsAbort = null;
-        useForensicsStore.setState({ progress: null });
-    }
 }
 
 export function cancelForensics(): void {
-    forensicsAbort?.abort();
+    forensicsRequest.cancel();
 }
 
 /** The transcript the form describes, as forensics.detect takes it; null when incomplete. */
@@ -175,21 +159,9 @@ export async function runTranscriptDetection(): Promise<void> {
     const params = transcriptParams(transcript);
     if (progress != null || params == null)
         return;
-    forensicsAbort = new AbortController();
-    useForensicsStore.setState({ progress: { kind: "detect", done: 0, total: 0, label: "starting" } });
-    try {
-        const detection = await getEngineClient().request("forensics.detect", params, {
-            signal: forensicsAbort.signal,
-            onProgress: (update) => useForensicsStore.setState({ progress: { kind: "detect", done: update.done, total: update.total, label: update.label } })
-        });
+    const detection = await forensicsRequest.run("detect", "forensics.detect", params, "Blind detection failed");
+    if (detection != null)
         useForensicsStore.setState({ detection });
-    } catch (error) {
-        if (!forensicsAbort.signal.aborted)
-            reportError(error, "Blind detection failed");
-    } finally {
-        forensicsAbort = null;
-        useForensicsStore.setState({ progress: null });
-    }
 }
 
 /** Ctrl/⌘+Enter on the Forensics page: the tab's action. */

@@ -2,9 +2,8 @@
 // and the patch detection of a run. One probe at a time: the engine runs one thing per context.
 import { create } from "zustand";
 import type { EngineParams, EngineResults } from "../../../engine/protocol/EngineContract";
-import { getEngineClient } from "../engineClient/getEngineClient";
-import { reportError } from "./notificationStore";
 import { patchSpecsOf, useRunStore } from "./runStore";
+import { TrackedRequest, type RequestProgress } from "./trackedRequest";
 
 export type SweepResult = EngineResults["probes.sweep"];
 export type DetectionResult = EngineResults["probes.detect"];
@@ -27,12 +26,7 @@ export interface SweepForm {
     perLayer: boolean;
 }
 
-export interface ProbeProgress {
-    kind: "sweep" | "detect";
-    done: number;
-    total: number;
-    label: string;
-}
+export type ProbeProgress = RequestProgress<"sweep" | "detect">;
 
 interface ProbeState {
     form: SweepForm;
@@ -106,7 +100,7 @@ function textParams(source: "typed" | "lastRun", form: SweepForm): { prompt?: st
     return runId != null ? { runId } : null;
 }
 
-let probeAbort: AbortController | null = null;
+const probeRequest = new TrackedRequest<ProbeProgress["kind"]>((progress) => useProbeStore.setState({ progress }));
 
 export function sweepParams(form: SweepForm): EngineParams<"probes.sweep"> | null {
     const text = textParams(form.source, form);
@@ -128,22 +122,11 @@ export async function runSweep(): Promise<void> {
     const params = sweepParams(form);
     if (progress != null || params == null)
         return;
-    probeAbort = new AbortController();
-    useProbeStore.setState({ progress: { kind: "sweep", done: 0, total: 0, label: "starting" } });
-    try {
-        const sweep = await getEngineClient().request("probes.sweep", params, {
-            signal: probeAbort.signal,
-            onProgress: (update) => useProbeStore.setState({ progress: { kind: "sweep", done: update.done, total: update.total, label: update.label } })
-        });
-        const strongest = sweep.tokens.map((token) => token.index).sort((a, b) => Math.abs(sweep.tokens[b]!.chi) - Math.abs(sweep.tokens[a]!.chi));
-        useProbeStore.setState({ sweep, selected: strongest.slice(0, PRESELECTED).sort((a, b) => a - b) });
-    } catch (error) {
-        if (!probeAbort.signal.aborted)
-            reportError(error, "The sweep failed");
-    } finally {
-        probeAbort = null;
-        useProbeStore.setState({ progress: null });
-    }
+    const sweep = await probeRequest.run("sweep", "probes.sweep", params, "The sweep failed");
+    if (sweep == null)
+        return;
+    const strongest = sweep.tokens.map((token) => token.index).sort((a, b) => Math.abs(sweep.tokens[b]!.chi) - Math.abs(sweep.tokens[a]!.chi));
+    useProbeStore.setState({ sweep, selected: strongest.slice(0, PRESELECTED).sort((a, b) => a - b) });
 }
 
 export async function runDetection(): Promise<void> {
@@ -153,23 +136,11 @@ export async function runDetection(): Promise<void> {
         return;
     // a typed text claims the Run view's patches (the settings it says it was produced with)
     const params: EngineParams<"probes.detect"> = detectSource === "typed" ? { ...text, patches: patchSpecsOf(useRunStore.getState()) } : text;
-    probeAbort = new AbortController();
-    useProbeStore.setState({ progress: { kind: "detect", done: 0, total: 0, label: "starting" } });
-    try {
-        const detection = await getEngineClient().request("probes.detect", params, {
-            signal: probeAbort.signal,
-            onProgress: (update) => useProbeStore.setState({ progress: { kind: "detect", done: update.done, total: update.total, label: update.label } })
-        });
+    const detection = await probeRequest.run("detect", "probes.detect", params, "The detection failed");
+    if (detection != null)
         useProbeStore.setState({ detection });
-    } catch (error) {
-        if (!probeAbort.signal.aborted)
-            reportError(error, "The detection failed");
-    } finally {
-        probeAbort = null;
-        useProbeStore.setState({ progress: null });
-    }
 }
 
 export function cancelProbe(): void {
-    probeAbort?.abort();
+    probeRequest.cancel();
 }
