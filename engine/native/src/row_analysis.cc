@@ -201,6 +201,9 @@ constexpr float k_exp_lowest = -87.3365447f;
 constexpr float k_log2e  = 1.44269504088896341f;
 constexpr float k_ln2_hi = 0.693359375f;
 constexpr float k_ln2_lo = -2.12194440e-4f;
+// the polynomial's coefficients, highest degree first (Horner); shared by the scalar and SIMD kernels
+constexpr float k_exp_poly[] = { 1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f };
+constexpr int k_exp_poly_terms = sizeof(k_exp_poly) / sizeof(k_exp_poly[0]);
 
 inline float exp_poly_scalar(float x) {
     if (!(x >= k_exp_lowest)) {
@@ -209,12 +212,11 @@ inline float exp_poly_scalar(float x) {
     const float fx = std::nearbyint(x * k_log2e);
     float r = x - fx * k_ln2_hi;
     r = r - fx * k_ln2_lo;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
+    float p = k_exp_poly[0];
+#pragma GCC unroll 8
+    for (int i = 1; i < k_exp_poly_terms; i++) {
+        p = p * r + k_exp_poly[i];
+    }
     const float y = p * r * r + r + 1.0f;
     const int32_t bits = ((int32_t) fx + 127) << 23;
     float scale;
@@ -244,12 +246,11 @@ __attribute__((target("avx2,fma"))) inline __m256 exp_poly_avx2(__m256 x) {
     const __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(k_log2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(k_ln2_hi), x);
     r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(k_ln2_lo), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    __m256 p = _mm256_set1_ps(k_exp_poly[0]);
+#pragma GCC unroll 8
+    for (int i = 1; i < k_exp_poly_terms; i++) {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(k_exp_poly[i]));
+    }
     const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
     const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
     return _mm256_andnot_ps(underflow, _mm256_mul_ps(y, _mm256_castsi256_ps(bits)));
@@ -507,12 +508,11 @@ __attribute__((target("avx512f,avx512dq,avx2,fma"))) inline __m512 exp_clamped_a
     const __m512 fx = _mm512_sub_ps(t, magic);
     __m512 r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(k_ln2_hi), x);
     r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(k_ln2_lo), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 p = _mm512_set1_ps(k_exp_poly[0]);
+#pragma GCC unroll 8
+    for (int i = 1; i < k_exp_poly_terms; i++) {
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(k_exp_poly[i]));
+    }
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     const __m512i shift = _mm512_slli_epi32(_mm512_castps_si512(t), 23);
