@@ -15,6 +15,7 @@
 // i.e. what statistics, read-outs and alternatives add to a greedy generation. The same for a
 // sampled run (T = 0.8, top-k 40, top-p 0.95, min-p 0.05) is timed on one real logits row in a loop
 // (statistics on vs off with the same sampler; the row is then hot in cache, so this is a floor).
+// Cold rows: the analysis alone on rows read from memory (bench/coldRowAnalysis.ts), per kernel.
 // Start-up: `tiller generate -n 8` on stories260K against llama.cpp's own llama-completion doing
 // the same (whole-process wall clock, median of BENCH_STARTUP_RUNS, interleaved; llama.cpp's binary
 // from LLAMA_COMPLETION, default /tmp/llama.cpp/build/bin/llama-completion, skipped when absent),
@@ -38,7 +39,9 @@ import { TokenSampler } from "../engine/runtime/sampling/TokenSampler.js";
 import type { TillerContext } from "../engine/runtime/TillerContext.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
 import { median } from "./benchStatistics.js";
+import { coldRowMicros } from "./coldRowAnalysis.js";
 import { createPeerCompletion, steadyRate } from "./peerCompletion.js";
+import { getTillerBackend } from "../engine/runtime/TillerBackend.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const storiesPath = process.env.TILLER_STORIES ?? path.resolve(root, "..", "shared", "models", "stories260K.gguf");
@@ -192,7 +195,22 @@ export async function benchVocab(threads: number): Promise<string[]> {
         "read-outs % = (full − argmax) / full's time per token; T=0.8: one real row in a loop, sampler with statistics off/on (hot cache)");
     lines.push(...rows.map((row) => row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join("  ")));
     lines.push(misses.length === 0 ? "targets (full/bare ≥ 0.95, full/peer ≥ 1.2, read-outs ≤ 2%): all met" : `targets MISSED: ${misses.join("; ")}`);
+    lines.push(...(await benchColdRows()));
     lines.push(...(await benchStartup(threads)));
+    return lines;
+}
+
+/** The analysis alone on rows read from memory (bench/coldRowAnalysis.ts), per vocabulary and kernel. */
+async function benchColdRows(): Promise<string[]> {
+    const { addon } = await getTillerBackend({ gpu: false });
+    const lines = ["cold-row analysis (µs per row, median; each row read from memory, as a decode's fresh row is): argmax / greedy with statistics / T=0.8"];
+    for (const nVocab of vocabs) {
+        const kernels = (["auto", "avx2"] as const).map((kernel) => {
+            const micros = coldRowMicros(addon, nVocab, kernel);
+            return `${kernel} ${micros.argmax.toFixed(0)} / ${micros.full.toFixed(0)} / ${micros.sampled.toFixed(0)}`;
+        });
+        lines.push(`  vocab ${nVocab}: ${kernels.join("; ")}`);
+    }
     return lines;
 }
 
