@@ -190,7 +190,10 @@ describe("native seeded sampling", () => {
         { temperature: 1.3, topK: 0, topP: 0.9, minP: 0 },
         { temperature: 0.5, topK: 100, topP: 0.5, minP: 0.01 },
         { temperature: 2, topK: 3, topP: 1, minP: 0.2 },
-        { temperature: 1, topK: 1, topP: 1, minP: 0 }
+        { temperature: 1, topK: 1, topP: 1, minP: 0 },
+        // no top-k with min-p: only logits near or above the min-p cut are exponentiated exactly
+        { temperature: 0.8, topK: 0, topP: 0.95, minP: 0.05 },
+        { temperature: 1.5, topK: 0, topP: 1, minP: 0.01 }
     ];
     for (const configuration of configurations) {
         it(`draws the same ids as TokenSampler for ${JSON.stringify(configuration)}`, () => {
@@ -213,6 +216,32 @@ describe("native seeded sampling", () => {
                 expect(distinct.size).toBeGreaterThan(10);
         });
     }
+});
+
+describe("native seeded sampling at the min-p cut", () => {
+    it("keeps and drops the same tokens as TokenSampler when many logits sit on the cut", () => {
+        // the top logit 0, and many logits within ±1e-6 of T·ln(min_p): the exact test decides each
+        for (const temperature of [0.7, 1, 1.3]) {
+            const options = resolveSamplingOptions({ temperature, topK: 0, topP: 1, minP: 0.1, seed: 5 });
+            const reference = new TokenSampler(options);
+            const native = new TokenSampler(options);
+            const random = new SeededRandom(3);
+            const n = 20000;
+            const cut = temperature * Math.log(0.1);
+            const kept = new Set<number>();
+            for (let step = 0; step < 200; step++) {
+                const logits = new Float32Array(n).map(() => cut - 2 - 3 * random.next());
+                for (let i = 1; i < 400; i++)
+                    logits[i * 37] = Math.fround(cut + (random.next() - 0.5) * 2e-6);
+                logits[step] = 0;
+                const want = reference.sample(logits);
+                expect(analyzeLogits(addon, logits, n, { sampler: native, statistics: false }).sampled[0]).toBe(want);
+                kept.add(want);
+            }
+            // draws that land on the cut's tokens, not only on the top one
+            expect(kept.size).toBeGreaterThan(50);
+        }
+    });
 });
 
 describe("read-outs: analytic cases", () => {
