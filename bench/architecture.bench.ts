@@ -71,7 +71,7 @@ export async function benchArchitecture(): Promise<string[]> {
         const probes = [1, 2, 3, 4].map((seed) => ({ vector: seededSteeringVector(`probe${seed}`, nLayer, nEmbd, 10 + seed, 1) }));
 
         // the peer: node-llama-cpp's own completion on the same file, same backend, threads and sizes
-        const peerCompletion = await createPeerCompletion(backend.llama, { modelPath, gpuLayers: model.gpuLayers, threads, contextSize: 512, prompt, tokens });
+        const peerCompletion = await createPeerCompletion(await backend.nodeLlama(), { modelPath, gpuLayers: model.gpuLayers, threads, contextSize: 512, prompt, tokens });
         const peerRate = async (): Promise<number> => (await peerCompletion.run()).rate;
         const variants: [string, () => Promise<number>][] = [
             ["node-llama-cpp completion (peer)", peerRate],

@@ -44,7 +44,7 @@ export function backendName(gpu: LlamaGpuType): BackendName {
 /** Reports the backends; loads the process's backend (getTillerBackend) when none is given. */
 export async function backendInfo(backend?: TillerBackend): Promise<BackendInfo> {
     const resolved = backend ?? await getTillerBackend();
-    const { llama } = resolved;
+    const llama = await resolved.nodeLlama();
     const usable = (await getLlamaGpuTypes("supported")).map(backendName);
     if (!usable.includes("cpu"))
         usable.push("cpu");

@@ -43,7 +43,7 @@ export async function estimateModelFit(modelPath: string, header: ModelHeader, o
 }
 
 async function insightsFit(modelPath: string, backend: TillerBackend, contextSize: number, freeRamBytes: number): Promise<ModelFit> {
-    const { llama } = backend;
+    const llama = await backend.nodeLlama();
     const info = await readGgufFileInfo(modelPath, { logWarnings: false });
     const insights = await GgufInsights.from(info, llama);
     const context = { contextSize, batchSize: Math.min(DEFAULT_BATCH_SIZE, contextSize), sequences: 1 };

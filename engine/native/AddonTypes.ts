@@ -217,8 +217,26 @@ export interface NativeQuantizeProgress {
     tensor: string;
 }
 
+/** What openLlamaLibraries loads: a prebuilt binary's libraries and the folder its backends are loaded from. */
+export interface LlamaLibraryFiles {
+    llama: string;
+    ggml: string;
+    ggmlBase: string;
+    backendsDir: string;
+    /** llama.cpp log lines at this ggml_log_level or above go to stderr (4 = error) */
+    logLevel: number;
+}
+
 export interface TillerNativeAddon {
     buildInfo(): AddonBuildInfo;
+    /**
+     * Loads llama.cpp's libraries by path without node-llama-cpp (engine/runtime/directBackend.ts),
+     * loads the ggml backends from `backendsDir` and calls llama_backend_init; call bind() after.
+     * Rejects when a libllama is already loaded in the process.
+     */
+    openLlamaLibraries(files: LlamaLibraryFiles): Promise<{ devices: { name: string; description: string; type: string }[] }>;
+    /** the libllama already loaded in this process (by node-llama-cpp or openLlamaLibraries), or null */
+    llamaLoadedPath(): string | null;
     /** resolves llama.cpp's functions from the libllama node-llama-cpp loaded; call after getLlama() */
     bind(): AddonBinding;
     /**

@@ -10,7 +10,8 @@
         "src/row_analysis.cc",
         "src/row_analysis_binding.cc",
         "src/training.cc",
-        "src/quantize.cc"
+        "src/quantize.cc",
+        "src/llama_loader.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

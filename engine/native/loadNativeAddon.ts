@@ -24,30 +24,40 @@ function findAddonPath(): string {
     return found;
 }
 
-function installedNodeLlamaCppVersion(): string {
+/** node-llama-cpp's installed package folder and version (its "exports" hide package.json, so walk up from its entry). */
+export function nodeLlamaCppPackage(): { dir: string; version: string } {
     let dir = path.dirname(fileURLToPath(import.meta.resolve("node-llama-cpp")));
     for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
         const manifest = path.join(dir, "package.json");
         if (fs.existsSync(manifest)) {
             const parsed = JSON.parse(fs.readFileSync(manifest, "utf8")) as { name?: string; version?: string };
             if (parsed.name === "node-llama-cpp" && parsed.version != null)
-                return parsed.version;
+                return { dir, version: parsed.version };
         }
     }
     throw new TillerError("NATIVE_ADDON", "cannot find node-llama-cpp's package.json");
 }
 
+function installedNodeLlamaCppVersion(): string {
+    return nodeLlamaCppPackage().version;
+}
+
+let required: TillerNativeAddon | undefined;
 let loaded: { addon: TillerNativeAddon; binding: AddonBinding } | undefined;
 
+/** The path of tiller_native.node (throws NATIVE_ADDON when it is not built). */
+export function nativeAddonPath(): string {
+    return findAddonPath();
+}
+
 /**
- * Loads tiller_native.node and binds it to the llama.cpp that node-llama-cpp loaded. Call only after
- * `getLlama()` has resolved. Refuses to bind when the installed node-llama-cpp is not the version
- * the addon's headers came from: llama.cpp structs are passed by value, so a mismatch would corrupt
- * memory instead of failing.
+ * Loads tiller_native.node without binding it to llama.cpp. Refuses when the installed
+ * node-llama-cpp is not the version the addon's headers came from: llama.cpp structs are passed by
+ * value, so a mismatch would corrupt memory instead of failing.
  */
-export function loadNativeAddon(): { addon: TillerNativeAddon; binding: AddonBinding } {
-    if (loaded != null)
-        return loaded;
+export function requireNativeAddon(): TillerNativeAddon {
+    if (required != null)
+        return required;
     const addon = require(findAddonPath()) as TillerNativeAddon;
     const built = addon.buildInfo();
     const installed = installedNodeLlamaCppVersion();
@@ -56,6 +66,18 @@ export function loadNativeAddon(): { addon: TillerNativeAddon; binding: AddonBin
             `Tiller's native addon was built against node-llama-cpp ${built.nodeLlamaCppVersion} (llama.cpp ${built.llamaCppCommit}) ` +
             `but node-llama-cpp ${installed} is installed; Tiller requires exactly ${requiredNodeLlamaCppVersion}. ` +
             "Reinstall (npm ci) so the addon is rebuilt from the matching headers.");
+    required = addon;
+    return addon;
+}
+
+/**
+ * Loads tiller_native.node and binds it to the llama.cpp already loaded in this process (by
+ * node-llama-cpp's `getLlama()` or by the addon's own openLlamaLibraries); call after either.
+ */
+export function loadNativeAddon(): { addon: TillerNativeAddon; binding: AddonBinding } {
+    if (loaded != null)
+        return loaded;
+    const addon = requireNativeAddon();
     let binding: AddonBinding;
     try {
         binding = addon.bind();

@@ -1,11 +1,17 @@
 // The process-wide llama.cpp backend: node-llama-cpp picks and loads the build (CPU, CUDA, Vulkan,
 // Metal), then Tiller's addon binds to that same libllama. One per process.
+//
+// When the backend will be the CPU on Linux, the direct start (directBackend.ts) loads the same
+// prebuilt CPU libraries without node-llama-cpp's JavaScript; node-llama-cpp's Llama is then
+// created only when something asks for it (nodeLlama()).
 import os from "node:os";
-import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import type { Llama, LlamaGpuType } from "node-llama-cpp";
 import { backendChoiceSchema } from "../protocol/models.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { AddonBinding, TillerNativeAddon } from "../native/AddonTypes.js";
 import { loadNativeAddon } from "../native/loadNativeAddon.js";
+import { autoChoiceIsCpuOnly } from "./autoGpuChoice.js";
+import { openDirectCpuBackend, type LlamaLogLevelName } from "./directBackend.js";
 
 /** Which llama.cpp backend to ask node-llama-cpp for. */
 export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | false;
@@ -18,24 +24,27 @@ export interface BackendOptions {
 }
 
 export interface TillerBackend {
-    llama: Llama;
+    /**
+     * node-llama-cpp's Llama on this backend (memory estimates, VRAM state, backend details).
+     * After the direct start it is created on the first call (node-llama-cpp's getLlama() for the
+     * CPU build already loaded: ~1 s); otherwise it exists already.
+     */
+    nodeLlama(): Promise<Llama>;
     addon: TillerNativeAddon;
     binding: AddonBinding;
     /** the GPU backend actually loaded, or false for CPU only */
-    gpu: Llama["gpu"];
+    gpu: LlamaGpuType;
+    /** "direct": Tiller's addon loaded the prebuilt CPU libraries; "node-llama-cpp": getLlama() did */
+    loader: "direct" | "node-llama-cpp";
+    /** why the direct start was not used (null when it was) */
+    directStartSkipped: string | null;
     /** default thread count: the cores this process may use (node-llama-cpp's default oversubscribes small machines) */
     defaultThreads: number;
 }
 
-const logLevels = {
-    error: LlamaLogLevel.error,
-    warn: LlamaLogLevel.warn,
-    info: LlamaLogLevel.info,
-    debug: LlamaLogLevel.debug
-} as const;
+const logLevelNames: readonly LlamaLogLevelName[] = ["error", "warn", "info", "debug"];
 
 let backendPromise: Promise<TillerBackend> | undefined;
-let backendGpu: GpuChoice | undefined;
 
 /** A backend name as the contract spells it; "cpu" means no GPU backend (node-llama-cpp's `gpu: false`). */
 export function parseGpuChoice(name: string): GpuChoice {
@@ -61,22 +70,62 @@ function gpuChoiceFromEnv(): GpuChoice | undefined {
 export function getTillerBackend(options: BackendOptions = {}): Promise<TillerBackend> {
     if (backendPromise != null)
         return backendPromise;
-    backendGpu = options.gpu ?? gpuChoiceFromEnv() ?? "auto";
-    const envLevel = process.env.TILLER_LOG_LEVEL as keyof typeof logLevels | undefined;
-    const logLevel = logLevels[envLevel ?? options.logLevel ?? "error"] ?? LlamaLogLevel.error;
+    const gpu: GpuChoice = options.gpu ?? gpuChoiceFromEnv() ?? "auto";
+    const envLevel = process.env.TILLER_LOG_LEVEL as LlamaLogLevelName | undefined;
+    const requestedLevel = envLevel ?? options.logLevel ?? "error";
+    const logLevel: LlamaLogLevelName = logLevelNames.includes(requestedLevel) ? requestedLevel : "error";
     backendPromise = (async () => {
-        const llama = await getLlama({ gpu: backendGpu ?? "auto", logLevel, build: "never" });
+        const defaultThreads = Math.max(1, os.availableParallelism());
+        let directStartSkipped: string;
+        if (process.platform !== "linux")
+            directStartSkipped = `the direct start is for Linux (this is ${process.platform})`;
+        else if (gpu !== false && (gpu !== "auto" || !await autoChoiceIsCpuOnly()))
+            directStartSkipped = gpu === "auto" ? "a GPU backend may be usable here: node-llama-cpp chooses" : `the ${gpu} backend was asked for`;
+        else {
+            const direct = await openDirectCpuBackend(logLevel);
+            if (!("reason" in direct)) {
+                let nodeLlama: Promise<Llama> | undefined;
+                reportStartup(`backend loaded directly from ${direct.binsDir} (crash-test verdict ${direct.verdict})`);
+                return {
+                    // the CPU build is what is loaded: node-llama-cpp finds it in place
+                    nodeLlama: () => (nodeLlama ??= loadNodeLlama(false, logLevel)),
+                    addon: direct.addon,
+                    binding: direct.binding,
+                    gpu: false,
+                    loader: "direct",
+                    directStartSkipped: null,
+                    defaultThreads
+                } satisfies TillerBackend;
+            }
+            directStartSkipped = direct.reason;
+        }
+        reportStartup(`backend loaded by node-llama-cpp (direct start skipped: ${directStartSkipped})`);
+        const llama = await loadNodeLlama(gpu, logLevel);
         const { addon, binding } = loadNativeAddon();
         return {
-            llama,
+            nodeLlama: () => Promise.resolve(llama),
             addon,
             binding,
             gpu: llama.gpu,
-            defaultThreads: Math.max(1, os.availableParallelism())
-        };
+            loader: "node-llama-cpp",
+            directStartSkipped,
+            defaultThreads
+        } satisfies TillerBackend;
     })();
     backendPromise.catch(() => {
         backendPromise = undefined;
     });
     return backendPromise;
+}
+
+/** node-llama-cpp's getLlama(), its module imported only now (importing it costs ~0.4 s). */
+async function loadNodeLlama(gpu: GpuChoice, logLevel: LlamaLogLevelName): Promise<Llama> {
+    const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
+    return getLlama({ gpu, logLevel: LlamaLogLevel[logLevel], build: "never" });
+}
+
+/** `TILLER_DEBUG_STARTUP=1`: one line on stderr saying how llama.cpp was loaded (tests and bug reports). */
+function reportStartup(line: string): void {
+    if (process.env.TILLER_DEBUG_STARTUP === "1")
+        process.stderr.write(`tiller: startup: ${line}\n`);
 }

@@ -1,4 +1,3 @@
-import { GgufInsights, readGgufFileInfo } from "node-llama-cpp";
 import { TillerError } from "../protocol/TillerError.js";
 import type { TillerBackend } from "./TillerBackend.js";
 
@@ -12,10 +11,15 @@ export async function resolveGpuLayers(backend: TillerBackend, modelPath: string
             throw new TillerError("INVALID_ARGUMENT", `gpuLayers must be "auto" or a whole number ≥ 0, got ${gpuLayers}`);
         return backend.gpu === false ? 0 : gpuLayers;
     }
-    if (backend.gpu === false || !backend.llama.supportsGpuOffloading)
+    if (backend.gpu === false)
         return 0;
+    const llama = await backend.nodeLlama();
+    if (!llama.supportsGpuOffloading)
+        return 0;
+    // imported here: a CPU-only start never loads node-llama-cpp's JavaScript
+    const { GgufInsights, readGgufFileInfo } = await import("node-llama-cpp");
     const info = await readGgufFileInfo(modelPath, { logWarnings: false });
-    const insights = await GgufInsights.from(info, backend.llama);
+    const insights = await GgufInsights.from(info, llama);
     const resolved = await insights.configurationResolver.resolveModelGpuLayersV2("auto");
     return resolved.gpuLayers;
 }

@@ -139,7 +139,7 @@ export interface MemoryReading {
 
 export async function readMemory(): Promise<MemoryReading> {
     const backend = await getTillerBackend();
-    const vramUsed = backend.gpu !== false ? (await backend.llama.getVramState()).used : null;
+    const vramUsed = backend.gpu !== false ? (await (await backend.nodeLlama()).getVramState()).used : null;
     return { vramUsed, rss: process.memoryUsage().rss };
 }
 

@@ -10,6 +10,7 @@
 #include "training.h"
 #include "quantize.h"
 #include "row_analysis_binding.h"
+#include "llama_loader.h"
 
 // buildInfo(): { nodeLlamaCppVersion, llamaCppCommit } — what the headers were taken from; the
 // TypeScript side refuses to bind when the installed node-llama-cpp differs (structs pass by value).
@@ -55,6 +56,8 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     native_training::define(env); exports.Set("createTrainer", Napi::Function::New(env, native_training::create, "createTrainer"));
     exports.Set("liveObjects", Napi::Function::New(env, live_objects, "liveObjects"));
     exports.Set("quantizeModel", Napi::Function::New(env, native_quantize::quantize_model, "quantizeModel"));
+    exports.Set("openLlamaLibraries", Napi::Function::New(env, native_llama_loader::open_libraries, "openLlamaLibraries"));
+    exports.Set("llamaLoadedPath", Napi::Function::New(env, native_llama_loader::loaded_path, "llamaLoadedPath"));
     return exports;
 }
 

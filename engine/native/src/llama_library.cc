@@ -160,6 +160,15 @@ const llama_library & llama_library_bind() {
     return g_library;
 }
 
+std::string llama_library_loaded_path() {
+    for (const std::string & path : loaded_library_paths()) {
+        if (is_libllama(path)) {
+            return path;
+        }
+    }
+    return "";
+}
+
 const llama_library & llama_library_get() {
     std::lock_guard<std::mutex> lock(g_bind_mutex);
     if (!g_bound) {

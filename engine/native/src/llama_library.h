@@ -130,3 +130,6 @@ const llama_library & llama_library_bind();
 
 // The library bound by llama_library_bind(); throws if it was never bound.
 const llama_library & llama_library_get();
+
+// the path of the libllama already loaded in this process, or "" when none is
+std::string llama_library_loaded_path();
