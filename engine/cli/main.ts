@@ -3,29 +3,15 @@
 // `tiller: error: [CODE] message`, never a stack trace.
 import { Command, CommanderError } from "commander";
 import { TillerError } from "../protocol/TillerError.js";
-import { registerGenerateCommand } from "./generateCommand.js";
-import { registerInfoCommand } from "./infoCommand.js";
-import { registerMakeModelCommand } from "./makeModelCommand.js";
-import { registerDatasetsCommand } from "./datasetsCommand.js";
-import { registerVectorCommands } from "./vectorCommands.js";
-import { registerDetectCommand } from "./detectCommand.js";
-import { registerExplainCommand } from "./explainCommand.js";
-import { registerServeCommand } from "./serveCommand.js";
-import { registerSessionsCommand } from "./sessionsCommand.js";
-import { registerSweepCommand } from "./sweepCommand.js";
-import { registerThermoCommand } from "./thermoCommand.js";
-import { registerModelsCommand } from "./modelsCommand.js";
-import { registerToyworldCommand } from "./toyworldCommand.js";
-import { registerQuantizeCommand } from "./quantizeCommand.js";
-import { registerSuspectCommand } from "./suspectCommand.js";
-import { registerLocateCommand } from "./locateCommand.js";
+import { registrationsFor } from "./commandModules.js";
 
 /** Writes the one error line; newlines inside the message are folded so it stays one line. */
 export function writeErrorLine(message: string): void {
     process.stderr.write(`tiller: ${message.trim().replace(/\s*\n\s*/g, " ")}\n`);
 }
 
-export function createProgram(): Command {
+/** The program with the commands `command` needs registered (all of them when it is not a command's name). */
+export async function createProgram(command?: string): Promise<Command> {
     const program = new Command("tiller")
         .description("Activation steering of GGUF models through llama.cpp")
         // commander's own messages already start with "error: "
@@ -34,28 +20,14 @@ export function createProgram(): Command {
         .showSuggestionAfterError(false)
         .allowExcessArguments(false);
     // settings above are inherited by the commands below (they must come first)
-    registerGenerateCommand(program);
-    registerMakeModelCommand(program);
-    registerInfoCommand(program);
-    registerVectorCommands(program);
-    registerDatasetsCommand(program);
-    registerServeCommand(program);
-    registerSweepCommand(program);
-    registerThermoCommand(program);
-    registerDetectCommand(program);
-    registerExplainCommand(program);
-    registerSessionsCommand(program);
-    registerModelsCommand(program);
-    registerToyworldCommand(program);
-    registerQuantizeCommand(program);
-    registerSuspectCommand(program);
-    registerLocateCommand(program);
+    for (const register of await registrationsFor(command))
+        register(program);
     return program;
 }
 
 /** Runs the CLI on `argv` (as process.argv: node, script, args...) and returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
-    const program = createProgram();
+    const program = await createProgram(argv[2]);
     try {
         await program.parseAsync([...argv]);
         return 0;

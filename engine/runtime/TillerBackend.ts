@@ -6,7 +6,7 @@
 // created only when something asks for it (nodeLlama()).
 import os from "node:os";
 import type { Llama, LlamaGpuType } from "node-llama-cpp";
-import { backendChoiceSchema } from "../protocol/models.js";
+import type { BackendChoice } from "../protocol/models.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { AddonBinding, TillerNativeAddon } from "../native/AddonTypes.js";
 import { loadNativeAddon } from "../native/loadNativeAddon.js";
@@ -46,12 +46,21 @@ const logLevelNames: readonly LlamaLogLevelName[] = ["error", "warn", "info", "d
 
 let backendPromise: Promise<TillerBackend> | undefined;
 
+/**
+ * The contract's backend choices (protocol/models.ts's backendChoiceSchema), listed here so that a
+ * CLI start does not load zod and every schema of the contract (~0.1 s) to read $TILLER_GPU.
+ */
+const backendChoices = ["auto", "cuda", "vulkan", "metal", "cpu"] as const satisfies readonly BackendChoice[];
+/** fails to compile when the contract gains a choice this list lacks */
+const everyChoiceListed: Exclude<BackendChoice, typeof backendChoices[number]> extends never ? true : never = true;
+void everyChoiceListed;
+
 /** A backend name as the contract spells it; "cpu" means no GPU backend (node-llama-cpp's `gpu: false`). */
 export function parseGpuChoice(name: string): GpuChoice {
-    const parsed = backendChoiceSchema.safeParse(name);
-    if (!parsed.success)
-        throw new TillerError("INVALID_ARGUMENT", `the backend must be one of ${backendChoiceSchema.options.join(", ")}; got "${name}"`);
-    return parsed.data === "cpu" ? false : parsed.data;
+    const choice = backendChoices.find((entry) => entry === name);
+    if (choice == null)
+        throw new TillerError("INVALID_ARGUMENT", `the backend must be one of ${backendChoices.join(", ")}; got "${name}"`);
+    return choice === "cpu" ? false : choice;
 }
 
 /**
@@ -79,7 +88,7 @@ export function getTillerBackend(options: BackendOptions = {}): Promise<TillerBa
         let directStartSkipped: string;
         if (process.platform !== "linux")
             directStartSkipped = `the direct start is for Linux (this is ${process.platform})`;
-        else if (gpu !== false && (gpu !== "auto" || !await autoChoiceIsCpuOnly()))
+        else if (gpu !== false && (gpu !== "auto" || !(await autoChoiceIsCpuOnly()).cpuOnly))
             directStartSkipped = gpu === "auto" ? "a GPU backend may be usable here: node-llama-cpp chooses" : `the ${gpu} backend was asked for`;
         else {
             const direct = await openDirectCpuBackend(logLevel);

@@ -7,7 +7,6 @@
 //
 // Stored in the control-vector file as one string key (llama.cpp ignores tiller.* keys):
 //     tiller.calibration = {"version":1,"layers":{"2":{"midpoint":-3.1,"sigma":4.2}, …}}
-import { z } from "zod";
 import { TillerError } from "../protocol/TillerError.js";
 
 export const CALIBRATION_KEY = "tiller.calibration";
@@ -22,10 +21,28 @@ export interface LayerCalibration {
 /** layer (llama.cpp numbering) → calibration */
 export type VectorCalibration = ReadonlyMap<number, LayerCalibration>;
 
-const fileSchema = z.object({
-    version: z.literal(1),
-    layers: z.record(z.string().regex(/^\d+$/), z.object({ midpoint: z.number().refine(Number.isFinite), sigma: z.number().positive().refine(Number.isFinite) }))
-});
+/**
+ * `{ version: 1, layers: { "<layer>": { midpoint: finite, sigma: finite > 0 } } }`, checked by hand
+ * rather than with zod: this module is on the path of every generation (ProjectionReader), and
+ * loading zod costs a CLI start ~0.1 s.
+ */
+function parseLayers(parsed: unknown): Map<number, LayerCalibration> | undefined {
+    if (parsed == null || typeof parsed !== "object" || (parsed as { version?: unknown }).version !== 1)
+        return undefined;
+    const layers = (parsed as { layers?: unknown }).layers;
+    if (layers == null || typeof layers !== "object" || Array.isArray(layers))
+        return undefined;
+    const result = new Map<number, LayerCalibration>();
+    for (const [layer, entry] of Object.entries(layers)) {
+        if (!/^\d+$/.test(layer) || entry == null || typeof entry !== "object")
+            return undefined;
+        const { midpoint, sigma } = entry as { midpoint?: unknown; sigma?: unknown };
+        if (typeof midpoint !== "number" || !Number.isFinite(midpoint) || typeof sigma !== "number" || !Number.isFinite(sigma) || sigma <= 0)
+            return undefined;
+        result.set(Number(layer), { midpoint, sigma });
+    }
+    return result;
+}
 
 export function encodeCalibration(calibration: VectorCalibration): string {
     const layers: Record<string, LayerCalibration> = {};
@@ -45,10 +62,7 @@ export function decodeCalibration(metadata: Readonly<Record<string, string>> | u
     } catch {
         return undefined;
     }
-    const result = fileSchema.safeParse(parsed);
-    if (!result.success)
-        return undefined;
-    return new Map(Object.entries(result.data.layers).map(([layer, entry]) => [Number(layer), entry]));
+    return parseLayers(parsed);
 }
 
 /** Only layers with a usable σ are kept (a degenerate build — identical projections — has σ = 0). */

@@ -28,6 +28,11 @@ describe("vector calibration", () => {
         expect(decodeCalibration(undefined)).toBeUndefined();
         expect(decodeCalibration({ [CALIBRATION_KEY]: "{not json" })).toBeUndefined();
         expect(decodeCalibration({ [CALIBRATION_KEY]: JSON.stringify({ version: 1, layers: { 1: { midpoint: 0, sigma: 0 } } }) })).toBeUndefined();
+        for (const malformed of [{ version: 2, layers: {} }, { version: 1 }, { version: 1, layers: [] }, { version: 1, layers: { x: { midpoint: 0, sigma: 1 } } },
+            { version: 1, layers: { 1: { midpoint: "0", sigma: 1 } } }, { version: 1, layers: { 1: { midpoint: 0, sigma: -1 } } }, { version: 1, layers: { 1: null } }, null, 7])
+            expect(decodeCalibration({ [CALIBRATION_KEY]: JSON.stringify(malformed) })).toBeUndefined();
+        expect(decodeCalibration({ [CALIBRATION_KEY]: JSON.stringify({ version: 1, layers: { 3: { midpoint: -1.5, sigma: 2, extra: true } } }) }))
+            .toEqual(new Map([[3, { midpoint: -1.5, sigma: 2 }]]));
     });
 
     it("travels with a vector through the library's file, and a derived vector has none", async () => {
