@@ -586,6 +586,42 @@ __attribute__((target("avx512f,avx512dq,avx2,fma"))) inline void flush_partial(d
     _mm512_store_pd(acc + 8, _mm512_add_pd(_mm512_load_pd(acc + 8), _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(part), 1)))));
 }
 
+// The fused kernels' last step: the global maximum from the lanes', the ties of the lanes that
+// hold it, the first index holding it (searched from the earliest chunk where such a lane's
+// maximum appeared), and every lane's sums moved to the global maximum's frame and added.
+template <int LANES, int N_SCALES>
+void merge_lanes(const float * logits, int32_t n, const float * maxima, const int32_t * ties, const int32_t * chunks,
+                 double (&acc)[N_SCALES][3][LANES], const float * scales, fused_scan & st, exp_sums * out) {
+    float best_value = -std::numeric_limits<float>::infinity();
+    for (int lane = 0; lane < LANES; lane++) {
+        best_value = std::max(best_value, maxima[lane]);
+    }
+    st.best_value = best_value;
+    if (best_value == -std::numeric_limits<float>::infinity()) {
+        return;  // fully masked: best stays −1
+    }
+    int32_t first_chunk = n;
+    for (int lane = 0; lane < LANES; lane++) {
+        if (maxima[lane] == best_value) {
+            st.ties += ties[lane];
+            first_chunk = std::min(first_chunk, chunks[lane]);
+        }
+        for (int k = 0; k < N_SCALES; k++) {
+            double z = acc[k][0][lane], a = acc[k][1][lane], b = acc[k][2][lane];
+            rescale_lane(z, a, b, maxima[lane], best_value, scales[k]);
+            out[k].z += z;
+            out[k].a += a;
+            out[k].b += b;
+        }
+    }
+    for (int32_t i = first_chunk; i < n; i++) {
+        if (logits[i] == best_value) {
+            st.best = i;
+            break;
+        }
+    }
+}
+
 constexpr int32_t k_fused_chunk = 128;  // elements per chunk: 8 vectors, float partial sums within
 
 bool cpu_has_avx512() {
@@ -686,47 +722,156 @@ __attribute__((target("avx512f,avx512dq,avx2,fma"))) bool fused_avx512(const flo
         }
     }
 
-    // 4. the lanes together: global maximum, ties, the first index holding it, the sums at it
+    // 4. the lanes together
     alignas(64) float maxima[16];
     alignas(64) int32_t ties[16];
     alignas(64) int32_t chunks[16];
     _mm512_store_ps(maxima, lane_max);
     _mm512_store_si512(ties, lane_ties);
     _mm512_store_si512(chunks, lane_chunk);
-    float best_value = -std::numeric_limits<float>::infinity();
-    for (float m : maxima) {
-        best_value = std::max(best_value, m);
-    }
-    st.best_value = best_value;
-    if (best_value == -std::numeric_limits<float>::infinity()) {
-        return true;  // fully masked: best stays −1
-    }
-    int32_t first_chunk = n;
-    for (int lane = 0; lane < 16; lane++) {
-        if (maxima[lane] == best_value) {
-            st.ties += ties[lane];
-            first_chunk = std::min(first_chunk, chunks[lane]);
-        }
-        for (int k = 0; k < N_SCALES; k++) {
-            double z = acc[k][0][lane], a = acc[k][1][lane], b = acc[k][2][lane];
-            rescale_lane(z, a, b, maxima[lane], best_value, scales[k]);
-            out[k].z += z;
-            out[k].a += a;
-            out[k].b += b;
-        }
-    }
-    for (int32_t i = first_chunk; i < n; i++) {
-        if (logits[i] == best_value) {
-            st.best = i;
-            break;
-        }
-    }
+    merge_lanes<16, N_SCALES>(logits, n, maxima, ties, chunks, acc, scales, st, out);
     return true;
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+// ---- the fused pass on AVX2: the same algorithm as fused_avx512 on 8 lanes ------------------------
+
+// exp_clamped_avx512 on 8 lanes
+__attribute__((target("avx2,fma"))) inline __m256 exp_clamped_avx2(__m256 x) {
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    const __m256 t  = _mm256_fmadd_ps(x, _mm256_set1_ps(k_log2e), magic);
+    const __m256 fx = _mm256_sub_ps(t, magic);
+    __m256 r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(k_ln2_hi), x);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(k_ln2_lo), r);
+    __m256 p = _mm256_set1_ps(k_exp_poly[0]);
+#pragma GCC unroll 8
+    for (int i = 1; i < k_exp_poly_terms; i++) {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(k_exp_poly[i]));
+    }
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    const __m256i shift = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), shift));
+}
+
+// 8 logits from `i`, the lanes at or past `end` −∞ (AVX2 has no masked load with a fill value)
+__attribute__((target("avx2,fma"))) inline __m256 load_padded_avx2(const float * logits, int32_t i, int32_t end) {
+    if (end - i >= 8) {
+        return _mm256_loadu_ps(logits + i);
+    }
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(end - i), lane);
+    return _mm256_blendv_ps(_mm256_set1_ps(-std::numeric_limits<float>::infinity()), _mm256_maskload_ps(logits + i, valid),
+                            _mm256_castsi256_ps(valid));
+}
+
+// adds 8 float partial sums into 8 double accumulators
+__attribute__((target("avx2,fma"))) inline void flush_partial_avx2(double * acc, __m256 part) {
+    _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), _mm256_cvtps_pd(_mm256_castps256_ps128(part))));
+    _mm256_storeu_pd(acc + 4, _mm256_add_pd(_mm256_loadu_pd(acc + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(part, 1))));
+}
+
+template <int N_SCALES>
+__attribute__((target("avx2,fma"))) bool fused_avx2(const float * logits, int32_t n, const float * scales, float x_floor,
+                                                    scan_state & heaps, fused_scan & st, exp_sums * out) {
+    const __m256 neg_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+    const __m256 pos_inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+    const __m256 vfloor = _mm256_set1_ps(x_floor);
+    const __m256 vclamp = _mm256_set1_ps(k_exp_lowest);
+    const __m256 vs1 = _mm256_set1_ps(scales[N_SCALES - 1]);
+    __m256  lane_max = neg_inf;
+    __m256i lane_ties = _mm256_setzero_si256();
+    __m256i lane_chunk = _mm256_set1_epi32(-1);
+    double acc[N_SCALES][3][8] = {};
+    __m256 bad = _mm256_setzero_ps();
+    float threshold = heaps.n_heaps > 0 ? heap_threshold(heaps) : std::numeric_limits<float>::infinity();
+
+    for (int32_t chunk = 0; chunk < n; chunk += k_fused_chunk) {
+        const int32_t end = std::min(n, chunk + k_fused_chunk);
+        // 1. validate, the chunk's maximum, heap candidates (in id order)
+        __m256 chunk_max = neg_inf;
+        for (int32_t i = chunk; i < end; i += 8) {
+            const __m256 v = load_padded_avx2(logits, i, end);
+            prefetch_ahead(logits, i, n);
+            bad = _mm256_or_ps(bad, _mm256_or_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), _mm256_cmp_ps(v, pos_inf, _CMP_EQ_OQ)));
+            chunk_max = _mm256_max_ps(chunk_max, v);
+            int above = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(threshold), _CMP_GT_OQ));
+            if (above != 0) {
+                for (; above != 0; above &= above - 1) {
+                    const int lane = __builtin_ctz(above);
+                    for (int32_t h = 0; h < heaps.n_heaps; h++) {
+                        heaps.heaps[h]->offer(i + lane, logits[i + lane]);
+                    }
+                }
+                threshold = heap_threshold(heaps);
+            }
+        }
+        if (_mm256_movemask_ps(bad) != 0) {
+            return false;
+        }
+        // 2. lanes whose maximum rose: reset their tie counts, move their sums to the new frame
+        const __m256 rose = _mm256_cmp_ps(chunk_max, lane_max, _CMP_GT_OQ);
+        if (_mm256_movemask_ps(rose) != 0) {
+            const __m256 new_max = _mm256_max_ps(lane_max, chunk_max);
+            alignas(32) float old_lanes[8];
+            alignas(32) float new_lanes[8];
+            _mm256_store_ps(old_lanes, lane_max);
+            _mm256_store_ps(new_lanes, new_max);
+            for (int m = _mm256_movemask_ps(rose); m != 0; m &= m - 1) {
+                const int lane = __builtin_ctz(m);
+                for (int k = 0; k < N_SCALES; k++) {
+                    rescale_lane(acc[k][0][lane], acc[k][1][lane], acc[k][2][lane], old_lanes[lane], new_lanes[lane], scales[k]);
+                }
+            }
+            lane_max = new_max;
+            lane_ties = _mm256_andnot_si256(_mm256_castps_si256(rose), lane_ties);
+            lane_chunk = _mm256_blendv_epi8(lane_chunk, _mm256_set1_epi32(chunk), _mm256_castps_si256(rose));
+        }
+        // 3. ties with the lane maxima (a tie's compare is −1: subtracting it counts it), and the
+        //    exponential sums (float within the chunk)
+        __m256 z0 = _mm256_setzero_ps(), a0 = z0, b0 = z0, z1 = z0, a1 = z0, b1 = z0;
+        for (int32_t i = chunk; i < end; i += 8) {
+            const __m256 v = load_padded_avx2(logits, i, end);
+            lane_ties = _mm256_sub_epi32(lane_ties, _mm256_castps_si256(_mm256_cmp_ps(v, lane_max, _CMP_EQ_OQ)));
+            const __m256 x = _mm256_max_ps(_mm256_sub_ps(v, lane_max), vfloor);
+            {
+                const __m256 e  = exp_clamped_avx2(_mm256_max_ps(x, vclamp));
+                const __m256 ex = _mm256_mul_ps(e, x);
+                z0 = _mm256_add_ps(z0, e);
+                a0 = _mm256_add_ps(a0, ex);
+                b0 = _mm256_fmadd_ps(ex, x, b0);
+            }
+            if (N_SCALES == 2) {
+                const __m256 e  = exp_clamped_avx2(_mm256_max_ps(_mm256_mul_ps(x, vs1), vclamp));
+                const __m256 ex = _mm256_mul_ps(e, x);
+                z1 = _mm256_add_ps(z1, e);
+                a1 = _mm256_add_ps(a1, ex);
+                b1 = _mm256_fmadd_ps(ex, x, b1);
+            }
+        }
+        flush_partial_avx2(acc[0][0], z0);
+        flush_partial_avx2(acc[0][1], a0);
+        flush_partial_avx2(acc[0][2], b0);
+        if (N_SCALES == 2) {
+            flush_partial_avx2(acc[1][0], z1);
+            flush_partial_avx2(acc[1][1], a1);
+            flush_partial_avx2(acc[1][2], b1);
+        }
+    }
+
+    // 4. the lanes together
+    alignas(32) float maxima[8];
+    alignas(32) int32_t ties[8];
+    alignas(32) int32_t chunks[8];
+    _mm256_store_ps(maxima, lane_max);
+    _mm256_store_si256(reinterpret_cast<__m256i *>(ties), lane_ties);
+    _mm256_store_si256(reinterpret_cast<__m256i *>(chunks), lane_chunk);
+    merge_lanes<8, N_SCALES>(logits, n, maxima, ties, chunks, acc, scales, st, out);
+    return true;
+}
 #endif
 
 // The sampler's candidates without top-k: (id, logit) of every unmasked logit ≥ cut, in id order.
@@ -803,13 +948,21 @@ bool row_analyse(const float * logits, int32_t n_vocab, const row_options & opti
 
     bool scanned = false;
 #ifdef TILLER_HAVE_AVX2_KERNEL
-    if (options.statistics && !options.exact && options.kernel >= ROW_KERNEL_AVX512 && cpu_has_avx512()) {
-        // one pass for everything (fused_avx512)
+    const bool avx512 = options.kernel >= ROW_KERNEL_AVX512 && cpu_has_avx512();
+    const bool avx2 = options.kernel >= ROW_KERNEL_AVX2 && cpu_has_avx2();
+    if (options.statistics && !options.exact && (avx512 || avx2)) {
+        // one pass for everything (fused_avx512, fused_avx2)
         const float scales[2] = { 1.0f, second ? (float) (1.0 / temperature) : 1.0f };
         const float x_floor = (float) std::max(-1e18, (double) k_exp_lowest * std::max(1.0, second ? temperature : 1.0));
         fused_scan fused;
-        const bool ok = second ? fused_avx512<2>(logits, n_vocab, scales, x_floor, scan, fused, sums)
-                               : fused_avx512<1>(logits, n_vocab, scales, x_floor, scan, fused, sums);
+        bool ok;
+        if (avx512) {
+            ok = second ? fused_avx512<2>(logits, n_vocab, scales, x_floor, scan, fused, sums)
+                        : fused_avx512<1>(logits, n_vocab, scales, x_floor, scan, fused, sums);
+        } else {
+            ok = second ? fused_avx2<2>(logits, n_vocab, scales, x_floor, scan, fused, sums)
+                        : fused_avx2<1>(logits, n_vocab, scales, x_floor, scan, fused, sums);
+        }
         if (ok) {
             scan.best = fused.best;
             scan.best_value = fused.best_value;
@@ -818,7 +971,7 @@ bool row_analyse(const float * logits, int32_t n_vocab, const row_options & opti
         } else {
             sums[0] = sums[1] = exp_sums();
         }
-    } else if (options.kernel >= ROW_KERNEL_AVX2 && cpu_has_avx2()) {
+    } else if (avx2) {
         scanned = scan_avx2(logits, n_vocab, options.statistics, scan);
     }
     if (!scanned) {
