@@ -124,7 +124,7 @@ describe("native row analysis against the reference", () => {
 });
 
 // The AVX-512 kernel reads the row once, with per-lane running maxima whose sums are rescaled when
-// a maximum rises; the AVX2 kernel scans, then sums; the scalar one is the plain loop. Rows built to
+// a maximum rises; the AVX2 kernel does the same on 8 lanes; the scalar one is the plain loop. Rows built to
 // stress the streaming: the maximum rising in every chunk (ascending), only at the very end, in a
 // tail shorter than a vector, far-below-the-top logits (the exponential's clamp), rows wider than
 // any vocabulary, and read-out temperatures below and above 1.
