@@ -54,11 +54,43 @@ export function logSoftmaxInto(logits: Float32Array, temperature: number, out: F
     return out;
 }
 
+/** A row's top logit and log Σ exp((z − max)/T) at T = 1 and at a second temperature. */
+export interface RowNormalisers {
+    max: number;
+    logZ1: number;
+    logZT: number;
+}
+
+/** Computes a row's normalisers: the whole-vocabulary part of SamplerLikelihood.prepare. */
+export type RowNormaliser = (logits: Float32Array, temperature: number) => RowNormalisers;
+
+/** The normalisers in double precision in JavaScript (the reference; see nativeRowNormaliser.ts for the fast one). */
+export function jsRowNormaliser(logits: Float32Array, temperature: number): RowNormalisers {
+    let max = -Infinity;
+    for (let i = 0; i < logits.length; i++)
+        max = Math.max(max, logits[i]!);
+    let sum1 = 0, sumT = 0;
+    for (let i = 0; i < logits.length; i++) {
+        sum1 += Math.exp(logits[i]! - max);
+        sumT += Math.exp((logits[i]! - max) / temperature);
+    }
+    return { max, logZ1: Math.log(sum1), logZT: Math.log(sumT) };
+}
+
+/**
+ * How far (in ln p) below the min-p cut a logit is still collected for the exact test: far more
+ * than the normalisers' rounding, so the prefilter never drops a token min-p keeps.
+ */
+const MIN_P_MARGIN = 1e-3;
+
 /**
  * log q̃ of one position, prepared once (O(nVocab): two normalisers and the filter's kept set)
  * and then read for any token in O(1): the hypothesis sweep reads only the emitted token and the
  * null draws, so the full distribution is never materialised there. Reuse one instance per
- * detection; `prepare` overwrites the previous position.
+ * detection; `prepare` overwrites the previous position. The normalisers come from `normalise`
+ * (native in detection: at 262k tokens the JavaScript loops cost milliseconds per row); without
+ * top-k, min-p's cut in logit space (z ≥ max + T·ln min_p) limits the exact work to the few
+ * tokens near the top.
  */
 export class SamplerLikelihood {
     private readonly greedy: boolean;
@@ -75,7 +107,7 @@ export class SamplerLikelihood {
     /** greedy: log Σ exp((z − max)/τ); sampled: log Σ_{kept} exp((z − max)/T) */
     private logZSharp = 0;
 
-    public constructor(public readonly sampler: ClaimedSampler) {
+    public constructor(public readonly sampler: ClaimedSampler, private readonly normalise: RowNormaliser = jsRowNormaliser) {
         this.greedy = isGreedy(sampler);
     }
 
@@ -85,20 +117,12 @@ export class SamplerLikelihood {
         this.logits = logits;
         if (this.isKept.length !== n)
             this.isKept = new Uint8Array(n);
-        let max = -Infinity;
-        for (let i = 0; i < n; i++)
-            max = Math.max(max, logits[i]!);
-        this.max = max;
         const T = this.greedy ? 1 : this.sampler.temperature;
-        let sumAll = 0;
-        for (let i = 0; i < n; i++)
-            sumAll += Math.exp((logits[i]! - max) / T);
-        this.logZAll = Math.log(sumAll);
+        const { max, logZ1, logZT } = this.normalise(logits, this.greedy ? GREEDY_SOFT_TEMPERATURE : T);
+        this.max = max;
+        this.logZAll = this.greedy || T === 1 ? logZ1 : logZT;
         if (this.greedy) {
-            let sharp = 0;
-            for (let i = 0; i < n; i++)
-                sharp += Math.exp((logits[i]! - max) / GREEDY_SOFT_TEMPERATURE);
-            this.logZSharp = Math.log(sharp);
+            this.logZSharp = logZT;
             return this;
         }
         // the sampler's chain (TokenSampler): top-k, softmax at T over the survivors, min-p, top-p
@@ -114,20 +138,24 @@ export class SamplerLikelihood {
             this.kept = new Float64Array(size);
         }
         let count: number;
-        if (useTopK)
+        let survivorsSum = 0;
+        if (useTopK) {
             count = selectTopLogits(logits, topK, this.topIds, this.topValues);
-        else {
+            for (let j = 0; j < count; j++)
+                survivorsSum += Math.exp((this.topValues[j]! - max) / T);
+        } else {
+            // every token survives top-k: their sum is the whole row's; only those min-p can keep
+            // are collected
+            survivorsSum = Math.exp(this.logZAll);
+            const cut = minP > 0 ? max + T * (Math.log(minP) - MIN_P_MARGIN) : -Infinity;
             count = 0;
             for (let i = 0; i < n; i++) {
-                if (logits[i]! > -Infinity) {
+                if (logits[i]! > -Infinity && logits[i]! >= cut) {
                     this.topIds[count] = i;
                     this.topValues[count++] = logits[i]!;
                 }
             }
         }
-        let survivorsSum = 0;
-        for (let j = 0; j < count; j++)
-            survivorsSum += Math.exp((this.topValues[j]! - max) / T);
         // min-p: p ≥ minP·p_max, i.e. exp((z − max)/T) ≥ minP
         let kept = 0;
         for (let j = 0; j < count; j++) {

@@ -33,6 +33,7 @@ import { assertVectorFitsModel, vectorNorm, type SteeringVector } from "../runti
 import type { TillerContext } from "../runtime/TillerContext.js";
 import { empiricalPValue } from "./empiricalPValue.js";
 import { isGreedy, isNearArgmax, logSoftmaxInto, SamplerLikelihood, tokenRank, type ClaimedSampler } from "./claimedSampler.js";
+import { nativeRowNormaliser } from "./nativeRowNormaliser.js";
 import { maskOf, segmentationScore, segmentOnOff } from "./segmentOnOff.js";
 import { TranscriptScorer } from "./TranscriptScorer.js";
 
@@ -188,7 +189,7 @@ export async function detectFromTranscript(context: TillerContext, transcript: T
         throw new TillerError("INVALID_ARGUMENT", `nullDraws must be a whole number ≥ 1, got ${draws}`);
     const significance = options.significance ?? 0.01;
     const greedy = isGreedy(sampler);
-    const likelihood = new SamplerLikelihood(sampler);
+    const likelihood = new SamplerLikelihood(sampler, nativeRowNormaliser(context.model.backend.addon));
     const warnings: string[] = [];
 
     const grid: { entry: LibraryVector; layers: LayerRange; alpha: number; steering: ComposedControlVector }[] = [];

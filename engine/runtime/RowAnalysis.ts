@@ -68,6 +68,11 @@ export class RowAnalysis {
         return this.field(row, F.logSumExp);
     }
 
+    /** ln Σ exp((z − z_max)/T) at T = 1 and at the second temperature: −F/T (the partition functions relative to the top logit) */
+    public logPartitions(row: number): { logZ1: number; logZT: number } {
+        return { logZ1: -this.field(row, F.freeEnergy), logZT: -this.field(row, F.freeEnergyT) / this.temperature };
+    }
+
     /** log p(target) at T = 1 (−∞ when masked) */
     public logprob(row: number): number {
         return this.field(row, F.targetLogprob);

@@ -18,7 +18,8 @@ describe("SamplerLikelihood", () => {
             { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 },
             { temperature: 1.3, topK: 0, topP: 0.9, minP: 0 },
             { temperature: 0.5, topK: 5, topP: 1, minP: 0 },
-            { temperature: 1, topK: 0, topP: 1, minP: 0.2 }
+            { temperature: 1, topK: 0, topP: 1, minP: 0.2 },
+            { temperature: 0.8, topK: 0, topP: 0.95, minP: 0.05 }
         ];
         for (const [i, sampler] of settings.entries()) {
             const logits = randomLogits(10 + i, 300);
@@ -32,6 +33,21 @@ describe("SamplerLikelihood", () => {
                 total += Math.exp(likelihood.logProb(id));
             }
             expect(total).toBeCloseTo(1, 9);
+        }
+    });
+
+    it("keeps exactly min-p's tokens when many logits sit on its cut (top-k off)", () => {
+        const sampler = { temperature: 0.9, topK: 0, topP: 1, minP: 0.1 };
+        const random = new SeededRandom(4);
+        const cut = sampler.temperature * Math.log(sampler.minP);
+        const logits = Float32Array.from({ length: 2000 }, (_, i) => i === 0 ? 0 : i % 7 === 0 ? Math.fround(cut + (random.next() - 0.5) * 2e-6) : cut - 1 - random.next());
+        const kept = new Map(new TokenSampler({ ...sampler, seed: 1 }).candidateDistribution(logits).map(({ id, p }) => [id, p]));
+        expect(kept.size).toBeGreaterThan(50);
+        const raw = logSoftmaxInto(logits, sampler.temperature, new Float64Array(logits.length));
+        const likelihood = new SamplerLikelihood(sampler).prepare(logits);
+        for (let id = 0; id < logits.length; id++) {
+            const expected = (1 - LIKELIHOOD_FLOOR) * (kept.get(id) ?? 0) + LIKELIHOOD_FLOOR * Math.exp(raw[id]!);
+            expect(Math.exp(likelihood.logProb(id))).toBeCloseTo(expected, 9);
         }
     });
 
