@@ -182,6 +182,34 @@ describe("every kernel against the reference (streaming sums, wide rows, T ≠ 1
     });
 });
 
+describe("exact mode", () => {
+    it("agrees with double-precision JavaScript to 1e-13 on every kernel (χ differentiates these over small steps)", () => {
+        const random = new SeededRandom(21);
+        for (const n of [7, 1000, 100003]) {
+            // wide logits: exponentials from 1 down past the underflow, and masked ones
+            const logits = Float32Array.from({ length: n }, () => random.next() < 0.05 ? -Infinity : 40 * (random.next() - 0.5));
+            for (const temperature of [1, 0.7, 2.5]) {
+                const max = Math.max(...logits.filter((v) => v > -Infinity));
+                let z1 = 0, zt = 0, a1 = 0;
+                for (const v of logits) {
+                    if (v === -Infinity) continue;
+                    z1 += Math.exp(v - max);
+                    zt += Math.exp((v - max) / temperature);
+                    a1 += Math.exp(v - max) * (v - max);
+                }
+                for (const kernel of ["auto", "avx2", "scalar"] as const) {
+                    const analysis = analyzeLogits(addon, logits, n, { temperature, exact: true, kernel, targets: Int32Array.of(0) });
+                    const { logZ1, logZT } = analysis.logPartitions(0);
+                    expect(Math.abs(logZ1 - Math.log(z1))).toBeLessThan(1e-13);
+                    expect(Math.abs(logZT - Math.log(zt))).toBeLessThan(1e-13);
+                    // U = −⟨x⟩ at T = 1 (the mean energy relative to the top logit)
+                    expect(Math.abs(analysis.readouts(0).t1.meanEnergy! + a1 / z1)).toBeLessThan(1e-12);
+                }
+            }
+        }
+    });
+});
+
 describe("native seeded sampling", () => {
     const configurations: Partial<SamplingOptions>[] = [
         { temperature: 0 },

@@ -374,9 +374,94 @@ void exp_sums_fast(const float * z, int32_t n, float m, const float * scales, in
     exp_sums_scalar(z, done, n, m, scales, n_scales, out);
 }
 
-// exact path: double throughout, the reference's arithmetic (x = z − m in double)
-void exp_sums_exact(const float * z, int32_t n, double m, const double * temperatures, int32_t n_scales, exp_sums * out) {
-    for (int32_t i = 0; i < n; i++) {
+#ifdef TILLER_HAVE_AVX2_KERNEL
+// exp(x) in double for x ≤ 0 on 4 lanes, 0 below −708 (where e^x < 1e-307: nothing against Z ≥ 1):
+// x = n·ln2 + r with ln2 in two parts (n·ln2_hi exact), e^r by its Taylor series to r^13 (|r| ≤
+// ln2/2: truncation < 1e-17 relative), 2^n into the exponent bits. Within a few ulp of std::exp.
+constexpr double k_exp_d_lowest = -708.0;
+constexpr double k_ln2_d_hi = 0.693147180369123816490;   // 32 significant bits: n·hi is exact
+constexpr double k_ln2_d_lo = 1.90821492927058770002e-10;
+
+constexpr int k_exp_d_degree = 13;
+
+// 1/k! for k = 0 … k_exp_d_degree
+struct inverse_factorials {
+    double inverse[k_exp_d_degree + 1] = {};
+    constexpr inverse_factorials() {
+        double factorial = 1;
+        for (int k = 0; k <= k_exp_d_degree; k++) {
+            factorial *= k > 0 ? k : 1;
+            inverse[k] = 1.0 / factorial;
+        }
+    }
+};
+constexpr inverse_factorials k_exp_d_taylor;
+
+__attribute__((target("avx2,fma"))) inline __m256d exp_double_avx2(__m256d x) {
+    const __m256d underflow = _mm256_cmp_pd(x, _mm256_set1_pd(k_exp_d_lowest), _CMP_LT_OQ);  // also −∞
+    x = _mm256_max_pd(x, _mm256_set1_pd(k_exp_d_lowest));
+    const __m256d fn = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(1.4426950408889634074)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d r = _mm256_fnmadd_pd(fn, _mm256_set1_pd(k_ln2_d_hi), x);
+    r = _mm256_fnmadd_pd(fn, _mm256_set1_pd(k_ln2_d_lo), r);
+    __m256d p = _mm256_set1_pd(k_exp_d_taylor.inverse[k_exp_d_degree]);
+    for (int k = k_exp_d_degree - 1; k >= 0; k--) {
+        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(k_exp_d_taylor.inverse[k]));
+    }
+    const __m256i n64 = _mm256_cvtepi32_epi64(_mm256_cvtpd_epi32(fn));
+    const __m256i bits = _mm256_slli_epi64(_mm256_add_epi64(n64, _mm256_set1_epi64x(1023)), 52);
+    return _mm256_andnot_pd(underflow, _mm256_mul_pd(p, _mm256_castsi256_pd(bits)));
+}
+
+// exp_sums_exact's loop on 4 lanes; returns how many elements it consumed (the caller finishes)
+__attribute__((target("avx2,fma"))) int32_t exp_sums_exact_avx2(const float * z, int32_t n, double m, const double * temperatures,
+                                                                int32_t n_scales, exp_sums * out) {
+    const __m256d vm = _mm256_set1_pd(m);
+    const __m256d neg_inf = _mm256_set1_pd(-k_inf);
+    __m256d acc[2][3];
+    for (auto & scale : acc) {
+        scale[0] = scale[1] = scale[2] = _mm256_setzero_pd();
+    }
+    const int32_t n4 = n & ~3;
+    for (int32_t i = 0; i < n4; i += 4) {
+        prefetch_ahead(z, i, n);
+        const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(z + i));
+        const __m256d masked = _mm256_cmp_pd(v, neg_inf, _CMP_EQ_OQ);
+        // a masked logit adds nothing (the reference skips it): x = 0 there, e zeroed
+        const __m256d x = _mm256_andnot_pd(masked, _mm256_sub_pd(v, vm));
+        for (int32_t k = 0; k < n_scales; k++) {
+            const __m256d scaled = temperatures[k] == 1 ? x : _mm256_div_pd(x, _mm256_set1_pd(temperatures[k]));
+            const __m256d e = _mm256_andnot_pd(masked, exp_double_avx2(scaled));
+            const __m256d ex = _mm256_mul_pd(e, x);
+            acc[k][0] = _mm256_add_pd(acc[k][0], e);
+            acc[k][1] = _mm256_add_pd(acc[k][1], ex);
+            acc[k][2] = _mm256_fmadd_pd(ex, x, acc[k][2]);
+        }
+    }
+    for (int32_t k = 0; k < n_scales; k++) {
+        alignas(32) double lanes[3][4];
+        for (int j = 0; j < 3; j++) {
+            _mm256_store_pd(lanes[j], acc[k][j]);
+        }
+        out[k].z += (lanes[0][0] + lanes[0][1]) + (lanes[0][2] + lanes[0][3]);
+        out[k].a += (lanes[1][0] + lanes[1][1]) + (lanes[1][2] + lanes[1][3]);
+        out[k].b += (lanes[2][0] + lanes[2][1]) + (lanes[2][2] + lanes[2][3]);
+    }
+    return n4;
+}
+#endif
+
+// exact path: double throughout, the reference's arithmetic (x = z − m in double); vectorised
+// (exp_sums_exact_avx2: 4 lanes, exponentials within a few ulp) unless the scalar kernel is pinned
+void exp_sums_exact(const float * z, int32_t n, double m, const double * temperatures, int32_t n_scales, bool allow_avx2, exp_sums * out) {
+    int32_t begin = 0;
+#ifdef TILLER_HAVE_AVX2_KERNEL
+    if (allow_avx2 && cpu_has_avx2()) {
+        begin = exp_sums_exact_avx2(z, n, m, temperatures, n_scales, out);
+    }
+#else
+    (void) allow_avx2;
+#endif
+    for (int32_t i = begin; i < n; i++) {
         const double v = z[i];
         if (v == -k_inf) {
             continue;
@@ -1041,7 +1126,7 @@ bool row_analyse(const float * logits, int32_t n_vocab, const row_options & opti
         // done in the fused pass
     } else if (options.exact) {
         const double temperatures[2] = { 1.0, temperature };
-        exp_sums_exact(logits, n_vocab, best_value, temperatures, second ? 2 : 1, sums);
+        exp_sums_exact(logits, n_vocab, best_value, temperatures, second ? 2 : 1, options.kernel >= ROW_KERNEL_AVX2, sums);
     } else {
         const float scales[2] = { 1.0f, second ? (float) (1.0 / temperature) : 1.0f };
         exp_sums_fast(logits, n_vocab, best_value, scales, second ? 2 : 1, options.kernel >= ROW_KERNEL_AVX2, sums);
