@@ -141,6 +141,9 @@ int32_t nucleus_cut(int32_t * ids, double * probs, int32_t count, double target)
 // Steps 1–4 of the chain over candidates already in ids/values [0, count) (logits, in the
 // reference's order); leaves the survivors' un-renormalised probabilities in `values`. known_sum > 0
 // is the softmax normaliser over every candidate, for a caller that passed only those min-p can keep.
+// values[j] ← exp((values[j] − max)/T) for j < count; returns their sum (defined with the exact pass)
+double exponentiate_in_place(double * values, int32_t count, double max, double temperature);
+
 // How far (in ln p) below the min-p cut a logit is still collected for the exact test: far more than
 // the rounding of the cut to float, so the prefilter never drops a token the exact test keeps.
 constexpr double k_min_p_margin = 1e-3;
@@ -152,12 +155,7 @@ int32_t sampler_filter(const row_sampler_params & params, int32_t * ids, double 
             max = values[j];
         }
     }
-    double sum = 0;
-    for (int32_t j = 0; j < count; j++) {
-        const double e = std::exp((values[j] - max) / params.temperature);
-        values[j] = e;
-        sum += e;
-    }
+    double sum = exponentiate_in_place(values, count, max, params.temperature);
     if (known_sum > 0) {
         sum = known_sum;
     }
@@ -449,6 +447,43 @@ __attribute__((target("avx2,fma"))) int32_t exp_sums_exact_avx2(const float * z,
     return n4;
 }
 #endif
+
+#ifdef TILLER_HAVE_AVX2_KERNEL
+// exponentiate_in_place's loop on 4 lanes; returns how many it did, adding their sum to `sum`
+__attribute__((target("avx2,fma"))) int32_t exponentiate_in_place_avx2(double * values, int32_t count, double max, double temperature, double & sum) {
+    const __m256d vmax = _mm256_set1_pd(max);
+    const __m256d vt = _mm256_set1_pd(temperature);
+    __m256d acc = _mm256_setzero_pd();
+    const int32_t n4 = count & ~3;
+    for (int32_t j = 0; j < n4; j += 4) {
+        const __m256d e = exp_double_avx2(_mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(values + j), vmax), vt));
+        _mm256_storeu_pd(values + j, e);
+        acc = _mm256_add_pd(acc, e);
+    }
+    alignas(32) double lanes[4];
+    _mm256_store_pd(lanes, acc);
+    sum += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    return n4;
+}
+#endif
+
+// The sampler's softmax numerators. Vectorised where there are many (top-k off: the whole
+// vocabulary), with exponentials within a few ulp of std::exp — as close to the JavaScript
+// reference's Math.exp as std::exp itself is.
+double exponentiate_in_place(double * values, int32_t count, double max, double temperature) {
+    double sum = 0;
+    int32_t j = 0;
+#ifdef TILLER_HAVE_AVX2_KERNEL
+    if (count >= 64 && cpu_has_avx2()) {
+        j = exponentiate_in_place_avx2(values, count, max, temperature, sum);
+    }
+#endif
+    for (; j < count; j++) {
+        values[j] = std::exp((values[j] - max) / temperature);
+        sum += values[j];
+    }
+    return sum;
+}
 
 // exact path: double throughout, the reference's arithmetic (x = z − m in double); vectorised
 // (exp_sums_exact_avx2: 4 lanes, exponentials within a few ulp) unless the scalar kernel is pinned
