@@ -17,15 +17,17 @@ export interface Observation {
     residuals: Map<number, Float32Array>;
 }
 
-function logSoftmax(logits: Float32Array): Float32Array {
-    let max = -Infinity;
-    for (const value of logits)
-        max = Math.max(max, value);
-    let sum = 0;
-    for (const value of logits)
-        sum += Math.exp(value - max);
-    const logSum = max + Math.log(sum);
-    return logits.map((value) => value - logSum);
+/**
+ * log-softmax of the last decode's rows [0, count): the log-sum-exp from the native row analysis
+ * (double precision; one pass, not two JavaScript loops of Math.exp over the vocabulary), the
+ * subtraction here, since the whole distributions are what the detector compares.
+ */
+function logSoftmaxRows(context: TillerContext, count: number): Float32Array[] {
+    const analysis = context.analyzeRows(Int32Array.from({ length: count }, (_, row) => row), { exact: true });
+    return Array.from({ length: count }, (_, row) => {
+        const logSum = analysis.logSumExp(row);
+        return context.logits(row).map((value) => value - logSum);
+    });
 }
 
 /**
@@ -46,7 +48,7 @@ export async function teacherForce(context: TillerContext, tokens: Int32Array, p
         await context.setSteering(composeControlVector(patches, 0, { nLayer, nEmbd }));
         await context.setCapture(Array.from({ length: nLayer }, (_, i) => i));
         const captured = await context.evaluate(tokens, { startPosition: 0, logits: "all" });
-        const logProbs = Array.from(tokens, (_, position) => logSoftmax(context.logits(position)));
+        const logProbs = logSoftmaxRows(context, tokens.length);
         return { tokens, promptLength, nVocab, nEmbd, logProbs, residuals: new Map([...captured].map(([layer, entry]) => [layer, entry.data])) };
     } finally {
         await context.setCapture([]);
@@ -86,8 +88,7 @@ async function teacherForceWindowed(context: TillerContext, tokens: Int32Array, 
             const captured = await context.evaluate(tokens.subarray(start, end), { startPosition: start, logits: "all" });
             for (const [layer, entry] of captured)
                 residuals.get(layer)!.set(entry.data, start * nEmbd);
-            for (let row = 0; row < end - start; row++)
-                logProbs.push(logSoftmax(context.logits(row)));
+            logProbs.push(...logSoftmaxRows(context, end - start));
         }
         return { tokens, promptLength, nVocab, nEmbd, logProbs, residuals };
     } finally {
