@@ -1,7 +1,7 @@
 // Temperature scan of a whole text (or one of its positions): the text is teacher-forced once,
 // with the patches of the run it came from, and every measured position's logits are scanned over
-// the temperature grid (thermodynamics.ts) as they come out of the decode; nothing of size vocab is
-// kept. The text's own curves are the per-token means (S̄(T), C̄(T), F̄(T)), and the heat-capacity
+// the temperature grid (rowTemperatureScan.ts, natively) as they come out of the decode; nothing of
+// size vocab is kept. The text's own curves are the per-token means (S̄(T), C̄(T), F̄(T)), and the heat-capacity
 // peak of each token marks the temperature at which its choice is made.
 //
 // Patch windows follow a run's: a patch from generated token K acts on the decodes from position
@@ -11,7 +11,8 @@ import type { ProbesThermoResult, ThermoTokenInfo } from "../protocol/thermoRequ
 import { TillerError } from "../protocol/TillerError.js";
 import { composeControlVector, type SteeringPatch } from "../runtime/SteeringPatch.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
-import { gridPeak, temperatureScan } from "./thermodynamics.js";
+import { rowTemperatureScan } from "./rowTemperatureScan.js";
+import { gridPeak } from "./thermodynamics.js";
 
 export interface TextTemperatureScanOptions {
     temperatures: readonly number[];
@@ -80,7 +81,7 @@ export async function textTemperatureScan(context: TillerContext, promptTokens: 
                         continue;
                     const index = start + row - promptLength + 1;
                     const id = completionTokens[index]!;
-                    tokens.push({ index, id, piece: context.model.tokenText(id), ...temperatureScan(context.logits(row), temperatures, id) });
+                    tokens.push({ index, id, piece: context.model.tokenText(id), ...rowTemperatureScan(context, row, temperatures, id) });
                 }
             }
         }
