@@ -30,6 +30,7 @@ import { benchForensics } from "./forensics.bench.js";
 import { benchVectors } from "./vectors.bench.js";
 import { benchArchitecture } from "./architecture.bench.js";
 import { benchVocab } from "./vocab.bench.js";
+import { benchStartup } from "./startup.bench.js";
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const tokens = Number(process.env.BENCH_TOKENS ?? 64);
@@ -130,6 +131,7 @@ const sections: { name: string; run: () => Promise<void> }[] = [
     { name: "vectors", run: async () => { process.stdout.write((await benchVectors(threads)).join("\n") + "\n"); } },
     { name: "arch", run: async () => { process.stdout.write((await benchArchitecture()).join("\n") + "\n"); } },
     { name: "vocab", run: async () => { process.stdout.write((await benchVocab(threads)).join("\n") + "\n"); } },
+    { name: "startup", run: async () => { process.stdout.write((await benchStartup(threads)).join("\n") + "\n"); } },
     { name: "reliability", run: async () => { process.stdout.write((await benchReliability()).join("\n") + "\n"); } }
 ];
 

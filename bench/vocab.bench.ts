@@ -1,4 +1,4 @@
-// Section `vocab`: per-token speed on real vocabulary sizes, and start-up.
+// Section `vocab`: per-token speed on real vocabulary sizes (start-up has its own section, bench/startup.bench.ts).
 //
 // Random F16 llama models of a few layers (so the vocabulary dominates a decode: 8k, 32k, 128k,
 // 262k tokens) and the 16 × 768 model. For each, interleaved repeats of
@@ -16,23 +16,14 @@
 // sampled run (T = 0.8, top-k 40, top-p 0.95, min-p 0.05) is timed on one real logits row in a loop
 // (statistics on vs off with the same sampler; the row is then hot in cache, so this is a floor).
 // Cold rows: the analysis alone on rows read from memory (bench/coldRowAnalysis.ts), per kernel.
-// Start-up: `tiller generate -n 8` on stories260K against llama.cpp's own llama-completion doing
-// the same (whole-process wall clock, median of BENCH_STARTUP_RUNS, interleaved; llama.cpp's binary
-// from LLAMA_COMPLETION, default /tmp/llama.cpp/build/bin/llama-completion, skipped when absent),
-// and model.load over the RPC server (in process, through the server's validation).
 //
 // Environment: BENCH_THREADS, BENCH_VOCAB_TOKENS (default 48), BENCH_REPEATS (default 5),
-// BENCH_VOCABS (default 8192,32768,131072,262144), BENCH_VOCAB_LARGE=0 (skip 16 × 768),
-// BENCH_STARTUP_RUNS (default 5), LLAMA_COMPLETION.
-import { execFileSync } from "node:child_process";
+// BENCH_VOCABS (default 8192,32768,131072,262144), BENCH_VOCAB_LARGE=0 (skip 16 × 768).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { writeRandomModelFile, type RandomModelOptions } from "../engine/gguf/RandomModelFile.js";
-import { EngineRpcServer } from "../engine/service/EngineRpcServer.js";
-import { EngineService } from "../engine/service/EngineService.js";
 import { generate } from "../engine/runtime/generate.js";
 import { resolveSamplingOptions } from "../engine/runtime/sampling/SamplingOptions.js";
 import { TokenSampler } from "../engine/runtime/sampling/TokenSampler.js";
@@ -43,8 +34,6 @@ import { coldRowMicros } from "./coldRowAnalysis.js";
 import { createPeerCompletion, steadyRate } from "./peerCompletion.js";
 import { getTillerBackend } from "../engine/runtime/TillerBackend.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const storiesPath = process.env.TILLER_STORIES ?? path.resolve(root, "..", "shared", "models", "stories260K.gguf");
 const tokens = Number(process.env.BENCH_VOCAB_TOKENS ?? 48);
 const repeats = Number(process.env.BENCH_REPEATS ?? 5);
 const vocabs = (process.env.BENCH_VOCABS ?? "8192,32768,131072,262144").split(",").map(Number);
@@ -196,7 +185,6 @@ export async function benchVocab(threads: number): Promise<string[]> {
     lines.push(...rows.map((row) => row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join("  ")));
     lines.push(misses.length === 0 ? "targets (full/bare ≥ 0.95, full/peer ≥ 1.2, read-outs ≤ 2%): all met" : `targets MISSED: ${misses.join("; ")}`);
     lines.push(...(await benchColdRows()));
-    lines.push(...(await benchStartup(threads)));
     return lines;
 }
 
@@ -212,59 +200,4 @@ async function benchColdRows(): Promise<string[]> {
         lines.push(`  vocab ${nVocab}: ${kernels.join("; ")}`);
     }
     return lines;
-}
-
-/** Time to first token: the CLI as a fresh process, and model.load over the RPC server. */
-async function benchStartup(threads: number): Promise<string[]> {
-    if (!fs.existsSync(storiesPath))
-        return [`start-up: skipped, ${storiesPath} is absent (set TILLER_STORIES)`];
-    const cli = path.join(root, "bin", "tiller.js");
-    const llamaCompletion = process.env.LLAMA_COMPLETION ?? "/tmp/llama.cpp/build/bin/llama-completion";
-    const haveLlama = fs.existsSync(llamaCompletion);
-    const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 5);
-    const wallOf = (file: string, args: string[]): number => {
-        const start = performance.now();
-        execFileSync(file, args, { stdio: "ignore" });
-        return performance.now() - start;
-    };
-    const tillerArgs = [cli, "generate", "-m", storiesPath, "-p", "Once upon a time", "-n", "8", "--threads", String(threads)];
-    const llamaArgs = ["-m", storiesPath, "-p", "Once upon a time", "-n", "8", "-t", String(threads), "--temp", "0", "-no-cnv", "--simple-io"];
-    const walls: number[] = [];
-    const llamaWalls: number[] = [];
-    for (let i = 0; i < runs; i++) {
-        walls.push(wallOf(process.execPath, tillerArgs));
-        if (haveLlama)
-            llamaWalls.push(wallOf(llamaCompletion, llamaArgs));
-    }
-    const service = new EngineService({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "tiller-bench-rpc-")), threads });
-    const server = new EngineRpcServer(service);
-    const pending = new Map<string, (message: { kind: string }) => void>();
-    const link = server.connect({ send: (message) => {
-        const parsed = (typeof message === "string" ? JSON.parse(message) : message) as { kind: string; id?: string };
-        if (parsed.id != null && parsed.kind !== "event")
-            pending.get(parsed.id)?.(parsed);
-    } });
-    const request = (id: string, method: string, params: unknown) => new Promise<{ kind: string }>((resolve) => {
-        pending.set(id, resolve);
-        link.receive(JSON.stringify({ kind: "request", id, method, params }));
-    });
-    const loads: number[] = [];
-    for (let i = 0; i < runs; i++) {
-        const start = performance.now();
-        const reply = await request(`load${i}`, "model.load", { path: storiesPath, threads });
-        loads.push(performance.now() - start);
-        if (reply.kind !== "response")
-            throw new Error(`model.load failed: ${JSON.stringify(reply)}`);
-        await request(`unload${i}`, "model.unload", {});
-    }
-    link.close();
-    await service.dispose();
-    return [
-        `start-up: \`tiller generate -n 8\` on stories260K, whole process: median ${median(walls).toFixed(0)} ms (runs: ${walls.map((w) => w.toFixed(0)).join(", ")})`,
-        haveLlama
-            ? `start-up: llama.cpp's llama-completion doing the same (${llamaCompletion}): median ${median(llamaWalls).toFixed(0)} ms (runs: ${llamaWalls.map((w) => w.toFixed(0)).join(", ")}); ` +
-              `Tiller − llama.cpp = ${(median(walls) - median(llamaWalls)).toFixed(0)} ms (target ≤ 500: ${median(walls) - median(llamaWalls) <= 500 ? "met" : "MISSED"})`
-            : `start-up: llama.cpp comparison skipped: ${llamaCompletion} is absent (build llama.cpp's llama-completion and set LLAMA_COMPLETION)`,
-        `start-up: model.load of stories260K over the RPC server (engine already running): median ${median(loads).toFixed(0)} ms (runs: ${loads.map((w) => w.toFixed(0)).join(", ")})`
-    ];
 }

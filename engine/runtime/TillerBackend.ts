@@ -85,6 +85,7 @@ export function getTillerBackend(options: BackendOptions = {}): Promise<TillerBa
     const logLevel: LlamaLogLevelName = logLevelNames.includes(requestedLevel) ? requestedLevel : "error";
     backendPromise = (async () => {
         const defaultThreads = Math.max(1, os.availableParallelism());
+        const startedAt = performance.now();
         let directStartSkipped: string;
         if (process.platform !== "linux")
             directStartSkipped = `the direct start is for Linux (this is ${process.platform})`;
@@ -94,7 +95,7 @@ export function getTillerBackend(options: BackendOptions = {}): Promise<TillerBa
             const direct = await openDirectCpuBackend(logLevel);
             if (!("reason" in direct)) {
                 let nodeLlama: Promise<Llama> | undefined;
-                reportStartup(`backend loaded directly from ${direct.binsDir} (crash-test verdict ${direct.verdict})`);
+                reportStartup(`backend loaded directly from ${direct.binsDir} (crash-test verdict ${direct.verdict}) in ${(performance.now() - startedAt).toFixed(0)} ms`);
                 return {
                     // the CPU build is what is loaded: node-llama-cpp finds it in place
                     nodeLlama: () => (nodeLlama ??= loadNodeLlama(false, logLevel)),
@@ -108,9 +109,9 @@ export function getTillerBackend(options: BackendOptions = {}): Promise<TillerBa
             }
             directStartSkipped = direct.reason;
         }
-        reportStartup(`backend loaded by node-llama-cpp (direct start skipped: ${directStartSkipped})`);
         const llama = await loadNodeLlama(gpu, logLevel);
         const { addon, binding } = loadNativeAddon();
+        reportStartup(`backend loaded by node-llama-cpp (direct start skipped: ${directStartSkipped}) in ${(performance.now() - startedAt).toFixed(0)} ms`);
         return {
             nodeLlama: () => Promise.resolve(llama),
             addon,
@@ -133,8 +134,8 @@ async function loadNodeLlama(gpu: GpuChoice, logLevel: LlamaLogLevelName): Promi
     return getLlama({ gpu, logLevel: LlamaLogLevel[logLevel], build: "never" });
 }
 
-/** `TILLER_DEBUG_STARTUP=1`: one line on stderr saying how llama.cpp was loaded (tests and bug reports). */
+/** `TILLER_DEBUG_STARTUP=1`: one line on stderr saying how llama.cpp was loaded and when (ms since the process started). */
 function reportStartup(line: string): void {
     if (process.env.TILLER_DEBUG_STARTUP === "1")
-        process.stderr.write(`tiller: startup: ${line}\n`);
+        process.stderr.write(`tiller: startup: ${line}, ready at ${performance.now().toFixed(0)} ms\n`);
 }
