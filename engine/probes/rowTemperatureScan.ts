@@ -5,7 +5,7 @@
 // double sums (≈ 1e-6 relative, as in generation); the JavaScript temperatureScan
 // (thermodynamics.ts) is the reference it is tested against.
 import type { TillerContext } from "../runtime/TillerContext.js";
-import { gridPeak, type TemperatureScan } from "./thermodynamics.js";
+import { scanOfReadouts, type TemperatureScan } from "./thermodynamics.js";
 
 export function rowTemperatureScan(context: TillerContext, row: number, temperatures: readonly number[], token: number): TemperatureScan {
     const rows = Int32Array.of(row);
@@ -18,15 +18,5 @@ export function rowTemperatureScan(context: TillerContext, row: number, temperat
             logitGap = readout.gap;
         return readout.sampler;
     });
-    const heatCapacity = readouts.map((readout) => readout.heatCapacity);
-    return {
-        temperatures: [...temperatures],
-        freeEnergy: readouts.map((readout) => readout.freeEnergy),
-        meanEnergy: readouts.map((readout) => readout.meanEnergy),
-        entropy: readouts.map((readout) => readout.entropy),
-        heatCapacity,
-        surprisal: readouts.map((readout) => readout.surprisal ?? Infinity),
-        heatCapacityPeak: gridPeak(temperatures, heatCapacity),
-        logitGap
-    };
+    return scanOfReadouts(temperatures, readouts, true, logitGap);
 }

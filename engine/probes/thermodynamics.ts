@@ -6,7 +6,7 @@
 import type { TemperatureScanInfo } from "../protocol/thermoRequests.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { argmaxLogit } from "../runtime/sampling/argmaxLogit.js";
-import { computeLogitGap, computeThermoReadout } from "../runtime/sampling/ThermoReadouts.js";
+import { computeLogitGap, computeThermoReadout, type ThermoReadout } from "../runtime/sampling/ThermoReadouts.js";
 
 /** One scan: the protocol's shape, returned as it is (one definition). */
 export type TemperatureScan = TemperatureScanInfo;
@@ -16,6 +16,11 @@ export function temperatureScan(logits: Float32Array, temperatures: readonly num
     if (temperatures.some((temperature) => !(temperature > 0) || !Number.isFinite(temperature)))
         throw new TillerError("INVALID_ARGUMENT", "every temperature of a scan must be a positive number");
     const readouts = temperatures.map((temperature) => computeThermoReadout(logits, temperature, token ?? argmaxLogit(logits)));
+    return scanOfReadouts(temperatures, readouts, token != null, computeLogitGap(logits));
+}
+
+/** A scan from one read-out per grid temperature (however they were computed). */
+export function scanOfReadouts(temperatures: readonly number[], readouts: readonly ThermoReadout[], withSurprisal: boolean, logitGap: number | null): TemperatureScan {
     const heatCapacity = readouts.map((readout) => readout.heatCapacity);
     return {
         temperatures: [...temperatures],
@@ -23,9 +28,9 @@ export function temperatureScan(logits: Float32Array, temperatures: readonly num
         meanEnergy: readouts.map((readout) => readout.meanEnergy),
         entropy: readouts.map((readout) => readout.entropy),
         heatCapacity,
-        ...(token != null ? { surprisal: readouts.map((readout) => readout.surprisal ?? Infinity) } : {}),
+        ...(withSurprisal ? { surprisal: readouts.map((readout) => readout.surprisal ?? Infinity) } : {}),
         heatCapacityPeak: gridPeak(temperatures, heatCapacity),
-        logitGap: computeLogitGap(logits)
+        logitGap
     };
 }
 

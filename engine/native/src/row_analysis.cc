@@ -559,6 +559,18 @@ inline float heap_threshold(const scan_state & st) {
     return threshold;
 }
 
+// Offers the lanes set in `above` (logits i + lane) to every heap, in id order, and returns the new
+// threshold; shared by the vector kernels, whose compares produce the mask.
+inline float offer_lanes(scan_state & st, const float * logits, int32_t i, uint32_t above) {
+    for (; above != 0; above &= above - 1) {
+        const int lane = __builtin_ctz(above);
+        for (int32_t h = 0; h < st.n_heaps; h++) {
+            st.heaps[h]->offer(i + lane, logits[i + lane]);
+        }
+    }
+    return heap_threshold(st);
+}
+
 // Vectorised pass 1. Returns false when a NaN or +inf is present (the caller reruns the scalar
 // loop for the message). Heap candidates are offered in id order, as in the reference; only values
 // above every heap's root are looked at, so after the first few hundred tokens a block of 8 costs
@@ -574,15 +586,9 @@ __attribute__((target("avx2,fma"))) bool scan_avx2(const float * logits, int32_t
         prefetch_ahead(logits, i, n);
         vbad = _mm256_or_ps(vbad, _mm256_or_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), _mm256_cmp_ps(v, inf, _CMP_EQ_OQ)));
         vmax = _mm256_max_ps(vmax, v);
-        int mask = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(threshold), _CMP_GT_OQ));
-        if (mask != 0) {
-            for (; mask != 0; mask &= mask - 1) {
-                const int lane = __builtin_ctz(mask);
-                for (int32_t h = 0; h < st.n_heaps; h++) {
-                    st.heaps[h]->offer(i + lane, logits[i + lane]);
-                }
-            }
-            threshold = heap_threshold(st);
+        const int above = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(threshold), _CMP_GT_OQ));
+        if (above != 0) {
+            threshold = offer_lanes(st, logits, i, (uint32_t) above);
         }
     }
     if (_mm256_movemask_ps(vbad) != 0) {
@@ -700,6 +706,17 @@ inline void rescale_lane(double & z, double & a, double & b, float from, float t
     z = r * z;
 }
 
+// Moves the sums of the lanes set in `rose` from their old maxima to their new ones (fused kernels).
+template <int LANES, int N_SCALES>
+void rescale_risen_lanes(double (&acc)[N_SCALES][3][LANES], uint32_t rose, const float * old_lanes, const float * new_lanes, const float * scales) {
+    for (; rose != 0; rose &= rose - 1) {
+        const int lane = __builtin_ctz(rose);
+        for (int k = 0; k < N_SCALES; k++) {
+            rescale_lane(acc[k][0][lane], acc[k][1][lane], acc[k][2][lane], old_lanes[lane], new_lanes[lane], scales[k]);
+        }
+    }
+}
+
 // adds 16 float partial sums into 16 double accumulators
 __attribute__((target("avx512f,avx512dq,avx2,fma"))) inline void flush_partial(double * acc, __m512 part) {
     _mm512_store_pd(acc, _mm512_add_pd(_mm512_load_pd(acc), _mm512_cvtps_pd(_mm512_castps512_ps256(part))));
@@ -775,15 +792,9 @@ __attribute__((target("avx512f,avx512dq,avx2,fma"))) bool fused_avx512(const flo
             prefetch_ahead(logits, i, n);
             bad |= _mm512_fpclass_ps_mask(v, 0x01 | 0x08 | 0x80);  // QNaN, +inf, SNaN
             chunk_max = _mm512_max_ps(chunk_max, v);
-            __mmask16 above = _mm512_cmp_ps_mask(v, _mm512_set1_ps(threshold), _CMP_GT_OQ);
+            const __mmask16 above = _mm512_cmp_ps_mask(v, _mm512_set1_ps(threshold), _CMP_GT_OQ);
             if (above != 0) {
-                for (; above != 0; above &= above - 1) {
-                    const int lane = __builtin_ctz(above);
-                    for (int32_t h = 0; h < heaps.n_heaps; h++) {
-                        heaps.heaps[h]->offer(i + lane, logits[i + lane]);
-                    }
-                }
-                threshold = heap_threshold(heaps);
+                threshold = offer_lanes(heaps, logits, i, above);
             }
         }
         if (bad != 0) {
@@ -797,12 +808,7 @@ __attribute__((target("avx512f,avx512dq,avx2,fma"))) bool fused_avx512(const flo
             alignas(64) float new_lanes[16];
             _mm512_store_ps(old_lanes, lane_max);
             _mm512_store_ps(new_lanes, new_max);
-            for (__mmask16 m = rose; m != 0; m &= m - 1) {
-                const int lane = __builtin_ctz(m);
-                for (int k = 0; k < N_SCALES; k++) {
-                    rescale_lane(acc[k][0][lane], acc[k][1][lane], acc[k][2][lane], old_lanes[lane], new_lanes[lane], scales[k]);
-                }
-            }
+            rescale_risen_lanes<16, N_SCALES>(acc, rose, old_lanes, new_lanes, scales);
             lane_max = new_max;
             lane_ties = _mm512_mask_mov_epi32(lane_ties, rose, _mm512_setzero_si512());
             lane_chunk = _mm512_mask_mov_epi32(lane_chunk, rose, _mm512_set1_epi32(chunk));
@@ -918,15 +924,9 @@ __attribute__((target("avx2,fma"))) bool fused_avx2(const float * logits, int32_
             prefetch_ahead(logits, i, n);
             bad = _mm256_or_ps(bad, _mm256_or_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), _mm256_cmp_ps(v, pos_inf, _CMP_EQ_OQ)));
             chunk_max = _mm256_max_ps(chunk_max, v);
-            int above = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(threshold), _CMP_GT_OQ));
+            const int above = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(threshold), _CMP_GT_OQ));
             if (above != 0) {
-                for (; above != 0; above &= above - 1) {
-                    const int lane = __builtin_ctz(above);
-                    for (int32_t h = 0; h < heaps.n_heaps; h++) {
-                        heaps.heaps[h]->offer(i + lane, logits[i + lane]);
-                    }
-                }
-                threshold = heap_threshold(heaps);
+                threshold = offer_lanes(heaps, logits, i, (uint32_t) above);
             }
         }
         if (_mm256_movemask_ps(bad) != 0) {
@@ -940,12 +940,7 @@ __attribute__((target("avx2,fma"))) bool fused_avx2(const float * logits, int32_
             alignas(32) float new_lanes[8];
             _mm256_store_ps(old_lanes, lane_max);
             _mm256_store_ps(new_lanes, new_max);
-            for (int m = _mm256_movemask_ps(rose); m != 0; m &= m - 1) {
-                const int lane = __builtin_ctz(m);
-                for (int k = 0; k < N_SCALES; k++) {
-                    rescale_lane(acc[k][0][lane], acc[k][1][lane], acc[k][2][lane], old_lanes[lane], new_lanes[lane], scales[k]);
-                }
-            }
+            rescale_risen_lanes<8, N_SCALES>(acc, (uint32_t) _mm256_movemask_ps(rose), old_lanes, new_lanes, scales);
             lane_max = new_max;
             lane_ties = _mm256_andnot_si256(_mm256_castps_si256(rose), lane_ties);
             lane_chunk = _mm256_blendv_epi8(lane_chunk, _mm256_set1_epi32(chunk), _mm256_castps_si256(rose));
