@@ -162,7 +162,10 @@ export async function steerRun(page: Page, prefix: string): Promise<void> {
     await expect(inspector).toHaveAttribute("data-index", "12");
     expect(await inspector.getByTestId("topk-row").count()).toBeGreaterThanOrEqual(2);
     await expect(inspector.getByTestId("inspector-entropy")).toContainText("nats");
-    await expect(inspector.getByTestId("projection-chart").locator("svg.recharts-surface").first()).toBeVisible();
+    // a line per probe (the patch's vector), with a point on every layer it reads
+    const projectionLine = inspector.getByTestId("projection-chart").getByTestId("projection-line").first();
+    await expect(projectionLine).toBeVisible();
+    expect(await projectionLine.locator("circle").count()).toBeGreaterThanOrEqual(2);
     await expect(inspector).toContainText("×1.50");
     // thermodynamic read-outs: S at T = 1 is the token's entropy; C(T) from the engine's temperature scan of the recorded run
     expect(await inspector.getByTestId("readout-entropy").textContent()).toBe(await inspector.getByTestId("inspector-entropy").textContent());
@@ -248,6 +251,7 @@ export async function longRun(page: Page, modelPath: string, prefix: string): Pr
                 probe.longTasks.push(...list.getEntries().map((entry) => entry.duration));
         }).observe({ type: "longtask" });
         window.__tillerTokenLatency = { samples: [] };
+        performance.mark("tiller-latency-start"); // bounds the main-thread trace (tests/e2e/mainThreadTasks.ts)
     });
     const strip = page.getByTestId("token-strip");
     await page.getByTestId("generate").click();
@@ -265,6 +269,7 @@ export async function longRun(page: Page, modelPath: string, prefix: string): Pr
     const measured = await page.evaluate(() => {
         const frames = (window as unknown as { __frames: { maxGap: number; running: boolean; longTasks: number[] } }).__frames;
         frames.running = false;
+        performance.mark("tiller-latency-end");
         const probe = window.__tillerTokenLatency;
         return { samples: probe?.samples ?? [], arrivals: probe?.arrivals ?? [], renders: probe?.renders ?? [], maxFrameGapMs: frames.maxGap, longTasks: frames.longTasks };
     });

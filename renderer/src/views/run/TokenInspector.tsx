@@ -1,18 +1,15 @@
 // The inspector of the selected token: its alternatives (top-k with probabilities), entropy,
 // log-prob, its thermodynamic read-outs and C(T) curve (TokenThermo), the patches that acted on it,
 // and the projection per layer for every probe.
-import { useDeferredValue, useState } from "react";
-import type { TokenInfo } from "../../../../engine/protocol/EngineContract";
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { useState } from "react";
 import { CloseIcon } from "../../components/icons";
 import { visiblePiece } from "../../lib/format";
 import { useShallow } from "zustand/react/shallow";
 import { patchLabelAt, useRunStore } from "../../state/runStore";
 import { useVectorStore } from "../../state/vectorStore";
+import { ProjectionChart } from "./ProjectionChart";
 import { TokenThermo } from "./TokenThermo";
 
-const probeColours = ["var(--accent)", "var(--chart-2)", "var(--chart-3)", "var(--chart-4)", "var(--chart-5)"];
-const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 
 export function TokenInspector() {
     const selected = useRunStore((s) => s.selected);
@@ -99,47 +96,5 @@ export function TokenInspector() {
                     )}
             </section>
         </aside>
-    );
-}
-
-/**
- * The projection-per-layer chart. Mounting a recharts chart takes hundreds of ms on a slow CPU;
- * rendered from a deferred value, React builds it in a background render that yields to the
- * browser every few ms, so opening the inspector mid-run does not stall the streaming strip.
- */
-function ProjectionChart(props: { token: TokenInfo; measure: "cosine" | "dot"; colourLayer: number | null; names: Record<string, { name: string } | undefined> }) {
-    const shown = useDeferredValue(props, null);
-    if (shown == null)
-        return <div className="inspector-chart" data-testid="projection-chart" style={{ height: 190 }} />;
-    const { token, measure, colourLayer, names } = shown;
-    const probes = [...new Set(token.projections.map((p) => p.probe))];
-    const layers = [...new Set(token.projections.map((p) => p.layer))].sort((a, b) => a - b);
-    const data = layers.map((layer) => {
-        const row: Record<string, number> = { layer };
-        for (const p of token.projections) {
-            if (p.layer === layer)
-                row[p.probe] = measure === "cosine" ? p.cosine : p.dot;
-        }
-        return row;
-    });
-    return (
-        <div className="inspector-chart" data-testid="projection-chart">
-            <ResponsiveContainer width="100%" height={190}>
-                <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: -16 }}>
-                    <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
-                    <XAxis dataKey="layer" tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
-                    <YAxis tick={axis} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toFixed(measure === "cosine" ? 2 : 1)} />
-                    <ReferenceLine y={0} stroke="var(--text-faint)" />
-                    {colourLayer != null && <ReferenceLine x={colourLayer} stroke="var(--text-faint)" strokeDasharray="2 3" />}
-                    <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
-                        labelFormatter={(layer) => `layer ${String(layer)}`}
-                        formatter={(value, name) => [typeof value === "number" ? value.toFixed(4) : "—", names[String(name)]?.name ?? String(name)]} />
-                    <Legend wrapperStyle={{ fontSize: 11 }} formatter={(value: string) => names[value]?.name ?? value} />
-                    {probes.map((probe, i) => (
-                        <Line key={probe} type="monotone" dataKey={probe} stroke={probeColours[i % probeColours.length]} strokeWidth={2} dot={{ r: 2.5 }} isAnimationActive={false} />
-                    ))}
-                </LineChart>
-            </ResponsiveContainer>
-        </div>
     );
 }
