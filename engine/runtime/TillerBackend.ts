@@ -97,8 +97,11 @@ export function getTillerBackend(options: BackendOptions = {}): Promise<TillerBa
                 let nodeLlama: Promise<Llama> | undefined;
                 reportStartup(`backend loaded directly from ${direct.binsDir} (crash-test verdict ${direct.verdict}) in ${(performance.now() - startedAt).toFixed(0)} ms`);
                 return {
-                    // the CPU build is what is loaded: node-llama-cpp finds it in place
-                    nodeLlama: () => (nodeLlama ??= loadNodeLlama(false, logLevel)),
+                    // the CPU build is what is loaded: node-llama-cpp finds it in place (a failure is retried on the next call)
+                    nodeLlama: () => (nodeLlama ??= loadNodeLlama(false, logLevel).catch((error: unknown) => {
+                        nodeLlama = undefined;
+                        throw error;
+                    })),
                     addon: direct.addon,
                     binding: direct.binding,
                     gpu: false,
