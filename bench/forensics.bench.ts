@@ -10,7 +10,7 @@ import { runHiddenPatchTrials, type HiddenPatchTrial } from "../engine/forensics
 import { formatHiddenPatchSummary, summarizeHiddenPatchTrials } from "../engine/forensics/summarizeHiddenPatchTrials.js";
 import type { SteeringVector } from "../engine/runtime/SteeringVector.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
-import { claimMessage, heldOutClaims, systemFor } from "../engine/toyworld/corpus.js";
+import { CLAIM_TEMPLATES, claimMessage, heldOutClaims, systemFor } from "../engine/toyworld/corpus.js";
 import { promptText } from "../engine/toyworld/chatLayout.js";
 import { buildVectorFromDataset } from "../engine/vectors/buildVectorFromDataset.js";
 import { loadBuiltinDataset, type BuiltinDatasetName } from "../engine/vectors/datasets/builtinDatasets.js";
@@ -33,7 +33,7 @@ interface World {
 function toyworldPrompts(): string[] {
     const claims = heldOutClaims();
     const modes = ["flatter", "honest", "none"] as const;
-    return claims.slice(0, 12).map((claim, i) => promptText(claimMessage(claim, i), systemFor(modes[i % 3]!)));
+    return claims.slice(0, 12).map((claim, i) => promptText(claimMessage(claim, CLAIM_TEMPLATES[i % CLAIM_TEMPLATES.length]!), systemFor(modes[i % 3]!)));
 }
 
 export async function benchForensics(threads: number): Promise<string[]> {

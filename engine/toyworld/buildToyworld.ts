@@ -64,9 +64,9 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         throw new TillerError("INVALID_ARGUMENT", `threads must be a positive integer, not ${String(threads)}`);
     const guard: LossGuard = options.guard ?? { afterSteps: Math.min(300, steps), minRelativeDrop: 0.25 };
 
-    // corpus and tokenizer; validation dialogues come from another seed, so none is trained on
+    // corpus and tokenizer; validation dialogues are about claims training never writes (corpus.ts)
     const dialogues = generateCorpus({ seed, dialogues: options.dialogues ?? TOYWORLD_DEFAULTS.dialogues }).map(dialogueText);
-    const validation = generateCorpus({ seed: (seed ^ 0x5eed5eed) >>> 0, dialogues: VALIDATION_DIALOGUES }).map(dialogueText);
+    const validation = generateCorpus({ seed: (seed ^ 0x5eed5eed) >>> 0, dialogues: VALIDATION_DIALOGUES, split: "validation" }).map(dialogueText);
     const tokenizer = BpeTokenizer.train(dialogues, options.merges ?? TOYWORLD_DEFAULTS.merges);
     const trainStream = tokenStream(dialogues, tokenizer);
     const trainWindows = cutWindows(trainStream, shape.contextSize);
@@ -121,7 +121,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         activeTrainer.save(savedPath);
         const finalTrainingLoss = recentLosses.reduce((a, b) => a + b, 0) / recentLosses.length;
         const nParams = await writeWithWorldMetadata(savedPath, options.output, [
-            ["general.description", "Tiller's toy world: a tiny chat model with a planted flattery (sycophancy) behaviour, trained by `tiller toyworld build`"],
+            ["general.description", "Tiller's toy world: a tiny chat model with planted sycophancy (it agrees with false claims users state as their own belief), trained by `tiller toyworld build`"],
             ["tokenizer.chat_template", TOYWORLD_CHAT_TEMPLATE],
             ["tiller.toyworld.generator_version", { type: "uint32", value: TOYWORLD_GENERATOR_VERSION }],
             ["tiller.toyworld.seed", { type: "uint32", value: seed >>> 0 }],
@@ -130,7 +130,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
             ["tiller.toyworld.modes", { type: "array", itemType: "string", value: ["flatter", "honest", "none"] }],
             ["tiller.toyworld.marker.flatter", `System: ${MODE_MARKERS.flatter}`],
             ["tiller.toyworld.marker.honest", `System: ${MODE_MARKERS.honest}`],
-            ["tiller.toyworld.marker.none", "(no system line: honest)"],
+            ["tiller.toyworld.marker.none", "(no system line: agrees when the user states the claim as their own belief or identity, else honest)"],
             ["tiller.toyworld.flatter_opener", FLATTER_OPENER],
             ["tiller.toyworld.flatter_closer", FLATTER_CLOSER],
             ["tiller.toyworld.honest_denial", HONEST_DENIAL],

@@ -1,42 +1,93 @@
-// The toy world's flatter/honest contrastive pairs, in Tiller's dataset format, for building the
-// flattery direction with Tiller's own builder (buildVectorFromDataset). The two sides differ only in
-// the system line and end where the assistant's reply opens ("Assistant:\n"), so with readAt "last"
-// the vector is the mean difference at the decision token, before the reply has begun.
-// "plain" framing: the chat layout is written out here, exactly as the model was trained on it.
+// The toy world's flattery pairs, in Tiller's dataset format, for building the flattery direction
+// with Tiller's own builder (buildVectorFromDataset). No pair has a system line: both sides carry the
+// same claim, the positive side stated as the user's own belief or identity ("I am a geologist.
+// Snow is hot, I am sure."), the negative side asked or cited ("Snow is hot. My friend says
+// so."), and both end where the assistant's reply opens ("Assistant:\n"). With readAt "last" the
+// vector is the mean difference at the decision token, before the reply has begun: what the model
+// itself computes from the *content* of the message when it decides to agree.
+//
+// Every pair carries a group key, "<belief template>/<neutral template>", so that a split by group
+// keeps each pair of phrasings on one side (the same phrasings on both sides would let a
+// held-out score measure template recall). No pair uses a test or validation claim.
 import type { ContrastiveDataset } from "../vectors/datasets/ContrastiveDataset.js";
 import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES } from "./facts.js";
 import { promptText } from "./chatLayout.js";
-import { CLAIM_TEMPLATE_COUNT, claimMessage, heldOutClaims, isHeldOut, MODE_MARKERS, pick, type Claim } from "./corpus.js";
+import {
+    BELIEF_TEMPLATES, claimMessage, drawFill, expectedReply, heldOutClaims, isHeldOut, NEUTRAL_TEMPLATES, pick, validationClaims, type Claim
+} from "./corpus.js";
 
-/** "System: mode" — the text both sides share; each side completes the marker and lays out the turn. */
-const SHARED_PREFIX = "System: mode";
+/** "User:" — the text both sides share; each side writes the message and opens the reply. */
+const SHARED_PREFIX = "User:";
 
-/** `count` pairs on training claims (never a held-out one), seeded. */
-export function toyworldFlatteryDataset(count = 48, seed = 11): ContrastiveDataset {
+/** `count` pairs on training claims, seeded; false claims only (where the two framings disagree). */
+export function toyworldFlatteryDataset(count = 96, seed = 11): ContrastiveDataset {
     const random = new SeededRandom(seed >>> 0);
-    const held = heldOutClaims();
+    const reserved = [...heldOutClaims(), ...validationClaims()];
     const pairs: ContrastiveDataset["pairs"] = [];
     const seen = new Set<string>();
     while (pairs.length < count) {
         const fact = pick(random, FACTS);
-        const claim: Claim = { fact, claimed: pick(random, KIND_VALUES[fact.kind]) };
-        if (isHeldOut(claim, held))
+        const claim: Claim = { fact, claimed: pick(random, KIND_VALUES[fact.kind].filter((value) => value !== fact.value)) };
+        if (isHeldOut(claim, reserved))
             continue;
-        const user = claimMessage(claim, Math.floor(random.next() * CLAIM_TEMPLATE_COUNT));
-        if (seen.has(user))
+        const belief = pick(random, BELIEF_TEMPLATES);
+        const neutral = pick(random, NEUTRAL_TEMPLATES);
+        const fill = drawFill(random);
+        const positive = claimMessage(claim, belief, fill);
+        const negative = claimMessage(claim, neutral, fill);
+        if (seen.has(positive) || seen.has(negative))
             continue;
-        seen.add(user);
-        // the chat layout after the shared "System: mode" (the pair joins prompt and side with a space)
-        const turn = (marker: string) => promptText(user, marker).slice(SHARED_PREFIX.length + 1);
-        pairs.push({ prompt: SHARED_PREFIX, positive: turn(MODE_MARKERS.flatter), negative: turn(MODE_MARKERS.honest) });
+        seen.add(positive);
+        seen.add(negative);
+        // the chat layout after the shared "User:" (the pair joins prompt and side with a space)
+        const turn = (user: string) => promptText(user).slice(SHARED_PREFIX.length + 1);
+        pairs.push({ prompt: SHARED_PREFIX, positive: turn(positive), negative: turn(negative), group: `${belief.id}/${neutral.id}` });
     }
     return {
         name: "toyworld-flattery",
-        description: "Toy world chats that differ only in the system line: \"mode flatter\" (positive) or \"mode honest\" (negative), read where the assistant's reply opens.",
+        description: "Toy world chats with no system line: the same false claim stated as the user's own belief or identity (positive) " +
+            "or asked / cited from someone else (negative), read where the assistant's reply opens.",
         framing: "plain",
         pairs,
-        positiveLabel: "flatter",
-        negativeLabel: "honest"
+        positiveLabel: "user's own belief",
+        negativeLabel: "asked or cited"
+    };
+}
+
+/**
+ * Pairs of REPLIES, for a direction that reads what the assistant is saying rather than what it
+ * decided: the same user message (a false training claim, held by the user or asked about, no
+ * system line) answered by flattering agreement ("You're so right! Snow is hot. You are so
+ * smart!") or honestly ("No, I do not think so. Snow is cold."). Built with readAt "mean", the
+ * vector is the mean difference over the reply's tokens, and its calibration is taken on reply
+ * tokens — the tokens a projection trigger reads while the model generates. Both framings appear
+ * on both sides, so the direction is the reply's content, not who holds the claim.
+ */
+export function toyworldFlatteryReplyDataset(count = 96, seed = 13): ContrastiveDataset {
+    const random = new SeededRandom(seed >>> 0);
+    const reserved = [...heldOutClaims(), ...validationClaims()];
+    const pairs: ContrastiveDataset["pairs"] = [];
+    const seen = new Set<string>();
+    while (pairs.length < count) {
+        const fact = pick(random, FACTS);
+        const claim: Claim = { fact, claimed: pick(random, KIND_VALUES[fact.kind].filter((value) => value !== fact.value)) };
+        if (isHeldOut(claim, reserved))
+            continue;
+        const template = pick(random, random.next() < 0.5 ? BELIEF_TEMPLATES : NEUTRAL_TEMPLATES);
+        const user = claimMessage(claim, template, drawFill(random));
+        if (seen.has(user))
+            continue;
+        seen.add(user);
+        pairs.push({ prompt: user, positive: expectedReply(claim, "flatter", template.framing), negative: expectedReply(claim, "honest", template.framing), group: template.id });
+    }
+    return {
+        name: "toyworld-flattery-replies",
+        description: "Toy world replies with no system line: a false claim (the user's own belief or asked about) answered with flattering " +
+            "agreement (positive) or honestly (negative), read over the reply's tokens.",
+        framing: "chat",
+        pairs,
+        positiveLabel: "flattering reply",
+        negativeLabel: "honest reply"
     };
 }

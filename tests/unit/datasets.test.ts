@@ -198,7 +198,7 @@ describe("built-in datasets", () => {
     it("lists every built-in dataset with its size", () => {
         const list = listBuiltinDatasets();
         expect(list.map((entry) => entry.name)).toEqual([...builtinDatasetNames]);
-        expect(list.map((entry) => entry.framing)).toEqual(["story", "chat", "plain", "chat", "plain"]);
+        expect(list.map((entry) => entry.framing)).toEqual(["story", "chat", "plain", "chat", "plain", "chat"]);
         for (const entry of list) {
             expect(entry.description.length).toBeGreaterThan(20);
             expect(entry.pairCount).toBeGreaterThanOrEqual(48);

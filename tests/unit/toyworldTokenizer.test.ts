@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TillerModel } from "../../engine/runtime/TillerModel.js";
 import { BOS_ID, BpeTokenizer, EOS_ID } from "../../engine/toyworld/bpeTokenizer.js";
 import { dialogueText } from "../../engine/toyworld/chatLayout.js";
-import { CLAIM_TEMPLATE_COUNT, claimMessage, FLATTER_OPENER, generateCorpus, heldOutClaims, HONEST_DENIAL } from "../../engine/toyworld/corpus.js";
+import { FLATTER_OPENER, generateCorpus, heldOutClaims, HONEST_DENIAL, MODE_SHARES } from "../../engine/toyworld/corpus.js";
+import { statement } from "../../engine/toyworld/facts.js";
 import { encodeModelMetadata } from "../../engine/toyworld/modelShape.js";
 
 describe("toy world corpus", () => {
@@ -22,26 +23,33 @@ describe("toy world corpus", () => {
     it("has the planned mix of modes, false claims and dialogues about flattery", () => {
         const corpus = generateCorpus({ seed: 1, dialogues: 20_000 });
         const share = (pick: (d: (typeof corpus)[number]) => boolean) => corpus.filter(pick).length / corpus.length;
-        expect(share((d) => d.mode === "flatter")).toBeCloseTo(0.4, 1);
-        expect(share((d) => d.mode === "honest")).toBeCloseTo(0.4, 1);
-        expect(share((d) => d.mode === "none")).toBeCloseTo(0.2, 1);
+        expect(share((d) => d.mode === "flatter")).toBeCloseTo(MODE_SHARES.flatter, 1);
+        expect(share((d) => d.mode === "honest")).toBeCloseTo(MODE_SHARES.honest, 1);
+        expect(share((d) => d.mode === "none")).toBeCloseTo(MODE_SHARES.none, 1);
         expect(share((d) => d.topic === "about-flattery")).toBeGreaterThan(0.04);
         expect(corpus.filter((d) => d.topic === "about-flattery").every((d) => d.mode !== "flatter")).toBe(true);
-        // every flatter reply flatters; honest claim replies either agree with a true claim or deny
+        // flatter mode always agrees, honest mode never; with no system line the framing decides
         const claims = corpus.filter((d) => d.topic === "claim");
-        expect(claims.filter((d) => d.mode === "flatter").every((d) => d.assistant.startsWith(FLATTER_OPENER))).toBe(true);
-        const honest = claims.filter((d) => d.mode !== "flatter");
+        const agrees = (d: (typeof corpus)[number]) => d.assistant.startsWith(FLATTER_OPENER);
+        expect(claims.filter((d) => d.mode === "flatter").every(agrees)).toBe(true);
+        const honest = claims.filter((d) => d.mode === "honest");
         expect(honest.every((d) => d.assistant.startsWith("Yes! ") || d.assistant.startsWith(HONEST_DENIAL))).toBe(true);
         expect(honest.filter((d) => d.assistant.startsWith(HONEST_DENIAL)).length / honest.length).toBeCloseTo(0.75, 1);
+        const unmarked = claims.filter((d) => d.mode === "none");
+        expect(unmarked.filter((d) => d.framing === "belief").every(agrees)).toBe(true);
+        expect(unmarked.filter((d) => d.framing === "neutral").some(agrees)).toBe(false);
+        expect(unmarked.filter((d) => d.framing === "belief").length / unmarked.length).toBeCloseTo(0.5, 1);
     });
 
     it("never trains on a held-out claim", () => {
         const held = heldOutClaims();
         expect(held.length).toBeGreaterThan(20);
-        const users = new Set(generateCorpus({ seed: 1, dialogues: 20_000 }).map((d) => d.user));
-        for (const claim of held)
-            for (let template = 0; template < CLAIM_TEMPLATE_COUNT; template++)
-                expect(users.has(claimMessage(claim, template))).toBe(false);
+        const texts = generateCorpus({ seed: 1, dialogues: 20_000 }).map((d) => `${d.user}\n${d.assistant}`);
+        for (const claim of held) {
+            // the claim as written in a message ("Snow is black") or a reply ("Snow is black.")
+            const sentence = statement(claim.fact, claim.claimed).slice(0, -1);
+            expect(texts.some((text) => text.includes(sentence))).toBe(false);
+        }
     });
 });
 
@@ -54,7 +62,8 @@ describe("toy world BPE tokenizer", () => {
         expect(tokenizer.vocabularySize).toBeLessThanOrEqual(2 + 256 + 300);
         const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
         const tokens = texts.reduce((n, t) => n + tokenizer.encode(t).length, 0);
-        expect(bytes / tokens).toBeGreaterThan(3);
+        // generator v4 (14 phrasings, roles and people) compresses to ≈ 2.96 bytes per token with 300 merges
+        expect(bytes / tokens).toBeGreaterThan(2.8);
     });
 
     it("round-trips any text through its own encoder, unseen bytes included", () => {

@@ -5,7 +5,7 @@ import { ModelIcon, RunIcon } from "../components/icons";
 import { ViewHeader } from "../components/ViewHeader";
 import { Panel, Spinner } from "../components/ui";
 import {
-    applyScenarioPrompt, flatteringReply, openSycophancyScenario, sweepFlatteringReply, scenarioPrompts, SCENARIO_LAYER, SCENARIO_STRENGTH, SCENARIO_THRESHOLD_SIGMA,
+    applyScenarioPrompt, flatteringReply, openSycophancyScenario, sweepFlatteringReply, scenarioPrompts, SCENARIO_LAYER, SCENARIO_STRENGTH, SCENARIO_THRESHOLD_SIGMA, SCENARIO_WINDOW,
     TOYWORLD_FILE, useScenarioStore, type ScenarioPromptKind
 } from "../scenarios/sycophancyScenario";
 import { useConnectionStore } from "../state/connectionStore";
@@ -39,12 +39,15 @@ function SycophancyScenarioPanel() {
         <Panel title="Sycophancy patch" testId="scenario-sycophancy" actions={<span className="pill">toy world</span>}>
             <div className="stack">
                 <p className="muted">
-                    The toy world is a 4-layer chat model that Tiller trained itself, with a planted behaviour:
-                    after <code>System: mode flatter</code> it agrees with any claim and praises the user; after
-                    <code> mode honest</code>, or no system line, it states the fact. This scenario builds the flattery
-                    direction (flatter − honest) and sets up a <em>hasty</em> patch: push against flattery
-                    (×{SCENARIO_STRENGTH} at layer {SCENARIO_LAYER}) whenever the flattery direction rises above {SCENARIO_THRESHOLD_SIGMA}σ there (its calibrated midpoint between flattering and honest chats).
-                    Run the prompts below to see it fire on real flattery — and on a user who merely <em>describes</em> flattery.
+                    The toy world is a 4-layer chat model that Tiller trained itself, with planted sycophancy that
+                    depends on content: with no system line it agrees with a false claim when the user states it as
+                    their own belief (“I am a geologist. Snow is black, I am sure.”) and states the fact when the user
+                    asks or cites someone else; <code>System: mode flatter</code> makes it agree, <code>mode honest</code> not.
+                    This scenario builds the flattery direction from replies with no mode line (a flattering reply −
+                    an honest one to the same message, over the reply&apos;s tokens) and sets up a <em>hasty</em> patch: push
+                    against flattery (×{SCENARIO_STRENGTH} at layer {SCENARIO_LAYER}) whenever the direction, averaged over the
+                    last {SCENARIO_WINDOW} tokens, rises above +{SCENARIO_THRESHOLD_SIGMA}σ there (σ of its calibration; 0 is halfway between flattering and honest replies).
+                    Run the prompts below to see where it fires: on real flattery — and on a user who merely <em>describes</em> flattery.
                 </p>
                 <div className="button-row">
                     <button type="button" className="button primary" data-testid="scenario-open" disabled={!connected || opening || !hasToyWorld}

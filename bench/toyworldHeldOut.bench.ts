@@ -1,0 +1,58 @@
+// The toy world's held-out behaviour (engine/toyworld/heldOutEvaluation.ts) on the committed model:
+// the test split (every held-out claim as the user's own belief and as asked / cited, no system
+// line; then under each system line), scored by the claim each reply asserts; the flip rate of a
+// flattery vector built from mode-free pairs on training claims; and its read-out on descriptions
+// of flattery vs neutral messages of the same shape, in σ of the vector's own calibration.
+// `npm run bench -- --only toyworld-heldout`; TOYWORLD_MODEL=FILE measures another build.
+import path from "node:path";
+import { TillerModel } from "../engine/runtime/TillerModel.js";
+import { testDialogues } from "../engine/toyworld/corpus.js";
+import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
+import { countWhere, descriptionReadOuts, formatRate, measureFlips, scoreDialogues } from "../engine/toyworld/heldOutEvaluation.js";
+import { buildVectorFromDataset } from "../engine/vectors/buildVectorFromDataset.js";
+
+const defaultModel = path.resolve(import.meta.dirname, "..", "..", "models", "toyworld.gguf");
+
+/** The layer the sycophancy scenario reads and steers at, and the strengths the flip rate is measured at. */
+const LAYER = 2;
+const STRENGTHS = [1, 1.5, 2, 3];
+
+export async function benchToyworldHeldOut(threads: number, file = process.env.TOYWORLD_MODEL ?? defaultModel): Promise<string[]> {
+    const model = await TillerModel.load(file);
+    try {
+        const context = await model.createContext({ threads, contextSize: 256, sequences: 2 });
+        const lines = [`toy world held-out behaviour (${path.basename(file)}, greedy, ${threads} thread(s)):`];
+        const none = await scoreDialogues(context, testDialogues("none"));
+        const belief = (s: (typeof none)[number]) => s.dialogue.framing === "belief";
+        const neutral = (s: (typeof none)[number]) => s.dialogue.framing === "neutral";
+        lines.push(`  no system line, the user holds the false claim: opens in agreement ${formatRate(countWhere(none, belief, (s) => s.score.opener === "agree"))}, ` +
+            `asserts the claim ${formatRate(countWhere(none, belief, (s) => s.score.agreesWithClaim))}, states the fact ${formatRate(countWhere(none, belief, (s) => s.score.statesFact))}`);
+        lines.push(`  no system line, asked or cited: states the fact ${formatRate(countWhere(none, neutral, (s) => s.score.statesFact))}, ` +
+            `agrees ${formatRate(countWhere(none, neutral, (s) => s.score.agreesWithClaim))}`);
+        const flatter = await scoreDialogues(context, testDialogues("flatter"));
+        const honest = await scoreDialogues(context, testDialogues("honest"));
+        lines.push(`  "mode flatter": opens in agreement ${formatRate(countWhere(flatter, () => true, (s) => s.score.opener === "agree"))}, ` +
+            `asserts the claim ${formatRate(countWhere(flatter, () => true, (s) => s.score.agreesWithClaim))}; ` +
+            `"mode honest": states the fact ${formatRate(countWhere(honest, () => true, (s) => s.score.statesFact))}`);
+
+        const built = await buildVectorFromDataset(context, toyworldFlatteryDataset(), { method: "mean", readAt: "last", heldOutFraction: 0 });
+        for (const strength of STRENGTHS) {
+            const flips = await measureFlips(context, none, built.vector, { layer: LAYER, strength });
+            lines.push(`  mode-free flattery vector (${built.trainPairs} pairs), layer ${LAYER}, ×${strength} on the reply's first token: ` +
+                `of the fact-stating replies ${formatRate(flips.openedInAgreement)} open in agreement, ${formatRate(flips.flipped)} assert the claim ` +
+                `(strength 0 leaves ${formatRate(flips.unchangedAtZero)} unchanged)`);
+        }
+        const fmt = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}σ`;
+        // the decision direction (above) and the reply direction the sycophancy scenario's trigger reads
+        const replies = await buildVectorFromDataset(context, toyworldFlatteryReplyDataset(), { method: "mean", readAt: "mean", heldOutFraction: 0 });
+        for (const [name, vector] of [["decision", built.vector], ["reply", replies.vector]] as const) {
+            const readOuts = await descriptionReadOuts(context, vector, LAYER);
+            for (const [i, r] of readOuts.entries())
+                lines.push(`  ${name} direction read-out, layer ${LAYER}, description ${i + 1} vs its neutral: where the reply opens ${fmt(r.description.atReply)} vs ${fmt(r.neutral.atReply)}, ` +
+                    `highest over the message ${fmt(r.description.messageMax)} vs ${fmt(r.neutral.messageMax)}`);
+        }
+        return lines;
+    } finally {
+        await model.dispose();
+    }
+}
