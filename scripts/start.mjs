@@ -15,14 +15,24 @@ const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
 const log = (message) => process.stdout.write(`[tiller start] ${message}\n`);
 
+/**
+ * Builds what is missing, and only that: `npm ci` has already built the native addon, and
+ * rebuilding it while another Tiller process has it loaded is slow and needless.
+ */
 function ensureBuilt() {
-    const needed = ["dist/engine/cli/main.js", "dist/electron/main.js", "dist/renderer/index.html"];
-    if (needed.every((file) => fs.existsSync(path.join(root, file))))
-        return;
-    log("building (first start)...");
-    const result = spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "build"], { cwd: root, stdio: "inherit" });
-    if (result.status !== 0)
-        process.exit(result.status ?? 1);
+    const parts = [
+        { script: "build:native", outputs: ["engine/native/build/Release/tiller_native.node"] },
+        { script: "build:ts", outputs: ["dist/engine/cli/main.js", "dist/electron/main.js", "dist/electron/preload.cjs"] },
+        { script: "build:renderer", outputs: ["dist/renderer/index.html"] }
+    ];
+    for (const { script, outputs } of parts) {
+        if (outputs.every((file) => fs.existsSync(path.join(root, file))))
+            continue;
+        log(`building (first start): npm run ${script}`);
+        const result = spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", ["run", script], { cwd: root, stdio: "inherit" });
+        if (result.status !== 0)
+            process.exit(result.status ?? 1);
+    }
 }
 
 /** The Electron binary's path, fetching it through the electron package's installer if absent. */

@@ -239,7 +239,7 @@ describe("tiller serve's default model", () => {
             child.kill("SIGTERM");
             fs.rmSync(dataDir, { recursive: true, force: true });
         }
-    }, 60_000);
+    }, 240_000); // on a fresh clone the first start builds what dist/ lacks (TypeScript, the renderer)
 
     it("--gpu picks the engine's backend; a backend that does not exist is refused by name", async () => {
         const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-serve-gpu-"));
