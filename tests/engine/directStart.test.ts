@@ -3,7 +3,6 @@
 // node-llama-cpp's JavaScript, tests the binary in a child once and then trusts the cached verdict,
 // re-tests when the cache is damaged or made for other files, and falls back to node-llama-cpp
 // (same tokens) when the verdict is "failed". Each run gets its own cache folder (TILLER_CACHE_DIR).
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,33 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readVerdict, verdictFilePath, writeVerdict } from "../../engine/runtime/backendVerdictCache.js";
 import { planDirectStart } from "../../engine/runtime/directBackend.js";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
-import { launcher, repoRoot } from "../support/runTiller.js";
+import { launcher, repoRoot, runTiller, type CliResult } from "../support/runTiller.js";
 
 const forbidHook = path.join(repoRoot, "tests", "support", "forbidNodeLlamaCpp.mjs");
 const onLinux = process.platform === "linux";
 
-interface Run {
-    status: number | null;
-    stdout: string;
-    stderr: string;
-}
+type Run = CliResult;
 
 const generateArgs = ["generate", "-m", sharedFiles.stories260K, "-p", "Once upon a time", "-n", "8", "--threads", "1", "--json"];
 
 function runGenerate(cacheDir: string, options: { forbidNodeLlamaCpp?: boolean; env?: Record<string, string>; cliArgs?: string[] } = {}): Promise<Run> {
-    const args = [...(options.forbidNodeLlamaCpp ? ["--import", forbidHook] : []), launcher, ...(options.cliArgs ?? generateArgs)];
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, args, {
-            cwd: os.tmpdir(),
-            stdio: ["ignore", "pipe", "pipe"],
-            env: { ...process.env, TILLER_CACHE_DIR: cacheDir, TILLER_DEBUG_STARTUP: "1", TILLER_DIRECT_START: "", TILLER_GPU: "", ...options.env }
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
-        child.stderr.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
-        child.on("error", reject);
-        child.on("close", (status) => resolve({ status, stdout, stderr }));
+    return runTiller(options.cliArgs ?? generateArgs, launcher, {
+        nodeArgs: options.forbidNodeLlamaCpp ? ["--import", forbidHook] : [],
+        env: { ...process.env, TILLER_CACHE_DIR: cacheDir, TILLER_DEBUG_STARTUP: "1", TILLER_DIRECT_START: "", TILLER_GPU: "", ...options.env }
     });
 }
 

@@ -13,10 +13,18 @@ export interface CliResult {
     stderr: string;
 }
 
+export interface RunOptions {
+    /** Node's own flags, before the script (e.g. `--import hook.mjs`) */
+    nodeArgs?: readonly string[];
+    /** the environment (default: the test's) */
+    env?: NodeJS.ProcessEnv;
+}
+
 /** Runs `node <script> ...args` (default bin/tiller.js) from the temp folder and collects its output. */
-export function runTiller(args: readonly string[], script = launcher): Promise<CliResult> {
+export function runTiller(args: readonly string[], script = launcher, options: RunOptions = {}): Promise<CliResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [script, ...args], { cwd: os.tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args],
+            { cwd: os.tmpdir(), stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env });
         let stdout = "";
         let stderr = "";
         child.stdout.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
