@@ -20,6 +20,16 @@ import {
 /** "User:" — the text both sides share; each side writes the message and opens the reply. */
 const SHARED_PREFIX = "User:";
 
+/** A false claim that is neither a test nor a validation claim. */
+function drawFalseTrainingClaim(random: SeededRandom, reserved: readonly Claim[]): Claim {
+    for (;;) {
+        const fact = pick(random, FACTS);
+        const claim: Claim = { fact, claimed: pick(random, KIND_VALUES[fact.kind].filter((value) => value !== fact.value)) };
+        if (!isHeldOut(claim, reserved))
+            return claim;
+    }
+}
+
 /** `count` pairs on training claims, seeded; false claims only (where the two framings disagree). */
 export function toyworldFlatteryDataset(count = 96, seed = 11): ContrastiveDataset {
     const random = new SeededRandom(seed >>> 0);
@@ -27,10 +37,7 @@ export function toyworldFlatteryDataset(count = 96, seed = 11): ContrastiveDatas
     const pairs: ContrastiveDataset["pairs"] = [];
     const seen = new Set<string>();
     while (pairs.length < count) {
-        const fact = pick(random, FACTS);
-        const claim: Claim = { fact, claimed: pick(random, KIND_VALUES[fact.kind].filter((value) => value !== fact.value)) };
-        if (isHeldOut(claim, reserved))
-            continue;
+        const claim = drawFalseTrainingClaim(random, reserved);
         const belief = pick(random, BELIEF_TEMPLATES);
         const neutral = pick(random, NEUTRAL_TEMPLATES);
         const fill = drawFill(random);
@@ -70,10 +77,7 @@ export function toyworldFlatteryReplyDataset(count = 96, seed = 13): Contrastive
     const pairs: ContrastiveDataset["pairs"] = [];
     const seen = new Set<string>();
     while (pairs.length < count) {
-        const fact = pick(random, FACTS);
-        const claim: Claim = { fact, claimed: pick(random, KIND_VALUES[fact.kind].filter((value) => value !== fact.value)) };
-        if (isHeldOut(claim, reserved))
-            continue;
+        const claim = drawFalseTrainingClaim(random, reserved);
         const template = pick(random, random.next() < 0.5 ? BELIEF_TEMPLATES : NEUTRAL_TEMPLATES);
         const user = claimMessage(claim, template, drawFill(random));
         if (seen.has(user))

@@ -214,20 +214,21 @@ describe("the committed toy world model", () => {
         expect(rateValue(flips.flipped)).toBeGreaterThanOrEqual(FLOORS.flips);
     });
 
-    it.fails(`NOT MET: the decision direction (where the reply opens) reads higher on a message that merely describes flattery than on a neutral one of the same shape (by ≥ ${FLOORS.descriptionGapSigma}σ over the message)`, async () => {
-        const readOuts = await descriptionReadOuts(context, flattery.vector, STEER_LAYER);
-        console.info(`toy world decision direction read-outs (σ, layer ${STEER_LAYER}; description vs neutral, at the reply / highest over the message): ` +
+    /** Prints a direction's read-outs on descriptions vs neutral messages and expects each description higher by the floor. */
+    async function expectDescriptionsReadHigher(name: string, vector: typeof flattery.vector, layer: number): Promise<void> {
+        const readOuts = await descriptionReadOuts(context, vector, layer);
+        console.info(`toy world ${name} read-outs (σ, layer ${layer}; description vs neutral, at the reply / highest over the message): ` +
             readOuts.map((r) => `${r.description.atReply.toFixed(1)}/${r.description.messageMax.toFixed(1)} vs ${r.neutral.atReply.toFixed(1)}/${r.neutral.messageMax.toFixed(1)}`).join("; "));
         for (const { description, neutral } of readOuts)
             expect(description.messageMax - neutral.messageMax).toBeGreaterThanOrEqual(FLOORS.descriptionGapSigma);
+    }
+
+    it.fails(`NOT MET: the decision direction (where the reply opens) reads higher on a message that merely describes flattery than on a neutral one of the same shape (by ≥ ${FLOORS.descriptionGapSigma}σ over the message)`, async () => {
+        await expectDescriptionsReadHigher("decision direction", flattery.vector, STEER_LAYER);
     }, 120_000);
 
     it(`the scenario's direction (flattering − honest replies) reads higher on a message that merely describes flattery than on a neutral one of the same shape (by ≥ ${FLOORS.descriptionGapSigma}σ over the message)`, async () => {
-        const readOuts = await descriptionReadOuts(context, replies.vector, SCENARIO_LAYER);
-        console.info(`toy world reply direction read-outs (σ, layer ${SCENARIO_LAYER}; description vs neutral, at the reply / highest over the message): ` +
-            readOuts.map((r) => `${r.description.atReply.toFixed(1)}/${r.description.messageMax.toFixed(1)} vs ${r.neutral.atReply.toFixed(1)}/${r.neutral.messageMax.toFixed(1)}`).join("; "));
-        for (const { description, neutral } of readOuts)
-            expect(description.messageMax - neutral.messageMax).toBeGreaterThanOrEqual(FLOORS.descriptionGapSigma);
+        await expectDescriptionsReadHigher("reply direction", replies.vector, SCENARIO_LAYER);
     }, 120_000);
 
     it("the scenario's trigger (sycophancyTrigger.ts) engages on agreeing replies and stays quiet on replies that state the fact, with no system line", async () => {
