@@ -2,8 +2,8 @@
 // norm (bars, right axis), with the best layer marked.
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { BuildResult } from "../state/vectorStore";
+import { axisTick, tooltipStyle } from "./chartTheme.js";
 
-const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 
 export function SeparationChart(props: { result: BuildResult }) {
     const { diagnostics, bestLayer } = props.result;
@@ -33,11 +33,11 @@ export function SeparationChart(props: { result: BuildResult }) {
                 <ResponsiveContainer width="100%" height={240}>
                     <ComposedChart data={data} margin={{ top: 12, right: 8, bottom: 4, left: -8 }}>
                         <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
-                        <XAxis dataKey="layer" tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }}
+                        <XAxis dataKey="layer" tick={axisTick} tickLine={false} axisLine={{ stroke: "var(--border)" }}
                             label={{ value: "layer", position: "insideBottomRight", offset: -2, fill: "var(--text-faint)", fontSize: 11 }} />
-                        <YAxis yAxisId="auroc" domain={[0.4, 1]} tick={axis} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toFixed(1)} />
-                        <YAxis yAxisId="norm" orientation="right" tick={axis} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toFixed(1)} />
-                        <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
+                        <YAxis yAxisId="auroc" domain={[0.4, 1]} tick={axisTick} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toFixed(1)} />
+                        <YAxis yAxisId="norm" orientation="right" tick={axisTick} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toFixed(1)} />
+                        <Tooltip contentStyle={tooltipStyle}
                             labelFormatter={(layer) => `layer ${String(layer)}`}
                             formatter={(value, name) => [typeof value === "number" ? value.toFixed(3) : "—", String(name)]} />
                         <Legend wrapperStyle={{ fontSize: 12 }} />

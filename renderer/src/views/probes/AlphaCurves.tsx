@@ -5,8 +5,8 @@ import { visiblePiece } from "../../lib/format";
 import { useProbeStore, type SweepResult } from "../../state/probeStore";
 import { PlotExport } from "./PlotExport";
 import { alphaCurvesCsv, selectedTokens } from "./probeCsv";
+import { axisTick, tooltipStyle } from "../chartTheme.js";
 
-const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 const palette = ["var(--accent)", "var(--info)", "var(--steer)", "var(--ok)", "var(--bad)", "#7fd1c7", "#e59bd0", "#c9c36a"];
 
 export function AlphaCurves(props: { sweep: SweepResult }) {
@@ -28,11 +28,11 @@ export function AlphaCurves(props: { sweep: SweepResult }) {
                 <ResponsiveContainer width="100%" height={260}>
                     <LineChart data={data} margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
                         <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" />
-                        <XAxis dataKey="alpha" type="number" domain={["dataMin", "dataMax"]} tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }}
+                        <XAxis dataKey="alpha" type="number" domain={["dataMin", "dataMax"]} tick={axisTick} tickLine={false} axisLine={{ stroke: "var(--border)" }}
                             tickFormatter={(v: number) => v.toFixed(1)} label={{ value: "α", position: "insideBottomRight", offset: -2, fill: "var(--text-faint)", fontSize: 11 }} />
-                        <YAxis tick={axis} tickLine={false} axisLine={false} width={52} tickFormatter={(v: number) => v.toFixed(1)} />
+                        <YAxis tick={axisTick} tickLine={false} axisLine={false} width={52} tickFormatter={(v: number) => v.toFixed(1)} />
                         <ReferenceLine x={sweep.alpha0} stroke="var(--text-faint)" strokeDasharray="2 3" />
-                        <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
+                        <Tooltip contentStyle={tooltipStyle}
                             labelFormatter={(alpha) => `α = ${Number(alpha).toFixed(3)}`}
                             formatter={(value, name) => [typeof value === "number" ? value.toFixed(4) : "—", String(name)]} />
                         <Legend wrapperStyle={{ fontSize: 12 }} />

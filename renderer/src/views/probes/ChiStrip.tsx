@@ -9,10 +9,10 @@ import { visiblePiece } from "../../lib/format";
 import { useProbeStore, type SweepResult } from "../../state/probeStore";
 import { PlotExport } from "./PlotExport";
 import { chiCsv } from "./probeCsv";
+import { axisTick, tooltipStyle } from "../chartTheme.js";
 
 export const COLUMN_WIDTH = 46;
 export const AXIS_WIDTH = 56;
-const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 
 export function ChiStrip(props: { sweep: SweepResult }) {
     const { sweep } = props;
@@ -53,9 +53,9 @@ export function ChiStrip(props: { sweep: SweepResult }) {
                         {/* the pieces again under the bars: the HTML strip above is not part of an exported PNG */}
                         <XAxis dataKey="index" interval={0} tickLine={false} axisLine={false} height={22}
                             tick={{ fill: "var(--text-faint)", fontSize: 10 }} tickFormatter={(index: number) => visiblePiece(pieceAt(index)).slice(0, 6)} />
-                        <YAxis width={AXIS_WIDTH} tick={axis} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toPrecision(2)} />
+                        <YAxis width={AXIS_WIDTH} tick={axisTick} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toPrecision(2)} />
                         <ReferenceLine y={0} stroke="var(--text-faint)" />
-                        <Tooltip cursor={{ fill: "var(--bg-hover)" }} contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
+                        <Tooltip cursor={{ fill: "var(--bg-hover)" }} contentStyle={tooltipStyle}
                             labelFormatter={(index) => `token ${String(index)} ${JSON.stringify(pieceAt(Number(index)))}`}
                             formatter={(value) => [typeof value === "number" ? value.toFixed(5) : "—", "χ"]} />
                         <Bar dataKey="chi" isAnimationActive={false}>

@@ -9,8 +9,8 @@ import { selectLastRunId, runDetection, useProbeStore, type DetectionResult } fr
 import { useRunStore } from "../../state/runStore";
 import { PlotExport } from "./PlotExport";
 import { detectionCsv } from "./probeCsv";
+import { axisTick, tooltipStyle } from "../chartTheme.js";
 
-const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 
 export function DetectionPanel() {
     const source = useProbeStore((s) => s.detectSource);
@@ -76,10 +76,10 @@ function DetectionResultView(props: { detection: DetectionResult }) {
                     <ResponsiveContainer width="100%" height={240}>
                         <ComposedChart data={data} margin={{ top: 20, right: 4, bottom: 4, left: 0 }}>
                             <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
-                            <XAxis dataKey="k" tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
-                            <YAxis yAxisId="kl" tick={axis} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toPrecision(2)} />
-                            <YAxis yAxisId="delta" orientation="right" tick={axis} tickLine={false} axisLine={false} width={48} tickFormatter={(v: number) => v.toFixed(1)} />
-                            <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
+                            <XAxis dataKey="k" tick={axisTick} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
+                            <YAxis yAxisId="kl" tick={axisTick} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toPrecision(2)} />
+                            <YAxis yAxisId="delta" orientation="right" tick={axisTick} tickLine={false} axisLine={false} width={48} tickFormatter={(v: number) => v.toFixed(1)} />
+                            <Tooltip contentStyle={tooltipStyle}
                                 labelFormatter={(k) => `token ${String(k)} ${JSON.stringify(data[Number(k)]?.piece ?? "")}`}
                                 formatter={(value, name) => [typeof value === "number" ? value.toExponential(3) : "—", String(name)]} />
                             <Legend wrapperStyle={{ fontSize: 12 }} />

@@ -7,8 +7,8 @@ import { visiblePiece } from "../../lib/format";
 import type { SweepResult } from "../../state/probeStore";
 import { PlotExport } from "./PlotExport";
 import { chiCsv, pathFreeEnergyCsv } from "./probeCsv";
+import { axisTick } from "../chartTheme.js";
 
-const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 const tooltip = { background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 };
 
 export function PathFreeEnergy(props: { sweep: SweepResult }) {
@@ -30,9 +30,9 @@ export function PathFreeEnergy(props: { sweep: SweepResult }) {
                 <ResponsiveContainer width="100%" height={220}>
                     <LineChart data={data} margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
                         <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" />
-                        <XAxis dataKey="alpha" type="number" domain={["dataMin", "dataMax"]} tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }}
+                        <XAxis dataKey="alpha" type="number" domain={["dataMin", "dataMax"]} tick={axisTick} tickLine={false} axisLine={{ stroke: "var(--border)" }}
                             tickFormatter={(v: number) => v.toFixed(1)} />
-                        <YAxis tick={axis} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toFixed(1)} />
+                        <YAxis tick={axisTick} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toFixed(1)} />
                         <ReferenceLine x={sweep.alphaML.alpha} stroke="var(--accent)" strokeDasharray="3 3" />
                         <Tooltip contentStyle={tooltip} labelFormatter={(alpha) => `α = ${Number(alpha).toFixed(3)}`}
                             formatter={(value) => [typeof value === "number" ? value.toFixed(4) : "—", "Λ"]} />
@@ -68,7 +68,7 @@ export function FisherStrip(props: { sweep: SweepResult }) {
                         <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
                         <XAxis dataKey="index" interval={0} tickLine={false} axisLine={false} height={22}
                             tick={{ fill: "var(--text-faint)", fontSize: 10 }} tickFormatter={(index: number) => visiblePiece(pieceAt(index)).slice(0, 6)} />
-                        <YAxis tick={axis} tickLine={false} axisLine={false} width={52} tickFormatter={(v: number) => v.toPrecision(2)} />
+                        <YAxis tick={axisTick} tickLine={false} axisLine={false} width={52} tickFormatter={(v: number) => v.toPrecision(2)} />
                         <Tooltip contentStyle={tooltip} labelFormatter={(index) => `token ${String(index)} ${JSON.stringify(pieceAt(Number(index)))}`}
                             formatter={(value) => [typeof value === "number" ? value.toFixed(5) : "—", "I_t"]} />
                         <Bar dataKey="fisher" fill="var(--steer)" isAnimationActive={false} />

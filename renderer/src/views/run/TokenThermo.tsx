@@ -10,8 +10,8 @@ import { toCsv } from "../../lib/exportPlot";
 import { getEngineClient } from "../../engineClient/getEngineClient";
 import { reportError } from "../../state/notificationStore";
 import { PlotExport } from "../probes/PlotExport";
+import { axisTick, tooltipStyle } from "../chartTheme.js";
 
-const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 /** 40 temperatures from 0.05 to 5, evenly spaced in log T */
 const temperatures = Array.from({ length: 40 }, (_, i) => 0.05 * Math.pow(100, i / 39));
 
@@ -77,10 +77,10 @@ export function TokenThermo(props: { token: TokenInfo; runId: string | null; run
                     <ResponsiveContainer width="100%" height={170}>
                         <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: -16 }}>
                             <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
-                            <XAxis dataKey="temperature" type="number" scale="log" domain={["dataMin", "dataMax"]} tick={axis} tickLine={false}
+                            <XAxis dataKey="temperature" type="number" scale="log" domain={["dataMin", "dataMax"]} tick={axisTick} tickLine={false}
                                 axisLine={{ stroke: "var(--border)" }} tickFormatter={(v: number) => v.toPrecision(1)} />
-                            <YAxis tick={axis} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toFixed(1)} />
-                            <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
+                            <YAxis tick={axisTick} tickLine={false} axisLine={false} tickFormatter={(v: number) => v.toFixed(1)} />
+                            <Tooltip contentStyle={tooltipStyle}
                                 labelFormatter={(t) => `T = ${Number(t).toFixed(3)}`} formatter={(value, name) => [typeof value === "number" ? value.toFixed(4) : "—", String(name)]} />
                             <Legend wrapperStyle={{ fontSize: 11 }} />
                             <Line type="monotone" dataKey="heatCapacity" name="C(T)" stroke="var(--accent)" strokeWidth={2} dot={false} isAnimationActive={false} />

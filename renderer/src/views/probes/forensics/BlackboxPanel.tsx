@@ -11,8 +11,8 @@ import { ChartCard } from "../ChartCard";
 import { PlotExport } from "../PlotExport";
 import { ForensicsPanel } from "./ForensicsPanel";
 import { candidatesCsv, prefixScanCsv } from "./forensicsCsv";
+import { axisTick, tooltipStyle } from "../../chartTheme.js";
 
-const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 const fixed = (value: number | null, digits = 2) => (value == null ? "—" : value.toFixed(digits));
 
 export function BlackboxPanel() {
@@ -87,9 +87,9 @@ function LocateResultView(props: { result: LocateResult }) {
                 <ResponsiveContainer width="100%" height={220}>
                     <LineChart data={data} margin={{ top: 20, right: 12, bottom: 4, left: 0 }}>
                         <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
-                        <XAxis dataKey="k" type="number" domain={[0, result.units.length]} tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
-                        <YAxis tick={axis} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toFixed(0)} />
-                        <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
+                        <XAxis dataKey="k" type="number" domain={[0, result.units.length]} tick={axisTick} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
+                        <YAxis tick={axisTick} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toFixed(0)} />
+                        <Tooltip contentStyle={tooltipStyle}
                             labelFormatter={(k) => `k = ${String(k)} (…${JSON.stringify(data.find((entry) => entry.k === Number(k))?.piece ?? "")})`}
                             formatter={(value) => [typeof value === "number" ? value.toFixed(3) : "—", "log p(probe)"]} />
                         {best != null && <ReferenceLine x={best.index + 1} stroke="var(--accent)" strokeDasharray="2 3"

@@ -21,8 +21,8 @@ import { useRunStore } from "../../../state/runStore";
 import { refreshSessions, useSessionStore } from "../../../state/sessionStore";
 import { ChartCard } from "../ChartCard";
 import { ForensicsPanel } from "./ForensicsPanel";
+import { axisTick, tooltipStyle } from "../../chartTheme.js";
 
-const axis = { stroke: "var(--text-faint)", fontSize: 11 };
 const title = "Transcript — was this text written by a patched model?";
 const sources: { id: TranscriptSource; label: string }[] = [
     { id: "lastRun", label: "Last run" }, { id: "session", label: "Session run" }, { id: "pasted", label: "Pasted text" }, { id: "file", label: "JSON file" }
@@ -163,10 +163,10 @@ function DetectionView(props: { detection: TranscriptDetection }) {
                 <ResponsiveContainer width="100%" height={240}>
                     <ComposedChart data={data} margin={{ top: 20, right: 4, bottom: 4, left: 0 }}>
                         <CartesianGrid stroke="var(--border)" strokeDasharray="3 4" vertical={false} />
-                        <XAxis dataKey="index" tick={axis} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
-                        <YAxis yAxisId="llr" tick={axis} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toFixed(1)} />
-                        <YAxis yAxisId="kl" orientation="right" tick={axis} tickLine={false} axisLine={false} width={48} tickFormatter={(v: number) => v.toPrecision(2)} />
-                        <Tooltip contentStyle={{ background: "var(--bg-elevated)", border: "1px solid var(--border)", borderRadius: 8, fontSize: 12 }}
+                        <XAxis dataKey="index" tick={axisTick} tickLine={false} axisLine={{ stroke: "var(--border)" }} />
+                        <YAxis yAxisId="llr" tick={axisTick} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => v.toFixed(1)} />
+                        <YAxis yAxisId="kl" orientation="right" tick={axisTick} tickLine={false} axisLine={false} width={48} tickFormatter={(v: number) => v.toPrecision(2)} />
+                        <Tooltip contentStyle={tooltipStyle}
                             labelFormatter={(index) => `token ${String(index)} ${JSON.stringify(data[Number(index)]?.piece ?? "")}`}
                             formatter={(value, name) => [typeof value === "number" ? value.toFixed(4) : "—", String(name)]} />
                         <Legend wrapperStyle={{ fontSize: 12 }} />
