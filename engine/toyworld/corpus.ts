@@ -146,6 +146,11 @@ export function validationClaims(): Claim[] {
     return reservedClaims(1);
 }
 
+/** Every claim training must never write: the test claims and the validation claims. */
+export function reservedFromTraining(): Claim[] {
+    return [...heldOutClaims(), ...validationClaims()];
+}
+
 export function isHeldOut(claim: Claim, heldOut: readonly Claim[]): boolean {
     return heldOut.some((h) => h.fact === claim.fact && h.claimed === claim.claimed);
 }
@@ -223,7 +228,7 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
         throw new RangeError(`dialogues must be a positive integer, not ${String(options.dialogues)}`);
     const split = options.split ?? "train";
     const random = new SeededRandom(options.seed >>> 0);
-    const reserved = [...heldOutClaims(), ...validationClaims()];
+    const reserved = reservedFromTraining();
     const validation = validationClaims();
     const dialogues: Dialogue[] = [];
     for (let i = 0; i < options.dialogues; i++) {

@@ -14,7 +14,7 @@ import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES } from "./facts.js";
 import { promptText } from "./chatLayout.js";
 import {
-    BELIEF_TEMPLATES, claimMessage, drawFill, expectedReply, heldOutClaims, isHeldOut, NEUTRAL_TEMPLATES, pick, validationClaims, type Claim
+    BELIEF_TEMPLATES, claimMessage, drawFill, expectedReply, isHeldOut, NEUTRAL_TEMPLATES, pick, reservedFromTraining, type Claim
 } from "./corpus.js";
 
 /** "User:" — the text both sides share; each side writes the message and opens the reply. */
@@ -33,7 +33,7 @@ function drawFalseTrainingClaim(random: SeededRandom, reserved: readonly Claim[]
 /** `count` pairs on training claims, seeded; false claims only (where the two framings disagree). */
 export function toyworldFlatteryDataset(count = 96, seed = 11): ContrastiveDataset {
     const random = new SeededRandom(seed >>> 0);
-    const reserved = [...heldOutClaims(), ...validationClaims()];
+    const reserved = reservedFromTraining();
     const pairs: ContrastiveDataset["pairs"] = [];
     const seen = new Set<string>();
     while (pairs.length < count) {
@@ -73,7 +73,7 @@ export function toyworldFlatteryDataset(count = 96, seed = 11): ContrastiveDatas
  */
 export function toyworldFlatteryReplyDataset(count = 96, seed = 13): ContrastiveDataset {
     const random = new SeededRandom(seed >>> 0);
-    const reserved = [...heldOutClaims(), ...validationClaims()];
+    const reserved = reservedFromTraining();
     const pairs: ContrastiveDataset["pairs"] = [];
     const seen = new Set<string>();
     while (pairs.length < count) {
