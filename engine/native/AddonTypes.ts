@@ -79,6 +79,8 @@ export interface NativeRowOptions {
     sampler?: NativeRowSampler;
     /** the widest instruction set allowed (tests pin the fallbacks); default "auto" */
     kernel?: "auto" | "avx2" | "scalar";
+    /** a temperature scan: the read-outs at each of these temperatures too (gridFields); needs statistics */
+    temperatureGrid?: Float64Array;
 }
 
 /** Layout of NativeRowAnalysis.fields (row-major, NATIVE_ROW_FIELDS.count per row); mirrors row_field in src/row_analysis.h. */
@@ -99,6 +101,16 @@ export const NATIVE_ROW_FIELDS = {
     count: 13
 } as const;
 
+/** Layout of NativeRowAnalysis.gridFields (rows × grid × NATIVE_GRID_FIELDS.count); mirrors row_grid_field in src/row_analysis.h. */
+export const NATIVE_GRID_FIELDS = {
+    freeEnergy: 0,
+    meanEnergy: 1,
+    entropy: 2,
+    heatCapacity: 3,
+    targetLogprob: 4,
+    count: 5
+} as const;
+
 export interface NativeRowAnalysis {
     greedy: Int32Array;
     sampled: Int32Array;
@@ -108,6 +120,8 @@ export interface NativeRowAnalysis {
     topIds: Int32Array;
     topLogprobs: Float64Array;
     topCounts: Int32Array;
+    /** rows × temperatureGrid.length × NATIVE_GRID_FIELDS.count (empty without a grid) */
+    gridFields: Float64Array;
 }
 
 export interface NativeContext {

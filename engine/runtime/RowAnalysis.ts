@@ -12,10 +12,10 @@
 // The reference implementation (TokenSampler, computeTokenStatistics, computeThermoReadout) is the
 // test oracle: same token ids for the same seed; statistics equal within float rounding (the
 // default float exponentials) or ~1e-15 (exact: true); ties and −∞ logits handled the same.
-import { NATIVE_ROW_FIELDS, type NativeRowAnalysis, type NativeRowOptions, type TillerNativeAddon } from "../native/AddonTypes.js";
+import { NATIVE_GRID_FIELDS, NATIVE_ROW_FIELDS, type NativeRowAnalysis, type NativeRowOptions, type TillerNativeAddon } from "../native/AddonTypes.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { InvalidLogitsError } from "./sampling/InvalidLogitsError.js";
-import { thermoReadout, type TokenReadouts } from "./sampling/ThermoReadouts.js";
+import { thermoReadout, type ThermoReadout, type TokenReadouts } from "./sampling/ThermoReadouts.js";
 import type { TokenLogProb } from "./sampling/TokenStatistics.js";
 import type { TokenSampler } from "./sampling/TokenSampler.js";
 
@@ -34,6 +34,8 @@ export interface RowAnalysisOptions {
     statistics?: boolean;
     /** @internal the widest native instruction set allowed (tests of the fallbacks); default "auto" */
     kernel?: "auto" | "avx2" | "scalar";
+    /** a temperature scan: the read-outs at each of these temperatures too (≥ 0; 0 = greedy limit), read with gridReadouts() */
+    temperatureGrid?: readonly number[];
 }
 
 const F = NATIVE_ROW_FIELDS;
@@ -49,15 +51,17 @@ export class RowAnalysis {
     public readonly temperature: number;
     private readonly raw: NativeRowAnalysis;
     private readonly topN: number;
+    private readonly grid: readonly number[];
 
     /** @internal use TillerContext.analyzeRows */
-    public constructor(raw: NativeRowAnalysis, topN: number, temperature: number) {
+    public constructor(raw: NativeRowAnalysis, topN: number, temperature: number, grid: readonly number[] = []) {
         this.raw = raw;
         this.rows = raw.greedy.length;
         this.greedy = raw.greedy;
         this.sampled = raw.sampled;
         this.topN = topN;
         this.temperature = temperature;
+        this.grid = grid;
     }
 
     private field(row: number, field: number): number {
@@ -101,6 +105,16 @@ export class RowAnalysis {
         return out;
     }
 
+    /** the read-outs of a row at every temperature of the grid asked for (options.temperatureGrid), in its order */
+    public gridReadouts(row: number): ThermoReadout[] {
+        const G = NATIVE_GRID_FIELDS;
+        return this.grid.map((temperature, k) => {
+            const at = (row * this.grid.length + k) * G.count;
+            const field = (f: number) => this.raw.gridFields[at + f]!;
+            return thermoReadout(temperature, field(G.freeEnergy), field(G.meanEnergy), field(G.entropy), field(G.heatCapacity), field(G.targetLogprob));
+        });
+    }
+
     /** the thermodynamic read-outs of a row at T = 1 and at the second temperature */
     public readouts(row: number): TokenReadouts {
         const gap = this.field(row, F.gap);
@@ -135,6 +149,13 @@ export function runRowAnalysis(rowCount: number, options: RowAnalysisOptions,
         for (let i = 0; i < rowCount; i++)
             uniforms[i] = options.sampler.drawUniform();
     }
+    const grid = options.temperatureGrid ?? [];
+    for (const t of grid) {
+        if (!Number.isFinite(t) || t < 0)
+            throw new TillerError("INVALID_ARGUMENT", `every scan temperature must be a finite number ≥ 0, got ${t}`);
+    }
+    if (grid.length > 0 && options.statistics === false)
+        throw new TillerError("INVALID_ARGUMENT", "a temperature scan needs statistics");
     try {
         const raw = call(options.targets ?? null, {
             topN,
@@ -142,9 +163,10 @@ export function runRowAnalysis(rowCount: number, options: RowAnalysisOptions,
             statistics: options.statistics ?? true,
             exact: options.exact ?? false,
             ...(options.kernel == null ? {} : { kernel: options.kernel }),
+            ...(grid.length === 0 ? {} : { temperatureGrid: Float64Array.from(grid) }),
             sampler: sampling == null ? undefined : { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP }
         }, uniforms);
-        return new RowAnalysis(raw, topN, temperature);
+        return new RowAnalysis(raw, topN, temperature, grid);
     } catch (error) {
         if ((error as { invalidLogits?: boolean }).invalidLogits === true)
             throw new InvalidLogitsError((error as Error).message);

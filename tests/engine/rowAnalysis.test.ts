@@ -309,3 +309,40 @@ describe("read-outs: analytic cases", () => {
         expect(Math.abs(peak - delta / 2.3994)).toBeLessThan(0.05);
     });
 });
+
+describe("a temperature grid in one analysis", () => {
+    // 0 (greedy limit), the row's own second temperature (0.7), 1, and temperatures summed in pairs
+    // with an odd one left over (a pass with a single scale)
+    const grid = [0, 0.05, 0.3, 0.7, 1, 1.6, 2.5, 10];
+    for (const [n, masked] of [[7, 0.3], [1000, 0.1], [131072, 0.02]] as const) {
+        it(`gives the reference's read-outs at every grid temperature (${n} logits, ${masked * 100}% masked)`, () => {
+            const random = new SeededRandom(n + 17);
+            const logits = randomLogits(random, n, { masked, grid: 0.125, spread: 16 });
+            logits[3] = 8;  // unmasked, and the target below
+            const runs = [...(["auto", "avx2", "scalar"] as const).map((kernel) => ({ exact: false, kernel })), { exact: true, kernel: "auto" as const }];
+            for (const { exact, kernel } of runs) {
+                const target = exact ? 3 : n - 1;
+                const analysis = analyzeLogits(addon, logits, n, { temperature: 0.7, exact, kernel, targets: Int32Array.of(target), temperatureGrid: grid });
+                const readouts = analysis.gridReadouts(0);
+                expect(readouts.map((r) => r.temperature)).toEqual(grid);
+                const tolerance = exact ? 1e-9 : fastTolerance;
+                for (const got of readouts) {
+                    const want = computeThermoReadout(logits, got.temperature, target);
+                    for (const key of ["freeEnergy", "meanEnergy", "entropy", "heatCapacity"] as const)
+                        expect(Math.abs(got[key] - want[key]), `${key} at T=${got.temperature} (${kernel})`).toBeLessThan(tolerance * Math.max(1, Math.abs(want[key])));
+                    if (want.surprisal == null)
+                        expect(got.surprisal, `surprisal at T=${got.temperature}`).toBeNull();
+                    else
+                        expect(Math.abs(got.surprisal! - want.surprisal), `surprisal at T=${got.temperature}`).toBeLessThan(tolerance * Math.max(1, want.surprisal));
+                }
+            }
+        });
+    }
+
+    it("refuses a negative or non-finite grid temperature, and a grid without statistics", () => {
+        const logits = Float32Array.from([1, 2, 3]);
+        expect(() => analyzeLogits(addon, logits, 3, { temperatureGrid: [1, -0.5] })).toThrow(/finite number ≥ 0/);
+        expect(() => analyzeLogits(addon, logits, 3, { temperatureGrid: [Number.NaN] })).toThrow(/finite number ≥ 0/);
+        expect(() => analyzeLogits(addon, logits, 3, { temperatureGrid: [1], statistics: false })).toThrow(/needs statistics/);
+    });
+});

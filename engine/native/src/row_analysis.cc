@@ -993,6 +993,90 @@ __attribute__((target("avx2,fma"))) bool fused_avx2(const float * logits, int32_
 }
 #endif
 
+// ---- temperature grids: up to four temperatures per pass over the row ---------------------------
+
+#ifdef TILLER_HAVE_AVX2_KERNEL
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12's avx512fintrin.h (_mm512_undefined_*)
+#endif
+// exp_sums at N scales with the maximum m known, on 16 lanes; returns how many elements it consumed
+// (a multiple of 16; the caller finishes the tail). Exponentials below ln(FLT_MIN) are 0 here, not
+// clamped as in the fused pass: a grid can hold high temperatures, where a clamped masked logit's
+// e·x² would not vanish.
+template <int N>
+__attribute__((target("avx512f,avx512dq,avx2,fma"))) int32_t exp_sums_avx512(const float * z, int32_t n, float m, const float * scales, exp_sums * out) {
+    const __m512 vm = _mm512_set1_ps(m);
+    const __m512 floor = _mm512_set1_ps(k_x_floor);
+    const __m512 vclamp = _mm512_set1_ps(k_exp_lowest);
+    __m512 vs[N];
+    for (int k = 0; k < N; k++) {
+        vs[k] = _mm512_set1_ps(scales[k]);
+    }
+    alignas(64) double acc[N][3][16] = {};
+    const int32_t n16 = n & ~15;
+    for (int32_t chunk = 0; chunk < n16; chunk += k_fused_chunk) {
+        const int32_t end = std::min(n16, chunk + k_fused_chunk);
+        __m512 part[N][3];
+        for (int k = 0; k < N; k++) {
+            part[k][0] = part[k][1] = part[k][2] = _mm512_setzero_ps();
+        }
+        for (int32_t i = chunk; i < end; i += 16) {
+            prefetch_ahead(z, i, n);
+            const __m512 x = _mm512_max_ps(_mm512_sub_ps(_mm512_loadu_ps(z + i), vm), floor);
+            for (int k = 0; k < N; k++) {
+                const __m512 y = _mm512_mul_ps(x, vs[k]);
+                const __mmask16 keep = _mm512_cmp_ps_mask(y, vclamp, _CMP_GE_OQ);
+                const __m512 e  = _mm512_maskz_mov_ps(keep, exp_clamped_avx512(_mm512_max_ps(y, vclamp)));
+                const __m512 ex = _mm512_mul_ps(e, x);
+                part[k][0] = _mm512_add_ps(part[k][0], e);
+                part[k][1] = _mm512_add_ps(part[k][1], ex);
+                part[k][2] = _mm512_fmadd_ps(ex, x, part[k][2]);
+            }
+        }
+        for (int k = 0; k < N; k++) {
+            for (int j = 0; j < 3; j++) {
+                flush_partial(acc[k][j], part[k][j]);
+            }
+        }
+    }
+    for (int k = 0; k < N; k++) {
+        for (int j = 0; j < 3; j++) {
+            double sum = 0;
+            for (int lane = 0; lane < 16; lane++) {
+                sum += acc[k][j][lane];
+            }
+            (j == 0 ? out[k].z : j == 1 ? out[k].a : out[k].b) += sum;
+        }
+    }
+    return n16;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
+// exp_sums_fast for 1 to 4 scales at once (a temperature grid): 16 lanes when the kernel allows
+// AVX-512, else exp_sums_fast two scales at a time.
+void exp_sums_grid(const float * z, int32_t n, float m, const float * scales, int32_t n_scales, row_kernel kernel, exp_sums * out) {
+#ifdef TILLER_HAVE_AVX2_KERNEL
+    if (kernel >= ROW_KERNEL_AVX512 && cpu_has_avx512()) {
+        int32_t done = 0;
+        switch (n_scales) {
+            case 1: done = exp_sums_avx512<1>(z, n, m, scales, out); break;
+            case 2: done = exp_sums_avx512<2>(z, n, m, scales, out); break;
+            case 3: done = exp_sums_avx512<3>(z, n, m, scales, out); break;
+            default: done = exp_sums_avx512<4>(z, n, m, scales, out); break;
+        }
+        exp_sums_scalar(z, done, n, m, scales, n_scales, out);
+        return;
+    }
+#endif
+    for (int32_t k = 0; k < n_scales; k += 2) {
+        exp_sums_fast(z, n, m, scales + k, std::min(2, n_scales - k), kernel >= ROW_KERNEL_AVX2, out + k);
+    }
+}
+
 // The sampler's candidates without top-k: (id, logit) of every unmasked logit ≥ cut, in id order.
 // With a min-p cut most of a large vocabulary lies below it, and the AVX2 loop passes 8 such logits
 // with one comparison.
@@ -1015,6 +1099,68 @@ int32_t collect_candidates(const float * logits, int32_t n, float cut, bool allo
         }
     }
     return count;
+}
+
+// The read-outs at temperature T > 0 from that temperature's sums (x relative to the top logit):
+// F_T, U_T, S_T, C_T and log p_T(target), in row_grid_field order.
+void readouts_from_sums(const exp_sums & s, double temperature, double target_x, double * out) {
+    const double log_z = std::log(s.z);
+    const double mean_x = s.a / s.z;
+    out[GRID_FREE_ENERGY]    = -temperature * log_z;
+    out[GRID_MEAN_ENERGY]    = 0.0 - mean_x;  // +0, not −0, for a uniform row
+    // rounding can leave a tiny negative value for near-deterministic distributions
+    out[GRID_ENTROPY]        = std::max(0.0, log_z - mean_x / temperature);
+    out[GRID_HEAT_CAPACITY]  = std::max(0.0, s.b / s.z - mean_x * mean_x) / (temperature * temperature);
+    out[GRID_TARGET_LOGPROB] = target_x / temperature - log_z;
+}
+
+// The greedy limit T → 0: uniform over the g tied maxima.
+void greedy_limit_readouts(int32_t ties, double target_x, double * out) {
+    out[GRID_FREE_ENERGY]    = 0;
+    out[GRID_MEAN_ENERGY]    = 0;
+    out[GRID_ENTROPY]        = std::log((double) ties);
+    out[GRID_HEAT_CAPACITY]  = 0;
+    out[GRID_TARGET_LOGPROB] = target_x == 0 ? -std::log((double) ties) : -k_inf;
+}
+
+// The read-outs at every grid temperature: T = 1 and the row's read-out temperature reuse the sums
+// already made; the others are summed two temperatures per pass over the row.
+void grid_readouts(const float * logits, int32_t n_vocab, const row_options & options, float best_value, int32_t ties,
+                   double target_x, const exp_sums * sums, double * out) {
+    std::vector<int32_t> pending;
+    for (int32_t k = 0; k < options.n_grid; k++) {
+        const double t = options.grid[k];
+        double * o = out + (size_t) k * GRID_FIELD_COUNT;
+        if (t == 0) {
+            greedy_limit_readouts(ties, target_x, o);
+        } else if (t == 1) {
+            readouts_from_sums(sums[0], 1, target_x, o);
+        } else if (t == options.temperature) {
+            readouts_from_sums(sums[1], t, target_x, o);  // the row's second temperature (≠ 0, 1 here)
+        } else {
+            pending.push_back(k);
+        }
+    }
+    // exact: two temperatures per pass (exp_sums_exact's limit); fast: four
+    const size_t per_pass = options.exact ? 2 : 4;
+    for (size_t j = 0; j < pending.size(); j += per_pass) {
+        const int32_t n_scales = (int32_t) std::min(per_pass, pending.size() - j);
+        double temperatures[4];
+        float scales[4];
+        for (int32_t k = 0; k < n_scales; k++) {
+            temperatures[k] = options.grid[pending[j + k]];
+            scales[k] = (float) (1.0 / temperatures[k]);
+        }
+        exp_sums at[4];
+        if (options.exact) {
+            exp_sums_exact(logits, n_vocab, best_value, temperatures, n_scales, options.kernel >= ROW_KERNEL_AVX2, at);
+        } else {
+            exp_sums_grid(logits, n_vocab, best_value, scales, n_scales, options.kernel, at);
+        }
+        for (int32_t k = 0; k < n_scales; k++) {
+            readouts_from_sums(at[k], temperatures[k], target_x, out + (size_t) pending[j + k] * GRID_FIELD_COUNT);
+        }
+    }
 }
 
 } // namespace
@@ -1180,30 +1326,26 @@ bool row_analyse(const float * logits, int32_t n_vocab, const row_options & opti
         f[ROW_HEAT_CAPACITY]  = std::max(0.0, s.b / s.z - mean_x * mean_x);
         f[ROW_TARGET_LOGPROB] = (double) logits[target] - f[ROW_LOG_SUM_EXP];
     }
-    if (temperature == 1) {
-        f[ROW_FREE_ENERGY_T]    = f[ROW_FREE_ENERGY];
-        f[ROW_MEAN_ENERGY_T]    = f[ROW_MEAN_ENERGY];
-        f[ROW_ENTROPY_T]        = f[ROW_ENTROPY];
-        f[ROW_HEAT_CAPACITY_T]  = f[ROW_HEAT_CAPACITY];
-        f[ROW_TARGET_LOGPROB_T] = f[ROW_TARGET_LOGPROB];
-    } else if (temperature > 0) {
-        const exp_sums & s = sums[1];
-        const double log_z = std::log(s.z);
-        const double mean_x = s.a / s.z;
-        f[ROW_FREE_ENERGY_T]    = -temperature * log_z;
-        f[ROW_MEAN_ENERGY_T]    = 0.0 - mean_x;
-        f[ROW_ENTROPY_T]        = std::max(0.0, log_z - mean_x / temperature);
-        f[ROW_HEAT_CAPACITY_T]  = std::max(0.0, s.b / s.z - mean_x * mean_x) / (temperature * temperature);
-        f[ROW_TARGET_LOGPROB_T] = target_x / temperature - log_z;
-    } else {
-        // greedy limit: uniform over the tied maxima
-        f[ROW_FREE_ENERGY_T]    = 0;
-        f[ROW_MEAN_ENERGY_T]    = 0;
-        f[ROW_ENTROPY_T]        = std::log((double) ties);
-        f[ROW_HEAT_CAPACITY_T]  = 0;
-        f[ROW_TARGET_LOGPROB_T] = target_x == 0 ? -std::log((double) ties) : -k_inf;
+    {
+        double at_t[GRID_FIELD_COUNT] = { f[ROW_FREE_ENERGY], f[ROW_MEAN_ENERGY], f[ROW_ENTROPY], f[ROW_HEAT_CAPACITY], f[ROW_TARGET_LOGPROB] };
+        if (temperature == 1) {
+            // the T = 1 fields, bit for bit
+        } else if (temperature > 0) {
+            readouts_from_sums(sums[1], temperature, target_x, at_t);
+        } else {
+            greedy_limit_readouts(ties, target_x, at_t);
+        }
+        f[ROW_FREE_ENERGY_T]    = at_t[GRID_FREE_ENERGY];
+        f[ROW_MEAN_ENERGY_T]    = at_t[GRID_MEAN_ENERGY];
+        f[ROW_ENTROPY_T]        = at_t[GRID_ENTROPY];
+        f[ROW_HEAT_CAPACITY_T]  = at_t[GRID_HEAT_CAPACITY];
+        f[ROW_TARGET_LOGPROB_T] = at_t[GRID_TARGET_LOGPROB];
     }
     f[ROW_TIES] = ties;
+    if (options.n_grid > 0) {
+        result.grid_fields.resize((size_t) options.n_grid * GRID_FIELD_COUNT);
+        grid_readouts(logits, n_vocab, options, best_value, ties, target_x, sums, result.grid_fields.data());
+    }
 
     // ---- alternatives and the gap (sorted, most likely first, lower id on ties) --------------------
     const int32_t n_alt = alternatives.count;

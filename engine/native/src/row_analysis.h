@@ -38,6 +38,17 @@ enum row_field : int32_t {
     ROW_FIELD_COUNT      = 13,
 };
 
+// Layout of one grid temperature's read-outs (row_result::grid_fields); mirrored by
+// NATIVE_GRID_FIELDS in AddonTypes.ts. The same quantities as the *_T row fields, at each T of a grid.
+enum row_grid_field : int32_t {
+    GRID_FREE_ENERGY    = 0,   // F_T (relative to the top logit)
+    GRID_MEAN_ENERGY    = 1,   // U_T
+    GRID_ENTROPY        = 2,   // S_T (nats)
+    GRID_HEAT_CAPACITY  = 3,   // C_T
+    GRID_TARGET_LOGPROB = 4,   // log p_T(target)
+    GRID_FIELD_COUNT    = 5,
+};
+
 struct row_sampler_params {
     double  temperature = 0;  // 0: greedy (no draw)
     int32_t top_k = 0;        // 0: off
@@ -60,6 +71,10 @@ struct row_options {
     bool    exact = false;        // double-precision exp (scoring); default: vectorised float exp
     const row_sampler_params * sampler = nullptr;  // null: no sampling
     row_kernel kernel = ROW_KERNEL_AVX512;
+    // a temperature scan: the read-outs at every T of this grid as well (T ≥ 0; 0 = greedy limit),
+    // two temperatures per pass over the row, reusing the sums at T = 1 and at `temperature`
+    const double * grid = nullptr;
+    int32_t n_grid = 0;
 };
 
 struct row_result {
@@ -69,6 +84,7 @@ struct row_result {
     int32_t top_count = 0;
     std::vector<int32_t> top_ids;       // [top_n], most likely first
     std::vector<double>  top_logprobs;  // [top_n]
+    std::vector<double>  grid_fields;   // [n_grid × GRID_FIELD_COUNT] when a grid was asked for
 };
 
 // Reusable scratch buffers (a sampler over the whole vocabulary needs n_vocab entries).

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <vector>
 
 Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, size_t n_rows, int32_t n_vocab,
                              row_scratch & scratch, const std::function<const float *(size_t)> & row_at) {
@@ -46,6 +47,25 @@ Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, 
     if (opts.top_n < 0 || !(opts.temperature >= 0) || !std::isfinite(opts.temperature)) {
         throw Napi::RangeError::New(env, "analyzeRows: topN must be ≥ 0 and temperature a finite number ≥ 0");
     }
+    std::vector<double> grid;
+    if (options.Has("temperatureGrid") && options.Get("temperatureGrid").IsTypedArray()) {
+        Napi::TypedArray g = options.Get("temperatureGrid").As<Napi::TypedArray>();
+        if (g.TypedArrayType() != napi_float64_array) {
+            throw Napi::TypeError::New(env, "analyzeRows: temperatureGrid must be a Float64Array");
+        }
+        const Napi::Float64Array values = g.As<Napi::Float64Array>();
+        grid.assign(values.Data(), values.Data() + values.ElementLength());
+        for (const double t : grid) {
+            if (!(t >= 0) || !std::isfinite(t)) {
+                throw Napi::RangeError::New(env, "analyzeRows: every grid temperature must be a finite number ≥ 0");
+            }
+        }
+        if (!opts.statistics && !grid.empty()) {
+            throw Napi::RangeError::New(env, "analyzeRows: a temperature grid needs statistics");
+        }
+        opts.grid = grid.data();
+        opts.n_grid = (int32_t) grid.size();
+    }
     row_sampler_params sampler;
     if (options.Get("sampler").IsObject()) {
         Napi::Object s = options.Get("sampler").As<Napi::Object>();
@@ -69,6 +89,7 @@ Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, 
     Napi::Int32Array   top_ids = Napi::Int32Array::New(env, n_rows * opts.top_n);
     Napi::Float64Array top_lp  = Napi::Float64Array::New(env, n_rows * opts.top_n);
     Napi::Int32Array   top_cnt = Napi::Int32Array::New(env, n_rows);
+    Napi::Float64Array grid_fields = Napi::Float64Array::New(env, n_rows * grid.size() * GRID_FIELD_COUNT);
     row_result result;
     std::string error;
     for (size_t r = 0; r < n_rows; r++) {
@@ -86,6 +107,9 @@ Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, 
         sampled[r] = result.sampled;
         std::memcpy(fields.Data() + r * ROW_FIELD_COUNT, result.fields, sizeof(result.fields));
         top_cnt[r] = result.top_count;
+        if (!grid.empty()) {
+            std::memcpy(grid_fields.Data() + r * grid.size() * GRID_FIELD_COUNT, result.grid_fields.data(), grid.size() * GRID_FIELD_COUNT * sizeof(double));
+        }
         for (int32_t j = 0; j < opts.top_n; j++) {
             top_ids[r * opts.top_n + j] = j < result.top_count ? result.top_ids[j] : -1;
             top_lp[r * opts.top_n + j]  = j < result.top_count ? result.top_logprobs[j] : -INFINITY;
@@ -98,6 +122,7 @@ Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, 
     out.Set("topIds", top_ids);
     out.Set("topLogprobs", top_lp);
     out.Set("topCounts", top_cnt);
+    out.Set("gridFields", grid_fields);
     return out;
 }
 
