@@ -14,6 +14,7 @@ import type { SteeringVector } from "../runtime/SteeringVector.js";
 import { getTillerBackend } from "../runtime/TillerBackend.js";
 import { TillerModel } from "../runtime/TillerModel.js";
 import { DEFAULT_CONTEXT_SIZE } from "../runtime/contextShapes.js";
+import { parseDecodePriority, type DecodePriority } from "../runtime/decodePriority.js";
 import { backendChoiceForCommand } from "./prestartBackend.js";
 import { collect, parseGpuLayers, parseLayers, parseNumber, parseVectorSpec, wholeNumberParser, type VectorSpec } from "./parseArguments.js";
 
@@ -36,6 +37,7 @@ interface GenerateCliOptions {
     probe?: string[];
     probeLayers?: LayerRange;
     json?: boolean;
+    decodePriority: DecodePriority;
 }
 
 export function registerGenerateCommand(program: Command): void {
@@ -58,6 +60,7 @@ export function registerGenerateCommand(program: Command): void {
         .option("--until-token <M>", "first generated token no longer steered (default: never off)", wholeNumberParser(1))
         .option("--probe <FILE>", "report the projection of the residual stream on this control vector's directions; repeatable", collect((text: string) => text))
         .option("--probe-layers <A-B>", "blocks the probes read, inclusive (default: every layer each probe vector has)", parseLayers)
+        .option("--decode-priority <p>", "normal, or background: decode on a thread of lowered priority (nice + 10 on Linux) so other work stays responsive", parseDecodePriority, "normal" as const)
         .option("--json", "print one JSON object (text, tokens with log-probs, alternatives, projections, timings) instead of streaming text", false)
         .action(async (_options: unknown, command: Command) => {
             await runGenerate(command.opts<GenerateCliOptions>());
@@ -78,7 +81,7 @@ async function runGenerate(options: GenerateCliOptions): Promise<void> {
     // --gpu-layers 0: the CPU backend only, no GPU probing (the same choice prestartBackend made)
     if (options.gpuLayers === 0)
         await getTillerBackend(backendChoiceForCommand(["--gpu-layers", "0"]));
-    const model = await TillerModel.load(options.model, { gpuLayers: options.gpuLayers });
+    const model = await TillerModel.load(options.model, { gpuLayers: options.gpuLayers, decodePriority: options.decodePriority });
     try {
         const context = await model.createContext({ threads: options.threads, contextSize: options.ctxSize });
         const loadMs = performance.now() - loadStart;

@@ -50,6 +50,18 @@ export interface NativeContextOptions {
     threadsBatch: number;
     /** F32 K/V cache and no flash attention (default false: llama.cpp's F16 cache, flash attention auto) */
     precise?: boolean;
+    /** "background": decodes run on a thread of their own at a lowered priority (src/background_thread.h); default "normal" */
+    decodePriority?: "normal" | "background";
+}
+
+export interface NativeContextInfo {
+    contextSize: number;
+    batchSize: number;
+    decodePriority: "normal" | "background";
+    /** the background decode thread's kernel thread id (Linux); null for "normal" or elsewhere */
+    decodeThreadId: number | null;
+    /** why lowering the background thread's priority failed (it then decodes at the process's priority); null when it worked */
+    decodePriorityError: string | null;
 }
 
 export interface NativeCapture {
@@ -155,7 +167,7 @@ export interface NativeContext {
     memorySeqRm(seqId: number, p0: number, p1: number): boolean;
     memorySeqCp(srcSeqId: number, dstSeqId: number, p0: number, p1: number): void;
     memorySeqPosMax(seqId: number): number;
-    info(): { contextSize: number; batchSize: number };
+    info(): NativeContextInfo;
     dispose(): void;
 }
 

@@ -7,6 +7,7 @@
         "src/llama_library.cc",
         "src/model.cc",
         "src/context.cc",
+        "src/background_thread.cc",
         "src/row_analysis.cc",
         "src/row_analysis_binding.cc",
         "src/training.cc",

@@ -3,6 +3,7 @@
 import { TillerError } from "../protocol/TillerError.js";
 import type { NativeCapture, NativeContext } from "../native/AddonTypes.js";
 import { DEFAULT_BATCH_SIZE, defaultContextSize } from "./contextShapes.js";
+import type { DecodePriority } from "./decodePriority.js";
 import { assertReadableLayer } from "./layers.js";
 import type { LoadedModel } from "./loadedModel.js";
 import { runRowAnalysis, type RowAnalysis, type RowAnalysisOptions } from "./RowAnalysis.js";
@@ -25,6 +26,8 @@ export interface ContextOptions {
      * strength steps needs true: F16 rounding (cache, and Q in CPU flash attention) adds ~1e-3 noise.
      */
     precise?: boolean;
+    /** "background": decode on a thread of lowered priority (runtime/decodePriority.ts); default: the model's (LoadModelOptions) */
+    decodePriority?: DecodePriority;
 }
 
 /** Which rows of a batch keep their logits. */
@@ -41,6 +44,13 @@ export interface EvaluateOptions {
 /** Captured block outputs of one evaluation: layer → rows × nEmbd (row-major). */
 export type CapturedLayers = Map<number, { rows: number; data: Float32Array }>;
 
+let warned = false;
+function warnOnce(line: string): void {
+    if (!warned)
+        process.stderr.write(`${line}\n`);
+    warned = true;
+}
+
 export class TillerContext {
     public readonly model: LoadedModel;
     public readonly contextSize: number;
@@ -48,6 +58,10 @@ export class TillerContext {
     public readonly threads: number;
     /** parallel sequences this context was created for */
     public readonly sequences: number;
+    /** the priority its decodes run at (runtime/decodePriority.ts) */
+    public readonly decodePriority: DecodePriority;
+    /** the kernel thread id of its background decode thread (Linux, "background" only), else null */
+    public readonly decodeThreadId: number | null;
 
     private native: NativeContext | undefined;
     private queue: Promise<unknown> = Promise.resolve();
@@ -64,6 +78,10 @@ export class TillerContext {
         const info = native.info();
         this.contextSize = info.contextSize;
         this.batchSize = info.batchSize;
+        this.decodePriority = info.decodePriority;
+        this.decodeThreadId = info.decodeThreadId;
+        if (info.decodePriorityError != null)
+            warnOnce(`tiller: decodes run at normal priority: lowering the decode thread's priority failed (${info.decodePriorityError})`);
     }
 
     /** @internal use TillerModel.createContext */
@@ -84,7 +102,8 @@ export class TillerContext {
             sequences: options.sequences ?? 1,
             threads,
             threadsBatch: options.threadsBatch ?? threads,
-            precise: options.precise ?? false
+            precise: options.precise ?? false,
+            decodePriority: options.decodePriority ?? model.decodePriority
         });
         return new TillerContext(model, native, threads, options.sequences ?? 1);
     }

@@ -4,6 +4,7 @@ import type { SteeringSupportInfo } from "../protocol/steeringSupport.js";
 import { TillerError } from "../protocol/TillerError.js";
 import type { NativeModel } from "../native/AddonTypes.js";
 import { checkModelFile } from "./checkModelFile.js";
+import type { DecodePriority } from "./decodePriority.js";
 import type { LoadedModel, ModelShape } from "./loadedModel.js";
 import { probeSteeringSupport } from "./probeSteeringSupport.js";
 import { resolveGpuLayers } from "./resolveGpuLayers.js";
@@ -22,6 +23,11 @@ export interface LoadModelOptions {
      * 1-token decodes); without the check, `support` is null and nothing is refused
      */
     checkSupport?: boolean;
+    /**
+     * the priority its contexts decode at unless a context asks otherwise (runtime/decodePriority.ts);
+     * default "normal"; an engine serving a UI passes "background"
+     */
+    decodePriority?: DecodePriority;
 }
 
 export class TillerModel implements LoadedModel {
@@ -32,6 +38,7 @@ export class TillerModel implements LoadedModel {
     /** layers actually offloaded to the GPU */
     public readonly gpuLayers: number;
     public readonly backend: TillerBackend;
+    public readonly decodePriority: DecodePriority;
     /** what the load-time check measured (null when it was skipped) */
     public support: SteeringSupportInfo | null = null;
 
@@ -39,8 +46,9 @@ export class TillerModel implements LoadedModel {
     private readonly contexts = new Set<TillerContext>();
     private readonly eogCache = new Map<number, boolean>();
 
-    private constructor(backend: TillerBackend, modelPath: string, native: NativeModel, gpuLayers: number) {
+    private constructor(backend: TillerBackend, modelPath: string, native: NativeModel, gpuLayers: number, decodePriority: DecodePriority) {
         this.backend = backend;
+        this.decodePriority = decodePriority;
         this.path = modelPath;
         this.native = native;
         this.gpuLayers = gpuLayers;
@@ -75,7 +83,7 @@ export class TillerModel implements LoadedModel {
         } catch (error) {
             throw new TillerError("MODEL_LOAD_FAILED", (error as Error).message, { cause: error });
         }
-        const model = new TillerModel(resolvedBackend, resolvedPath, native, gpuLayers);
+        const model = new TillerModel(resolvedBackend, resolvedPath, native, gpuLayers, options.decodePriority ?? "normal");
         if (options.checkSupport ?? true) {
             try {
                 model.support = await probeSteeringSupport({

@@ -4,6 +4,7 @@
 import type { ModelShapeInfo } from "../protocol/models.js";
 import type { SteeringSupportInfo } from "../protocol/steeringSupport.js";
 import type { NativeModel } from "../native/AddonTypes.js";
+import type { DecodePriority } from "./decodePriority.js";
 import type { TillerBackend } from "./TillerBackend.js";
 
 /** The model's shape as the contract describes it, plus the special tokens the engine needs. */
@@ -20,6 +21,8 @@ export interface LoadedModel {
     /** layers actually offloaded to the GPU */
     readonly gpuLayers: number;
     readonly backend: TillerBackend;
+    /** the priority its contexts decode at unless they ask otherwise (runtime/decodePriority.ts) */
+    readonly decodePriority: DecodePriority;
     /** what the load-time check measured (null when it was skipped) */
     readonly support: SteeringSupportInfo | null;
     readonly disposed: boolean;

@@ -15,6 +15,7 @@ import type { TillerContext } from "../runtime/TillerContext.js";
 import { TillerModel } from "../runtime/TillerModel.js";
 import { defaultContextSize, VECTOR_BUILD_CONTEXT } from "../runtime/contextShapes.js";
 import { getTillerBackend } from "../runtime/TillerBackend.js";
+import { UI_ENGINE_DECODE_PRIORITY, type DecodePriority } from "../runtime/decodePriority.js";
 import { buildVectorFromDataset } from "../vectors/buildVectorFromDataset.js";
 import { listBuiltinDatasets, loadBuiltinDataset } from "../vectors/datasets/builtinDatasets.js";
 import { readDatasetFile } from "../vectors/datasets/importers.js";
@@ -43,6 +44,8 @@ export interface EngineServiceOptions {
     threads?: number;
     /** folders requests may write into; default: the data dir, the models dir and the export dirs (writePolicy.ts) */
     writableRoots?: readonly string[];
+    /** the priority of the loaded model's decodes (runtime/decodePriority.ts); default "background": the engine serves a UI */
+    decodePriority?: DecodePriority;
 }
 
 import type { RequestContext } from "./requestContext.js";
@@ -72,12 +75,14 @@ export class EngineService {
     private loading: Promise<unknown> = Promise.resolve();
     private readonly runs = new Map<string, GenerationRun>();
     private readonly threads: number | undefined;
+    private readonly decodePriority: DecodePriority;
     private readonly sessionsRoot: string;
 
     public constructor(options: EngineServiceOptions = {}) {
         this.library = new VectorLibrary(path.join(options.dataDir ?? defaultDataDir(), "vectors"));
         this.sessionsRoot = path.join(options.dataDir ?? defaultDataDir(), "sessions");
         this.threads = options.threads;
+        this.decodePriority = options.decodePriority ?? UI_ENGINE_DECODE_PRIORITY;
         this.writes = options.writableRoots != null ? new WritePolicy(options.writableRoots) : WritePolicy.forDataDir(options.dataDir ?? defaultDataDir());
         this.sessions = new SessionRequests({
             sessionsRoot: this.sessionsRoot,
@@ -170,7 +175,7 @@ export class EngineService {
             const gpuLayers = await gpuLayersForChoice(params.backend ?? "auto", params.gpuLayers ?? "auto");
             await this.unloadModel();
             const memoryBefore = await readMemory();
-            const model = await TillerModel.load(params.path, { gpuLayers });
+            const model = await TillerModel.load(params.path, { gpuLayers, decodePriority: this.decodePriority });
             try {
                 const context = await model.createContext({
                     contextSize: params.contextSize ?? defaultContextSize(model.shape.nCtxTrain),

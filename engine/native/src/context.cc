@@ -80,6 +80,7 @@ struct context_options {
     int32_t  n_threads;
     int32_t  n_threads_batch;
     bool     precise;  // F32 K/V cache and no flash attention (see below)
+    bool     background;  // decodePriority "background": llama.cpp work on a lowered-priority thread (background_thread.h)
 };
 
 class create_context_worker : public Napi::AsyncWorker {
@@ -95,6 +96,22 @@ public:
     Napi::Promise promise() { return deferred_.Promise(); }
 
     void Execute() override {
+        if (!options_.background) {
+            create();
+            return;
+        }
+        // the context and its ggml threadpools are made on the lowered thread, so that ggml's
+        // worker threads, created there, start at its priority
+        try {
+            core_->background = std::make_unique<background_thread>();
+        } catch (const std::exception & error) {
+            SetError(std::string("could not start the background decode thread: ") + error.what());
+            return;
+        }
+        core_->background->run([this] { create(); });
+    }
+
+    void create() {
         const llama_library & lib = llama_library_get();
         const int32_t n_layer = lib.llama_model_n_layer(model_->model());
         capture_state & capture = core_->capture;
@@ -137,9 +154,13 @@ public:
         }
         if (lib.ggml_threadpool_new != nullptr && lib.ggml_threadpool_free != nullptr) {
             ggml_threadpool_params tpp = lib.ggml_threadpool_params_default(options_.n_threads);
+            if (options_.background) {
+                tpp.prio = background_pool_priority();
+            }
             core_->threadpool = lib.ggml_threadpool_new(&tpp);
             if (options_.n_threads_batch != options_.n_threads) {
                 ggml_threadpool_params tpp_batch = lib.ggml_threadpool_params_default(options_.n_threads_batch);
+                tpp_batch.prio = tpp.prio;
                 core_->threadpool_batch = lib.ggml_threadpool_new(&tpp_batch);
             }
             if (core_->threadpool != nullptr) {
@@ -186,6 +207,14 @@ public:
     Napi::Promise promise() { return deferred_.Promise(); }
 
     void Execute() override {
+        if (core_->background) {
+            core_->background->run([this] { decode(); });
+        } else {
+            decode();
+        }
+    }
+
+    void decode() {
         core_->capture.reset_captured();
         if (core_->abort_requested.load()) {
             // abort() came after this decode was queued but before it started: honour it
@@ -246,7 +275,20 @@ static uint32_t positive_option(Napi::Object options, const char * name) {
     return value.As<Napi::Number>().Uint32Value();
 }
 
-// createContext(model: NativeModel, options: {contextSize, batchSize, sequences, threads, threadsBatch}): Promise<NativeContext>
+// decodePriority: "normal" (default) or "background"
+static bool background_option(Napi::Object options) {
+    Napi::Value value = options.Get("decodePriority");
+    if (value.IsUndefined()) {
+        return false;
+    }
+    const std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
+    if (name != "normal" && name != "background") {
+        throw Napi::TypeError::New(options.Env(), "createContext: option decodePriority must be \"normal\" or \"background\"");
+    }
+    return name == "background";
+}
+
+// createContext(model: NativeModel, options: {contextSize, batchSize, sequences, threads, threadsBatch, precise?, decodePriority?}): Promise<NativeContext>
 Napi::Value native_context::create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsObject()) {
@@ -268,6 +310,7 @@ Napi::Value native_context::create(const Napi::CallbackInfo & info) {
         (int32_t) positive_option(options, "threads"),
         (int32_t) positive_option(options, "threadsBatch"),
         options.Get("precise").ToBoolean().Value(),
+        background_option(options),
     };
     auto * worker = new create_context_worker(env, model_object, model, parsed);
     Napi::Promise promise = worker->promise();
@@ -301,6 +344,7 @@ void native_context::free_context() {
                 *pool = nullptr;
             }
         }
+        core_->background.reset(); // its thread ends now, not when the JS object is collected
         model_->live_contexts--;
     }
 }
@@ -564,6 +608,10 @@ Napi::Value native_context::info(const Napi::CallbackInfo & info) {
     Napi::Object out = Napi::Object::New(env);
     out.Set("contextSize", lib.llama_n_ctx(ctx));
     out.Set("batchSize", lib.llama_n_batch(ctx));
+    const background_thread * background = core_->background.get();
+    out.Set("decodePriority", background != nullptr ? "background" : "normal");
+    out.Set("decodeThreadId", background != nullptr && background->thread_id() != 0 ? Napi::Value(Napi::Number::New(env, (double) background->thread_id())) : env.Null());
+    out.Set("decodePriorityError", background != nullptr && !background->priority_error().empty() ? Napi::Value(Napi::String::New(env, background->priority_error())) : env.Null());
     return out;
 }
 

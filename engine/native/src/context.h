@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "background_thread.h"
 #include "llama_library.h"
 #include "model.h"
 #include "row_analysis.h"
@@ -33,6 +34,9 @@ struct capture_state {
 // Everything llama.cpp's callbacks point at. Heap-allocated before the llama_context exists so the
 // callback pointers are stable, then owned by the JS object.
 struct context_core {
+    // the lowered-priority thread that runs this context's llama.cpp work (decodePriority
+    // "background"); null: decodes run on libuv's pool at the process's priority
+    std::unique_ptr<background_thread> background;
     llama_context * ctx = nullptr;
     // persistent CPU threadpools (null when the CPU backend offers none): without them ggml makes
     // and joins a fresh pool for every graph computation, and a capture splits the graph into one

@@ -15,6 +15,8 @@ import { FAIR_QUEUE_LIMITS, FairRequestQueue, type FairQueueLimits, type Metered
 export interface EngineProcessHostOptions {
     dataDir?: string;
     threads?: number;
+    /** the engine's decode priority (runtime/decodePriority.ts); passed as $TILLER_DECODE_PRIORITY (default: background) */
+    decodePriority?: string;
     /** the engine's backend (auto, cuda, vulkan, metal, cpu); passed as $TILLER_GPU */
     gpu?: string;
     /** loaded by the first engine before it reports ready (not again after a crash) */
@@ -122,6 +124,8 @@ export class EngineProcessHost implements RpcEndpoint {
             env.TILLER_GPU = this.options.gpu;
         if (this.options.threads != null)
             env.TILLER_ENGINE_THREADS = String(this.options.threads);
+        if (this.options.decodePriority != null)
+            env.TILLER_DECODE_PRIORITY = this.options.decodePriority;
         const child = (this.options.launch ?? forkNodeEngineChild)(env);
         this.child = child;
         this.ready = false;

@@ -8,6 +8,7 @@
 import { toTillerErrorPayload } from "../../protocol/TillerError.js";
 import { EngineRpcServer } from "../EngineRpcServer.js";
 import { EngineService } from "../EngineService.js";
+import { decodePriorityFromEnv } from "../../runtime/decodePriority.js";
 import type { ChildToHost, HostToChild } from "./engineChildMessages.js";
 
 export interface HostChannel {
@@ -18,7 +19,8 @@ export interface HostChannel {
 /** Serves the engine to the host on `channel`; loads $TILLER_ENGINE_MODEL first when it is set. */
 export function serveEngineChild(channel: HostChannel): void {
     const threads = process.env.TILLER_ENGINE_THREADS != null ? Number(process.env.TILLER_ENGINE_THREADS) : undefined;
-    const service = new EngineService({ threads }); // the data dir comes from $TILLER_DATA_DIR (defaultDataDir)
+    // the data dir comes from $TILLER_DATA_DIR (defaultDataDir); the decode priority from $TILLER_DECODE_PRIORITY (default: background)
+    const service = new EngineService({ threads, decodePriority: decodePriorityFromEnv() });
     const rpc = new EngineRpcServer(service);
     const connections = new Map<number, ReturnType<EngineRpcServer["connect"]>>();
 
