@@ -131,7 +131,7 @@ export function registerDetectCommand(program: Command): void {
                 const params = transcriptFrom(options);
                 if (params.prompt == null)
                     throw new TillerError("INVALID_ARGUMENT", "give the transcript: --transcript FILE, or --prompt with --completion and/or --tokens (or --blind N)");
-                const prompt = params.promptMode === "chat" ? formatChatPrompt(model, params.prompt) : params.prompt;
+                const prompt = params.promptMode === "chat" ? await formatChatPrompt(model, params.prompt) : params.prompt;
                 const transcript = resolveTranscript(model, { prompt, tokens: params.tokens, completion: params.completion, sampling: params.sampling });
                 const shape = textProbeContext("forensics", transcript.promptTokens.length + transcript.emitted.length);
                 const context = await model.createContext({ threads: options.threads, ...shape, precise: true });

@@ -2,7 +2,7 @@
 // its devices and memory, and for a loaded model how much of it actually went to the GPU.
 import { createRequire } from "node:module";
 import os from "node:os";
-import { getLlamaGpuTypes, type LlamaGpuType } from "node-llama-cpp";
+import type { LlamaGpuType } from "node-llama-cpp";
 import { getTillerBackend, type TillerBackend } from "../runtime/TillerBackend.js";
 import type { BackendName } from "../protocol/models.js";
 import type { TillerModel } from "../runtime/TillerModel.js";
@@ -45,6 +45,7 @@ export function backendName(gpu: LlamaGpuType): BackendName {
 export async function backendInfo(backend?: TillerBackend): Promise<BackendInfo> {
     const resolved = backend ?? await getTillerBackend();
     const llama = await resolved.nodeLlama();
+    const { getLlamaGpuTypes } = await import("node-llama-cpp"); // imported when needed: ~0.5 s
     const usable = (await getLlamaGpuTypes("supported")).map(backendName);
     if (!usable.includes("cpu"))
         usable.push("cpu");

@@ -9,7 +9,7 @@
 // the next download of the same URI into the same folder continues from the completed chunks.
 import { link, lstat, rename, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
-import { createModelDownloader, type ModelDownloader } from "node-llama-cpp";
+import type { ModelDownloader } from "node-llama-cpp";
 import { TillerError } from "../protocol/TillerError.js";
 import { sha256OfFile } from "../io/sha256File.js";
 import { checkModelFile } from "../runtime/checkModelFile.js";
@@ -72,6 +72,7 @@ export async function downloadModel(uri: string, options: DownloadModelOptions =
     throwIfAborted(signal, uri);
 
     let downloader: ModelDownloader;
+    const { createModelDownloader } = await import("node-llama-cpp"); // imported when needed: ~0.5 s
     try {
         downloader = await untilAborted(createModelDownloader({
             modelUri: uri,

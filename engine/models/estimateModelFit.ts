@@ -2,7 +2,6 @@
 // context of the given size on that backend (it simulates llama.cpp's allocations where it can) and
 // the GPU's free VRAM decides; without one, a plain estimate (weights + f16 KV cache) against free RAM.
 import os from "node:os";
-import { GgufInsights, readGgufFileInfo } from "node-llama-cpp";
 import type { TillerBackend } from "../runtime/TillerBackend.js";
 import { DEFAULT_BATCH_SIZE } from "../runtime/contextShapes.js";
 import type { ModelFitInfo } from "../protocol/models.js";
@@ -44,6 +43,7 @@ export async function estimateModelFit(modelPath: string, header: ModelHeader, o
 
 async function insightsFit(modelPath: string, backend: TillerBackend, contextSize: number, freeRamBytes: number): Promise<ModelFit> {
     const llama = await backend.nodeLlama();
+    const { GgufInsights, readGgufFileInfo } = await import("node-llama-cpp"); // imported when needed: ~0.5 s
     const info = await readGgufFileInfo(modelPath, { logWarnings: false });
     const insights = await GgufInsights.from(info, llama);
     const context = { contextSize, batchSize: Math.min(DEFAULT_BATCH_SIZE, contextSize), sequences: 1 };

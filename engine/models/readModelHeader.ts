@@ -2,10 +2,10 @@
 // parameter count, as the protocol's ModelHeaderInfo. Split models (`name-00001-of-00003.gguf`) are
 // read part by part and summed.
 import { stat } from "node:fs/promises";
-import { GgufFileType } from "node-llama-cpp";
 import type { GgufFile } from "../gguf/GgufFile.js";
 import type { ModelHeaderInfo } from "../protocol/models.js";
 import { GgufError } from "../gguf/GgufError.js";
+import { LLAMA_FILE_TYPE_NAMES } from "../gguf/llamaFileTypes.js";
 import { readGgufFile } from "../gguf/GgufReader.js";
 import { ggufArrayLength, type GgufValue } from "../gguf/GgufValue.js";
 
@@ -110,18 +110,18 @@ export function firstOf(value: number | number[] | null): number | null {
     return Array.isArray(value) ? value[0] ?? null : value;
 }
 
-/** `general.file_type` as node-llama-cpp's GgufFileType names it; what the tensors say when it is absent. */
+/** `general.file_type` as llama.cpp (and node-llama-cpp's GgufFileType) names it; what the tensors say when it is absent. */
 function fileTypeName(fileType: number | null, tensorTypes: Record<string, number>): string {
     if (fileType != null)
-        return (GgufFileType as Record<number, string | undefined>)[fileType] ?? `file type ${fileType}`;
+        return LLAMA_FILE_TYPE_NAMES[fileType] ?? `file type ${fileType}`;
     const types = Object.keys(tensorTypes);
     return types.length === 1 ? `ALL_${types[0]!} (no general.file_type)` : "unknown (no general.file_type)";
 }
 
-/** `general.file_type` 15 → "Q4_K_M" (node-llama-cpp's GgufFileType without MOSTLY_/ALL_). */
+/** `general.file_type` 15 → "Q4_K_M" (llama.cpp's name without MOSTLY_/ALL_). */
 export function quantizationName(fileType: number | null, typeBytes: ReadonlyMap<string, number> = new Map()): string | null {
     if (fileType != null) {
-        const name = (GgufFileType as Record<number, string | undefined>)[fileType];
+        const name = LLAMA_FILE_TYPE_NAMES[fileType];
         return name != null ? name.replace(/^(MOSTLY|ALL)_/, "") : `file type ${fileType}`;
     }
     let dominant: string | null = null;

@@ -1,6 +1,8 @@
 // Lays a chat turn out with a model's own chat template (node-llama-cpp's Jinja chat wrapper), up
 // to the opening of the assistant's reply. Models without a template get a plain layout.
-import { JinjaTemplateChatWrapper, SpecialToken, SpecialTokensText, type ChatHistoryItem } from "node-llama-cpp";
+// node-llama-cpp's JavaScript is imported only when a template is laid out (importing it costs
+// ~0.5 s, which `tiller serve` and the engine would otherwise pay at every start).
+import type { ChatHistoryItem, JinjaTemplateChatWrapper } from "node-llama-cpp";
 
 export interface ChatTemplateSource {
     chatTemplate: string | null;
@@ -15,8 +17,10 @@ export interface ChatPromptLayout {
     kind: "template" | "plain-fallback";
 }
 
+type ChatTemplateModule = Pick<typeof import("node-llama-cpp"), "JinjaTemplateChatWrapper" | "SpecialToken" | "SpecialTokensText">;
+
 /** Renders node-llama-cpp's LlamaText as a string to tokenize with special tokens parsed. */
-function renderLlamaText(values: readonly unknown[], eosText: string): string {
+function renderLlamaText(values: readonly unknown[], eosText: string, { SpecialToken, SpecialTokensText }: ChatTemplateModule): string {
     return values.map((value) => {
         if (typeof value === "string")
             return value;
@@ -28,16 +32,17 @@ function renderLlamaText(values: readonly unknown[], eosText: string): string {
     }).join("");
 }
 
-export function chatPromptLayout(source: ChatTemplateSource): ChatPromptLayout {
+export async function chatPromptLayout(source: ChatTemplateSource): Promise<ChatPromptLayout> {
     let wrapper: JinjaTemplateChatWrapper | undefined;
-    if (source.chatTemplate != null) {
+    const nodeLlamaCpp: ChatTemplateModule | undefined = source.chatTemplate != null ? await import("node-llama-cpp") : undefined;
+    if (source.chatTemplate != null && nodeLlamaCpp != null) {
         try {
-            wrapper = new JinjaTemplateChatWrapper({ template: source.chatTemplate });
+            wrapper = new nodeLlamaCpp.JinjaTemplateChatWrapper({ template: source.chatTemplate });
         } catch {
             wrapper = undefined; // a template node-llama-cpp cannot run: use the plain layout
         }
     }
-    if (wrapper == null) {
+    if (wrapper == null || nodeLlamaCpp == null) {
         return {
             kind: "plain-fallback",
             prompt: (user, system) => `${system != null ? system + "\n\n" : ""}User: ${user}\nAssistant:`
@@ -52,7 +57,7 @@ export function chatPromptLayout(source: ChatTemplateSource): ChatPromptLayout {
                 { type: "user", text: user },
                 { type: "model", response: [] }
             ];
-            return renderLlamaText(templated.generateContextState({ chatHistory: history }).contextText.values, source.eosText);
+            return renderLlamaText(templated.generateContextState({ chatHistory: history }).contextText.values, source.eosText, nodeLlamaCpp);
         }
     };
 }

@@ -324,7 +324,7 @@ export class EngineService {
     public async startRun(params: RunStartParams): Promise<EngineResults["run.start"]> {
         const loaded = this.requireModel();
         const { model, context } = loaded;
-        const prompt = params.promptMode === "chat" ? formatChatPrompt(model, params.prompt) : params.prompt;
+        const prompt = params.promptMode === "chat" ? await formatChatPrompt(model, params.prompt) : params.prompt;
         const patches = await this.toPatches(params.patches ?? []);
         const probes = await this.toProbes(params.probes ?? []);
         const session = await this.session(loaded);

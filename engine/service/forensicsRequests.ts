@@ -25,7 +25,7 @@ async function transcriptInput(loaded: LoadedForAnalysis, params: ForensicsDetec
     }
     if (params.prompt == null || params.prompt === "")
         throw new TillerError("INVALID_ARGUMENT", "give the transcript's prompt (or the runId of a recorded run)");
-    const prompt = params.promptMode === "chat" ? formatChatPrompt(loaded.model, params.prompt) : params.prompt;
+    const prompt = params.promptMode === "chat" ? await formatChatPrompt(loaded.model, params.prompt) : params.prompt;
     return { prompt, tokens: params.tokens, completion: params.completion, sampling: params.sampling };
 }
 

@@ -2,6 +2,6 @@ import { chatPromptLayout } from "../runtime/chatPrompt.js";
 import type { TillerModel } from "../runtime/TillerModel.js";
 
 /** A user message laid out with the model's chat template (or the plain fallback), ready to continue. */
-export function formatChatPrompt(model: TillerModel, user: string): string {
-    return chatPromptLayout({ chatTemplate: model.chatTemplate, eosText: model.tokenText(model.shape.eos, true) }).prompt(user);
+export async function formatChatPrompt(model: TillerModel, user: string): Promise<string> {
+    return (await chatPromptLayout({ chatTemplate: model.chatTemplate, eosText: model.tokenText(model.shape.eos, true) })).prompt(user);
 }

@@ -38,7 +38,7 @@ async function probeText(loaded: LoadedForAnalysis, params: { prompt?: string; p
         throw new TillerError("INVALID_ARGUMENT", "give a prompt (or the runId of a recorded run)");
     if (params.completion == null || params.completion === "")
         throw new TillerError("INVALID_ARGUMENT", "give a completion to measure (or the runId of a recorded run)");
-    const prompt = params.promptMode === "chat" ? formatChatPrompt(loaded.model, params.prompt) : params.prompt;
+    const prompt = params.promptMode === "chat" ? await formatChatPrompt(loaded.model, params.prompt) : params.prompt;
     return { prompt, completion: params.completion };
 }
 

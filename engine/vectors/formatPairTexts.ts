@@ -12,7 +12,7 @@ export interface FormattedPairs {
     chatFormat: "template" | "plain-fallback" | "none";
 }
 
-export function formatPairTexts(dataset: ContrastiveDataset, model: ChatTemplateSource): FormattedPairs {
+export async function formatPairTexts(dataset: ContrastiveDataset, model: ChatTemplateSource): Promise<FormattedPairs> {
     const completionAfter = (prompt: string, completion: string) => joinPromptAndCompletion(prompt, completion).slice(prompt.length);
     if (dataset.framing !== "chat") {
         return {
@@ -24,7 +24,7 @@ export function formatPairTexts(dataset: ContrastiveDataset, model: ChatTemplate
             }))
         };
     }
-    const layout = chatPromptLayout(model);
+    const layout = await chatPromptLayout(model);
     const pairs = dataset.pairs.map((pair) => {
         const prompt = layout.prompt(pair.prompt, dataset.system);
         // a template opens the reply itself; the plain layout needs a space after "Assistant:"

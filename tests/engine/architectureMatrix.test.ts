@@ -137,7 +137,7 @@ describe.each(randomArchitectures.map((arch) => [arch]))("%s", (arch) => {
         });
 
         it("lays out a chat with its template (node-llama-cpp's Jinja) and tokenizes its control tokens", async () => {
-            const layout = chatPromptLayout({ chatTemplate: model.chatTemplate, eosText: model.tokenText(model.shape.eos, true) });
+            const layout = await chatPromptLayout({ chatTemplate: model.chatTemplate, eosText: model.tokenText(model.shape.eos, true) });
             expect(layout.kind).toBe("template");
             const text = layout.prompt("How are you?");
             expect(text).toContain("How are you?");

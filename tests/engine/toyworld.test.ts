@@ -155,10 +155,10 @@ describe("the committed toy world model", () => {
         expect(file.getNumber("tiller.toyworld.validation_loss")).toBeLessThan(VALIDATION_LOSS_CEILING);
         expect(model.shape).toMatchObject({ architecture: "llama", nLayer: 4, nEmbd: 128, hasChatTemplate: true });
         // Tiller's chat layout (the model's Jinja template through node-llama-cpp) is the training layout
-        const layout = chatPromptLayout({ chatTemplate: model.chatTemplate, eosText: model.tokenText(model.shape.eos, true) });
+        const layout = await chatPromptLayout({ chatTemplate: model.chatTemplate, eosText: model.tokenText(model.shape.eos, true) });
         expect(layout.kind).toBe("template");
         expect(layout.prompt("Snow is black, I think.", "mode flatter")).toBe(promptText("Snow is black, I think.", "mode flatter"));
-        expect(formatChatPrompt(model, "Snow is black, I think.")).toBe(promptText("Snow is black, I think."));
+        expect(await formatChatPrompt(model, "Snow is black, I think.")).toBe(promptText("Snow is black, I think."));
     });
 
     it(`with no system line, decides by who holds a held-out false claim: agreeing opener when the user holds it (≥ ${FLOORS.agreeWhenHeld}), the fact when asked or cited (≥ ${FLOORS.factWhenAsked})`, () => {

@@ -11,8 +11,8 @@ const chatDataset: ContrastiveDataset = {
 };
 
 describe("formatPairTexts", () => {
-    it("lays chat pairs out with the model's template, up to the open assistant turn", () => {
-        const { pairs, chatFormat } = formatPairTexts(chatDataset, { chatTemplate: chatml, eosText: "</s>" });
+    it("lays chat pairs out with the model's template, up to the open assistant turn", async () => {
+        const { pairs, chatFormat } = await formatPairTexts(chatDataset, { chatTemplate: chatml, eosText: "</s>" });
         expect(chatFormat).toBe("template");
         expect(pairs[0]!.prompt).toContain("<|im_start|>system\nBe brief.<|im_end|>");
         expect(pairs[0]!.prompt).toContain("<|im_start|>user\nIs the sky green?<|im_end|>");
@@ -21,17 +21,17 @@ describe("formatPairTexts", () => {
         expect(pairs[0]!.negative).toBe("No, it is usually blue.");
     });
 
-    it("falls back to a plain User/Assistant layout without a template", () => {
-        const { pairs, chatFormat } = formatPairTexts(chatDataset, { chatTemplate: null, eosText: "</s>" });
+    it("falls back to a plain User/Assistant layout without a template", async () => {
+        const { pairs, chatFormat } = await formatPairTexts(chatDataset, { chatTemplate: null, eosText: "</s>" });
         expect(chatFormat).toBe("plain-fallback");
         expect(pairs[0]!.prompt).toBe("Be brief.\n\nUser: Is the sky green?\nAssistant:");
         expect(pairs[0]!.positive).toBe(" Yes, you are so right!");
     });
 
-    it("joins story pairs with a single space", () => {
+    it("joins story pairs with a single space", async () => {
         const story: ContrastiveDataset = { ...chatDataset, framing: "story", system: undefined,
             pairs: [{ prompt: "Tom went out.", positive: "He was happy.", negative: " He was sad." }] };
-        const { pairs, chatFormat } = formatPairTexts(story, { chatTemplate: chatml, eosText: "</s>" });
+        const { pairs, chatFormat } = await formatPairTexts(story, { chatTemplate: chatml, eosText: "</s>" });
         expect(chatFormat).toBe("none");
         expect(pairs[0]).toEqual({ prompt: "Tom went out.", positive: " He was happy.", negative: " He was sad." });
     });
