@@ -2,7 +2,7 @@
 // to the opening of the assistant's reply. Models without a template get a plain layout.
 // node-llama-cpp's JavaScript is imported only when a template is laid out (importing it costs
 // ~0.5 s, which `tiller serve` and the engine would otherwise pay at every start).
-import type { ChatHistoryItem, JinjaTemplateChatWrapper } from "node-llama-cpp";
+import type { ChatHistoryItem, JinjaTemplateChatWrapper, SpecialToken, SpecialTokensText } from "node-llama-cpp";
 
 export interface ChatTemplateSource {
     chatTemplate: string | null;
@@ -17,7 +17,12 @@ export interface ChatPromptLayout {
     kind: "template" | "plain-fallback";
 }
 
-type ChatTemplateModule = Pick<typeof import("node-llama-cpp"), "JinjaTemplateChatWrapper" | "SpecialToken" | "SpecialTokensText">;
+/** what is used of node-llama-cpp's module (imported on first use) */
+interface ChatTemplateModule {
+    JinjaTemplateChatWrapper: typeof JinjaTemplateChatWrapper;
+    SpecialToken: typeof SpecialToken;
+    SpecialTokensText: typeof SpecialTokensText;
+}
 
 /** Renders node-llama-cpp's LlamaText as a string to tokenize with special tokens parsed. */
 function renderLlamaText(values: readonly unknown[], eosText: string, { SpecialToken, SpecialTokensText }: ChatTemplateModule): string {
