@@ -180,7 +180,7 @@ export interface NativeTrainerOptions {
     /** seeds the initial weights */
     seed: number;
     threads: number;
-    /** tokens per training window (the model's training context) */
+    /** tokens per training window (at most the metadata's context length) */
     contextSize: number;
     /** one rule per tensor of the metadata file (a tensor without one is refused); drawn in llama.cpp's creation order */
     initialisation: NativeWeightInit[];
@@ -223,6 +223,11 @@ export interface NativeTrainer {
     cancel(): void;
     /** mean cross-entropy over the windows (a forward pass only) */
     evaluate(windows: Int32Array): Promise<number>;
+    /**
+     * The training graph's forward pass over contextSize tokens: contextSize × nVocab logits, row i
+     * after token i (on the JS thread; it exists to hold the graph against llama.cpp's own logits).
+     */
+    logits(tokens: Int32Array): Float32Array;
     /** llama_model_save_to_file: weights, hyperparameters and tokenizer (not custom metadata) */
     save(path: string): void;
     /** frees the model and context now; later calls throw an Error with code "DISPOSED"; a second dispose does nothing */

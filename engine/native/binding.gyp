@@ -11,6 +11,7 @@
         "src/row_analysis.cc",
         "src/row_analysis_binding.cc",
         "src/training.cc",
+        "src/training_graph.cc",
         "src/quantize.cc",
         "src/llama_loader.cc"
       ],

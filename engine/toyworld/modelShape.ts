@@ -57,8 +57,8 @@ export function modelTensors(shape: ToyworldShape, nVocab: number): Array<{ name
             { name: `${blk}.ffn_down.weight`, dims: [shape.nFf, shape.nEmbd] }
         );
     }
-    // its own output matrix: llama.cpp's training leaves token_embd.weight untouched, so a tied
-    // output would never learn
+    // its own output matrix (untied; llama_opt_epoch never trained token_embd.weight, and the
+    // shape stays as it was)
     tensors.push({ name: "output_norm.weight", dims: [shape.nEmbd] }, { name: "output.weight", dims: [shape.nEmbd, nVocab] });
     return tensors;
 }

@@ -1,6 +1,7 @@
 // How the toy world is trained: the learning-rate schedule, AdamW's settings and every tensor's
-// initial values. The native trainer (engine/native/src/training.cc) only carries these out: a
-// seeded generator for the initial values and one optimizer step per window with the rate given.
+// initial values. The native trainer (engine/native/src/training.cc, its graph in training_graph.cc)
+// only carries these out: a seeded generator for the initial values and one optimizer step per
+// window with the rate given.
 import type { NativeOptimizerSettings, NativeWeightInit } from "../native/AddonTypes.js";
 
 /**
@@ -46,11 +47,11 @@ export function toyworldOptimizer(schedule: CosineSchedule, fromStep: number, co
  * that write into the residual stream (attn_output, ffn_down) scaled down by sqrt(2 · nLayer) so the
  * stream does not grow with depth at initialisation.
  *
- * The token embeddings: llama.cpp's training never updates them, so they stay as drawn. Every row
- * gets one shared component besides its own random one: through the (equally frozen) K projection
- * of the first block it becomes a key that every position has, which a trained query can match at
- * a chosen relative offset (RoPE), so positional attention ("the token before me") is learnable from
- * the first block on instead of only from the second.
+ * The token embeddings get one shared component per row besides their own random one: a key
+ * every position has from the first step, which a query can match at a chosen relative offset
+ * (RoPE), so positional attention ("the token before me") is easy to find from the first block on.
+ * (It dates from llama_opt_epoch, which never trained the embeddings or K/V; the trainer's own
+ * graph trains them, and the rule stays so a seed keeps its meaning.)
  */
 export function toyworldInitialisation(tensorNames: readonly string[], nLayer: number): NativeWeightInit[] {
     const std = 0.02;

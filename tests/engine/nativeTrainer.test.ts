@@ -17,7 +17,7 @@ import { encodeModelMetadata, modelTensors, type ToyworldShape } from "../../eng
 import { cosineLearningRate, cosineLearningRates, TOYWORLD_ADAMW, toyworldInitialisation, toyworldOptimizer } from "../../engine/toyworld/trainingPolicy.js";
 import { cutWindows, tokenStream } from "../../engine/toyworld/trainingWindows.js";
 
-// 256: llama.cpp rounds a context up to a multiple of 256, and the trainer takes only sizes it keeps
+// 256: the metadata's context length (the trainer refuses longer windows)
 const SHAPE: ToyworldShape = { nLayer: 2, nEmbd: 32, nHead: 2, nFf: 64, contextSize: 256 };
 const WINDOWS = 6;
 
@@ -149,8 +149,8 @@ describe("the native trainer", () => {
         const withoutOutput = options.initialisation.filter((rule) => rule.name !== "output.weight");
         await expect(addon.createTrainer(metadataPath, { ...options, initialisation: withoutOutput })).rejects.toThrow(/no rule for tensor "output.weight"/);
         expect(() => addon.createTrainer(metadataPath, { ...options, initialisation: "all" as never })).toThrow(/options.initialisation must be an array/);
-        // a context llama.cpp rounds up used to abort the process (a ggml_opt assertion) at the first step
-        await expect(addon.createTrainer(metadataPath, { ...options, contextSize: 16 })).rejects.toThrow(/made a context of 256 tokens for contextSize 16/);
+        // windows longer than the model's context length would train positions the model never sees
+        await expect(addon.createTrainer(metadataPath, { ...options, contextSize: 512 })).rejects.toThrow(/contextSize 512 exceeds the model's context length 256/);
     }, 60_000);
 });
 

@@ -13,13 +13,12 @@
 #include "ggml-backend.h"
 #include "ggml-cpu.h"
 #include "gguf.h"
+#include "ggml-alloc.h"
+#include "ggml-opt.h"
 
-// Training (engine/native/src/training.cc): creating a model from metadata, the optimizer, saving.
+// Training (engine/native/src/training.cc): creating a model from metadata and saving it.
 #define TILLER_LLAMA_TRAINING_FUNCTIONS(X) \
     X(llama_model_init_from_user)          \
-    X(llama_opt_param_filter_all)          \
-    X(llama_opt_init)                      \
-    X(llama_opt_epoch)                     \
     X(llama_model_save_to_file)
 
 // Quantization (engine/native/src/quantize.cc): llama.cpp's own quantizer, and the log hook that
@@ -38,16 +37,58 @@
     X(gguf_free)                              \
     X(gguf_find_key)                          \
     X(gguf_get_val_u32)                       \
-    X(ggml_opt_grad_acc)                      \
+    X(gguf_get_val_str)                       \
     X(ggml_opt_get_default_optimizer_params)  \
-    X(ggml_opt_dataset_init)                  \
-    X(ggml_opt_dataset_free)                  \
-    X(ggml_opt_dataset_data)                  \
-    X(ggml_opt_dataset_labels)                \
     X(ggml_opt_result_init)                   \
     X(ggml_opt_result_free)                   \
     X(ggml_opt_result_reset)                  \
     X(ggml_opt_result_loss)
+
+// The trainer's own graph (engine/native/src/training_graph.cc): ggml ops, the CPU backend, the
+// scheduler and allocator, and ggml-opt's static-graph API (all in libggml-base)
+#define TILLER_GGML_GRAPH_FUNCTIONS(X)         \
+    X(ggml_init)                               \
+    X(ggml_free)                               \
+    X(ggml_tensor_overhead)                    \
+    X(ggml_graph_overhead_custom)              \
+    X(ggml_new_tensor_1d)                      \
+    X(ggml_new_tensor_2d)                      \
+    X(ggml_set_name)                           \
+    X(ggml_set_param)                          \
+    X(ggml_set_output)                         \
+    X(ggml_get_rows)                           \
+    X(ggml_rms_norm)                           \
+    X(ggml_mul)                                \
+    X(ggml_mul_mat)                            \
+    X(ggml_reshape_2d)                         \
+    X(ggml_reshape_3d)                         \
+    X(ggml_rope_ext)                           \
+    X(ggml_cont)                               \
+    X(ggml_permute)                            \
+    X(ggml_soft_max_ext)                       \
+    X(ggml_add)                                \
+    X(ggml_swiglu_split)                       \
+    X(ggml_new_graph_custom)                   \
+    X(ggml_build_forward_expand)               \
+    X(ggml_graph_n_nodes)                      \
+    X(ggml_backend_dev_init)                   \
+    X(ggml_backend_free)                       \
+    X(ggml_backend_sched_new)                  \
+    X(ggml_backend_sched_free)                 \
+    X(ggml_backend_alloc_ctx_tensors)          \
+    X(ggml_backend_buffer_free)                \
+    X(ggml_backend_get_default_buffer_type)    \
+    X(ggml_backend_graph_compute)              \
+    X(ggml_gallocr_new)                        \
+    X(ggml_gallocr_free)                       \
+    X(ggml_gallocr_alloc_graph)                \
+    X(ggml_opt_default_params)                 \
+    X(ggml_opt_init)                           \
+    X(ggml_opt_free)                           \
+    X(ggml_opt_labels)                         \
+    X(ggml_opt_alloc)                          \
+    X(ggml_opt_eval)                           \
+    X(gguf_get_val_f32)
 
 // X-macro lists: one entry per function. The pointer types come from the headers via decltype, so
 // a signature change in llama.h fails the build instead of corrupting the stack at run time.
@@ -101,7 +142,8 @@
     X(ggml_backend_dev_backend_reg)      \
     X(ggml_backend_reg_get_proc_address) \
     X(ggml_threadpool_params_default)    \
-    TILLER_GGML_TRAINING_FUNCTIONS(X)
+    TILLER_GGML_TRAINING_FUNCTIONS(X)    \
+    TILLER_GGML_GRAPH_FUNCTIONS(X)
 
 // from libggml (the backend registry), not libggml-base
 #define TILLER_GGML_REGISTRY_FUNCTIONS(X) \

@@ -11,6 +11,7 @@
 
 #include "gguf.h"
 #include "llama_library.h"
+#include "training_graph.h"
 
 namespace {
 
@@ -106,11 +107,10 @@ std::atomic<int64_t> g_live_trainers { 0 };
 
 struct trainer_state {
     const llama_library * lib = nullptr;
-    llama_model   * model = nullptr;
-    llama_context * ctx   = nullptr;
+    llama_model   * model = nullptr;           // owns the weights; llama.cpp saves them
+    std::unique_ptr<training_graph> graph;     // trains them (training_graph.h: why not llama_opt_epoch)
     uint32_t n_ctx = 0;
     std::vector<ggml_tensor *> weights;     // every model tensor, in creation order
-    ggml_opt_context_t opt_ctx = nullptr;   // known after the first optimizer step
     optimizer_settings optimizer;           // of the train() call in progress
     int64_t step = 0;                       // steps done in this train() call
     std::atomic<bool> cancel_requested { false };
@@ -121,26 +121,15 @@ struct trainer_state {
     trainer_state & operator=(const trainer_state &) = delete;
     ~trainer_state() {
         g_live_trainers--;
-        if (ctx != nullptr) lib->llama_free(ctx);
+        graph.reset();  // before the model: the graph points at its weights
         if (model != nullptr) lib->llama_model_free(model);
     }
 };
 
-// The optimizer-params callback runs before every optimizer step, while that step's graph is built.
-// Trap: on this llama.cpp the gradient accumulators of the llama path are never cleared when every
-// step is one micro-batch (opt_period 1), so AdamW would see the running sum of all gradients and
-// the model collapses. Zeroing each weight's accumulator here, before the graph computes, makes
-// every step see only its own gradient.
+// ggml-opt calls this before every optimizer step (static graphs, one window per step: no gradient
+// accumulates across steps, so nothing needs clearing here).
 ggml_opt_optimizer_params optimizer_params(void * user_data) {
     auto * state = static_cast<trainer_state *>(user_data);
-    if (state->opt_ctx != nullptr) {
-        for (ggml_tensor * w : state->weights) {
-            ggml_tensor * acc = state->lib->ggml_opt_grad_acc(state->opt_ctx, w);
-            if (acc != nullptr && acc->buffer != nullptr) {
-                state->lib->ggml_backend_tensor_memset(acc, 0, 0, state->lib->ggml_nbytes(acc));
-            }
-        }
-    }
     // the step's settings exactly as TypeScript gave them (outside train(): no step, rate 0)
     const optimizer_settings & o = state->optimizer;
     ggml_opt_optimizer_params params = state->lib->ggml_opt_get_default_optimizer_params(nullptr);
@@ -153,38 +142,6 @@ ggml_opt_optimizer_params optimizer_params(void * user_data) {
     return params;
 }
 
-// llama_opt_epoch's per-micro-batch callback: the only place the optimizer context is handed out.
-thread_local trainer_state * t_epoch_state = nullptr;
-
-void remember_opt_ctx(bool, ggml_opt_context_t opt_ctx, ggml_opt_dataset_t, ggml_opt_result_t, int64_t, int64_t, int64_t) {
-    if (t_epoch_state != nullptr) {
-        t_epoch_state->opt_ctx = opt_ctx;
-    }
-}
-
-// One window of n_ctx + 1 tokens → one datapoint: inputs tokens[0, n_ctx), labels tokens[1, n_ctx].
-struct one_window_dataset {
-    const llama_library * lib;
-    ggml_opt_dataset_t dataset;
-    std::vector<int32_t> labels;
-
-    one_window_dataset(const llama_library * lib, uint32_t n_ctx) : lib(lib), labels(n_ctx) {
-        dataset = lib->ggml_opt_dataset_init(GGML_TYPE_I32, GGML_TYPE_I32, n_ctx, n_ctx, 1, 1);
-    }
-    ~one_window_dataset() { lib->ggml_opt_dataset_free(dataset); }
-
-    void set(const int32_t * window, uint32_t n_ctx) {
-        lib->ggml_backend_tensor_set(lib->ggml_opt_dataset_data(dataset), window, 0, n_ctx * sizeof(int32_t));
-        lib->ggml_backend_tensor_set(lib->ggml_opt_dataset_labels(dataset), window + 1, 0, n_ctx * sizeof(int32_t));
-    }
-};
-
-double result_loss(const llama_library * lib, ggml_opt_result_t result) {
-    double loss = 0, uncertainty = 0;
-    lib->ggml_opt_result_loss(result, &loss, &uncertainty);
-    return loss;
-}
-
 // ---- createTrainer ------------------------------------------------------------------------------
 
 struct trainer_options {
@@ -194,6 +151,51 @@ struct trainer_options {
     uint32_t n_ctx;
     std::map<std::string, weight_rule> initialisation;
 };
+
+// The graph's hyperparameters from the metadata file; the graph rebuilds the llama architecture only.
+bool read_graph_shape(const llama_library & lib, const gguf_context * metadata, uint32_t n_ctx, training_graph_shape & shape, std::string & error) {
+    const int64_t arch_key = lib.gguf_find_key(metadata, "general.architecture");
+    const std::string arch = arch_key >= 0 ? lib.gguf_get_val_str(metadata, arch_key) : "";
+    if (arch != "llama") {
+        error = "the trainer builds the llama architecture only, not \"" + arch + "\"";
+        return false;
+    }
+    auto u32 = [&](const char * key, int64_t & out) {
+        const int64_t id = lib.gguf_find_key(metadata, key);
+        if (id < 0) {
+            error = std::string("the metadata lacks ") + key;
+            return false;
+        }
+        out = lib.gguf_get_val_u32(metadata, id);
+        return true;
+    };
+    auto f32 = [&](const char * key, float & out) {
+        const int64_t id = lib.gguf_find_key(metadata, key);
+        if (id < 0) {
+            error = std::string("the metadata lacks ") + key;
+            return false;
+        }
+        out = lib.gguf_get_val_f32(metadata, id);
+        return true;
+    };
+    int64_t n_head_kv = 0, n_rot = 0;
+    if (!u32("llama.embedding_length", shape.n_embd) || !u32("llama.attention.head_count", shape.n_head) ||
+        !u32("llama.attention.head_count_kv", n_head_kv) || !u32("llama.block_count", shape.n_layer) ||
+        !u32("llama.context_length", shape.n_ctx_train) || !u32("llama.rope.dimension_count", n_rot) ||
+        !f32("llama.attention.layer_norm_rms_epsilon", shape.rms_eps) || !f32("llama.rope.freq_base", shape.rope_freq_base)) {
+        return false;
+    }
+    if (n_head_kv != shape.n_head || shape.n_head <= 0 || n_rot * shape.n_head != shape.n_embd) {
+        error = "the trainer needs head_count_kv = head_count and rope over whole heads";
+        return false;
+    }
+    if ((int64_t) n_ctx > shape.n_ctx_train) {
+        error = "contextSize " + std::to_string(n_ctx) + " exceeds the model's context length " + std::to_string(shape.n_ctx_train);
+        return false;
+    }
+    shape.n_ctx = n_ctx;
+    return true;
+}
 
 class create_trainer_worker : public Napi::AsyncWorker {
 public:
@@ -218,6 +220,14 @@ public:
         }
         init_context init { &lib, weight_rng(options_.seed), &options_.initialisation, &state_->weights, {} };
 
+        std::string error;
+        training_graph_shape shape;
+        if (!read_graph_shape(lib, metadata, options_.n_ctx, shape, error)) {
+            lib.gguf_free(metadata);
+            SetError("createTrainer: " + error);
+            return;
+        }
+
         llama_model_params model_params = lib.llama_model_default_params();
         model_params.n_gpu_layers = 0; // trained on the CPU: the weights must live in host memory
         state_->model = lib.llama_model_init_from_user(metadata, set_initial_tensor_data, &init, model_params);
@@ -230,56 +240,15 @@ public:
             SetError("createTrainer: the initialisation names no rule for tensor \"" + init.missing + "\"");
             return;
         }
-
-        llama_context_params ctx_params = lib.llama_context_default_params();
-        ctx_params.n_ctx           = options_.n_ctx;
-        ctx_params.n_batch         = options_.n_ctx;
-        ctx_params.n_ubatch        = options_.n_ctx;
-        ctx_params.n_seq_max       = 1;
-        ctx_params.n_threads       = options_.threads;
-        ctx_params.n_threads_batch = options_.threads;
-        ctx_params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED; // FLASH_ATTN_EXT has no backward pass
-        ctx_params.type_k          = GGML_TYPE_F32;
-        ctx_params.type_v          = GGML_TYPE_F32;
-        ctx_params.no_perf         = true;
-        state_->ctx = lib.llama_init_from_model(state_->model, ctx_params);
-        if (state_->ctx == nullptr) {
-            SetError("llama.cpp could not create a training context");
-            return;
+        shape.n_vocab = lib.llama_vocab_n_tokens(lib.llama_model_get_vocab(state_->model));
+        std::map<std::string, ggml_tensor *> by_name;
+        for (ggml_tensor * w : state_->weights) {
+            by_name[w->name] = w;
         }
-        // Trap: llama.cpp rounds a context up (to 256 tokens here); one-window datasets of another
-        // size then fail an assertion in ggml_opt (the process aborts) at the first step.
-        if (lib.llama_n_ctx(state_->ctx) != options_.n_ctx) {
-            SetError("createTrainer: llama.cpp made a context of " + std::to_string(lib.llama_n_ctx(state_->ctx)) + " tokens for contextSize " +
-                     std::to_string(options_.n_ctx) + "; use a contextSize it keeps (a multiple of 256)");
-            return;
+        state_->graph = training_graph_create(lib, by_name, shape, options_.threads, optimizer_params, state_.get(), error);
+        if (!state_->graph) {
+            SetError("createTrainer: " + error);
         }
-
-        // Trap: the context's thread count reaches the training graphs only after one ordinary
-        // decode; without it training ran on llama.cpp's default thread count (40× slower here).
-        llama_batch batch = lib.llama_batch_init(1, 0, 1);
-        batch.n_tokens = 1;
-        batch.token[0] = 0;
-        batch.pos[0] = 0;
-        batch.n_seq_id[0] = 1;
-        batch.seq_id[0][0] = 0;
-        batch.logits[0] = true;
-        const int32_t decoded = lib.llama_decode(state_->ctx, batch);
-        lib.llama_batch_free(batch);
-        if (decoded != 0) {
-            SetError("the warm-up decode failed (llama_decode returned " + std::to_string(decoded) + ")");
-            return;
-        }
-        lib.llama_memory_clear(lib.llama_get_memory(state_->ctx), true);
-
-        llama_opt_params opt_params = {};
-        opt_params.n_ctx_train     = 0;
-        opt_params.param_filter    = lib.llama_opt_param_filter_all;
-        opt_params.param_filter_ud = nullptr;
-        opt_params.get_opt_pars    = optimizer_params;
-        opt_params.get_opt_pars_ud = state_.get();
-        opt_params.optimizer_type  = GGML_OPT_OPTIMIZER_TYPE_ADAMW;
-        lib.llama_opt_init(state_->ctx, state_->model, opt_params);
     }
 
     void OnOK() override;
@@ -311,6 +280,7 @@ public:
             InstanceMethod<&native_trainer::cancel>("cancel"),
             InstanceMethod<&native_trainer::evaluate>("evaluate"),
             InstanceMethod<&native_trainer::save>("save"),
+            InstanceMethod<&native_trainer::logits>("logits"),
             InstanceMethod<&native_trainer::dispose>("dispose"),
         });
     }
@@ -341,6 +311,7 @@ private:
     Napi::Value cancel(const Napi::CallbackInfo & info);
     Napi::Value evaluate(const Napi::CallbackInfo & info);
     Napi::Value save(const Napi::CallbackInfo & info);
+    Napi::Value logits(const Napi::CallbackInfo & info);
     Napi::Value dispose(const Napi::CallbackInfo & info);
 };
 
@@ -390,12 +361,8 @@ public:
 
     void Execute() override {
         trainer_state & s = *state_;
-        const llama_library & lib = *s.lib;
         s.optimizer = std::move(optimizer_);
         s.step = 0;
-        one_window_dataset data(&lib, s.n_ctx);
-        ggml_opt_result_t result = lib.ggml_opt_result_init();
-        t_epoch_state = &s;
         double loss_sum = 0;
         const auto started = std::chrono::steady_clock::now();
         for (int64_t i = 0; i < n_windows_; i++) {
@@ -403,10 +370,7 @@ public:
                 cancelled_ = true;
                 break;
             }
-            data.set(windows_.data() + i * (s.n_ctx + 1), s.n_ctx);
-            lib.ggml_opt_result_reset(result);
-            lib.llama_opt_epoch(s.ctx, data.dataset, result, nullptr, /*idata_split*/ 1, remember_opt_ctx, nullptr);
-            const double loss = result_loss(&lib, result);
+            const double loss = s.graph->step(windows_.data() + i * (s.n_ctx + 1), /*train*/ true);
             s.step++;
             loss_sum += loss;
             steps_done_ = s.step;
@@ -417,9 +381,7 @@ public:
                 delete progress;
             }
         }
-        t_epoch_state = nullptr;
         s.optimizer = optimizer_settings {};
-        lib.ggml_opt_result_free(result);
         mean_loss_ = steps_done_ > 0 ? loss_sum / (double) steps_done_ : NAN;
         seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -591,18 +553,10 @@ public:
 
     void Execute() override {
         trainer_state & s = *state_;
-        const llama_library & lib = *s.lib;
-        one_window_dataset data(&lib, s.n_ctx);
-        ggml_opt_result_t result = lib.ggml_opt_result_init();
         double sum = 0;
         for (int64_t i = 0; i < n_windows_; i++) {
-            data.set(windows_.data() + i * (s.n_ctx + 1), s.n_ctx);
-            lib.ggml_opt_result_reset(result);
-            // idata_split 0: the whole dataset is validation data (a forward pass only)
-            lib.llama_opt_epoch(s.ctx, data.dataset, nullptr, result, /*idata_split*/ 0, nullptr, nullptr);
-            sum += result_loss(&lib, result);
+            sum += s.graph->step(windows_.data() + i * (s.n_ctx + 1), /*train*/ false);
         }
-        lib.ggml_opt_result_free(result);
         loss_ = sum / (double) n_windows_;
     }
 
@@ -649,6 +603,34 @@ Napi::Value native_trainer::save(const Napi::CallbackInfo & info) {
     const std::string path = info[0].As<Napi::String>();
     s.lib->llama_model_save_to_file(s.model, path.c_str());
     return env.Undefined();
+}
+
+// logits(tokens: Int32Array of contextSize ids): Float32Array of contextSize × nVocab, the training
+// graph's forward pass (row i: the logits after token i). On the JS thread: one window of the toy
+// world takes milliseconds; it exists to hold the graph against llama.cpp's own forward pass.
+Napi::Value native_trainer::logits(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    trainer_state & s = usable(env);
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        info[0].As<Napi::TypedArray>().ElementLength() != s.n_ctx) {
+        throw Napi::TypeError::New(env, "logits(tokens: Int32Array of contextSize = " + std::to_string(s.n_ctx) + " token ids)");
+    }
+    Napi::Int32Array tokens = info[0].As<Napi::Int32Array>();
+    const int32_t n_vocab = s.lib->llama_vocab_n_tokens(s.lib->llama_model_get_vocab(s.model));
+    for (size_t i = 0; i < tokens.ElementLength(); i++) {
+        if (tokens[i] < 0 || tokens[i] >= n_vocab) {
+            throw Napi::RangeError::New(env, "token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) + " is outside the vocabulary (0.." + std::to_string(n_vocab - 1) + ")");
+        }
+    }
+    std::vector<float> values;
+    try {
+        values = s.graph->logits(tokens.Data());
+    } catch (const std::exception & e) {
+        throw Napi::Error::New(env, e.what());
+    }
+    Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
+    std::copy(values.begin(), values.end(), out.Data());
+    return out;
 }
 
 // dispose(): frees the model and the training context now (not at garbage collection); a second
