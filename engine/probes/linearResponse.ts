@@ -11,6 +11,8 @@
 // its own error estimate (the stencil noise of g(α) = Σ_i p_i(α₀) log p_i(α)).
 //
 // Memory: the centre's log-distribution and the O accumulator, 2 × tokens × vocab floats.
+// Each row's log-sum-exp comes from the native row analysis the sweep runs anyway (exact mode), so
+// the only exponentials here are one pass per stencil point (the centre's p_i) and one per result.
 import { STENCIL_OFFSETS, SLOPE_WEIGHTS, stencilDerivative, type StencilValues } from "./stencilDerivative.js";
 
 export interface TokenLinearResponse {
@@ -22,18 +24,6 @@ export interface TokenLinearResponse {
     fdtGap: number;
     /** standard-error estimate of fdtGap (from the stencil's noise) */
     fdtGapError: number;
-}
-
-/** log Σ exp(z_i), skipping masked (−∞) logits. */
-function logSumExp(logits: Float32Array): number {
-    let max = -Infinity;
-    for (let i = 0; i < logits.length; i++)
-        if (logits[i]! > max)
-            max = logits[i]!;
-    let sum = 0;
-    for (let i = 0; i < logits.length; i++)
-        sum += Math.exp(logits[i]! - max);
-    return max + Math.log(sum);
 }
 
 export class LinearResponseAccumulator {
@@ -48,20 +38,18 @@ export class LinearResponseAccumulator {
         this.shifts = new Float64Array(tokens * STENCIL_OFFSETS.length);
     }
 
-    /** The distribution at α₀ for measured token t (call before any other stencil point of it). */
-    public setCenter(t: number, logits: Float32Array): void {
-        const lse = logSumExp(logits);
+    /** The distribution at α₀ for measured token t (call before any other stencil point of it); `lse` = log Σ exp(logits). */
+    public setCenter(t: number, logits: Float32Array, lse: number): void {
         const row = this.center.subarray(t * this.vocab, (t + 1) * this.vocab);
         for (let i = 0; i < this.vocab; i++)
             row[i] = logits[i]! - lse;
     }
 
-    /** The distribution of token t at α₀ + offset·h (a non-zero offset of STENCIL_OFFSETS). */
-    public addPoint(t: number, offset: number, logits: Float32Array): void {
+    /** The distribution of token t at α₀ + offset·h (a non-zero offset of STENCIL_OFFSETS); `lse` = log Σ exp(logits). */
+    public addPoint(t: number, offset: number, logits: Float32Array, lse: number): void {
         const k = STENCIL_OFFSETS.indexOf(offset as never);
         if (k < 0 || offset === 0)
             throw new RangeError(`stencil offset ${offset} is not a non-zero offset of the stencil`);
-        const lse = logSumExp(logits);
         const weight = SLOPE_WEIGHTS[k]! / this.step;
         const base = t * this.vocab;
         let shift = 0;

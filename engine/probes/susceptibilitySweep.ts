@@ -176,7 +176,7 @@ export async function susceptibilitySweepTokens(context: TillerContext, promptTo
 
         let done = 0;
         /** decodes the steered suffix under `steering`; `perRow` sees each measured token's logits */
-        const evaluate = async (steering: ComposedControlVector | null, perRow?: (t: number, logits: Float32Array) => void,
+        const evaluate = async (steering: ComposedControlVector | null, perRow?: (t: number, logits: Float32Array, logSumExp: number) => void,
             capture?: readonly number[]): Promise<Evaluation & { residualNorms?: Map<number, number> }> => {
             if (options.signal?.aborted)
                 throw new TillerError("ABORTED", "the sweep was cancelled");
@@ -202,7 +202,7 @@ export async function susceptibilitySweepTokens(context: TillerContext, promptTo
             // the full distributions cross into JavaScript only for the linear response
             if (perRow != null)
                 for (let t = 0; t < targets.length; t++)
-                    perRow(t, context.logits(firstRow + t));
+                    perRow(t, context.logits(firstRow + t), scored.logSumExp(t));
             options.onProgress?.(++done, plannedStrengths);
             let residualNorms: Map<number, number> | undefined;
             if (capture != null) {
@@ -226,10 +226,10 @@ export async function susceptibilitySweepTokens(context: TillerContext, promptTo
 
         // the centre: every block at α₀, with the residual scale the automatic step is set against
         const linear = linearResponseNote == null ? { accumulator: null as LinearResponseAccumulator | null } : null;
-        let centerLogits: ((t: number, logits: Float32Array) => void) | undefined;
-        const centerStore: Float32Array[] = [];
+        let centerLogits: ((t: number, logits: Float32Array, logSumExp: number) => void) | undefined;
+        const centerStore: { logits: Float32Array; logSumExp: number }[] = [];
         if (linear != null)
-            centerLogits = (t, logits) => { centerStore[t] = logits; };
+            centerLogits = (t, logits, logSumExp) => { centerStore[t] = { logits, logSumExp }; };
         const center = await evaluate(compose([patchAt(alpha0, options.layers)]), centerLogits, fixedStep == null ? movingLayers : undefined);
         const residualNorms: Record<number, number> = {};
         const layerSteps: Record<number, number> = {};
@@ -242,7 +242,7 @@ export async function susceptibilitySweepTokens(context: TillerContext, promptTo
         const step = fixedStep ?? (movingSteps.length > 0 ? Math.min(...movingSteps) : 1);
         if (linear != null) {
             linear.accumulator = new LinearResponseAccumulator(targets.length, nVocab, step);
-            centerStore.forEach((logits, t) => linear.accumulator!.setCenter(t, logits));
+            centerStore.forEach(({ logits, logSumExp }, t) => linear.accumulator!.setCenter(t, logits, logSumExp));
             centerStore.length = 0;
         }
 
@@ -261,7 +261,7 @@ export async function susceptibilitySweepTokens(context: TillerContext, promptTo
                 const patches = moved == null ? [patchAt(alpha0 + offset * h, options.layers)]
                     : [patchAt(alpha0, options.layers), { ...patchAt(offset * h, moved), id: "sweep-layer" }];
                 const accumulator = keep ? linear?.accumulator : null;
-                const evaluation = await evaluate(compose(patches), accumulator != null ? (t, logits) => accumulator.addPoint(t, offset, logits) : undefined);
+                const evaluation = await evaluate(compose(patches), accumulator != null ? (t, logits, logSumExp) => accumulator.addPoint(t, offset, logits, logSumExp) : undefined);
                 for (let t = 0; t < targets.length; t++) {
                     rows[t]!.logprobs[k] = evaluation.logprobs[t]!;
                     rows[t]!.entropies[k] = evaluation.entropies[t]!;
