@@ -32,6 +32,7 @@ import { benchVectors } from "./vectors.bench.js";
 import { benchArchitecture } from "./architecture.bench.js";
 import { benchVocab } from "./vocab.bench.js";
 import { benchStartup } from "./startup.bench.js";
+import { benchDecodePriority } from "./decodePriority.bench.js";
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const tokens = Number(process.env.BENCH_TOKENS ?? 64);
@@ -134,6 +135,7 @@ const sections: { name: string; run: () => Promise<void> }[] = [
     { name: "arch", run: async () => { process.stdout.write((await benchArchitecture()).join("\n") + "\n"); } },
     { name: "vocab", run: async () => { process.stdout.write((await benchVocab(threads)).join("\n") + "\n"); } },
     { name: "startup", run: async () => { process.stdout.write((await benchStartup(threads)).join("\n") + "\n"); } },
+    { name: "priority", run: async () => { process.stdout.write((await benchDecodePriority(threads)).join("\n") + "\n"); } },
     { name: "reliability", run: async () => { process.stdout.write((await benchReliability()).join("\n") + "\n"); } }
 ];
 

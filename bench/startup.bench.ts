@@ -8,7 +8,9 @@
 //   llama.cpp:     llama-completion with the same prompt, tokens, threads, greedy (skipped with a
 //                  message when the binary is absent; LLAMA_COMPLETION names it);
 //   RPC:           a fresh engine process (bench/startupRpcProbe.ts): model.load through the RPC
-//                  server, cold (starts the backend) and again (reload on a running engine).
+//                  server, cold (starts the backend) and again (reload on a running engine);
+//   serve:         `tiller serve --no-model --port 0`: spawn → its "serving at" line (the server
+//                  and its engine process both started and connected), then stopped.
 // Time to first token = spawn → the first byte of the continuation on stdout (the CLI streams
 // each token's text as it is sampled); total = spawn → exit. llama-completion prints the prompt
 // before any token, so only its total is comparable. One warm-up round first (not counted; it
@@ -60,6 +62,34 @@ function timeProcess(file: string, args: readonly string[], env: NodeJS.ProcessE
     });
 }
 
+/** `tiller serve --no-model`: spawn → the line saying where it serves (ms); the server is then stopped. */
+function timeServeStart(cli: string, threads: number, env: NodeJS.ProcessEnv): Promise<number> {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-bench-serve-"));
+    return new Promise<number>((resolve, reject) => {
+        const start = performance.now();
+        let output = "";
+        let listeningMs: number | null = null;
+        const child = spawn(process.execPath, [cli, "serve", "--no-model", "--port", "0", "--threads", String(threads), "--data-dir", dataDir],
+            { stdio: ["ignore", "pipe", "pipe"], env: { ...env, TILLER_DATA_DIR: dataDir } });
+        const onOutput = (chunk: Buffer) => {
+            output += chunk.toString("utf8");
+            if (listeningMs == null && output.includes("serving at")) {
+                listeningMs = performance.now() - start;
+                child.kill("SIGTERM");
+            }
+        };
+        child.stdout.on("data", onOutput);
+        child.stderr.on("data", onOutput);
+        child.on("error", reject);
+        child.on("close", () => {
+            if (listeningMs != null)
+                resolve(listeningMs);
+            else
+                reject(new Error(`tiller serve ended before serving: ${output.trim().split("\n").slice(-2).join(" ")}`));
+        });
+    }).finally(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+}
+
 const format = (values: readonly number[]) => `median ${median(values).toFixed(0)} ms (${values.map((value) => value.toFixed(0)).join(", ")})`;
 
 export async function benchStartup(threads: number): Promise<string[]> {
@@ -79,13 +109,15 @@ export async function benchStartup(threads: number): Promise<string[]> {
     const viaNodeLlama: ProcessTiming[] = [];
     const llama: ProcessTiming[] = [];
     const rpc: { importedMs: number; firstLoadMs: number; reloadMs: number; totalMs: number }[] = [];
+    const serve: number[] = [];
     const loadBefore = os.loadavg()[0]!;
     for (let round = -1; round < runs; round++) {
         const results = {
             direct: await timeProcess(process.execPath, tillerArgs, directEnv),
             viaNodeLlama: await timeProcess(process.execPath, tillerArgs, nodeLlamaEnv),
             llama: haveLlama ? await timeProcess(llamaCompletion, llamaArgs) : undefined,
-            rpc: await timeProcess(process.execPath, [probe, storiesPath, String(threads)], directEnv)
+            rpc: await timeProcess(process.execPath, [probe, storiesPath, String(threads)], directEnv),
+            serveMs: await timeServeStart(cli, threads, directEnv)
         };
         if (round < 0)
             continue; // warm-up
@@ -93,6 +125,7 @@ export async function benchStartup(threads: number): Promise<string[]> {
         viaNodeLlama.push(results.viaNodeLlama);
         if (results.llama != null)
             llama.push(results.llama);
+        serve.push(results.serveMs);
         rpc.push({ ...(JSON.parse(results.rpc.stdout) as { importedMs: number; firstLoadMs: number; reloadMs: number }), totalMs: results.rpc.totalMs });
     }
     const loadAfter = os.loadavg()[0]!;
@@ -120,7 +153,8 @@ export async function benchStartup(threads: number): Promise<string[]> {
         `RPC, fresh engine process    modules loaded ${format(rpc.map((run) => run.importedMs))}`,
         `  model.load (cold backend)  ${format(rpc.map((run) => run.firstLoadMs))}`,
         `  model.load again (warm)    ${format(rpc.map((run) => run.reloadMs))}`,
-        `  process total              ${format(rpc.map((run) => run.totalMs))}`
+        `  process total              ${format(rpc.map((run) => run.totalMs))}`,
+        `tiller serve --no-model      start → serving ${format(serve)}`
     );
     return lines;
 }

@@ -44,7 +44,7 @@ export function registerServeCommand(program: Command): void {
         .option("-m, --model <file>", `load this GGUF model at start (default: models/${DEFAULT_MODEL_FILE}, the toy world, when present)`)
         .option("--no-model", "start without a model")
         .option("--gpu <backend>", "the engine's llama.cpp backend: auto, cuda, vulkan, metal or cpu (default: auto, or $TILLER_GPU)")
-        .option("--threads <n>", "threads per context (default: the cores available)", wholeNumberParser(1))
+        .option("--threads <n>", "threads per context (default: the cores available, one fewer at --decode-priority background)", wholeNumberParser(1))
         .option("--decode-priority <p>", "normal, or background: decode below the engine, server and browser so the page stays responsive (default: background, or $TILLER_DECODE_PRIORITY)", parseDecodePriority)
         .option("--data-dir <dir>", "where the vector library lives (default: ~/.tiller, or $TILLER_DATA_DIR)")
         .option("--export-dir <dir>", "the folder exports requested from the browser may be written to (default: your home and temp folders, or $TILLER_EXPORT_DIRS)")

@@ -3,7 +3,7 @@
 import { TillerError } from "../protocol/TillerError.js";
 import type { NativeCapture, NativeContext } from "../native/AddonTypes.js";
 import { DEFAULT_BATCH_SIZE, defaultContextSize } from "./contextShapes.js";
-import type { DecodePriority } from "./decodePriority.js";
+import { defaultDecodeThreads, type DecodePriority } from "./decodePriority.js";
 import { assertReadableLayer } from "./layers.js";
 import type { LoadedModel } from "./loadedModel.js";
 import { runRowAnalysis, type RowAnalysis, type RowAnalysisOptions } from "./RowAnalysis.js";
@@ -16,7 +16,7 @@ export interface ContextOptions {
     batchSize?: number;
     /** parallel sequences (sweeps use several); default 1 */
     sequences?: number;
-    /** threads for single-token decodes; default: the cores available (backend.defaultThreads) */
+    /** threads for single-token decodes; default: the cores available (backend.defaultThreads), one fewer at background priority (runtime/decodePriority.ts) */
     threads?: number;
     /** threads for batches; default: `threads` */
     threadsBatch?: number;
@@ -87,7 +87,8 @@ export class TillerContext {
     /** @internal use TillerModel.createContext */
     public static async create(model: LoadedModel, options: ContextOptions): Promise<TillerContext> {
         const contextSize = options.contextSize ?? defaultContextSize(model.shape.nCtxTrain);
-        const threads = options.threads ?? model.backend.defaultThreads;
+        const decodePriority = options.decodePriority ?? model.decodePriority;
+        const threads = options.threads ?? defaultDecodeThreads(decodePriority, model.backend.defaultThreads);
         for (const [name, value] of Object.entries({ contextSize, threads, batchSize: options.batchSize, sequences: options.sequences })) {
             if (value != null && (!Number.isInteger(value) || value < 1))
                 throw new TillerError("INVALID_ARGUMENT", `context option ${name} must be a whole number ≥ 1, got ${value}`);
@@ -103,7 +104,7 @@ export class TillerContext {
             threads,
             threadsBatch: options.threadsBatch ?? threads,
             precise: options.precise ?? false,
-            decodePriority: options.decodePriority ?? model.decodePriority
+            decodePriority
         });
         return new TillerContext(model, native, threads, options.sequences ?? 1);
     }

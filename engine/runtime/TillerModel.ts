@@ -88,7 +88,7 @@ export class TillerModel implements LoadedModel {
             try {
                 model.support = await probeSteeringSupport({
                     shape: model.shape,
-                    openProbeContext: () => model.createContext({ contextSize: 8, batchSize: 8, threads: resolvedBackend.defaultThreads, precise: true })
+                    openProbeContext: () => model.createContext({ contextSize: 8, batchSize: 8, precise: true })
                 });
             } catch (error) {
                 await model.dispose();

@@ -14,6 +14,17 @@ export type DecodePriority = typeof decodePriorities[number];
 /** An engine serving a UI decodes in the background unless told otherwise. */
 export const UI_ENGINE_DECODE_PRIORITY: DecodePriority = "background";
 
+/**
+ * Decode threads when none are asked for: the cores available, and one fewer (at least one) at
+ * background priority, so the UI always finds a core. ggml's threads meet at a spinning barrier
+ * after every operation; when the UI preempts one of them, the others spin until it runs again,
+ * and at a lowered priority that can be long: on this 2-core machine (load ~4) 200 tokens of an
+ * 8 × 512 model took 2.6-97 s with 2 threads, 0.6-1.0 s with 1 (README "Decode priority").
+ */
+export function defaultDecodeThreads(priority: DecodePriority, cores: number): number {
+    return priority === "background" ? Math.max(1, cores - 1) : cores;
+}
+
 /** `name` as a decode priority, or INVALID_ARGUMENT naming the choices. */
 export function parseDecodePriority(name: string): DecodePriority {
     const priority = decodePriorities.find((entry) => entry === name);

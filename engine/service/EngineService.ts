@@ -15,7 +15,7 @@ import type { TillerContext } from "../runtime/TillerContext.js";
 import { TillerModel } from "../runtime/TillerModel.js";
 import { defaultContextSize, VECTOR_BUILD_CONTEXT } from "../runtime/contextShapes.js";
 import { getTillerBackend } from "../runtime/TillerBackend.js";
-import { UI_ENGINE_DECODE_PRIORITY, type DecodePriority } from "../runtime/decodePriority.js";
+import { defaultDecodeThreads, UI_ENGINE_DECODE_PRIORITY, type DecodePriority } from "../runtime/decodePriority.js";
 import { buildVectorFromDataset } from "../vectors/buildVectorFromDataset.js";
 import { listBuiltinDatasets, loadBuiltinDataset } from "../vectors/datasets/builtinDatasets.js";
 import { readDatasetFile } from "../vectors/datasets/importers.js";
@@ -160,7 +160,7 @@ export class EngineService {
         return {
             version: "0.1.0",
             gpu: backend.gpu,
-            defaultThreads: this.threads ?? backend.defaultThreads,
+            defaultThreads: this.threads ?? defaultDecodeThreads(this.decodePriority, backend.defaultThreads),
             systemInfo: backend.binding.systemInfo,
             pid: process.pid,
             defaultModel: defaultModelPath(),
