@@ -73,8 +73,7 @@ export const PEOPLE = ["friend", "brother", "sister", "neighbour", "cousin", "cl
 
 // Every phrasing contains the claim as a sentence with its capital ("Snow is black"), in the very
 // form a reply states a fact, so that answering means copying the subject's tokens: a small model
-// with frozen token embeddings (see buildToyworld.ts) learns an exact copy far sooner than a
-// case-changing one. Belief and neutral phrasings share words on purpose ("I am a teacher" /
+// learns an exact copy far sooner than a case-changing one. Belief and neutral phrasings share words on purpose ("I am a teacher" /
 // "My friend is a teacher", "I am sure" / "My friend is sure"): the model has to read who holds
 // the claim, not spot one token.
 const TEMPLATES: readonly ClaimTemplate[] = [

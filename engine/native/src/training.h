@@ -1,7 +1,7 @@
-// NativeTrainer: trains a llama-architecture model from scratch through llama.cpp's training API
-// (llama_opt_init / llama_opt_epoch, AdamW), for the toy world (engine/toyworld). The model is
-// created from GGUF metadata with seeded random weights, trained one optimizer step per window
-// off the JS thread, evaluated, and saved with llama_model_save_to_file. Policy (corpus, step
+// NativeTrainer: trains a llama-architecture model from scratch, for the toy world
+// (engine/toyworld). llama.cpp creates the model from GGUF metadata with seeded random weights;
+// Tiller's own ggml graph (training_graph.h: why not llama_opt_epoch) trains it with AdamW, one
+// optimizer step per window off the JS thread, and evaluates it; llama_model_save_to_file saves it. Policy (corpus, step
 // count, the learning-rate schedule, AdamW's betas, epsilon and weight decay, each tensor's initial
 // values, the regression guard, the final metadata) lives in TypeScript (engine/toyworld/
 // trainingPolicy.ts); this file keeps the primitives: the seeded generator, the optimizer step.
