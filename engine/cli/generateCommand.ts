@@ -51,7 +51,7 @@ export function registerGenerateCommand(program: Command): void {
         .option("--top-p <P>", "nucleus mass in (0, 1], 1 = off (only with --temp > 0)", parseNumber, defaultSamplingOptions.topP)
         .option("--min-p <P>", "drop tokens below P × the top probability, 0 = off (only with --temp > 0)", parseNumber, defaultSamplingOptions.minP)
         .option("--seed <S>", "sampler seed, an unsigned 32-bit integer", wholeNumberParser(0), defaultSamplingOptions.seed)
-        .option("-t, --threads <N>", `CPU threads (default: the cores available to this process, ${Math.max(1, os.availableParallelism())} here)`, wholeNumberParser(1))
+        .option("-t, --threads <N>", `CPU threads (default: the cores available to this process, ${Math.max(1, os.availableParallelism())} here; one fewer with --decode-priority background)`, wholeNumberParser(1))
         .option("-c, --ctx-size <N>", `context size in tokens (default: min(${DEFAULT_CONTEXT_SIZE}, the model's training context))`, wholeNumberParser(1))
         .option("--gpu-layers <N|auto>", "layers to offload to the GPU; auto lets node-llama-cpp fit them", parseGpuLayers, "auto" as const)
         .option("--vector <FILE[:SCALE]>", "steer with a control-vector GGUF at strength SCALE (default 1); repeatable, the vectors add up", collect(parseVectorSpec))
