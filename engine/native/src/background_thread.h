@@ -11,10 +11,10 @@
 //   Linux   : the thread's own nice value + BACKGROUND_NICE_STEP (capped at 19), set with
 //             setpriority() on its thread id. Threads created from it (ggml's pool, which uses
 //             pthreads, no OpenMP, in the prebuilt CPU libraries) inherit its nice value.
-//   macOS   : QoS class "utility" (pthread_set_qos_class_self_np). Not tested here.
+//   macOS   : QoS class "utility" (pthread_set_qos_class_self_np). Neither compiled nor tested here.
 //   Windows : THREAD_PRIORITY_BELOW_NORMAL. Windows threads do not inherit a priority, so the
 //             context also asks ggml for GGML_SCHED_PRIO_LOW, which ggml's Windows code applies
-//             to each worker (background_pool_priority()). Not tested here.
+//             to each worker (background_pool_priority()). Neither compiled nor tested here.
 #pragma once
 
 #include <condition_variable>
