@@ -31,7 +31,7 @@ function meanCrossEntropy(logits: Float32Array, nVocab: number, window: Int32Arr
         for (const v of row) max = Math.max(max, v);
         let z = 0;
         for (const v of row) z += Math.exp(v - max);
-        sum += max + Math.log(z) - row[window[i + 1]];
+        sum += max + Math.log(z) - row[window[i + 1]!]!;
     }
     return sum / rows;
 }
@@ -99,8 +99,8 @@ describe("the trainer's own training graph", () => {
                 const theirs = await llamaLogits(tokens);
                 let maxDiff = 0, maxAbs = 0;
                 for (let i = 0; i < ours.length; i++) {
-                    maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
-                    maxAbs = Math.max(maxAbs, Math.abs(theirs[i]));
+                    maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - theirs[i]!));
+                    maxAbs = Math.max(maxAbs, Math.abs(theirs[i]!));
                 }
                 const lossOurs = meanCrossEntropy(ours, nVocab, window);
                 const lossTheirs = meanCrossEntropy(theirs, nVocab, window);
@@ -115,7 +115,7 @@ describe("the trainer's own training graph", () => {
                 // the tolerance tells windows apart: another window's logits are far outside it
                 const other = await llamaLogits(windows.subarray((w + 5) * width, (w + 5) * width + SHAPE.contextSize));
                 let otherDiff = 0;
-                for (let i = 0; i < ours.length; i++) otherDiff = Math.max(otherDiff, Math.abs(ours[i] - other[i]));
+                for (let i = 0; i < ours.length; i++) otherDiff = Math.max(otherDiff, Math.abs(ours[i]! - other[i]!));
                 expect(otherDiff).toBeGreaterThan(1);
             }
         } finally {
@@ -132,7 +132,7 @@ describe("the trainer's own training graph", () => {
             const before = initial.tensorFloat32(name);
             const after = trained.tensorFloat32(name);
             let maxChange = 0;
-            for (let i = 0; i < before.length; i++) maxChange = Math.max(maxChange, Math.abs(after[i] - before[i]));
+            for (let i = 0; i < before.length; i++) maxChange = Math.max(maxChange, Math.abs(after[i]! - before[i]!));
             rows.push(`${name}: std ${std(before).toFixed(4)} → ${std(after).toFixed(4)}, max change ${maxChange.toExponential(2)}`);
             // 40 AdamW steps at rates 1e-2 → 1e-3 move some element of every weight by far more than float noise
             expect(maxChange, name).toBeGreaterThan(1e-2);
