@@ -97,6 +97,8 @@ async function fullStamps(context: TillerContext): Promise<number[]> {
 
 /** tokens per second from the median interval between consecutive tokens (robust to a stalled token) */
 function medianIntervalRate(stamps: readonly number[]): number {
+    if (stamps.length < 2)
+        throw new Error(`only ${stamps.length} tokens were generated; the bench needs at least 2`);
     return 1000 / median(stamps.slice(1).map((stamp, i) => stamp - stamps[i]!));
 }
 
@@ -158,10 +160,11 @@ export async function benchVocab(threads: number): Promise<string[]> {
             const pairedRatios: number[] = [];
             const pairedOverheads: number[] = [];
             for (let repeat = 0; repeat < repeats; repeat++) {
-                const bareRun = await bareStamps(context);
-                const bareAnalysis = analysisClock.take();
-                const fullRun = await fullStamps(context);
-                const fullAnalysis = analysisClock.take();
+                // bare first on even repeats, full first on odd ones: no built-in order bias
+                const timed = async (run: () => Promise<number[]>) => ({ stamps: await run(), analysis: analysisClock.take() });
+                const first = await timed(repeat % 2 === 0 ? () => bareStamps(context) : () => fullStamps(context));
+                const second = await timed(repeat % 2 === 0 ? () => fullStamps(context) : () => bareStamps(context));
+                const [{ stamps: bareRun, analysis: bareAnalysis }, { stamps: fullRun, analysis: fullAnalysis }] = repeat % 2 === 0 ? [first, second] : [second, first];
                 const peerRun = await peer.run();
                 analysisClock.take();
                 pairedRatios.push(medianIntervalRate(fullRun) / medianIntervalRate(bareRun));
@@ -199,7 +202,8 @@ export async function benchVocab(threads: number): Promise<string[]> {
     }
     const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
     lines.push(`threads ${threads}, ${tokens} tokens per run, ${repeats} interleaved runs each (medians, after one warm-up);`,
-        "full/bare and overhead: medians over repeats of each repeat's ratio / difference of median token intervals (the two runs are adjacent)");
+        "full/bare and overhead: medians over repeats of each repeat's ratio / difference of median token intervals (the two runs adjacent, in alternating order);",
+        "tok/s columns and full/peer: medians of steady rates (first → last token)");
     lines.push("analysis µs: per analyzeRows call timed inside the runs (bare: argmax; full: statistics, read-outs, 5 alternatives);",
         "read-outs % = (full − argmax) / full's time per token; T=0.8: one real row in a loop, sampler with statistics off/on (hot cache)");
     lines.push(...rows.map((row) => row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join("  ")));

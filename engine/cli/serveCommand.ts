@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { DEFAULT_MODEL_FILE, defaultModelPath } from "../models/defaultModel.js";
 import { parseGpuChoice } from "../runtime/TillerBackend.js";
-import { parseDecodePriority, type DecodePriority } from "../runtime/decodePriority.js";
+import { decodePriorityFromEnv, parseDecodePriority, type DecodePriority } from "../runtime/decodePriority.js";
 import { EngineProcessHost } from "../service/transport/EngineProcessHost.js";
 import { startLoopbackServer } from "../service/transport/loopbackServer.js";
 import { wholeNumberParser } from "./parseArguments.js";
@@ -45,7 +45,7 @@ export function registerServeCommand(program: Command): void {
         .option("--no-model", "start without a model")
         .option("--gpu <backend>", "the engine's llama.cpp backend: auto, cuda, vulkan, metal or cpu (default: auto, or $TILLER_GPU)")
         .option("--threads <n>", "threads per context (default: the cores available, one fewer at --decode-priority background)", wholeNumberParser(1))
-        .option("--decode-priority <p>", "normal, or background: decode below the engine, server and browser so the page stays responsive (default: background, or $TILLER_DECODE_PRIORITY)", parseDecodePriority)
+        .option("--decode-priority <p>", "normal, or background: decode at a lowered priority, on one core fewer by default, so the UI finds a core (default: background, or $TILLER_DECODE_PRIORITY)", parseDecodePriority)
         .option("--data-dir <dir>", "where the vector library lives (default: ~/.tiller, or $TILLER_DATA_DIR)")
         .option("--export-dir <dir>", "the folder exports requested from the browser may be written to (default: your home and temp folders, or $TILLER_EXPORT_DIRS)")
         .action(async (options: ServeOptions) => {
@@ -58,7 +58,9 @@ export function registerServeCommand(program: Command): void {
                 parseGpuChoice(options.gpu); // a clear error here, not a dead engine later
             if (options.exportDir != null)
                 process.env.TILLER_EXPORT_DIRS = path.resolve(options.exportDir); // the engine child inherits it (writePolicy.ts)
-            const engine = await EngineProcessHost.start({ dataDir: options.dataDir, threads: options.threads, model, gpu: options.gpu, decodePriority: options.decodePriority });
+            // a bad $TILLER_DECODE_PRIORITY is a clear error here, not an engine that fails at every restart
+            const decodePriority = options.decodePriority ?? decodePriorityFromEnv();
+            const engine = await EngineProcessHost.start({ dataDir: options.dataDir, threads: options.threads, model, gpu: options.gpu, decodePriority });
             const staticDir = rendererBuildDir();
             const server = await startLoopbackServer(engine, { host: options.host, port, staticDir }).catch(async (error: unknown) => {
                 await engine.dispose();

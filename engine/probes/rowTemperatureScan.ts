@@ -1,6 +1,6 @@
 // The temperature scan of one logits row that stays in the context: one native analysis with the
-// whole grid (row_analysis.cc sums two temperatures per pass over the row and reuses the sums at
-// T = 1), instead of a JavaScript loop of Math.exp over the vocabulary per temperature. Float
+// whole grid (row_analysis.cc sums four temperatures per read of the row on AVX-512, two
+// otherwise, and reuses the sums at T = 1), instead of a JavaScript loop of Math.exp over the vocabulary per temperature. Float
 // exponentials with double sums (≈ 1e-6 relative, as in generation); the JavaScript temperatureScan
 // (thermodynamics.ts) is the reference it is tested against.
 import type { TillerContext } from "../runtime/TillerContext.js";

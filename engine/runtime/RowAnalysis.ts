@@ -128,6 +128,11 @@ export class RowAnalysis {
     }
 }
 
+/** 0 (the greedy limit) or within [1e-30, 1e6]: what the native analysis can sum (row_analysis.h, row_temperature_valid). */
+function readoutTemperatureValid(t: number): boolean {
+    return t === 0 || (t >= 1e-30 && t <= 1e6);
+}
+
 /**
  * Checks the options, draws one uniform per row from the sampler (when it samples) and runs `call`
  * (the native analysis); native invalid-logits errors become InvalidLogitsError, as in the reference.
@@ -139,8 +144,8 @@ export function runRowAnalysis(rowCount: number, options: RowAnalysisOptions,
         throw new TillerError("INVALID_ARGUMENT", `topAlternatives must be a whole number ≥ 0, got ${topN}`);
     const sampling = options.sampler?.options;
     const temperature = options.temperature ?? sampling?.temperature ?? 1;
-    if (!Number.isFinite(temperature) || temperature < 0)
-        throw new TillerError("INVALID_ARGUMENT", `the read-out temperature must be a finite number ≥ 0, got ${temperature}`);
+    if (!readoutTemperatureValid(temperature))
+        throw new TillerError("INVALID_ARGUMENT", `the read-out temperature must be 0 (greedy) or within [1e-30, 1e6], got ${temperature}`);
     if (options.targets != null && options.targets.length !== rowCount)
         throw new TillerError("INVALID_ARGUMENT", `${options.targets.length} targets for ${rowCount} rows`);
     let uniforms: Float64Array | null = null;
@@ -151,8 +156,8 @@ export function runRowAnalysis(rowCount: number, options: RowAnalysisOptions,
     }
     const grid = options.temperatureGrid ?? [];
     for (const t of grid) {
-        if (!Number.isFinite(t) || t < 0)
-            throw new TillerError("INVALID_ARGUMENT", `every scan temperature must be a finite number ≥ 0, got ${t}`);
+        if (!readoutTemperatureValid(t))
+            throw new TillerError("INVALID_ARGUMENT", `every scan temperature must be 0 (greedy) or within [1e-30, 1e6], got ${t}`);
     }
     if (grid.length > 0 && options.statistics === false)
         throw new TillerError("INVALID_ARGUMENT", "a temperature scan needs statistics");

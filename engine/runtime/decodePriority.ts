@@ -1,7 +1,9 @@
 // How urgently a context's decodes compete for the CPU. A desktop lab must keep its UI responsive
 // while a model decodes, so an engine serving a UI (`tiller serve`, the desktop app) decodes at
-// "background" priority: below its own JavaScript thread (which streams the tokens), the server
-// and the browser's renderer. The CLI's own commands decode at "normal" unless asked.
+// "background" priority: below the engine's own JavaScript thread (which streams the tokens) and,
+// where the scheduler compares them (the same autogroup: the desktop app's processes, not a browser
+// started from another session), the renderer; and on one core fewer by default (below), which
+// helps whatever the scheduler does. The CLI's own commands decode at "normal" unless asked.
 //
 // "background" runs the context's llama.cpp work on a thread of its own with a lowered priority
 // (engine/native/src/background_thread.h): on Linux nice + 10 (capped at 19) for that thread and

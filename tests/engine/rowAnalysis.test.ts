@@ -313,7 +313,7 @@ describe("read-outs: analytic cases", () => {
 describe("a temperature grid in one analysis", () => {
     // 0 (greedy limit), the row's own second temperature (0.7), 1, and temperatures summed in pairs
     // with an odd one left over (a pass with a single scale)
-    const grid = [0, 0.05, 0.3, 0.7, 1, 1.6, 2.5, 10];
+    const grid = [0, 0.05, 0.3, 0.7, 1, 1.6, 2.5, 10, 1e6];
     for (const [n, masked] of [[7, 0.3], [1000, 0.1], [131072, 0.02]] as const) {
         it(`gives the reference's read-outs at every grid temperature (${n} logits, ${masked * 100}% masked)`, () => {
             const random = new SeededRandom(n + 17);
@@ -339,10 +339,17 @@ describe("a temperature grid in one analysis", () => {
         });
     }
 
-    it("refuses a negative or non-finite grid temperature, and a grid without statistics", () => {
+    it("refuses temperatures it cannot sum (negative, non-finite, < 1e-30, > 1e6), and a grid without statistics", () => {
         const logits = Float32Array.from([1, 2, 3]);
-        expect(() => analyzeLogits(addon, logits, 3, { temperatureGrid: [1, -0.5] })).toThrow(/finite number ≥ 0/);
-        expect(() => analyzeLogits(addon, logits, 3, { temperatureGrid: [Number.NaN] })).toThrow(/finite number ≥ 0/);
+        expect(() => analyzeLogits(addon, logits, 3, { temperatureGrid: [1, -0.5] })).toThrow(/within \[1e-30, 1e6\]/);
+        expect(() => analyzeLogits(addon, logits, 3, { temperatureGrid: [Number.NaN] })).toThrow(/within \[1e-30, 1e6\]/);
+        // where a float 1/T overflows, and where a masked logit's exponential would no longer underflow
+        expect(() => analyzeLogits(addon, logits, 3, { temperatureGrid: [1e-39] })).toThrow(/within \[1e-30, 1e6\]/);
+        expect(() => analyzeLogits(addon, logits, 3, { temperatureGrid: [1e17] })).toThrow(/within \[1e-30, 1e6\]/);
+        expect(() => analyzeLogits(addon, logits, 3, { temperature: 1e-39 })).toThrow(/within \[1e-30, 1e6\]/);
+        // the native binding refuses what the TypeScript side would never send
+        expect(() => addon.analyzeLogits(logits, 3, null, { topN: 0, temperature: 1, statistics: true, exact: false, temperatureGrid: [1, 2] as unknown as Float64Array }, null)).toThrow(/Float64Array/);
+        expect(() => addon.analyzeLogits(logits, 3, null, { topN: 0, temperature: 1, statistics: true, exact: false, temperatureGrid: Float64Array.of(1e-39) }, null)).toThrow(/within \[1e-30, 1e6\]/);
         expect(() => analyzeLogits(addon, logits, 3, { temperatureGrid: [1], statistics: false })).toThrow(/needs statistics/);
     });
 });

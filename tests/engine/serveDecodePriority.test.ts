@@ -63,4 +63,9 @@ describe.skipIf(process.platform !== "linux" || missing(sharedFiles.stories260K)
         await expect(startServe(["--data-dir", dataDir, "--no-model", "--decode-priority", "low"]))
             .rejects.toThrow(/\[INVALID_ARGUMENT\] the decode priority must be one of normal, background; got "low"/);
     });
+
+    it("refuses an unknown $TILLER_DECODE_PRIORITY before it starts an engine", { timeout: 30_000 }, async () => {
+        await expect(startServe(["--data-dir", dataDir, "--no-model"], { ...process.env, TILLER_DECODE_PRIORITY: "idle" }))
+            .rejects.toThrow(/\[INVALID_ARGUMENT\] the decode priority must be one of normal, background; got "idle"/);
+    });
 });

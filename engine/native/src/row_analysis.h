@@ -71,8 +71,9 @@ struct row_options {
     bool    exact = false;        // double-precision exp (scoring); default: vectorised float exp
     const row_sampler_params * sampler = nullptr;  // null: no sampling
     row_kernel kernel = ROW_KERNEL_AVX512;
-    // a temperature scan: the read-outs at every T of this grid as well (T ≥ 0; 0 = greedy limit),
-    // two temperatures per pass over the row, reusing the sums at T = 1 and at `temperature`
+    // a temperature scan: the read-outs at every T of this grid as well (row_temperature_valid;
+    // 0 = greedy limit), four temperatures per read of the row on AVX-512 (two otherwise), reusing
+    // the sums at T = 1 and at `temperature`
     const double * grid = nullptr;
     int32_t n_grid = 0;
 };
@@ -94,6 +95,15 @@ struct row_scratch {
     std::vector<int32_t> alt_ids;
     std::vector<double>  alt_values;
 };
+
+// The read-out temperatures the analysis accepts: 0 (the greedy limit) or [1e-30, 1e6]. Below, 1/T
+// overflows a float scale (the top logit's x·(1/T) would be 0·∞); above, a masked logit's floored
+// x·(1/T) would no longer underflow its exponential.
+constexpr double k_row_temperature_min = 1e-30;
+constexpr double k_row_temperature_max = 1e6;
+inline bool row_temperature_valid(double t) {
+    return t == 0 || (t >= k_row_temperature_min && t <= k_row_temperature_max);
+}
 
 // Analyses one logits row. `target` is the token whose log-probability is wanted (−1: the sampled
 // token, or the greedy one without a sampler); `uniform` is the draw in [0, 1) the sampler uses

@@ -44,20 +44,20 @@ Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, 
             throw Napi::RangeError::New(env, "analyzeRows: kernel must be \"auto\", \"avx2\" or \"scalar\"");
         }
     }
-    if (opts.top_n < 0 || !(opts.temperature >= 0) || !std::isfinite(opts.temperature)) {
-        throw Napi::RangeError::New(env, "analyzeRows: topN must be ≥ 0 and temperature a finite number ≥ 0");
+    if (opts.top_n < 0 || !row_temperature_valid(opts.temperature)) {
+        throw Napi::RangeError::New(env, "analyzeRows: topN must be ≥ 0 and temperature 0 or within [1e-30, 1e6]");
     }
     std::vector<double> grid;
-    if (options.Has("temperatureGrid") && options.Get("temperatureGrid").IsTypedArray()) {
-        Napi::TypedArray g = options.Get("temperatureGrid").As<Napi::TypedArray>();
-        if (g.TypedArrayType() != napi_float64_array) {
+    if (options.Has("temperatureGrid") && !options.Get("temperatureGrid").IsUndefined()) {
+        if (!options.Get("temperatureGrid").IsTypedArray() || options.Get("temperatureGrid").As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
             throw Napi::TypeError::New(env, "analyzeRows: temperatureGrid must be a Float64Array");
         }
+        Napi::TypedArray g = options.Get("temperatureGrid").As<Napi::TypedArray>();
         const Napi::Float64Array values = g.As<Napi::Float64Array>();
         grid.assign(values.Data(), values.Data() + values.ElementLength());
         for (const double t : grid) {
-            if (!(t >= 0) || !std::isfinite(t)) {
-                throw Napi::RangeError::New(env, "analyzeRows: every grid temperature must be a finite number ≥ 0");
+            if (!row_temperature_valid(t)) {
+                throw Napi::RangeError::New(env, "analyzeRows: every grid temperature must be 0 or within [1e-30, 1e6]");
             }
         }
         if (!opts.statistics && !grid.empty()) {

@@ -11,12 +11,13 @@ import { forkNodeEngineChild, type EngineChild, type EngineChildLauncher } from 
 import type { RpcClientLink, RpcEndpoint } from "./rpcEndpoint.js";
 import { RestartBackoff } from "../../protocol/restartBackoff.js";
 import { FAIR_QUEUE_LIMITS, FairRequestQueue, type FairQueueLimits, type MeteredMessage } from "./fairRequestQueue.js";
+import type { DecodePriority } from "../../runtime/decodePriority.js";
 
 export interface EngineProcessHostOptions {
     dataDir?: string;
     threads?: number;
     /** the engine's decode priority (runtime/decodePriority.ts); passed as $TILLER_DECODE_PRIORITY (default: background) */
-    decodePriority?: string;
+    decodePriority?: DecodePriority;
     /** the engine's backend (auto, cuda, vulkan, metal, cpu); passed as $TILLER_GPU */
     gpu?: string;
     /** loaded by the first engine before it reports ready (not again after a crash) */

@@ -20,7 +20,14 @@ export interface HostChannel {
 export function serveEngineChild(channel: HostChannel): void {
     const threads = process.env.TILLER_ENGINE_THREADS != null ? Number(process.env.TILLER_ENGINE_THREADS) : undefined;
     // the data dir comes from $TILLER_DATA_DIR (defaultDataDir); the decode priority from $TILLER_DECODE_PRIORITY (default: background)
-    const service = new EngineService({ threads, decodePriority: decodePriorityFromEnv() });
+    let decodePriority;
+    try {
+        decodePriority = decodePriorityFromEnv();
+    } catch (error) {
+        channel.post({ kind: "ready", error: toTillerErrorPayload(error) }); // the host rejects its start with this message
+        return;
+    }
+    const service = new EngineService({ threads, decodePriority });
     const rpc = new EngineRpcServer(service);
     const connections = new Map<number, ReturnType<EngineRpcServer["connect"]>>();
 
