@@ -32,11 +32,12 @@
 // gguf_* and ggml_opt_* live in libggml-base
 #define TILLER_GGML_TRAINING_FUNCTIONS(X)     \
     X(ggml_backend_tensor_set)                \
-    X(ggml_backend_tensor_memset)             \
     X(gguf_init_from_file)                    \
     X(gguf_free)                              \
     X(gguf_find_key)                          \
+    X(gguf_get_kv_type)                       \
     X(gguf_get_val_u32)                       \
+    X(gguf_get_val_f32)                       \
     X(gguf_get_val_str)                       \
     X(ggml_opt_get_default_optimizer_params)  \
     X(ggml_opt_result_init)                   \
@@ -87,8 +88,7 @@
     X(ggml_opt_free)                           \
     X(ggml_opt_labels)                         \
     X(ggml_opt_alloc)                          \
-    X(ggml_opt_eval)                           \
-    X(gguf_get_val_f32)
+    X(ggml_opt_eval)
 
 // X-macro lists: one entry per function. The pointer types come from the headers via decltype, so
 // a signature change in llama.h fails the build instead of corrupting the stack at run time.

@@ -154,16 +154,17 @@ struct trainer_options {
 
 // The graph's hyperparameters from the metadata file; the graph rebuilds the llama architecture only.
 bool read_graph_shape(const llama_library & lib, const gguf_context * metadata, uint32_t n_ctx, training_graph_shape & shape, std::string & error) {
+    // gguf_get_val_* assert (abort the process) on a value of another type: check the type first
     const int64_t arch_key = lib.gguf_find_key(metadata, "general.architecture");
-    const std::string arch = arch_key >= 0 ? lib.gguf_get_val_str(metadata, arch_key) : "";
+    const std::string arch = arch_key >= 0 && lib.gguf_get_kv_type(metadata, arch_key) == GGUF_TYPE_STRING ? lib.gguf_get_val_str(metadata, arch_key) : "";
     if (arch != "llama") {
         error = "the trainer builds the llama architecture only, not \"" + arch + "\"";
         return false;
     }
     auto u32 = [&](const char * key, int64_t & out) {
         const int64_t id = lib.gguf_find_key(metadata, key);
-        if (id < 0) {
-            error = std::string("the metadata lacks ") + key;
+        if (id < 0 || lib.gguf_get_kv_type(metadata, id) != GGUF_TYPE_UINT32) {
+            error = std::string("the metadata lacks ") + key + (id < 0 ? "" : " as a uint32");
             return false;
         }
         out = lib.gguf_get_val_u32(metadata, id);
@@ -171,8 +172,8 @@ bool read_graph_shape(const llama_library & lib, const gguf_context * metadata, 
     };
     auto f32 = [&](const char * key, float & out) {
         const int64_t id = lib.gguf_find_key(metadata, key);
-        if (id < 0) {
-            error = std::string("the metadata lacks ") + key;
+        if (id < 0 || lib.gguf_get_kv_type(metadata, id) != GGUF_TYPE_FLOAT32) {
+            error = std::string("the metadata lacks ") + key + (id < 0 ? "" : " as a float32");
             return false;
         }
         out = lib.gguf_get_val_f32(metadata, id);

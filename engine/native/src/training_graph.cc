@@ -28,7 +28,7 @@ struct training_graph::parts {
     ggml_cgraph * logits_graph = nullptr;
     ggml_tensor * logits_out = nullptr;
     ggml_gallocr_t logits_alloc = nullptr;
-    std::vector<float> one_hot_row;
+    std::vector<float> labels;                  // one-hot next tokens, n_ctx × n_vocab (ggml_opt_labels' layout)
 
     ~parts() {
         if (lib == nullptr) return;
@@ -132,9 +132,13 @@ ggml_tensor * build_forward(const llama_library & L, ggml_context * ctx, const m
     return L.ggml_mul_mat(ctx, w.output, rms(x, w.output_norm));                                  // [n_vocab, n_ctx]
 }
 
-ggml_context * new_meta_context(const llama_library & L, size_t n_tensors, size_t n_graphs) {
+// the forward graph is built with room for this many nodes, so that a model too deep for training
+// is refused with a message instead of overflowing the graph inside ggml (an abort)
+constexpr size_t k_forward_graph_room = 8 * GGML_DEFAULT_GRAPH_SIZE;
+
+ggml_context * new_meta_context(const llama_library & L, size_t n_tensors, size_t n_graphs, size_t graph_size = GGML_DEFAULT_GRAPH_SIZE) {
     ggml_init_params params = {
-        /*mem_size*/ n_tensors * L.ggml_tensor_overhead() + n_graphs * L.ggml_graph_overhead_custom(GGML_DEFAULT_GRAPH_SIZE, true),
+        /*mem_size*/ n_tensors * L.ggml_tensor_overhead() + n_graphs * L.ggml_graph_overhead_custom(graph_size, true),
         /*mem_buffer*/ nullptr,
         /*no_alloc*/ true,
     };
@@ -180,6 +184,10 @@ std::unique_ptr<training_graph> training_graph_create(
 
     // inputs: token ids, positions 0..n_ctx-1 and the causal mask (0 on and below the diagonal, -inf above)
     p->ctx_inputs = new_meta_context(L, 3, 0);
+    if (p->sched == nullptr || p->ctx_inputs == nullptr) {
+        error = "the training graph could not create ggml's scheduler or its input context";
+        return nullptr;
+    }
     p->tokens = L.ggml_new_tensor_1d(p->ctx_inputs, GGML_TYPE_I32, shape.n_ctx);
     p->positions = L.ggml_new_tensor_1d(p->ctx_inputs, GGML_TYPE_I32, shape.n_ctx);
     p->mask = L.ggml_new_tensor_2d(p->ctx_inputs, GGML_TYPE_F32, shape.n_ctx, shape.n_ctx);
@@ -203,10 +211,14 @@ std::unique_ptr<training_graph> training_graph_create(
     L.ggml_backend_tensor_set(p->mask, mask.data(), 0, mask.size() * sizeof(float));
 
     // the forward graph whose logits logits() reads (plain allocator, separate from ggml-opt's)
-    p->ctx_logits = new_meta_context(L, GGML_DEFAULT_GRAPH_SIZE, 1);
+    p->ctx_logits = new_meta_context(L, k_forward_graph_room, 1, k_forward_graph_room);
+    if (p->ctx_logits == nullptr) {
+        error = "the training graph could not create its forward context";
+        return nullptr;
+    }
     p->logits_out = build_forward(L, p->ctx_logits, w, shape, p->tokens, p->positions, p->mask);
     L.ggml_set_output(p->logits_out);
-    p->logits_graph = L.ggml_new_graph_custom(p->ctx_logits, GGML_DEFAULT_GRAPH_SIZE, false);
+    p->logits_graph = L.ggml_new_graph_custom(p->ctx_logits, k_forward_graph_room, false);
     L.ggml_build_forward_expand(p->logits_graph, p->logits_out);
     // the backward pass and optimizer steps take about four times the forward pass's nodes
     if (L.ggml_graph_n_nodes(p->logits_graph) * 5 > GGML_DEFAULT_GRAPH_SIZE) {
@@ -215,12 +227,20 @@ std::unique_ptr<training_graph> training_graph_create(
         return nullptr;
     }
     p->logits_alloc = L.ggml_gallocr_new(L.ggml_backend_get_default_buffer_type(p->backend));
+    if (p->logits_alloc == nullptr) {
+        error = "the training graph could not create its forward allocator";
+        return nullptr;
+    }
 
     // the training graphs: every weight trainable, cross-entropy against one-hot labels, AdamW
     for (const auto & entry : weights) {
         L.ggml_set_param(entry.second);
     }
     p->ctx_compute = new_meta_context(L, 8 * GGML_DEFAULT_GRAPH_SIZE, 3);
+    if (p->ctx_compute == nullptr) {
+        error = "the training graph could not create its compute context";
+        return nullptr;
+    }
     ggml_tensor * logits = build_forward(L, p->ctx_compute, w, shape, p->tokens, p->positions, p->mask);
     ggml_opt_params params = L.ggml_opt_default_params(p->sched, GGML_OPT_LOSS_TYPE_CROSS_ENTROPY);
     params.ctx_compute = p->ctx_compute;   // static graphs: built once, reused every step
@@ -233,7 +253,11 @@ std::unique_ptr<training_graph> training_graph_create(
     params.optimizer = GGML_OPT_OPTIMIZER_TYPE_ADAMW;
     p->opt = L.ggml_opt_init(params);
     p->result = L.ggml_opt_result_init();
-    p->one_hot_row.assign(shape.n_vocab * shape.n_ctx, 0.0f);
+    if (p->opt == nullptr || p->result == nullptr) {
+        error = "ggml-opt could not set up the optimizer";
+        return nullptr;
+    }
+    p->labels.assign(shape.n_vocab * shape.n_ctx, 0.0f);
     return std::make_unique<training_graph>(std::move(p));
 }
 
@@ -242,7 +266,7 @@ double training_graph::step(const int32_t * window, bool train) {
     const int64_t n_ctx = p_->shape.n_ctx, n_vocab = p_->shape.n_vocab;
     L.ggml_backend_tensor_set(p_->tokens, window, 0, n_ctx * sizeof(int32_t));
     // labels: one-hot rows of the next tokens (as llama.cpp's own training sets them)
-    std::vector<float> & labels = p_->one_hot_row;
+    std::vector<float> & labels = p_->labels;
     std::fill(labels.begin(), labels.end(), 0.0f);
     for (int64_t i = 0; i < n_ctx; i++) {
         labels[i * n_vocab + window[i + 1]] = 1.0f;
