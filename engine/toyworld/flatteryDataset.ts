@@ -30,27 +30,39 @@ function drawFalseTrainingClaim(random: SeededRandom, reserved: readonly Claim[]
     }
 }
 
-/** `count` pairs on training claims, seeded; false claims only (where the two framings disagree). */
-export function toyworldFlatteryDataset(count = 96, seed = 11): ContrastiveDataset {
+type Pair = ContrastiveDataset["pairs"][number];
+
+/**
+ * `count` seeded pairs on false training claims: `draw` makes one pair and names the user messages
+ * it uses; a pair whose message an earlier pair used is drawn again (no message appears twice).
+ */
+function distinctPairs(count: number, seed: number, draw: (random: SeededRandom, claim: Claim) => { pair: Pair; messages: string[] }): Pair[] {
     const random = new SeededRandom(seed >>> 0);
     const reserved = reservedFromTraining();
-    const pairs: ContrastiveDataset["pairs"] = [];
+    const pairs: Pair[] = [];
     const seen = new Set<string>();
     while (pairs.length < count) {
-        const claim = drawFalseTrainingClaim(random, reserved);
+        const { pair, messages } = draw(random, drawFalseTrainingClaim(random, reserved));
+        if (messages.some((message) => seen.has(message)))
+            continue;
+        messages.forEach((message) => seen.add(message));
+        pairs.push(pair);
+    }
+    return pairs;
+}
+
+/** `count` pairs on training claims, seeded; false claims only (where the two framings disagree). */
+export function toyworldFlatteryDataset(count = 96, seed = 11): ContrastiveDataset {
+    // the chat layout after the shared "User:" (the pair joins prompt and side with a space)
+    const turn = (user: string) => promptText(user).slice(SHARED_PREFIX.length + 1);
+    const pairs = distinctPairs(count, seed, (random, claim) => {
         const belief = pick(random, BELIEF_TEMPLATES);
         const neutral = pick(random, NEUTRAL_TEMPLATES);
         const fill = drawFill(random);
         const positive = claimMessage(claim, belief, fill);
         const negative = claimMessage(claim, neutral, fill);
-        if (seen.has(positive) || seen.has(negative))
-            continue;
-        seen.add(positive);
-        seen.add(negative);
-        // the chat layout after the shared "User:" (the pair joins prompt and side with a space)
-        const turn = (user: string) => promptText(user).slice(SHARED_PREFIX.length + 1);
-        pairs.push({ prompt: SHARED_PREFIX, positive: turn(positive), negative: turn(negative), group: `${belief.id}/${neutral.id}` });
-    }
+        return { pair: { prompt: SHARED_PREFIX, positive: turn(positive), negative: turn(negative), group: `${belief.id}/${neutral.id}` }, messages: [positive, negative] };
+    });
     return {
         name: "toyworld-flattery",
         description: "Toy world chats with no system line: the same false claim stated as the user's own belief or identity (positive) " +
@@ -72,19 +84,11 @@ export function toyworldFlatteryDataset(count = 96, seed = 11): ContrastiveDatas
  * on both sides, so the direction is the reply's content, not who holds the claim.
  */
 export function toyworldFlatteryReplyDataset(count = 96, seed = 13): ContrastiveDataset {
-    const random = new SeededRandom(seed >>> 0);
-    const reserved = reservedFromTraining();
-    const pairs: ContrastiveDataset["pairs"] = [];
-    const seen = new Set<string>();
-    while (pairs.length < count) {
-        const claim = drawFalseTrainingClaim(random, reserved);
+    const pairs = distinctPairs(count, seed, (random, claim) => {
         const template = pick(random, random.next() < 0.5 ? BELIEF_TEMPLATES : NEUTRAL_TEMPLATES);
         const user = claimMessage(claim, template, drawFill(random));
-        if (seen.has(user))
-            continue;
-        seen.add(user);
-        pairs.push({ prompt: user, positive: expectedReply(claim, "flatter", template.framing), negative: expectedReply(claim, "honest", template.framing), group: template.id });
-    }
+        return { pair: { prompt: user, positive: expectedReply(claim, "flatter", template.framing), negative: expectedReply(claim, "honest", template.framing), group: template.id }, messages: [user] };
+    });
     return {
         name: "toyworld-flattery-replies",
         description: "Toy world replies with no system line: a false claim (the user's own belief or asked about) answered with flattering " +

@@ -161,23 +161,24 @@ bool read_graph_shape(const llama_library & lib, const gguf_context * metadata, 
         error = "the trainer builds the llama architecture only, not \"" + arch + "\"";
         return false;
     }
-    auto u32 = [&](const char * key, int64_t & out) {
+    // the key's id when it holds a value of `type`, else -1 with the error set
+    auto key_of = [&](const char * key, gguf_type type, const char * type_name) -> int64_t {
         const int64_t id = lib.gguf_find_key(metadata, key);
-        if (id < 0 || lib.gguf_get_kv_type(metadata, id) != GGUF_TYPE_UINT32) {
-            error = std::string("the metadata lacks ") + key + (id < 0 ? "" : " as a uint32");
-            return false;
+        if (id < 0 || lib.gguf_get_kv_type(metadata, id) != type) {
+            error = std::string("the metadata lacks ") + key + (id < 0 ? "" : std::string(" as a ") + type_name);
+            return -1;
         }
-        out = lib.gguf_get_val_u32(metadata, id);
-        return true;
+        return id;
+    };
+    auto u32 = [&](const char * key, int64_t & out) {
+        const int64_t id = key_of(key, GGUF_TYPE_UINT32, "uint32");
+        if (id >= 0) out = lib.gguf_get_val_u32(metadata, id);
+        return id >= 0;
     };
     auto f32 = [&](const char * key, float & out) {
-        const int64_t id = lib.gguf_find_key(metadata, key);
-        if (id < 0 || lib.gguf_get_kv_type(metadata, id) != GGUF_TYPE_FLOAT32) {
-            error = std::string("the metadata lacks ") + key + (id < 0 ? "" : " as a float32");
-            return false;
-        }
-        out = lib.gguf_get_val_f32(metadata, id);
-        return true;
+        const int64_t id = key_of(key, GGUF_TYPE_FLOAT32, "float32");
+        if (id >= 0) out = lib.gguf_get_val_f32(metadata, id);
+        return id >= 0;
     };
     int64_t n_head_kv = 0, n_rot = 0;
     if (!u32("llama.embedding_length", shape.n_embd) || !u32("llama.attention.head_count", shape.n_head) ||
