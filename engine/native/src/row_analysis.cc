@@ -1128,8 +1128,8 @@ void greedy_limit_readouts(int32_t ties, double target_x, double * out) {
 // The read-outs at every grid temperature: T = 1 and the row's read-out temperature reuse the sums
 // already made; the others are summed four temperatures per read of the row (two in exact mode).
 void grid_readouts(const float * logits, int32_t n_vocab, const row_options & options, float best_value, int32_t ties,
-                   double target_x, const exp_sums * sums, double * out) {
-    std::vector<int32_t> pending;
+                   double target_x, const exp_sums * sums, std::vector<int32_t> & pending, double * out) {
+    pending.clear();
     for (int32_t k = 0; k < options.n_grid; k++) {
         const double t = options.grid[k];
         double * o = out + (size_t) k * GRID_FIELD_COUNT;
@@ -1346,7 +1346,7 @@ bool row_analyse(const float * logits, int32_t n_vocab, const row_options & opti
     f[ROW_TIES] = ties;
     if (options.n_grid > 0) {
         result.grid_fields.resize((size_t) options.n_grid * GRID_FIELD_COUNT);
-        grid_readouts(logits, n_vocab, options, best_value, ties, target_x, sums, result.grid_fields.data());
+        grid_readouts(logits, n_vocab, options, best_value, ties, target_x, sums, scratch.grid_pending, result.grid_fields.data());
     }
 
     // ---- alternatives and the gap (sorted, most likely first, lower id on ties) --------------------

@@ -94,6 +94,7 @@ struct row_scratch {
     std::vector<double>  values;
     std::vector<int32_t> alt_ids;
     std::vector<double>  alt_values;
+    std::vector<int32_t> grid_pending;  // the grid temperatures still to sum (grid_readouts)
 };
 
 // The read-out temperatures the analysis accepts: 0 (the greedy limit) or [1e-30, 1e6]. Below, 1/T

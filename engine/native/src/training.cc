@@ -462,6 +462,16 @@ private:
     bool cancelled_ = false;
 };
 
+// Refuses (RangeError, naming the first) a token id outside the model's vocabulary.
+void check_token_ids(Napi::Env env, const trainer_state & s, const int32_t * ids, size_t count) {
+    const int32_t n_vocab = s.lib->llama_vocab_n_tokens(s.lib->llama_model_get_vocab(s.model));
+    for (size_t i = 0; i < count; i++) {
+        if (ids[i] < 0 || ids[i] >= n_vocab) {
+            throw Napi::RangeError::New(env, "token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) + " is outside the vocabulary (0.." + std::to_string(n_vocab - 1) + ")");
+        }
+    }
+}
+
 // Windows come as one Int32Array of n × (contextSize + 1) token ids; every id must be in the vocabulary.
 std::vector<int32_t> read_windows(Napi::Env env, const trainer_state & s, Napi::Value value, int64_t & n_windows) {
     if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
@@ -472,12 +482,7 @@ std::vector<int32_t> read_windows(Napi::Env env, const trainer_state & s, Napi::
     if (array.ElementLength() == 0 || array.ElementLength() % width != 0) {
         throw Napi::RangeError::New(env, "windows must hold a whole number (≥ 1) of windows of contextSize + 1 = " + std::to_string(width) + " tokens");
     }
-    const int32_t n_vocab = s.lib->llama_vocab_n_tokens(s.lib->llama_model_get_vocab(s.model));
-    for (size_t i = 0; i < array.ElementLength(); i++) {
-        if (array[i] < 0 || array[i] >= n_vocab) {
-            throw Napi::RangeError::New(env, "token id " + std::to_string(array[i]) + " at index " + std::to_string(i) + " is outside the vocabulary (0.." + std::to_string(n_vocab - 1) + ")");
-        }
-    }
+    check_token_ids(env, s, array.Data(), array.ElementLength());
     n_windows = (int64_t) (array.ElementLength() / width);
     return std::vector<int32_t>(array.Data(), array.Data() + array.ElementLength());
 }
@@ -618,12 +623,7 @@ Napi::Value native_trainer::logits(const Napi::CallbackInfo & info) {
         throw Napi::TypeError::New(env, "logits(tokens: Int32Array of contextSize = " + std::to_string(s.n_ctx) + " token ids)");
     }
     Napi::Int32Array tokens = info[0].As<Napi::Int32Array>();
-    const int32_t n_vocab = s.lib->llama_vocab_n_tokens(s.lib->llama_model_get_vocab(s.model));
-    for (size_t i = 0; i < tokens.ElementLength(); i++) {
-        if (tokens[i] < 0 || tokens[i] >= n_vocab) {
-            throw Napi::RangeError::New(env, "token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) + " is outside the vocabulary (0.." + std::to_string(n_vocab - 1) + ")");
-        }
-    }
+    check_token_ids(env, s, tokens.Data(), tokens.ElementLength());
     std::vector<float> values;
     try {
         values = s.graph->logits(tokens.Data());
