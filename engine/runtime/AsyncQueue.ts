@@ -1,10 +1,14 @@
 /**
  * An unbounded single-consumer queue exposed as an async iterable: the producer never waits for
- * the consumer (a generation runs at the engine's pace whatever reads it).
+ * the consumer (a generation runs at the engine's pace whatever reads it). Items pushed before a
+ * failure are delivered before it. The iterator is written out rather than an async generator:
+ * a generation hands on every token through it, and a generator's extra promises per item showed
+ * up in the per-token cost.
  */
 export class AsyncQueue<T> implements AsyncIterable<T> {
-    private readonly items: T[] = [];
-    private waiting: ((result: IteratorResult<T>) => void) | undefined;
+    private items: T[] = [];
+    private head = 0;
+    private waiting: { resolve(result: IteratorResult<T>): void; reject(error: unknown): void } | undefined;
     private failure: { error: unknown } | undefined;
     private closed = false;
 
@@ -12,7 +16,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
         if (this.closed)
             return;
         if (this.waiting != null) {
-            const resolve = this.waiting;
+            const { resolve } = this.waiting;
             this.waiting = undefined;
             resolve({ value: item, done: false });
         } else
@@ -21,38 +25,51 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
 
     public close(): void {
         this.closed = true;
-        this.waiting?.({ value: undefined, done: true });
-        this.waiting = undefined;
+        this.settleWaiting();
     }
 
     public fail(error: unknown): void {
+        if (this.closed)
+            return;
         this.failure = { error };
         this.closed = true;
-        const resolve = this.waiting;
-        this.waiting = undefined;
-        resolve?.({ value: undefined, done: true });
+        this.settleWaiting();
     }
 
-    public async *[Symbol.asyncIterator](): AsyncIterator<T> {
-        for (;;) {
-            if (this.items.length > 0) {
-                yield this.items.shift()!;
-                continue;
+    private settleWaiting(): void {
+        const waiting = this.waiting;
+        this.waiting = undefined;
+        if (waiting == null)
+            return;
+        if (this.failure != null)
+            waiting.reject(this.failure.error);
+        else
+            waiting.resolve({ value: undefined, done: true });
+    }
+
+    private next(): Promise<IteratorResult<T>> {
+        if (this.head < this.items.length) {
+            const value = this.items[this.head++]!;
+            if (this.head === this.items.length) {
+                this.items = [];
+                this.head = 0;
             }
-            if (this.failure != null)
-                throw this.failure.error;
-            if (this.closed)
-                return;
-            const next = await new Promise<IteratorResult<T>>((resolve) => {
-                this.waiting = resolve;
-            });
-            if (next.done) {
-                const failure = this.failure as { error: unknown } | undefined; // set while we waited
-                if (failure != null)
-                    throw failure.error;
-                return;
-            }
-            yield next.value;
+            return Promise.resolve({ value, done: false });
         }
+        if (this.failure != null)
+            return Promise.reject(this.failure.error);
+        if (this.closed)
+            return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve, reject) => {
+            this.waiting = { resolve, reject };
+        });
+    }
+
+    public [Symbol.asyncIterator](): AsyncIterator<T> {
+        return {
+            next: () => this.next(),
+            // the consumer stopped reading (break, throw): nothing to release, the producer never waits
+            return: () => Promise.resolve({ value: undefined, done: true })
+        };
     }
 }

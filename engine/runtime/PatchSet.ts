@@ -71,6 +71,11 @@ export class PatchSet {
         return this.patches.get(id);
     }
 
+    /** how many patches the set holds */
+    public get size(): number {
+        return this.patches.size;
+    }
+
     public list(): SteeringPatch[] {
         return [...this.patches.values()];
     }

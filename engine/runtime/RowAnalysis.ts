@@ -97,11 +97,17 @@ export class RowAnalysis {
     }
 
     /** the alternatives of a row, most likely first (lower id on ties), with log-probabilities at T = 1 */
-    public top(row: number): TokenLogProb[] {
-        const out: TokenLogProb[] = [];
+    public top(row: number): TokenLogProb[];
+    /** the same, each with its text (built in one step: a generation makes these for every token) */
+    public top(row: number, pieceOf: (id: number) => string): (TokenLogProb & { piece: string })[];
+    public top(row: number, pieceOf?: (id: number) => string): TokenLogProb[] {
+        const out: (TokenLogProb & { piece?: string })[] = [];
         const count = this.raw.topCounts[row]!;
-        for (let j = 0; j < count; j++)
-            out.push({ id: this.raw.topIds[row * this.topN + j]!, logprob: this.raw.topLogprobs[row * this.topN + j]! });
+        for (let j = 0; j < count; j++) {
+            const id = this.raw.topIds[row * this.topN + j]!;
+            const logprob = this.raw.topLogprobs[row * this.topN + j]!;
+            out.push(pieceOf == null ? { id, logprob } : { id, logprob, piece: pieceOf(id) });
+        }
         return out;
     }
 

@@ -191,7 +191,11 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
 
     // Before the decode that produces token `index`'s logits: bring llama.cpp's control vector in
     // line with the patches active at `index`, touching it only when that set or a patch changed.
+    const noPatches: string[] = [];
     const steerFor = async (index: number): Promise<string[]> => {
+        // the common case, a run with no patches at all: nothing to compose, nothing to record
+        if (input.schedule.length === 0 && patches.size === 0 && patches.revision === appliedRevision && appliedKey === "")
+            return noPatches;
         while (input.schedule.length > 0 && input.schedule[0]!.atToken <= index)
             patches.replaceAll(input.schedule.shift()!.patches);
         const active = patches.activeAt(index);
@@ -265,6 +269,23 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
             const piece = pieceOf(id);
             generatedText += piece;
             triggers.observeText(index, generatedText);
+            const activeForToken = active;
+
+            // Decode the token: this gives the next token's logits and this token's read-outs. The
+            // last token is decoded only when something reads it. The decode is started before the
+            // token's record is built and handed on, so that work overlaps the decode.
+            let decoded: Promise<CapturedLayers> | undefined;
+            let contextFull = false;
+            if (index < input.maxTokens - 1 || !reader.empty) {
+                if (position >= context.contextSize)
+                    contextFull = true;
+                else {
+                    active = await steerFor(index + 1);
+                    decoded = context.evaluate(Int32Array.of(id), { startPosition: position, logits: "last", signal });
+                    // handled where it is awaited; this keeps an abort from counting as unhandled meanwhile
+                    decoded.catch(() => undefined);
+                }
+            }
             const token: TokenInfo = {
                 index,
                 position,
@@ -272,24 +293,26 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
                 piece,
                 logprob: analysis.logprob(0),
                 entropy: analysis.entropy(0),
-                top: analysis.top(0).map((alternative) => ({ ...alternative, piece: alternativePiece(alternative.id) })),
+                top: analysis.top(0, alternativePiece),
                 readouts: analysis.readouts(0),
-                activePatches: active,
+                activePatches: activeForToken,
                 projections: []
             };
-
-            // Decode the token: this gives the next token's logits and this token's read-outs. The
-            // last token is decoded only when something reads it.
-            if (index < input.maxTokens - 1 || !reader.empty) {
-                if (position >= context.contextSize) {
-                    tokens.push(token);
-                    input.emit(token);
-                    stopReason = "contextFull";
-                    break;
-                }
-                active = await steerFor(index + 1);
+            // When nothing is captured (no probes, no projection triggers), neither the record nor
+            // any trigger event waits for the decode: hand the token on now, so the consumer's work
+            // (events, recording) overlaps the decode too.
+            const emitted = decoded == null || captureKey === "";
+            if (emitted) {
+                tokens.push(token);
+                input.emit(token);
+            }
+            if (contextFull) {
+                stopReason = "contextFull";
+                break;
+            }
+            if (decoded != null) {
                 try {
-                    captured = await context.evaluate(Int32Array.of(id), { startPosition: position, logits: "last", signal });
+                    captured = await decoded;
                 } catch (error) {
                     if (error instanceof TillerError && error.code === "ABORTED") {
                         stopReason = "aborted";
@@ -303,8 +326,10 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
                 triggers.observeResiduals(index, captured);
             }
             position++;
-            tokens.push(token);
-            input.emit(token);
+            if (!emitted) {
+                tokens.push(token);
+                input.emit(token);
+            }
         }
     } finally {
         // However the run ends, the context is left unsteered and not capturing.

@@ -34,8 +34,11 @@ Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, 
     opts.temperature = options.Get("temperature").ToNumber().DoubleValue();
     opts.statistics  = options.Get("statistics").ToBoolean().Value();
     opts.exact       = options.Get("exact").ToBoolean().Value();
-    if (options.Has("kernel") && options.Get("kernel").IsString()) {
-        const std::string kernel = options.Get("kernel").As<Napi::String>().Utf8Value();
+    // each option is read once: a generation calls this for every token, and every named read
+    // costs a property-name lookup
+    const Napi::Value kernel_option = options.Get("kernel");
+    if (kernel_option.IsString()) {
+        const std::string kernel = kernel_option.As<Napi::String>().Utf8Value();
         if (kernel == "scalar") {
             opts.kernel = ROW_KERNEL_SCALAR;
         } else if (kernel == "avx2") {
@@ -48,12 +51,12 @@ Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, 
         throw Napi::RangeError::New(env, "analyzeRows: topN must be ≥ 0 and temperature 0 or within [1e-30, 1e6]");
     }
     std::vector<double> grid;
-    if (options.Has("temperatureGrid") && !options.Get("temperatureGrid").IsUndefined()) {
-        if (!options.Get("temperatureGrid").IsTypedArray() || options.Get("temperatureGrid").As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    const Napi::Value grid_option = options.Get("temperatureGrid");
+    if (!grid_option.IsUndefined()) {
+        if (!grid_option.IsTypedArray() || grid_option.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
             throw Napi::TypeError::New(env, "analyzeRows: temperatureGrid must be a Float64Array");
         }
-        Napi::TypedArray g = options.Get("temperatureGrid").As<Napi::TypedArray>();
-        const Napi::Float64Array values = g.As<Napi::Float64Array>();
+        const Napi::Float64Array values = grid_option.As<Napi::Float64Array>();
         grid.assign(values.Data(), values.Data() + values.ElementLength());
         for (const double t : grid) {
             if (!row_temperature_valid(t)) {
@@ -67,8 +70,9 @@ Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, 
         opts.n_grid = (int32_t) grid.size();
     }
     row_sampler_params sampler;
-    if (options.Get("sampler").IsObject()) {
-        Napi::Object s = options.Get("sampler").As<Napi::Object>();
+    const Napi::Value sampler_option = options.Get("sampler");
+    if (sampler_option.IsObject()) {
+        Napi::Object s = sampler_option.As<Napi::Object>();
         sampler.temperature = s.Get("temperature").ToNumber().DoubleValue();
         sampler.top_k       = s.Get("topK").ToNumber().Int32Value();
         sampler.top_p       = s.Get("topP").ToNumber().DoubleValue();
@@ -83,13 +87,22 @@ Napi::Value row_analysis_run(const Napi::CallbackInfo & info, size_t first_arg, 
     }
 
     // ---- one pass per row ----------------------------------------------------------------------
-    Napi::Int32Array   greedy  = Napi::Int32Array::New(env, n_rows);
-    Napi::Int32Array   sampled = Napi::Int32Array::New(env, n_rows);
-    Napi::Float64Array fields  = Napi::Float64Array::New(env, n_rows * ROW_FIELD_COUNT);
-    Napi::Int32Array   top_ids = Napi::Int32Array::New(env, n_rows * opts.top_n);
-    Napi::Float64Array top_lp  = Napi::Float64Array::New(env, n_rows * opts.top_n);
-    Napi::Int32Array   top_cnt = Napi::Int32Array::New(env, n_rows);
-    Napi::Float64Array grid_fields = Napi::Float64Array::New(env, n_rows * grid.size() * GRID_FIELD_COUNT);
+    // All results share one ArrayBuffer (the doubles first, so every view is aligned): one backing
+    // store per call instead of seven, which the garbage collector must also track and free.
+    const size_t top_n = (size_t) opts.top_n;
+    const size_t n_fields = n_rows * ROW_FIELD_COUNT, n_top = n_rows * top_n, n_grid = n_rows * grid.size() * GRID_FIELD_COUNT;
+    const size_t doubles = n_fields + n_top + n_grid, ints = 3 * n_rows + n_top;
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, doubles * sizeof(double) + ints * sizeof(int32_t));
+    size_t at = 0;
+    const auto f64 = [&](size_t count) { Napi::Float64Array view = Napi::Float64Array::New(env, count, buffer, at); at += count * sizeof(double); return view; };
+    const auto i32 = [&](size_t count) { Napi::Int32Array view = Napi::Int32Array::New(env, count, buffer, at); at += count * sizeof(int32_t); return view; };
+    Napi::Float64Array fields      = f64(n_fields);
+    Napi::Float64Array top_lp      = f64(n_top);
+    Napi::Float64Array grid_fields = f64(n_grid);
+    Napi::Int32Array   greedy      = i32(n_rows);
+    Napi::Int32Array   sampled     = i32(n_rows);
+    Napi::Int32Array   top_ids     = i32(n_top);
+    Napi::Int32Array   top_cnt     = i32(n_rows);
     row_result result;
     std::string error;
     for (size_t r = 0; r < n_rows; r++) {
