@@ -168,15 +168,15 @@ export function runRowAnalysis(rowCount: number, options: RowAnalysisOptions,
     if (grid.length > 0 && options.statistics === false)
         throw new TillerError("INVALID_ARGUMENT", "a temperature scan needs statistics");
     try {
-        const raw = call(options.targets ?? null, {
-            topN,
-            temperature,
-            statistics: options.statistics ?? true,
-            exact: options.exact ?? false,
-            ...(options.kernel == null ? {} : { kernel: options.kernel }),
-            ...(grid.length === 0 ? {} : { temperatureGrid: Float64Array.from(grid) }),
-            sampler: sampling == null ? undefined : { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP }
-        }, uniforms);
+        // built field by field (no spreads): a generation analyses a row for every token
+        const nativeOptions: NativeRowOptions = { topN, temperature, statistics: options.statistics ?? true, exact: options.exact ?? false };
+        if (sampling != null)
+            nativeOptions.sampler = { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP };
+        if (options.kernel != null)
+            nativeOptions.kernel = options.kernel;
+        if (grid.length > 0)
+            nativeOptions.temperatureGrid = Float64Array.from(grid);
+        const raw = call(options.targets ?? null, nativeOptions, uniforms);
         return new RowAnalysis(raw, topN, temperature, grid);
     } catch (error) {
         if ((error as { invalidLogits?: boolean }).invalidLogits === true)
