@@ -59,10 +59,15 @@ export interface RowNormalisers {
     max: number;
     logZ1: number;
     logZT: number;
+    /** when asked for (topK > 0): the ids of the topK largest logits (ties: the lower id), any order */
+    topIds?: Int32Array;
 }
 
-/** Computes a row's normalisers: the whole-vocabulary part of SamplerLikelihood.prepare. */
-export type RowNormaliser = (logits: Float32Array, temperature: number) => RowNormalisers;
+/**
+ * Computes a row's normalisers: the whole-vocabulary part of SamplerLikelihood.prepare; with
+ * `topK`, also the top-k set (else prepare selects it itself).
+ */
+export type RowNormaliser = (logits: Float32Array, temperature: number, topK?: number) => RowNormalisers;
 
 /** The normalisers in double precision in JavaScript (the reference; see nativeRowNormaliser.ts for the fast one). */
 export function jsRowNormaliser(logits: Float32Array, temperature: number): RowNormalisers {
@@ -98,6 +103,8 @@ export class SamplerLikelihood {
     private keptIds = new Int32Array(0);
     private keptCount = 0;
     private isKept = new Uint8Array(0);
+    /** the sampler filters nothing out (no top-k, min-p 0, top-p 1): every token with p > 0 is kept */
+    private keepsAll = false;
     private topIds = new Int32Array(0);
     private topValues = new Float64Array(0);
     private logits: Float32Array = new Float32Array(0);
@@ -118,7 +125,9 @@ export class SamplerLikelihood {
         if (this.isKept.length !== n)
             this.isKept = new Uint8Array(n);
         const T = this.greedy ? 1 : this.sampler.temperature;
-        const { max, logZ1, logZT } = this.normalise(logits, this.greedy ? GREEDY_SOFT_TEMPERATURE : T);
+        const { topK, topP, minP } = this.sampler;
+        const useTopK = !this.greedy && topK > 0 && topK < n;
+        const { max, logZ1, logZT, topIds } = this.normalise(logits, this.greedy ? GREEDY_SOFT_TEMPERATURE : T, useTopK ? topK : 0);
         this.max = max;
         this.logZAll = this.greedy || T === 1 ? logZ1 : logZT;
         if (this.greedy) {
@@ -128,8 +137,14 @@ export class SamplerLikelihood {
         // the sampler's chain (TokenSampler): top-k, softmax at T over the survivors, min-p, top-p
         for (let j = 0; j < this.keptCount; j++)
             this.isKept[this.keptIds[j]!] = 0;
-        const { topK, topP, minP } = this.sampler;
-        const useTopK = topK > 0 && topK < n;
+        this.keptCount = 0;
+        // nothing filtered: q is softmax(z/T) itself, whose normaliser is the whole row's (no
+        // O(nVocab) collection of a kept set, which cost milliseconds per row at 128k tokens)
+        this.keepsAll = !useTopK && minP === 0 && topP >= 1;
+        if (this.keepsAll) {
+            this.logZSharp = this.logZAll;
+            return this;
+        }
         const size = useTopK ? topK : n;
         if (this.topIds.length < size) {
             this.topIds = new Int32Array(size);
@@ -140,7 +155,14 @@ export class SamplerLikelihood {
         let count: number;
         let survivorsSum = 0;
         if (useTopK) {
-            count = selectTopLogits(logits, topK, this.topIds, this.topValues);
+            if (topIds != null) {
+                count = topIds.length;
+                for (let j = 0; j < count; j++) {
+                    this.topIds[j] = topIds[j]!;
+                    this.topValues[j] = logits[topIds[j]!]!;
+                }
+            } else
+                count = selectTopLogits(logits, topK, this.topIds, this.topValues);
             for (let j = 0; j < count; j++)
                 survivorsSum += Math.exp((this.topValues[j]! - max) / T);
         } else {
@@ -199,7 +221,7 @@ export class SamplerLikelihood {
             return Math.log((1 - epsilon) * Math.exp(shifted / GREEDY_SOFT_TEMPERATURE - this.logZSharp) + epsilon * Math.exp(shifted - this.logZAll));
         const T = this.sampler.temperature;
         const floor = epsilon * Math.exp(shifted / T - this.logZAll);
-        return Math.log(this.isKept[id] === 1 ? floor + (1 - epsilon) * Math.exp(shifted / T - this.logZSharp) : floor);
+        return Math.log(this.keepsAll || this.isKept[id] === 1 ? floor + (1 - epsilon) * Math.exp(shifted / T - this.logZSharp) : floor);
     }
 
     /** log q̃ of every token into `out` (length nVocab) */
