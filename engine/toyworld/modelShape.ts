@@ -16,10 +16,10 @@ export interface ToyworldShape {
 export const TOYWORLD_SHAPE: ToyworldShape = { nLayer: 4, nEmbd: 128, nHead: 4, nFf: 344, contextSize: 256 };
 
 /** A llama-architecture GGUF with the tokenizer and one zero-filled F32 tensor per weight. */
-export function encodeModelMetadata(shape: ToyworldShape, tokenizer: BpeTokenizer): Uint8Array {
+export function encodeModelMetadata(shape: ToyworldShape, tokenizer: BpeTokenizer, overrides: Readonly<Record<string, GgufValueInput>> = {}): Uint8Array {
     const nVocab = tokenizer.vocabularySize;
     const u32 = (value: number): GgufValueInput => ({ type: "uint32", value });
-    const metadata: Array<[string, GgufValueInput]> = [
+    const base: Array<[string, GgufValueInput]> = [
         ["general.architecture", "llama"],
         ["general.name", "tiller-toyworld"],
         ["general.file_type", u32(0)],
@@ -35,6 +35,8 @@ export function encodeModelMetadata(shape: ToyworldShape, tokenizer: BpeTokenize
         ["llama.attention.layer_norm_rms_epsilon", { type: "float32", value: 1e-5 }],
         ...tokenizer.ggufMetadata()
     ];
+    // overrides replace a key's value (tests write wrong-typed metadata with them)
+    const metadata = base.map(([key, value]): [string, GgufValueInput] => [key, overrides[key] ?? value]);
     const tensors: GgufTensorInput[] = modelTensors(shape, nVocab).map(({ name, dims }) =>
         ({ name, dims, type: "f32", data: new Float32Array(dims.reduce((a, b) => a * b, 1)) }));
     return writeGguf({ metadata, tensors });
