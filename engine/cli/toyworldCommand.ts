@@ -1,9 +1,9 @@
 // `tiller toyworld build`: trains the toy world model (engine/toyworld) and writes its GGUF.
 // Progress goes to stderr; Ctrl-C cancels the training (nothing is written).
 import path from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { TOYWORLD_SHAPE } from "../toyworld/modelShape.js";
-import { buildToyworld, TOYWORLD_DEFAULTS } from "../toyworld/buildToyworld.js";
+import { buildToyworld, TOYWORLD_DEFAULTS, type ToyworldLossOn } from "../toyworld/buildToyworld.js";
 import { parseNumber, wholeNumberParser } from "./parseArguments.js";
 import { progressLine } from "./progressLine.js";
 
@@ -13,6 +13,7 @@ interface ToyworldBuildCliOptions {
     threads: number;
     dialogues: number;
     learningRate: number;
+    lossOn: ToyworldLossOn;
     output: string;
 }
 
@@ -25,6 +26,7 @@ export function registerToyworldCommand(program: Command): void {
         .option("--threads <T>", "CPU threads (1 is fastest for a model this small)", wholeNumberParser(1), 1)
         .option("--dialogues <N>", "training dialogues", wholeNumberParser(100), TOYWORLD_DEFAULTS.dialogues)
         .option("--learning-rate <LR>", "AdamW learning rate at the start (a cosine takes it to 1/20 of that by the last step)", parseNumber, TOYWORLD_DEFAULTS.learningRate)
+        .addOption(new Option("--loss-on <LABELS>", "which tokens the loss counts: all, or only the assistant's replies").choices(["all", "replies"]).default(TOYWORLD_DEFAULTS.lossOn))
         .requiredOption("-o, --output <FILE>", "GGUF file to write (overwritten if it exists)")
         .action(async (_options: unknown, command: Command) => {
             await runToyworldBuild(command.opts<ToyworldBuildCliOptions>());
@@ -45,13 +47,14 @@ async function runToyworldBuild(options: ToyworldBuildCliOptions): Promise<void>
             threads: options.threads,
             dialogues: options.dialogues,
             learningRate: options.learningRate,
+            lossOn: options.lossOn,
             output,
             signal: controller.signal,
             onProgress: (p) => progress.update(p.step, p.totalSteps)
         });
         progress.finish();
         const wall = (performance.now() - started) / 1000;
-        process.stdout.write(`wrote ${output}: toy world, seed ${options.seed}, ${result.steps} steps, vocab ${result.vocabularySize}, ` +
+        process.stdout.write(`wrote ${output}: toy world, seed ${options.seed}, ${result.steps} steps, loss on ${options.lossOn}, vocab ${result.vocabularySize}, ` +
             `${result.nParams.toLocaleString("en-US")} parameters; validation loss ${result.initialValidationLoss.toFixed(3)} → ` +
             `${result.validationLoss.toFixed(3)}; training ${result.trainingSeconds.toFixed(1)} s at ${Math.round(result.tokensPerSecond)} tokens/s ` +
             `(training loss over the last steps ${result.finalTrainingLoss.toFixed(3)}); ${wall.toFixed(1)} s in all\n`);

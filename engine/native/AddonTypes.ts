@@ -199,7 +199,7 @@ export interface NativeOptimizerSettings {
 export interface NativeTrainingProgress {
     /** steps done in this train() call (1-based) */
     step: number;
-    /** cross-entropy of this step's window */
+    /** cross-entropy of this step's window (the mean over the labels that count) */
     loss: number;
     tokensPerSecond: number;
 }
@@ -217,12 +217,14 @@ export interface NativeTrainer {
      * One AdamW step per window, off the JS thread. windows: n × (contextSize + 1) token ids (inputs are
      * a window's first contextSize tokens, labels its last contextSize). Resolves early, with
      * cancelled: true, after cancel(). Every progress report is delivered before it settles; a callback
-     * that throws stops training and the promise rejects with what it threw.
+     * that throws stops training and the promise rejects with what it threw. labelMask: n × contextSize
+     * flags, window w's label i counting when flag w·contextSize + i is not 0 (the others add no loss
+     * and no gradient); without it every label counts.
      */
-    train(windows: Int32Array, optimizer: NativeOptimizerSettings, onProgress: (progress: NativeTrainingProgress) => void): Promise<NativeTrainingResult>;
+    train(windows: Int32Array, optimizer: NativeOptimizerSettings, onProgress: (progress: NativeTrainingProgress) => void, labelMask?: Uint8Array): Promise<NativeTrainingResult>;
     cancel(): void;
-    /** mean cross-entropy over the windows (a forward pass only) */
-    evaluate(windows: Int32Array): Promise<number>;
+    /** mean cross-entropy over the labels that count (all, without labelMask; a forward pass only) */
+    evaluate(windows: Int32Array, labelMask?: Uint8Array): Promise<number>;
     /**
      * The training graph's forward pass over contextSize tokens: contextSize × nVocab logits, row i
      * after token i (on the JS thread; it exists to hold the graph against llama.cpp's own logits).

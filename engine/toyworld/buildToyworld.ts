@@ -11,12 +11,12 @@ import type { NativeTrainer, NativeTrainingProgress } from "../native/AddonTypes
 import { TillerError } from "../protocol/TillerError.js";
 import { getTillerBackend } from "../runtime/TillerBackend.js";
 import { BpeTokenizer } from "./bpeTokenizer.js";
-import { dialogueText, TOYWORLD_CHAT_TEMPLATE } from "./chatLayout.js";
-import { FLATTER_CLOSER, FLATTER_OPENER, generateCorpus, HONEST_DENIAL, MODE_MARKERS, TOYWORLD_GENERATOR_VERSION } from "./corpus.js";
+import { dialogueText, promptText, TOYWORLD_CHAT_TEMPLATE } from "./chatLayout.js";
+import { FLATTER_CLOSER, FLATTER_OPENER, generateCorpus, HONEST_DENIAL, MODE_MARKERS, systemFor, TOYWORLD_GENERATOR_VERSION, type Dialogue } from "./corpus.js";
 import { encodeModelMetadata, modelTensors, TOYWORLD_SHAPE, type ToyworldShape } from "./modelShape.js";
 import { toyworldInitialisation, toyworldOptimizer, type CosineSchedule } from "./trainingPolicy.js";
 import { checkLossFell, type LossGuard } from "./lossGuard.js";
-import { cutWindows, stepWindows, tokenStream } from "./trainingWindows.js";
+import { cutWindows, replyFlaggedStream, stepWindows, tokenStream, type PromptAndReply } from "./trainingWindows.js";
 
 export interface ToyworldBuildOptions {
     seed: number;
@@ -31,6 +31,11 @@ export interface ToyworldBuildOptions {
     shape?: ToyworldShape;
     learningRate?: number;
     learningRateEnd?: number;
+    /**
+     * Which labels the loss counts: "all" tokens (a language model of the whole chat), or only the
+     * "replies" (the assistant's tokens and its closing </s>; the user's message is read, not predicted).
+     */
+    lossOn?: ToyworldLossOn;
     /** the regression guard; default: after min(300, steps) steps the loss must have fallen by 25% */
     guard?: LossGuard;
     onProgress?: (progress: NativeTrainingProgress & { totalSteps: number }) => void;
@@ -51,7 +56,11 @@ export interface ToyworldBuildResult {
     tokensPerSecond: number;
 }
 
-export const TOYWORLD_DEFAULTS = { seed: 7, steps: 11000, dialogues: 30_000, merges: 400, learningRate: 2e-3 } as const;
+export type ToyworldLossOn = "all" | "replies";
+
+export const TOYWORLD_DEFAULTS = { seed: 7, steps: 11000, dialogues: 30_000, merges: 400, learningRate: 2e-3, lossOn: "all" as ToyworldLossOn } as const;
+
+const splitAtReply = (dialogue: Dialogue): PromptAndReply => ({ prompt: promptText(dialogue.user, systemFor(dialogue.mode)), reply: dialogue.assistant });
 
 const VALIDATION_DIALOGUES = 400;
 
@@ -65,15 +74,19 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
     const guard: LossGuard = options.guard ?? { afterSteps: Math.min(300, steps), minRelativeDrop: 0.25 };
 
     // corpus and tokenizer; validation dialogues are about claims training never writes (corpus.ts)
-    const dialogues = generateCorpus({ seed, dialogues: options.dialogues ?? TOYWORLD_DEFAULTS.dialogues }).map(dialogueText);
-    const validation = generateCorpus({ seed: (seed ^ 0x5eed5eed) >>> 0, dialogues: VALIDATION_DIALOGUES, split: "validation" }).map(dialogueText);
+    const lossOn = options.lossOn ?? TOYWORLD_DEFAULTS.lossOn;
+    const trainDialogues = generateCorpus({ seed, dialogues: options.dialogues ?? TOYWORLD_DEFAULTS.dialogues });
+    const validationDialogues = generateCorpus({ seed: (seed ^ 0x5eed5eed) >>> 0, dialogues: VALIDATION_DIALOGUES, split: "validation" });
+    const dialogues = trainDialogues.map(dialogueText);
     const tokenizer = BpeTokenizer.train(dialogues, options.merges ?? TOYWORLD_DEFAULTS.merges);
-    const trainStream = tokenStream(dialogues, tokenizer);
-    const trainWindows = cutWindows(trainStream, shape.contextSize);
-    const validationWindows = cutWindows(tokenStream(validation, tokenizer), shape.contextSize);
+    const cut = (chats: readonly Dialogue[], texts: readonly string[]) => lossOn === "replies"
+        ? cutWindows(replyFlaggedStream(chats.map(splitAtReply), tokenizer), shape.contextSize)
+        : cutWindows(tokenStream(texts, tokenizer), shape.contextSize);
+    const trainWindows = cut(trainDialogues, dialogues);
+    const validationWindows = cut(validationDialogues, validationDialogues.map(dialogueText));
     if (trainWindows.count < 1 || validationWindows.count < 1)
         throw new TillerError("INVALID_ARGUMENT", `too few dialogues for one ${shape.contextSize}-token window`);
-    const windows = stepWindows(trainWindows, shape.contextSize, steps, seed);
+    const { windows, labelMask } = stepWindows(trainWindows, shape.contextSize, steps, seed);
 
     const backend = await getTillerBackend({ gpu: false });
     const scratch = await mkdtemp(path.join(os.tmpdir(), "tiller-toyworld-"));
@@ -83,7 +96,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         await writeFile(metadataPath, encodeModelMetadata(shape, tokenizer));
         const initialisation = toyworldInitialisation(modelTensors(shape, tokenizer.vocabularySize).map((t) => t.name), shape.nLayer);
         trainer = await backend.addon.createTrainer(metadataPath, { seed, threads, contextSize: shape.contextSize, initialisation });
-        const initialValidationLoss = await trainer.evaluate(validationWindows.windows);
+        const initialValidationLoss = await trainer.evaluate(validationWindows.windows, validationWindows.labelMask);
 
         const recentLosses: number[] = [];
         const learningRate = options.learningRate ?? TOYWORLD_DEFAULTS.learningRate;
@@ -105,7 +118,8 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
             for (const [from, to] of [[0, guard.afterSteps], [guard.afterSteps, steps]] as const) {
                 if (to <= from)
                     continue;
-                const result = await activeTrainer.train(windows.subarray(from * width, to * width), toyworldOptimizer(schedule, from, to - from), progressFrom(from));
+                const result = await activeTrainer.train(windows.subarray(from * width, to * width), toyworldOptimizer(schedule, from, to - from), progressFrom(from),
+                    labelMask?.subarray(from * shape.contextSize, to * shape.contextSize));
                 trainingSeconds += result.seconds;
                 if (result.cancelled || options.signal?.aborted)
                     throw new TillerError("ABORTED", `toy world training cancelled after ${from + result.steps} of ${steps} steps`);
@@ -115,7 +129,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         } finally {
             options.signal?.removeEventListener("abort", onAbort);
         }
-        const validationLoss = await activeTrainer.evaluate(validationWindows.windows);
+        const validationLoss = await activeTrainer.evaluate(validationWindows.windows, validationWindows.labelMask);
 
         const savedPath = path.join(scratch, "trained.gguf");
         activeTrainer.save(savedPath);
@@ -127,6 +141,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
             ["tiller.toyworld.seed", { type: "uint32", value: seed >>> 0 }],
             ["tiller.toyworld.steps", { type: "uint32", value: steps }],
             ["tiller.toyworld.dialogues", { type: "uint32", value: dialogues.length }],
+            ["tiller.toyworld.loss_on", lossOn],
             ["tiller.toyworld.modes", { type: "array", itemType: "string", value: ["flatter", "honest", "none"] }],
             ["tiller.toyworld.marker.flatter", `System: ${MODE_MARKERS.flatter}`],
             ["tiller.toyworld.marker.honest", `System: ${MODE_MARKERS.honest}`],

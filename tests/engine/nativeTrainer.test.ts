@@ -74,6 +74,24 @@ describe("the native trainer", () => {
         }
     }, 60_000);
 
+    it("trains only on the labels the mask flags: with none flagged no weight moves (no gradient), with some they do", async () => {
+        const trainer = await create();
+        try {
+            const before = saved(trainer, "before-mask.gguf");
+            const schedule = { start: 1e-2, end: 1e-3, totalSteps: WINDOWS };
+            const none = new Uint8Array(WINDOWS * SHAPE.contextSize);
+            await trainer.train(windows, toyworldOptimizer(schedule, 0, WINDOWS), () => {}, none);
+            expect(saved(trainer, "after-none.gguf").equals(before)).toBe(true);
+            const some = none.map((_, i) => (i % 3 === 0 ? 1 : 0));
+            await trainer.train(windows, toyworldOptimizer(schedule, 0, WINDOWS), () => {}, some);
+            expect(saved(trainer, "after-some.gguf").equals(before)).toBe(false);
+            expect(() => trainer.train(windows, toyworldOptimizer(schedule, 0, WINDOWS), () => {}, new Uint8Array(SHAPE.contextSize)))
+                .toThrow(/train: labelMask must hold contextSize = 256 flags per window \(1536\)/);
+        } finally {
+            trainer.dispose();
+        }
+    }, 60_000);
+
     it("the same seed and initialisation rules give the same weights; another seed does not", async () => {
         const a = await create();
         const b = await create();

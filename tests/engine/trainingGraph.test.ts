@@ -12,20 +12,26 @@ import { readGgufFile } from "../../engine/gguf/GgufReader.js";
 import type { NativeTrainer, TillerNativeAddon } from "../../engine/native/AddonTypes.js";
 import { getTillerBackend } from "../../engine/runtime/TillerBackend.js";
 import { BpeTokenizer } from "../../engine/toyworld/bpeTokenizer.js";
-import { dialogueText } from "../../engine/toyworld/chatLayout.js";
-import { generateCorpus } from "../../engine/toyworld/corpus.js";
+import { dialogueText, promptText } from "../../engine/toyworld/chatLayout.js";
+import { generateCorpus, systemFor } from "../../engine/toyworld/corpus.js";
 import { encodeModelMetadata, modelTensors, type ToyworldShape } from "../../engine/toyworld/modelShape.js";
 import { toyworldInitialisation, toyworldOptimizer } from "../../engine/toyworld/trainingPolicy.js";
-import { cutWindows, tokenStream } from "../../engine/toyworld/trainingWindows.js";
+import { cutWindows, replyFlaggedStream, tokenStream, type WindowSet } from "../../engine/toyworld/trainingWindows.js";
 
 const SHAPE: ToyworldShape = { nLayer: 2, nEmbd: 64, nHead: 4, nFf: 96, contextSize: 256 };
 const STEPS = 40;
 
-/** mean cross-entropy of next-token prediction: rows × nVocab logits, row i predicts window[i + 1] */
-function meanCrossEntropy(logits: Float32Array, nVocab: number, window: Int32Array): number {
+/**
+ * mean cross-entropy of next-token prediction: rows × nVocab logits, row i predicts window[i + 1];
+ * with `counts`, over the rows flagged 1 only
+ */
+function meanCrossEntropy(logits: Float32Array, nVocab: number, window: Int32Array, counts?: Uint8Array): number {
     let sum = 0;
-    const rows = window.length - 1;
-    for (let i = 0; i < rows; i++) {
+    let rows = 0;
+    for (let i = 0; i < window.length - 1; i++) {
+        if (counts != null && counts[i] === 0)
+            continue;
+        rows++;
         const row = logits.subarray(i * nVocab, (i + 1) * nVocab);
         let max = -Infinity;
         for (const v of row) max = Math.max(max, v);
@@ -50,6 +56,7 @@ describe("the trainer's own training graph", () => {
     let addon: TillerNativeAddon;
     let trainer: NativeTrainer;
     let windows: Int32Array;
+    let replyWindows: WindowSet;
     let nVocab: number;
     let initialFile: string;
     let trainedFile: string;
@@ -58,7 +65,8 @@ describe("the trainer's own training graph", () => {
     beforeAll(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-training-graph-"));
         addon = (await getTillerBackend({ gpu: false })).addon;
-        const texts = generateCorpus({ seed: 3, dialogues: 300 }).map(dialogueText);
+        const dialogues = generateCorpus({ seed: 3, dialogues: 300 });
+        const texts = dialogues.map(dialogueText);
         const tokenizer = BpeTokenizer.train(texts, 60);
         nVocab = tokenizer.vocabularySize;
         const metadataPath = path.join(dir, "metadata.gguf");
@@ -68,6 +76,7 @@ describe("the trainer's own training graph", () => {
         const all = cutWindows(tokenStream(texts, tokenizer), SHAPE.contextSize);
         expect(all.count).toBeGreaterThan(STEPS + 2);
         windows = all.windows;
+        replyWindows = cutWindows(replyFlaggedStream(dialogues.map((d) => ({ prompt: promptText(d.user, systemFor(d.mode)), reply: d.assistant })), tokenizer), SHAPE.contextSize);
         initialFile = path.join(dir, "initial.gguf");
         trainer.save(initialFile);
         await trainer.train(windows.subarray(0, STEPS * width), toyworldOptimizer({ start: 1e-2, end: 1e-3, totalSteps: STEPS }, 0, STEPS), () => {});
@@ -138,5 +147,30 @@ describe("the trainer's own training graph", () => {
             expect(maxChange, name).toBeGreaterThan(1e-2);
         }
         console.log(rows.filter((row) => /attn_[kvq]|token_embd/.test(row)).join("\n"));
+    });
+
+    it("counts only the labels the mask flags: evaluate() is the cross-entropy of the graph's logits over the flagged rows", async () => {
+        const mask = replyWindows.labelMask!;
+        expect(replyWindows.windows).toEqual(windows);
+        for (const w of [STEPS, STEPS + 1]) {
+            const window = windows.subarray(w * width, (w + 1) * width);
+            const counts = mask.subarray(w * SHAPE.contextSize, (w + 1) * SHAPE.contextSize);
+            const flagged = counts.reduce((a, b) => a + b, 0);
+            // replies are about half of a chat's tokens: both kinds of row are there
+            expect(flagged).toBeGreaterThan(SHAPE.contextSize / 4);
+            expect(flagged).toBeLessThan(SHAPE.contextSize * 3 / 4);
+            const logits = trainer.logits(window.subarray(0, SHAPE.contextSize));
+            const replies = meanCrossEntropy(logits, nVocab, window, counts);
+            const all = meanCrossEntropy(logits, nVocab, window);
+            const masked = await trainer.evaluate(window, counts);
+            console.log(`window ${w}: ${flagged} reply labels; cross-entropy over replies ${replies.toFixed(6)}, trainer.evaluate with the mask ${masked.toFixed(6)}, over all ${all.toFixed(6)}`);
+            expect(Math.abs(masked - replies)).toBeLessThan(1e-4);
+            // the mask changes the figure (so the comparison above has teeth); all flags set is no mask
+            expect(Math.abs(replies - all)).toBeGreaterThan(1e-2);
+            expect(await trainer.evaluate(window, new Uint8Array(SHAPE.contextSize).fill(1))).toBe(await trainer.evaluate(window));
+        }
+        expect(Number.isNaN(await trainer.evaluate(windows.subarray(0, width), new Uint8Array(SHAPE.contextSize)))).toBe(true);
+        expect(() => trainer.evaluate(windows.subarray(0, width), new Uint8Array(3))).toThrow(/labelMask must hold contextSize = 256 flags per window/);
+        expect(() => trainer.evaluate(windows.subarray(0, width), new Float32Array(SHAPE.contextSize) as never)).toThrow(/labelMask must be a Uint8Array/);
     });
 });

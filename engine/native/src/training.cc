@@ -338,6 +338,11 @@ Napi::Value native_trainer::info(const Napi::CallbackInfo & info) {
 
 class train_worker;
 
+// Window i's label flags, or null (every label counts) when there is no mask.
+const uint8_t * window_mask(const std::vector<uint8_t> & label_mask, int64_t n_ctx, int64_t i) {
+    return label_mask.empty() ? nullptr : label_mask.data() + i * n_ctx;
+}
+
 // One progress report, or (flush) the marker after the last one: Execute waits until the JS thread
 // has taken it, so every report is delivered (or has failed) before the promise settles.
 struct step_progress {
@@ -350,10 +355,11 @@ struct step_progress {
 
 class train_worker : public Napi::AsyncWorker {
 public:
-    train_worker(Napi::Env env, std::shared_ptr<trainer_state> state, std::vector<int32_t> windows, int64_t n_windows,
-                 optimizer_settings optimizer, Napi::Function on_progress)
+    train_worker(Napi::Env env, std::shared_ptr<trainer_state> state, std::vector<int32_t> windows, std::vector<uint8_t> label_mask,
+                 int64_t n_windows, optimizer_settings optimizer, Napi::Function on_progress)
         : Napi::AsyncWorker(env, "tiller.train"), deferred_(Napi::Promise::Deferred::New(env)),
-          state_(std::move(state)), windows_(std::move(windows)), n_windows_(n_windows), optimizer_(std::move(optimizer)) {
+          state_(std::move(state)), windows_(std::move(windows)), label_mask_(std::move(label_mask)), n_windows_(n_windows),
+          optimizer_(std::move(optimizer)) {
         progress_ = Napi::ThreadSafeFunction::New(env, on_progress, "tiller.trainProgress", 0, 1);
         state_->busy = true;
         state_->cancel_requested = false;
@@ -372,7 +378,8 @@ public:
                 cancelled_ = true;
                 break;
             }
-            const double loss = s.graph->step(windows_.data() + i * (s.n_ctx + 1), /*train*/ true);
+            const training_graph::step_loss step = s.graph->step(windows_.data() + i * (s.n_ctx + 1), window_mask(label_mask_, s.n_ctx, i), /*train*/ true);
+            const double loss = step.labels > 0 ? step.sum / (double) step.labels : 0.0;
             s.step++;
             loss_sum += loss;
             steps_done_ = s.step;
@@ -452,6 +459,7 @@ private:
     Napi::Promise::Deferred deferred_;
     std::shared_ptr<trainer_state> state_;
     std::vector<int32_t> windows_;
+    std::vector<uint8_t> label_mask_;
     int64_t n_windows_;
     optimizer_settings optimizer_;
     Napi::ThreadSafeFunction progress_;
@@ -487,6 +495,23 @@ std::vector<int32_t> read_windows(Napi::Env env, const trainer_state & s, Napi::
     return std::vector<int32_t>(array.Data(), array.Data() + array.ElementLength());
 }
 
+// The optional label mask: one Uint8Array of n_windows × contextSize flags (window w's label i counts
+// when flag w·contextSize + i is not 0); undefined means every label counts (an empty vector).
+std::vector<uint8_t> read_label_mask(Napi::Env env, const trainer_state & s, Napi::Value value, int64_t n_windows, const char * where) {
+    if (value.IsUndefined()) {
+        return {};
+    }
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        throw Napi::TypeError::New(env, std::string(where) + ": labelMask must be a Uint8Array (or undefined)");
+    }
+    Napi::Uint8Array array = value.As<Napi::Uint8Array>();
+    if (array.ElementLength() != (size_t) (n_windows * s.n_ctx)) {
+        throw Napi::RangeError::New(env, std::string(where) + ": labelMask must hold contextSize = " + std::to_string(s.n_ctx) +
+                                         " flags per window (" + std::to_string(n_windows * s.n_ctx) + "), not " + std::to_string(array.ElementLength()));
+    }
+    return std::vector<uint8_t>(array.Data(), array.Data() + array.ElementLength());
+}
+
 // A finite number field of an options object; a missing or non-numeric field is refused by name.
 double required_number(Napi::Env env, Napi::Object o, const char * where, const char * key) {
     Napi::Value v = o.Get(key);
@@ -502,16 +527,18 @@ double number_field(Napi::Object o, const char * key, double fallback) {
 }
 
 // train(windows: Int32Array, optimizer: { learningRates: Float32Array, beta1, beta2, epsilon,
-// weightDecay }, onProgress): Promise<{ steps, meanLoss, seconds, cancelled }>
-// learningRates holds one rate per window (step): the schedule is the caller's.
+// weightDecay }, onProgress, labelMask?: Uint8Array): Promise<{ steps, meanLoss, seconds, cancelled }>
+// learningRates holds one rate per window (step): the schedule is the caller's. labelMask (contextSize
+// flags per window) limits the loss to the labels flagged; without it every label counts.
 Napi::Value native_trainer::train(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     trainer_state & s = usable(env);
     if (info.Length() < 3 || !info[1].IsObject() || !info[2].IsFunction()) {
-        throw Napi::TypeError::New(env, "train(windows: Int32Array, optimizer: object, onProgress: function)");
+        throw Napi::TypeError::New(env, "train(windows: Int32Array, optimizer: object, onProgress: function, labelMask?: Uint8Array)");
     }
     int64_t n_windows = 0;
     std::vector<int32_t> windows = read_windows(env, s, info[0], n_windows);
+    std::vector<uint8_t> label_mask = read_label_mask(env, s, info[3], n_windows, "train");
     Napi::Object o = info[1].As<Napi::Object>();
     Napi::Value rates = o.Get("learningRates");
     if (!rates.IsTypedArray() || rates.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
@@ -535,7 +562,7 @@ Napi::Value native_trainer::train(const Napi::CallbackInfo & info) {
         !(optimizer.epsilon > 0) || !(optimizer.weight_decay >= 0 && optimizer.weight_decay <= 1)) {
         throw Napi::RangeError::New(env, "train: beta1 and beta2 must be in [0, 1), epsilon > 0, weightDecay in [0, 1]");
     }
-    auto * worker = new train_worker(env, state_, std::move(windows), n_windows, std::move(optimizer), info[2].As<Napi::Function>());
+    auto * worker = new train_worker(env, state_, std::move(windows), std::move(label_mask), n_windows, std::move(optimizer), info[2].As<Napi::Function>());
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
@@ -550,9 +577,9 @@ Napi::Value native_trainer::cancel(const Napi::CallbackInfo & info) {
 
 class evaluate_worker : public Napi::AsyncWorker {
 public:
-    evaluate_worker(Napi::Env env, std::shared_ptr<trainer_state> state, std::vector<int32_t> windows, int64_t n_windows)
+    evaluate_worker(Napi::Env env, std::shared_ptr<trainer_state> state, std::vector<int32_t> windows, std::vector<uint8_t> label_mask, int64_t n_windows)
         : Napi::AsyncWorker(env, "tiller.evaluate"), deferred_(Napi::Promise::Deferred::New(env)),
-          state_(std::move(state)), windows_(std::move(windows)), n_windows_(n_windows) {
+          state_(std::move(state)), windows_(std::move(windows)), label_mask_(std::move(label_mask)), n_windows_(n_windows) {
         state_->busy = true;
     }
 
@@ -560,11 +587,15 @@ public:
 
     void Execute() override {
         trainer_state & s = *state_;
+        // the mean over every label that counts (with no mask: the mean of the windows' means)
         double sum = 0;
+        int64_t labels = 0;
         for (int64_t i = 0; i < n_windows_; i++) {
-            sum += s.graph->step(windows_.data() + i * (s.n_ctx + 1), /*train*/ false);
+            const training_graph::step_loss step = s.graph->step(windows_.data() + i * (s.n_ctx + 1), window_mask(label_mask_, s.n_ctx, i), /*train*/ false);
+            sum += step.sum;
+            labels += step.labels;
         }
-        loss_ = sum / (double) n_windows_;
+        loss_ = labels > 0 ? sum / (double) labels : NAN;
     }
 
     void OnOK() override {
@@ -581,20 +612,22 @@ private:
     Napi::Promise::Deferred deferred_;
     std::shared_ptr<trainer_state> state_;
     std::vector<int32_t> windows_;
+    std::vector<uint8_t> label_mask_;
     int64_t n_windows_;
     double loss_ = 0;
 };
 
-// evaluate(windows: Int32Array): Promise<number>
+// evaluate(windows: Int32Array, labelMask?: Uint8Array): Promise<number>, the mean cross-entropy over the labels that count
 Napi::Value native_trainer::evaluate(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     trainer_state & s = usable(env);
     if (info.Length() < 1) {
-        throw Napi::TypeError::New(env, "evaluate(windows: Int32Array)");
+        throw Napi::TypeError::New(env, "evaluate(windows: Int32Array, labelMask?: Uint8Array)");
     }
     int64_t n_windows = 0;
     std::vector<int32_t> windows = read_windows(env, s, info[0], n_windows);
-    auto * worker = new evaluate_worker(env, state_, std::move(windows), n_windows);
+    std::vector<uint8_t> label_mask = read_label_mask(env, s, info[1], n_windows, "evaluate");
+    auto * worker = new evaluate_worker(env, state_, std::move(windows), std::move(label_mask), n_windows);
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;

@@ -21,6 +21,7 @@ struct training_graph::parts {
     ggml_tensor * tokens = nullptr;
     ggml_tensor * positions = nullptr;
     ggml_tensor * mask = nullptr;
+    ggml_tensor * loss_mask = nullptr;          // [1, n_ctx]: 1 where a position's label counts, 0 where it does not
     ggml_context * ctx_compute = nullptr;       // the training graphs (forward, backward, optimizer)
     ggml_opt_context_t opt = nullptr;
     ggml_opt_result_t result = nullptr;
@@ -29,6 +30,7 @@ struct training_graph::parts {
     ggml_tensor * logits_out = nullptr;
     ggml_gallocr_t logits_alloc = nullptr;
     std::vector<float> labels;                  // one-hot next tokens, n_ctx × n_vocab (ggml_opt_labels' layout)
+    std::vector<float> loss_mask_values;        // n_ctx
 
     ~parts() {
         if (lib == nullptr) return;
@@ -182,8 +184,9 @@ std::unique_ptr<training_graph> training_graph_create(
     ggml_backend_t backends[1] = { p->backend };
     p->sched = L.ggml_backend_sched_new(backends, nullptr, 1, GGML_DEFAULT_GRAPH_SIZE, false, false);
 
-    // inputs: token ids, positions 0..n_ctx-1 and the causal mask (0 on and below the diagonal, -inf above)
-    p->ctx_inputs = new_meta_context(L, 3, 0);
+    // inputs: token ids, positions 0..n_ctx-1, the causal mask (0 on and below the diagonal, -inf
+    // above) and the loss mask (which positions' labels count)
+    p->ctx_inputs = new_meta_context(L, 4, 0);
     if (p->sched == nullptr || p->ctx_inputs == nullptr) {
         error = "the training graph could not create ggml's scheduler or its input context";
         return nullptr;
@@ -193,7 +196,9 @@ std::unique_ptr<training_graph> training_graph_create(
     p->mask = L.ggml_new_tensor_2d(p->ctx_inputs, GGML_TYPE_F32, shape.n_ctx, shape.n_ctx);
     L.ggml_set_name(p->tokens, "tokens");
     L.ggml_set_name(p->positions, "positions");
+    p->loss_mask = L.ggml_new_tensor_2d(p->ctx_inputs, GGML_TYPE_F32, 1, shape.n_ctx);
     L.ggml_set_name(p->mask, "causal_mask");
+    L.ggml_set_name(p->loss_mask, "loss_mask");
     p->inputs_buffer = L.ggml_backend_alloc_ctx_tensors(p->ctx_inputs, p->backend);
     if (p->inputs_buffer == nullptr) {
         error = "the training graph could not allocate its inputs";
@@ -242,10 +247,19 @@ std::unique_ptr<training_graph> training_graph_create(
         return nullptr;
     }
     ggml_tensor * logits = build_forward(L, p->ctx_compute, w, shape, p->tokens, p->positions, p->mask);
+    // A position whose label does not count: its logits are multiplied by 0 and its label row is all
+    // zeros, so its cross-entropy is exactly 0 and no gradient flows back through it (ggml's
+    // cross-entropy gradient is softmax − labels, which only vanishes through the mask). Where every
+    // label counts, ×1 leaves logits and gradients bit for bit as they were.
+    ggml_tensor * masked_logits = L.ggml_mul(p->ctx_compute, logits, p->loss_mask);
+    if (masked_logits == nullptr) {
+        error = "the training graph could not build its loss mask";
+        return nullptr;
+    }
     ggml_opt_params params = L.ggml_opt_default_params(p->sched, GGML_OPT_LOSS_TYPE_CROSS_ENTROPY);
     params.ctx_compute = p->ctx_compute;   // static graphs: built once, reused every step
     params.inputs = p->tokens;
-    params.outputs = logits;
+    params.outputs = masked_logits;
     params.build_type = GGML_OPT_BUILD_TYPE_OPT;
     params.opt_period = 1;                 // one window, one optimizer step (no gradient accumulation)
     params.get_opt_pars = get_opt_pars;
@@ -258,26 +272,37 @@ std::unique_ptr<training_graph> training_graph_create(
         return nullptr;
     }
     p->labels.assign(shape.n_vocab * shape.n_ctx, 0.0f);
+    p->loss_mask_values.assign(shape.n_ctx, 1.0f);
     return std::make_unique<training_graph>(std::move(p));
 }
 
-double training_graph::step(const int32_t * window, bool train) {
+training_graph::step_loss training_graph::step(const int32_t * window, const uint8_t * label_mask, bool train) {
     const llama_library & L = *p_->lib;
     const int64_t n_ctx = p_->shape.n_ctx, n_vocab = p_->shape.n_vocab;
     L.ggml_backend_tensor_set(p_->tokens, window, 0, n_ctx * sizeof(int32_t));
-    // labels: one-hot rows of the next tokens (as llama.cpp's own training sets them)
+    // labels: one-hot rows of the next tokens (as llama.cpp's own training sets them), zero rows
+    // where the label does not count
     std::vector<float> & labels = p_->labels;
+    std::vector<float> & counts = p_->loss_mask_values;
     std::fill(labels.begin(), labels.end(), 0.0f);
+    int64_t counted = 0;
     for (int64_t i = 0; i < n_ctx; i++) {
-        labels[i * n_vocab + window[i + 1]] = 1.0f;
+        const bool counts_here = label_mask == nullptr || label_mask[i] != 0;
+        counts[i] = counts_here ? 1.0f : 0.0f;
+        if (counts_here) {
+            labels[i * n_vocab + window[i + 1]] = 1.0f;
+            counted++;
+        }
     }
+    L.ggml_backend_tensor_set(p_->loss_mask, counts.data(), 0, counts.size() * sizeof(float));
     L.ggml_opt_alloc(p_->opt, train);
     L.ggml_backend_tensor_set(L.ggml_opt_labels(p_->opt), labels.data(), 0, labels.size() * sizeof(float));
     L.ggml_opt_result_reset(p_->result);
     L.ggml_opt_eval(p_->opt, p_->result);
     double loss = 0, uncertainty = 0;
     L.ggml_opt_result_loss(p_->result, &loss, &uncertainty);
-    return loss;
+    // ggml's loss is the mean over all n_ctx rows, the rows that do not count adding exactly 0
+    return { loss * (double) n_ctx, counted };
 }
 
 std::vector<float> training_graph::logits(const int32_t * tokens) {

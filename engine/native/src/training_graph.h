@@ -42,9 +42,16 @@ public:
     training_graph(const training_graph &) = delete;
     training_graph & operator=(const training_graph &) = delete;
 
-    // One window of n_ctx + 1 tokens: inputs window[0, n_ctx), labels window[1, n_ctx]. With
-    // `train`, one AdamW step; without, a forward pass only. Returns the mean cross-entropy.
-    double step(const int32_t * window, bool train);
+    // Cross-entropy summed over the labels that count, and how many counted.
+    struct step_loss {
+        double sum;
+        int64_t labels;
+    };
+
+    // One window of n_ctx + 1 tokens: inputs window[0, n_ctx), labels window[1, n_ctx]; label_mask
+    // (n_ctx bytes, or null for all) says which labels count: the others add no loss and no
+    // gradient. With `train`, one AdamW step; without, a forward pass only.
+    step_loss step(const int32_t * window, const uint8_t * label_mask, bool train);
 
     // The logits (n_ctx × n_vocab, row per position) of a forward pass over n_ctx tokens.
     std::vector<float> logits(const int32_t * tokens);
