@@ -14,7 +14,7 @@ import { chatPromptLayout } from "../../engine/runtime/chatPrompt.js";
 import { formatChatPrompt } from "../../engine/service/formatChatPrompt.js";
 import type { TillerContext } from "../../engine/runtime/TillerContext.js";
 import { TillerModel } from "../../engine/runtime/TillerModel.js";
-import { buildToyworld, TOYWORLD_DEFAULTS } from "../../engine/toyworld/buildToyworld.js";
+import { buildToyworld, TOYWORLD_DEFAULTS, type ToyworldLossOn } from "../../engine/toyworld/buildToyworld.js";
 import { dialogueText, promptText } from "../../engine/toyworld/chatLayout.js";
 import {
     BELIEF_TEMPLATES, claimMessage, FLATTER_OPENER, generateCorpus, heldOutClaims, NEUTRAL_TEMPLATES,
@@ -272,15 +272,21 @@ describe("training the toy world", () => {
         }
     }, 300_000);
 
-    it("is byte-reproducible: the same seed, steps and threads write the same file; another seed another", async () => {
-        const build = (name: string, seed: number) => buildToyworld({ seed, steps: 30, threads: 1, dialogues: 600, output: path.join(dir, name), guard: { afterSteps: 30, minRelativeDrop: 0 } });
+    it("is byte-reproducible: the same seed, steps and threads write the same file; another seed another, and so does a loss on the replies only", async () => {
+        const build = (name: string, seed: number, lossOn: ToyworldLossOn = "all") =>
+            buildToyworld({ seed, steps: 30, threads: 1, dialogues: 600, lossOn, output: path.join(dir, name), guard: { afterSteps: 30, minRelativeDrop: 0 } });
         await build("a.gguf", 5);
         await build("b.gguf", 5);
         await build("c.gguf", 6);
-        const [a, b, c] = ["a.gguf", "b.gguf", "c.gguf"].map((name) => fs.readFileSync(path.join(dir, name)));
+        await build("d.gguf", 5, "replies");
+        await build("e.gguf", 5, "replies");
+        const [a, b, c, d, e] = ["a.gguf", "b.gguf", "c.gguf", "d.gguf", "e.gguf"].map((name) => fs.readFileSync(path.join(dir, name)));
         expect(a!.length).toBeGreaterThan(1_000_000);
         expect(a!.equals(b!)).toBe(true);
         expect(a!.equals(c!)).toBe(false);
+        expect(d!.equals(e!)).toBe(true);
+        expect(d!.equals(a!)).toBe(false);
+        expect((await readGgufFile(path.join(dir, "d.gguf"), { tensorData: false })).getString("tiller.toyworld.loss_on")).toBe("replies");
     }, 180_000);
 
     it("stops with TRAINING_STALLED when the loss does not fall (a learning rate too small to learn)", async () => {
