@@ -128,7 +128,11 @@ export class GenerationRun implements AsyncIterable<TokenInfo> {
         });
     }
 
-    /** Stops at the next token; `result` then resolves with stopReason "aborted". */
+    /**
+     * Stops at the next token; `result` then resolves with stopReason "aborted". A token already
+     * handed on stays in the result even when its own decode was cut short (without probes or
+     * projection triggers a token is handed on while its decode runs).
+     */
     public abort(): void {
         this.abortController.abort();
     }
