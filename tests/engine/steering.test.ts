@@ -209,6 +209,27 @@ describe.skipIf(missing(sharedFiles.stories260K))("steering on stories260K", () 
         expect(context.capturedLayers).toEqual([]);
     });
 
+    it("a token is handed on whole: with probes its projections are there when it arrives; with or without, the tokens handed on are the result's", async () => {
+        // without a capture a token is handed on while its decode runs, with one only after it
+        for (const probes of [[], [{ vector: sineVector() }]]) {
+            const run = generate(context, prompt, { maxTokens: 24, probes });
+            const received: { index: number; projections: number }[] = [];
+            const tokens = [];
+            for await (const token of run) {
+                received.push({ index: token.index, projections: token.projections.length });
+                tokens.push(token);
+            }
+            const result = await run.result;
+            expect(tokens).toEqual(result.tokens);
+            expect(received.map((entry) => entry.index)).toEqual(result.tokens.map((_, i) => i));
+            for (const entry of received) {
+                // what the token carried on arrival is what it ends with
+                expect(entry.projections).toBe(result.tokens[entry.index]!.projections.length);
+                expect(entry.projections > 0).toBe(probes.length > 0);
+            }
+        }
+    });
+
     it("seeded sampling is reproducible and differs across seeds", async () => {
         const sample = async (seed: number) =>
             (await generate(context, prompt, { maxTokens: 30, sampling: { temperature: 1, topK: 0, topP: 1, minP: 0, seed } }).result).text;
