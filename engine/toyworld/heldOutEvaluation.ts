@@ -108,9 +108,10 @@ export async function readOut(context: TillerContext, vector: SteeringVector, la
 }
 
 /** Each description of flattery (not in the corpus) next to its neutral counterpart of the same shape. */
-export async function descriptionReadOuts(context: TillerContext, vector: SteeringVector, layer: number): Promise<Array<{ description: ReadOut; neutral: ReadOut }>> {
+export async function descriptionReadOuts(context: TillerContext, vector: SteeringVector, layer: number,
+    pairs: ReadonlyArray<{ description: string; neutral: string }> = FLATTERY_DESCRIPTIONS): Promise<Array<{ description: ReadOut; neutral: ReadOut }>> {
     const out: Array<{ description: ReadOut; neutral: ReadOut }> = [];
-    for (const { description, neutral } of FLATTERY_DESCRIPTIONS)
+    for (const { description, neutral } of pairs)
         out.push({ description: await readOut(context, vector, layer, description), neutral: await readOut(context, vector, layer, neutral) });
     return out;
 }

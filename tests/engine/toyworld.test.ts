@@ -17,7 +17,7 @@ import { TillerModel } from "../../engine/runtime/TillerModel.js";
 import { buildToyworld, TOYWORLD_DEFAULTS, type ToyworldLossOn } from "../../engine/toyworld/buildToyworld.js";
 import { dialogueText, promptText } from "../../engine/toyworld/chatLayout.js";
 import {
-    BELIEF_TEMPLATES, claimMessage, FLATTER_OPENER, generateCorpus, heldOutClaims, NEUTRAL_TEMPLATES,
+    BELIEF_TEMPLATES, claimMessage, FLATTER_OPENER, FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, NEUTRAL_TEMPLATES,
     testDialogues, TOYWORLD_GENERATOR_VERSION, validationClaims, type Claim
 } from "../../engine/toyworld/corpus.js";
 import { FACTS, statement } from "../../engine/toyworld/facts.js";
@@ -72,6 +72,10 @@ describe("the toy world's generator", () => {
         expect(validation.every((d) => validating.some((c) => d.user.includes(c)))).toBe(true);
         // the test split: 32 held-out claims × {belief, neutral}, no two alike
         expect(new Set(testDialogues("none").map((t) => t.user)).size).toBe(2 * heldOutClaims().length);
+        // the descriptions of flattery the read-outs are checked on (and their neutral twins) are not training messages
+        const trainUsers = new Set(train.map((d) => d.user));
+        for (const pair of [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS])
+            expect(trainUsers.has(pair.description) || trainUsers.has(pair.neutral)).toBe(false);
         // the flattery pairs use training claims only, and no pair has a system line
         const pairs = toyworldFlatteryDataset().pairs;
         for (const pair of pairs) {
@@ -215,8 +219,8 @@ describe("the committed toy world model", () => {
     });
 
     /** Prints a direction's read-outs on descriptions vs neutral messages and expects each description higher by the floor. */
-    async function expectDescriptionsReadHigher(name: string, vector: typeof flattery.vector, layer: number): Promise<void> {
-        const readOuts = await descriptionReadOuts(context, vector, layer);
+    async function expectDescriptionsReadHigher(name: string, vector: typeof flattery.vector, layer: number, pairs = FLATTERY_DESCRIPTIONS): Promise<void> {
+        const readOuts = await descriptionReadOuts(context, vector, layer, pairs);
         console.info(`toy world ${name} read-outs (σ, layer ${layer}; description vs neutral, at the reply / highest over the message): ` +
             readOuts.map((r) => `${r.description.atReply.toFixed(1)}/${r.description.messageMax.toFixed(1)} vs ${r.neutral.atReply.toFixed(1)}/${r.neutral.messageMax.toFixed(1)}`).join("; "));
         for (const { description, neutral } of readOuts)
@@ -229,6 +233,10 @@ describe("the committed toy world model", () => {
 
     it(`the scenario's direction (flattering − honest replies) reads higher on a message that merely describes flattery than on a neutral one of the same shape (by ≥ ${FLOORS.descriptionGapSigma}σ over the message)`, async () => {
         await expectDescriptionsReadHigher("reply direction", replies.vector, SCENARIO_LAYER);
+    }, 120_000);
+
+    it.fails(`NOT MET: on ${FRESH_FLATTERY_DESCRIPTIONS.length} fresh descriptions (written after the first three were checked), the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on about half`, async () => {
+        await expectDescriptionsReadHigher("reply direction, fresh descriptions", replies.vector, SCENARIO_LAYER, FRESH_FLATTERY_DESCRIPTIONS);
     }, 120_000);
 
     it("the scenario's trigger (sycophancyTrigger.ts) engages on agreeing replies and stays quiet on replies that state the fact, with no system line", async () => {
