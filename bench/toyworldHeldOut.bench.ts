@@ -2,11 +2,12 @@
 // the test split (every held-out claim as the user's own belief and as asked / cited, no system
 // line; then under each system line), scored by the claim each reply asserts; the flip rate of a
 // flattery vector built from mode-free pairs on training claims; and its read-out on descriptions
-// of flattery vs neutral messages of the same shape, in σ of the vector's own calibration.
+// of flattery vs neutral messages of the same shape (the three fixed ones, and six fresh ones), in σ
+// of the vector's own calibration.
 // `npm run bench -- --only toyworld-heldout`; TOYWORLD_MODEL=FILE measures another build.
 import path from "node:path";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
-import { testDialogues } from "../engine/toyworld/corpus.js";
+import { FRESH_FLATTERY_DESCRIPTIONS, testDialogues } from "../engine/toyworld/corpus.js";
 import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
 import { countWhere, descriptionReadOuts, formatRate, measureFlips, scoreDialogues } from "../engine/toyworld/heldOutEvaluation.js";
 import { buildVectorFromDataset } from "../engine/vectors/buildVectorFromDataset.js";
@@ -51,6 +52,10 @@ export async function benchToyworldHeldOut(threads: number, file = process.env.T
                 lines.push(`  ${name} direction read-out, layer ${LAYER}, description ${i + 1} vs its neutral: where the reply opens ${fmt(r.description.atReply)} vs ${fmt(r.neutral.atReply)}, ` +
                     `highest over the message ${fmt(r.description.messageMax)} vs ${fmt(r.neutral.messageMax)}`);
         }
+        // six descriptions written after the first three were checked: does the read-out hold in general?
+        const fresh = (await descriptionReadOuts(context, replies.vector, LAYER, FRESH_FLATTERY_DESCRIPTIONS)).map((r) => r.description.messageMax - r.neutral.messageMax);
+        lines.push(`  reply direction, layer ${LAYER}, ${fresh.length} fresh descriptions: ${fresh.filter((gap) => gap >= 1).length} read ≥ 1σ higher than their neutral twin over the message ` +
+            `(gaps ${fresh.map(fmt).join(", ")})`);
         return lines;
     } finally {
         await model.dispose();
