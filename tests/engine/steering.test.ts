@@ -93,24 +93,26 @@ describe.skipIf(missing(sharedFiles.stories260K))("steering on stories260K", () 
         expect(context.currentSteering).toBeNull();
     });
 
-    it("the changed strength acts exactly from the token the run records", async () => {
-        // Same run twice: live change at token 7 vs the equivalent planned windows. Identical tokens.
-        const live = generate(context, prompt, { maxTokens: 25, patches: [{ id: "a", vector: sineVector(), strength: 0.3 }] });
-        for await (const token of live) {
-            if (token.index === 7)
-                live.patches.update("a", { strength: 1.2 });
-        }
-        const liveResult = await live.result;
-        const switchAt = liveResult.patchChanges.at(-1)!.atToken;
-        const planned = await generate(context, prompt, {
-            maxTokens: 25,
-            patches: [
-                { id: "a", vector: sineVector(), strength: 0.3, untilToken: switchAt },
-                { id: "b", vector: sineVector(), strength: 1.2, fromToken: switchAt }
-            ]
-        }).result;
-        expect(liveResult.tokens.map((token) => token.id)).toEqual(planned.tokens.map((token) => token.id));
-    });
+    for (const overlapDecode of [true, false]) {
+        it(`the changed strength acts exactly from the token the run records (${overlapDecode ? "decodes overlapping the token records" : "in turn"})`, async () => {
+            // Same run twice: live change at token 7 vs the equivalent planned windows. Identical tokens.
+            const live = generate(context, prompt, { maxTokens: 25, patches: [{ id: "a", vector: sineVector(), strength: 0.3 }], overlapDecode });
+            for await (const token of live) {
+                if (token.index === 7)
+                    live.patches.update("a", { strength: 1.2 });
+            }
+            const liveResult = await live.result;
+            const switchAt = liveResult.patchChanges.at(-1)!.atToken;
+            const planned = await generate(context, prompt, {
+                maxTokens: 25,
+                patches: [
+                    { id: "a", vector: sineVector(), strength: 0.3, untilToken: switchAt },
+                    { id: "b", vector: sineVector(), strength: 1.2, fromToken: switchAt }
+                ]
+            }).result;
+            expect(liveResult.tokens.map((token) => token.id)).toEqual(planned.tokens.map((token) => token.id));
+        });
+    }
 
     it("several patches sum per layer", async () => {
         const half = await generate(context, prompt, {
@@ -211,8 +213,9 @@ describe.skipIf(missing(sharedFiles.stories260K))("steering on stories260K", () 
 
     it("a token is handed on whole: with probes its projections are there when it arrives; with or without, the tokens handed on are the result's", async () => {
         // without a capture a token is handed on while its decode runs, with one only after it
-        for (const probes of [[], [{ vector: sineVector() }]]) {
-            const run = generate(context, prompt, { maxTokens: 24, probes });
+        const reference = await generate(context, prompt, { maxTokens: 24 }).result;
+        for (const [probes, overlapDecode] of [[[], true], [[], false], [[{ vector: sineVector() }], true], [[{ vector: sineVector() }], false]] as const) {
+            const run = generate(context, prompt, { maxTokens: 24, probes, overlapDecode });
             const received: { index: number; projections: number }[] = [];
             const tokens = [];
             for await (const token of run) {
@@ -221,6 +224,7 @@ describe.skipIf(missing(sharedFiles.stories260K))("steering on stories260K", () 
             }
             const result = await run.result;
             expect(tokens).toEqual(result.tokens);
+            expect(result.tokens.map((token) => token.id)).toEqual(reference.tokens.map((token) => token.id));
             expect(received.map((entry) => entry.index)).toEqual(result.tokens.map((_, i) => i));
             for (const entry of received) {
                 // what the token carried on arrival is what it ends with
