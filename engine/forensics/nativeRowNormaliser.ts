@@ -10,8 +10,10 @@ export function nativeRowNormaliser(addon: TillerNativeAddon): RowNormaliser {
     return (logits, temperature, topK = 0) => {
         const analysis = analyzeLogits(addon, logits, logits.length, { temperature, topAlternatives: topK });
         const { logZ1, logZT } = analysis.logPartitions(0);
-        const normalisers = { max: logits[analysis.greedy[0]!]!, logZ1, logZT };
+        const max = logits[analysis.greedy[0]!]!;
+        if (topK === 0)
+            return { max, logZ1, logZT };
         // the top-k set from the same pass (masked tokens are never among the alternatives)
-        return topK > 0 ? { ...normalisers, topIds: Int32Array.from(analysis.top(0), (alternative) => alternative.id) } : normalisers;
+        return { max, logZ1, logZT, topIds: Int32Array.from(analysis.top(0), (alternative) => alternative.id) };
     };
 }

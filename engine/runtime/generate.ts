@@ -207,7 +207,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
     const noPatches: string[] = [];
     const steerFor = async (index: number): Promise<string[]> => {
         // the common case, a run with no patches at all: nothing to compose, nothing to record
-        if (input.schedule.length === 0 && patches.size === 0 && patches.revision === appliedRevision && appliedKey === "")
+        if (input.schedule.length === 0 && patches.size === 0 && patches.revision === appliedRevision)
             return noPatches;
         while (input.schedule.length > 0 && input.schedule[0]!.atToken <= index)
             patches.replaceAll(input.schedule.shift()!.patches);

@@ -63,16 +63,17 @@ export interface WindowSet {
 
 /** The stream's whole windows, in order. */
 export function cutWindows(stream: readonly number[] | FlaggedStream, contextSize: number): WindowSet {
-    const ids = Array.isArray(stream) ? stream as readonly number[] : (stream as FlaggedStream).ids;
-    const counts = Array.isArray(stream) ? undefined : (stream as FlaggedStream).counts;
+    const flagged = Array.isArray(stream) ? undefined : stream as FlaggedStream;
+    const ids = flagged?.ids ?? stream as readonly number[];
+    const counts = flagged?.counts;
     const width = contextSize + 1;
     const count = Math.floor((ids.length - 1) / contextSize);
     const windows = new Int32Array(count * width);
     const labelMask = counts != null ? new Uint8Array(count * contextSize) : undefined;
     for (let w = 0; w < count; w++) {
         for (let i = 0; i < width; i++) windows[w * width + i] = ids[w * contextSize + i]!;
-        if (labelMask != null && counts != null)
-            labelMask.set(counts.subarray(w * contextSize + 1, w * contextSize + 1 + contextSize), w * contextSize);
+        if (counts != null)
+            labelMask!.set(counts.subarray(w * contextSize + 1, w * contextSize + 1 + contextSize), w * contextSize);
     }
     return labelMask != null ? { windows, count, labelMask } : { windows, count };
 }
