@@ -170,7 +170,8 @@ export function runRowAnalysis(rowCount: number, options: RowAnalysisOptions,
     try {
         // built field by field (no spreads): a generation analyses a row for every token
         const nativeOptions: NativeRowOptions = { topN, temperature, statistics: options.statistics ?? true, exact: options.exact ?? false };
-        if (sampling != null)
+        // at temperature 0 the sampled token is the argmax, which the native pass finds anyway
+        if (sampling != null && sampling.temperature > 0)
             nativeOptions.sampler = { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP };
         if (options.kernel != null)
             nativeOptions.kernel = options.kernel;

@@ -65,6 +65,9 @@ export class TillerContext {
 
     private native: NativeContext | undefined;
     private queue: Promise<unknown> = Promise.resolve();
+    /** the signal passed with the decode that is running, if any (see watchAbort) */
+    private decodingFor: AbortSignal | undefined;
+    private readonly watchedSignals = new WeakSet<AbortSignal>();
     private readonly disposeListeners: (() => void)[] = [];
     private captureLayers: readonly number[] = [];
     private activeRun: string | undefined;
@@ -149,8 +152,9 @@ export class TillerContext {
                 const positions = new Int32Array(chunk.length);
                 for (let i = 0; i < chunk.length; i++)
                     positions[i] = start + offset + i;
-                const onAbort = () => native.abort();
-                options.signal?.addEventListener("abort", onAbort);
+                if (options.signal != null)
+                    this.watchAbort(options.signal);
+                this.decodingFor = options.signal;
                 try {
                     await native.decode(chunk, positions, new Int32Array(chunk.length).fill(seqId), want);
                 } catch (error) {
@@ -161,13 +165,27 @@ export class TillerContext {
                         throw new TillerError("PROMPT_TOO_LONG", (error as Error).message, { cause: error });
                     throw new TillerError("INTERNAL", (error as Error).message, { cause: error });
                 } finally {
-                    options.signal?.removeEventListener("abort", onAbort);
+                    this.decodingFor = undefined;
                 }
                 if (this.captureLayers.length > 0)
                     captured.push(native.takeCaptures());
             }
             return mergeCaptures(captured, this.model.shape.nEmbd);
         });
+    }
+
+    /**
+     * Makes `signal` stop this context's decodes that it was passed to. One listener per signal,
+     * not one per decode: a generation passes its signal with every token's decode.
+     */
+    private watchAbort(signal: AbortSignal): void {
+        if (this.watchedSignals.has(signal))
+            return;
+        this.watchedSignals.add(signal);
+        signal.addEventListener("abort", () => {
+            if (this.decodingFor === signal)
+                this.native?.abort();
+        }, { once: true });
     }
 
     /**

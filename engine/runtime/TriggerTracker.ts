@@ -71,6 +71,8 @@ export class TriggerTracker {
 
     /** After the decode of generated token `token` (−1: the prompt): read projection triggers. */
     public observeResiduals(token: number, captured: CapturedLayers): void {
+        if (this.patches.size === 0)
+            return;
         const atToken = token + 2;
         for (const patch of this.patches.list()) {
             const trigger = patch.trigger;
@@ -115,6 +117,8 @@ export class TriggerTracker {
 
     /** After generated token `token` was sampled: read text triggers against the text so far. */
     public observeText(token: number, textSoFar: string): void {
+        if (this.patches.size === 0)
+            return;
         const atToken = token + 1;
         for (const patch of this.patches.list()) {
             const trigger = patch.trigger;

@@ -12,6 +12,7 @@ import type { TokenInfo, TokenProjectionInfo } from "../protocol/shapes.js";
 import { TillerError } from "../protocol/TillerError.js";
 import { AsyncQueue } from "./AsyncQueue.js";
 import { PatchSet } from "./PatchSet.js";
+import { PieceDecoder } from "./PieceDecoder.js";
 import { ProjectionReader, type ProjectionProbe } from "./ProjectionReader.js";
 import { resolveSamplingOptions, type SamplingOptions } from "./sampling/SamplingOptions.js";
 import { TokenSampler } from "./sampling/TokenSampler.js";
@@ -174,8 +175,8 @@ interface RunInput {
 async function runGeneration(input: RunInput): Promise<GenerationResult> {
     const { context, promptTokens, reader, patches, sampler, signal, triggers } = input;
     const model = context.model;
-    const decoder = new TextDecoder("utf-8");
-    const pieceOf = (id: number): string => decoder.decode(model.tokenBytes(id), { stream: true });
+    const bytesOf = (id: number): Uint8Array => model.tokenBytes(id);
+    const pieces = new PieceDecoder(bytesOf);
     const alternativePieces = new Map<number, string>();
     const alternativePiece = (id: number): string => {
         let piece = alternativePieces.get(id);
@@ -204,11 +205,14 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
 
     // Before the decode that produces token `index`'s logits: bring llama.cpp's control vector in
     // line with the patches active at `index`, touching it only when that set or a patch changed.
+    // The common case, a run with no patches at all, returns at once (no promise): nothing to
+    // compose, nothing to record.
     const noPatches: string[] = [];
-    const steerFor = async (index: number): Promise<string[]> => {
-        // the common case, a run with no patches at all: nothing to compose, nothing to record
-        if (input.schedule.length === 0 && patches.size === 0 && patches.revision === appliedRevision)
-            return noPatches;
+    /** the patches active at the token whose decode is next */
+    let active: string[];
+    const steerFor = (index: number): string[] | Promise<string[]> =>
+        input.schedule.length === 0 && patches.size === 0 && patches.revision === appliedRevision ? noPatches : steerChanged(index);
+    const steerChanged = async (index: number): Promise<string[]> => {
         while (input.schedule.length > 0 && input.schedule[0]!.atToken <= index)
             patches.replaceAll(input.schedule.shift()!.patches);
         const active = patches.activeAt(index);
@@ -227,7 +231,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
         return active;
     };
 
-    const promptPieceDecoder = new TextDecoder("utf-8");
+    const promptPieces = new PieceDecoder(bytesOf);
     let stopReason: RunStopReason = "maxTokens";
     let promptMs = 0;
     let generationStart = 0;
@@ -240,7 +244,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
         const captureLastBlock = reader.layers.includes(model.shape.nLayer - 1);
 
         const promptStart = performance.now();
-        let active = await steerFor(0);
+        active = await steerFor(0);
         let captured: CapturedLayers;
         try {
             captured = await context.evaluate(promptTokens, { startPosition: 0, logits: captureLastBlock ? "all" : "last", signal });
@@ -255,7 +259,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
             promptRecords.push({
                 position: i,
                 id,
-                piece: promptPieceDecoder.decode(model.tokenBytes(id), { stream: true }),
+                piece: promptPieces.next(id),
                 projections: reader.empty ? [] : reader.read(captured, i)
             });
         }
@@ -279,7 +283,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
                 stopReason = "eog";
                 break;
             }
-            const piece = pieceOf(id);
+            const piece = pieces.next(id);
             generatedText += piece;
             triggers.observeText(index, generatedText);
             const activeForToken = active;
@@ -289,16 +293,13 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
             const needsDecode = index < input.maxTokens - 1 || !reader.empty;
             const contextFull = needsDecode && position >= context.contextSize;
             let decoded: Promise<CapturedLayers> | undefined;
-            const startDecode = async (): Promise<void> => {
-                active = await steerFor(index + 1);
-                decoded = context.evaluate(Int32Array.of(id), { startPosition: position, logits: "last", signal });
-                // handled where it is awaited; this keeps an abort from counting as unhandled meanwhile
-                decoded.catch(() => undefined);
-            };
             // Where a core is free for it, the decode starts before the token's record is built and
             // handed on, so that work overlaps the decode (see overlapsDecode).
-            if (needsDecode && !contextFull && input.overlap)
-                await startDecode();
+            if (needsDecode && !contextFull && input.overlap) {
+                decoded = startDecode(index, id, position);
+                // handled where it is awaited; this keeps an abort from counting as unhandled meanwhile
+                decoded.catch(() => undefined);
+            }
             const token: TokenInfo = {
                 index,
                 position,
@@ -324,10 +325,8 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
                 break;
             }
             if (needsDecode) {
-                if (decoded == null)
-                    await startDecode();
                 try {
-                    captured = await decoded!;
+                    captured = await (decoded ?? startDecode(index, id, position));
                 } catch (error) {
                     if (error instanceof TillerError && error.code === "ABORTED") {
                         stopReason = "aborted";
@@ -355,10 +354,26 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
     }
     return finish(stopReason);
 
+    /**
+     * Steers for generated token `index + 1`, then decodes token `index` (`id` at `position`),
+     * which gives the next token's logits. Without patches the decode is queued at once.
+     */
+    function startDecode(index: number, id: number, position: number): Promise<CapturedLayers> {
+        const steered = steerFor(index + 1);
+        if (Array.isArray(steered)) {
+            active = steered;
+            return context.evaluate(Int32Array.of(id), { startPosition: position, logits: "last", signal });
+        }
+        return steered.then((list) => {
+            active = list;
+            return context.evaluate(Int32Array.of(id), { startPosition: position, logits: "last", signal });
+        });
+    }
+
     function finish(reason: RunStopReason): GenerationResult {
         const generationMs = generationStart > 0 ? performance.now() - generationStart : 0;
         return {
-            text: tokens.map((token) => token.piece).join("") + decoder.decode(),
+            text: tokens.map((token) => token.piece).join("") + pieces.end(),
             promptTokens: promptRecords,
             tokens,
             stopReason: reason,
