@@ -10,6 +10,7 @@ import { probeSteeringSupport } from "./probeSteeringSupport.js";
 import { resolveGpuLayers } from "./resolveGpuLayers.js";
 import { TillerContext, type ContextOptions } from "./TillerContext.js";
 import { getTillerBackend, type TillerBackend } from "./TillerBackend.js";
+import { TokenPieces } from "./TokenPieces.js";
 
 export type { ModelShape } from "./loadedModel.js";
 
@@ -45,6 +46,8 @@ export class TillerModel implements LoadedModel {
     private native: NativeModel | undefined;
     private readonly contexts = new Set<TillerContext>();
     private readonly eogCache = new Map<number, boolean>();
+    /** token pieces, fetched once per id (special tokens not rendered) */
+    public readonly pieces = new TokenPieces((id) => this.nativeModel().tokenPiece(id, false));
 
     private constructor(backend: TillerBackend, modelPath: string, native: NativeModel, gpuLayers: number, decodePriority: DecodePriority) {
         this.backend = backend;
@@ -129,14 +132,14 @@ export class TillerModel implements LoadedModel {
         return this.nativeModel().tokenize(text, options.addBos ?? true, options.special ?? false);
     }
 
-    /** The raw bytes of a token (a piece can be part of a multi-byte character). */
+    /** The raw bytes of a token (a piece can be part of a multi-byte character); shared, do not modify. */
     public tokenBytes(token: number): Uint8Array {
-        return this.nativeModel().tokenPiece(token, false);
+        return this.pieces.get(token).bytes;
     }
 
     /** A token's piece as text (a partial multi-byte character shows as U+FFFD); `special` renders control tokens. */
     public tokenText(token: number, special = false): string {
-        return Buffer.from(this.nativeModel().tokenPiece(token, special)).toString("utf8");
+        return special ? Buffer.from(this.nativeModel().tokenPiece(token, true)).toString("utf8") : this.pieces.get(token).display;
     }
 
     public detokenize(tokens: ArrayLike<number>): string {

@@ -175,17 +175,9 @@ interface RunInput {
 async function runGeneration(input: RunInput): Promise<GenerationResult> {
     const { context, promptTokens, reader, patches, sampler, signal, triggers } = input;
     const model = context.model;
-    const bytesOf = (id: number): Uint8Array => model.tokenBytes(id);
-    const pieces = new PieceDecoder(bytesOf);
-    const alternativePieces = new Map<number, string>();
-    const alternativePiece = (id: number): string => {
-        let piece = alternativePieces.get(id);
-        if (piece == null) {
-            piece = model.tokenText(id);
-            alternativePieces.set(id, piece);
-        }
-        return piece;
-    };
+    const pieceOf = (id: number) => model.pieces.get(id);
+    const pieces = new PieceDecoder(pieceOf);
+    const alternativePiece = (id: number): string => model.pieces.get(id).display;
 
     const tokens: TokenInfo[] = [];
     const patchChanges = input.patchChanges;
@@ -231,7 +223,7 @@ async function runGeneration(input: RunInput): Promise<GenerationResult> {
         return active;
     };
 
-    const promptPieces = new PieceDecoder(bytesOf);
+    const promptPieces = new PieceDecoder(pieceOf);
     let stopReason: RunStopReason = "maxTokens";
     let promptMs = 0;
     let generationStart = 0;

@@ -6,6 +6,7 @@ import type { SteeringSupportInfo } from "../protocol/steeringSupport.js";
 import type { NativeModel } from "../native/AddonTypes.js";
 import type { DecodePriority } from "./decodePriority.js";
 import type { TillerBackend } from "./TillerBackend.js";
+import type { TokenPieces } from "./TokenPieces.js";
 
 /** The model's shape as the contract describes it, plus the special tokens the engine needs. */
 export interface ModelShape extends ModelShapeInfo {
@@ -33,7 +34,9 @@ export interface LoadedModel {
     /** @internal the native handle, for contexts */
     nativeModel(): NativeModel;
     tokenize(text: string, options?: { addBos?: boolean; special?: boolean }): Int32Array;
-    /** The raw bytes of a token (a piece can be part of a multi-byte character). */
+    /** token pieces, fetched once per id */
+    readonly pieces: TokenPieces;
+    /** The raw bytes of a token (a piece can be part of a multi-byte character); shared, do not modify. */
     tokenBytes(token: number): Uint8Array;
     /** A token's piece as text (a partial multi-byte character shows as U+FFFD); `special` renders control tokens. */
     tokenText(token: number, special?: boolean): string;

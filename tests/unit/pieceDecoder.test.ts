@@ -3,6 +3,7 @@
 // across tokens, invalid bytes, a byte-order mark first and later, and tokens with no bytes.
 import { describe, expect, it } from "vitest";
 import { PieceDecoder } from "../../engine/runtime/PieceDecoder.js";
+import { TokenPieces } from "../../engine/runtime/TokenPieces.js";
 import { utf8UnfinishedTail } from "../../engine/runtime/utf8Tail.js";
 
 const encode = (text: string): number[] => [...new TextEncoder().encode(text)];
@@ -22,7 +23,8 @@ function oracle(ids: readonly number[]): { pieces: string[]; end: string } {
 }
 
 function decoded(ids: readonly number[]): { pieces: string[]; end: string } {
-    const decoder = new PieceDecoder((id) => Uint8Array.from(VOCAB[id]!));
+    const vocabulary = new TokenPieces((id) => Uint8Array.from(VOCAB[id]!));
+    const decoder = new PieceDecoder((id) => vocabulary.get(id));
     const pieces = ids.map((id) => decoder.next(id));
     return { pieces, end: decoder.end() };
 }
@@ -60,6 +62,22 @@ describe("PieceDecoder", () => {
         const rest = VOCAB.findIndex((bytes) => bytes.length === 2 && bytes[0] === 0x98);
         expect(decoded([0, first, rest, 0]).pieces).toEqual(["the", "", "😀", "the"]);
         expect(decoded([0, first]).end).toBe("\uFFFD");
+    });
+});
+
+describe("TokenPieces", () => {
+    it("keeps each piece's bytes, its strict text (null unless whole UTF-8 by itself) and its display text", () => {
+        let fetched = 0;
+        const vocabulary = new TokenPieces((id) => {
+            fetched++;
+            return Uint8Array.from(VOCAB[id]!);
+        });
+        const split = VOCAB.findIndex((bytes) => bytes.length === 2 && bytes[0] === 0xf0);
+        expect(vocabulary.get(2)).toMatchObject({ text: "é", display: "é" });
+        expect(vocabulary.get(split)).toMatchObject({ text: null, display: Buffer.from(VOCAB[split]!).toString("utf8") });
+        expect(vocabulary.get(5).text).toBe("\uFEFF"); // a piece's byte-order mark is kept
+        expect(vocabulary.get(2)).toBe(vocabulary.get(2));
+        expect(fetched).toBe(3);
     });
 });
 
