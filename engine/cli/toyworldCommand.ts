@@ -2,6 +2,7 @@
 // Progress goes to stderr; Ctrl-C cancels the training (nothing is written).
 import path from "node:path";
 import { Option, type Command } from "commander";
+import { TOYWORLD_GENERATORS, type ToyworldGenerator } from "../toyworld/corpus.js";
 import { TOYWORLD_SHAPE } from "../toyworld/modelShape.js";
 import { buildToyworld, TOYWORLD_DEFAULTS, type ToyworldLossOn } from "../toyworld/buildToyworld.js";
 import { parseNumber, wholeNumberParser } from "./parseArguments.js";
@@ -14,6 +15,7 @@ interface ToyworldBuildCliOptions {
     dialogues: number;
     learningRate: number;
     lossOn: ToyworldLossOn;
+    generator: string;
     output: string;
 }
 
@@ -27,6 +29,7 @@ export function registerToyworldCommand(program: Command): void {
         .option("--dialogues <N>", "training dialogues", wholeNumberParser(100), TOYWORLD_DEFAULTS.dialogues)
         .option("--learning-rate <LR>", "AdamW learning rate at the start (a cosine takes it to 1/20 of that by the last step)", parseNumber, TOYWORLD_DEFAULTS.learningRate)
         .addOption(new Option("--loss-on <LABELS>", "which tokens the loss counts: all, or only the assistant's replies").choices(["all", "replies"]).default(TOYWORLD_DEFAULTS.lossOn))
+        .addOption(new Option("--generator <V>", "the corpus generator's version (engine/toyworld/corpus.ts)").choices(TOYWORLD_GENERATORS.map(String)).default(String(TOYWORLD_DEFAULTS.generator)))
         .requiredOption("-o, --output <FILE>", "GGUF file to write (overwritten if it exists)")
         .action(async (_options: unknown, command: Command) => {
             await runToyworldBuild(command.opts<ToyworldBuildCliOptions>());
@@ -48,13 +51,14 @@ async function runToyworldBuild(options: ToyworldBuildCliOptions): Promise<void>
             dialogues: options.dialogues,
             learningRate: options.learningRate,
             lossOn: options.lossOn,
+            generator: Number(options.generator) as ToyworldGenerator,
             output,
             signal: controller.signal,
             onProgress: (p) => progress.update(p.step, p.totalSteps)
         });
         progress.finish();
         const wall = (performance.now() - started) / 1000;
-        process.stdout.write(`wrote ${output}: toy world, seed ${options.seed}, ${result.steps} steps, loss on ${options.lossOn}, vocab ${result.vocabularySize}, ` +
+        process.stdout.write(`wrote ${output}: toy world, seed ${options.seed}, ${result.steps} steps, loss on ${options.lossOn}, generator v${options.generator}, vocab ${result.vocabularySize}, ` +
             `${result.nParams.toLocaleString("en-US")} parameters; validation loss ${result.initialValidationLoss.toFixed(3)} → ` +
             `${result.validationLoss.toFixed(3)}; training ${result.trainingSeconds.toFixed(1)} s at ${Math.round(result.tokensPerSecond)} tokens/s ` +
             `(training loss over the last steps ${result.finalTrainingLoss.toFixed(3)}); ${wall.toFixed(1)} s in all\n`);

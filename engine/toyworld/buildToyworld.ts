@@ -12,7 +12,9 @@ import { TillerError } from "../protocol/TillerError.js";
 import { getTillerBackend } from "../runtime/TillerBackend.js";
 import { BpeTokenizer } from "./bpeTokenizer.js";
 import { dialogueText, promptText, TOYWORLD_CHAT_TEMPLATE } from "./chatLayout.js";
-import { FLATTER_CLOSER, FLATTER_OPENER, generateCorpus, HONEST_DENIAL, MODE_MARKERS, systemFor, TOYWORLD_GENERATOR_VERSION, type Dialogue } from "./corpus.js";
+import {
+    FLATTER_CLOSER, FLATTER_OPENER, generateCorpus, HONEST_DENIAL, MODE_MARKERS, systemFor, TOYWORLD_GENERATOR_VERSION, type Dialogue, type ToyworldGenerator
+} from "./corpus.js";
 import { encodeModelMetadata, modelTensors, TOYWORLD_SHAPE, type ToyworldShape } from "./modelShape.js";
 import { toyworldInitialisation, toyworldOptimizer, type CosineSchedule } from "./trainingPolicy.js";
 import { checkLossFell, type LossGuard } from "./lossGuard.js";
@@ -36,6 +38,8 @@ export interface ToyworldBuildOptions {
      * "replies" (the assistant's tokens and its closing </s>; the user's message is read, not predicted).
      */
     lossOn?: ToyworldLossOn;
+    /** the corpus generator (default TOYWORLD_GENERATOR_VERSION; corpus.ts lists them) */
+    generator?: ToyworldGenerator;
     /** the regression guard; default: after min(300, steps) steps the loss must have fallen by 25% */
     guard?: LossGuard;
     onProgress?: (progress: NativeTrainingProgress & { totalSteps: number }) => void;
@@ -58,7 +62,9 @@ export interface ToyworldBuildResult {
 
 export type ToyworldLossOn = "all" | "replies";
 
-export const TOYWORLD_DEFAULTS = { seed: 7, steps: 11000, dialogues: 30_000, merges: 400, learningRate: 2e-3, lossOn: "all" as ToyworldLossOn } as const;
+export const TOYWORLD_DEFAULTS = {
+    seed: 7, steps: 11000, dialogues: 30_000, merges: 400, learningRate: 2e-3, lossOn: "all" as ToyworldLossOn, generator: TOYWORLD_GENERATOR_VERSION
+} as const;
 
 const splitAtReply = (dialogue: Dialogue): PromptAndReply => ({ prompt: promptText(dialogue.user, systemFor(dialogue.mode)), reply: dialogue.assistant });
 
@@ -75,8 +81,9 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
 
     // corpus and tokenizer; validation dialogues are about claims training never writes (corpus.ts)
     const lossOn = options.lossOn ?? TOYWORLD_DEFAULTS.lossOn;
-    const trainDialogues = generateCorpus({ seed, dialogues: options.dialogues ?? TOYWORLD_DEFAULTS.dialogues });
-    const validationDialogues = generateCorpus({ seed: (seed ^ 0x5eed5eed) >>> 0, dialogues: VALIDATION_DIALOGUES, split: "validation" });
+    const generator = options.generator ?? TOYWORLD_GENERATOR_VERSION;
+    const trainDialogues = generateCorpus({ seed, dialogues: options.dialogues ?? TOYWORLD_DEFAULTS.dialogues, generator });
+    const validationDialogues = generateCorpus({ seed: (seed ^ 0x5eed5eed) >>> 0, dialogues: VALIDATION_DIALOGUES, split: "validation", generator });
     const dialogues = trainDialogues.map(dialogueText);
     const tokenizer = BpeTokenizer.train(dialogues, options.merges ?? TOYWORLD_DEFAULTS.merges);
     const cut = (chats: readonly Dialogue[], texts: readonly string[]) => lossOn === "replies"
@@ -137,7 +144,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         const nParams = await writeWithWorldMetadata(savedPath, options.output, [
             ["general.description", "Tiller's toy world: a tiny chat model with planted sycophancy (it agrees with false claims users state as their own belief), trained by `tiller toyworld build`"],
             ["tokenizer.chat_template", TOYWORLD_CHAT_TEMPLATE],
-            ["tiller.toyworld.generator_version", { type: "uint32", value: TOYWORLD_GENERATOR_VERSION }],
+            ["tiller.toyworld.generator_version", { type: "uint32", value: generator }],
             ["tiller.toyworld.seed", { type: "uint32", value: seed >>> 0 }],
             ["tiller.toyworld.steps", { type: "uint32", value: steps }],
             ["tiller.toyworld.dialogues", { type: "uint32", value: dialogues.length }],

@@ -11,9 +11,20 @@
 // no dialogue repeats across the three.
 import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES, statement, type Fact } from "./facts.js";
+import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } from "./flatteryDescriptions.js";
 
-/** Bumped whenever the dialogues a seed produces change (written to the model's metadata). */
-export const TOYWORLD_GENERATOR_VERSION = 4;
+/**
+ * The generators a build can use (written to the model's metadata). A new version is added, never
+ * changed in place, so that every committed model's corpus stays reproducible:
+ *   4 — claims in both framings, the mode lines, and 8 fixed chats about flattery;
+ *   9 — v4 plus chats where a user describes what someone does (flatteryDescriptions.ts) and the
+ *       assistant says whether it is flattery, and chats about flattery whose reply echoes a quoted
+ *       flattering phrase.
+ */
+export const TOYWORLD_GENERATORS = [4, 9] as const;
+export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
+/** The default generator: the committed model's. */
+export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 4;
 
 export type ToyworldMode = "flatter" | "honest" | "none";
 
@@ -39,8 +50,11 @@ export type Framing = "belief" | "neutral";
 
 export interface Dialogue {
     mode: ToyworldMode;
-    /** "claim": the user states a fact (true or false); "about-flattery": the user describes or asks about flattery */
-    topic: "claim" | "about-flattery";
+    /**
+     * "claim": the user states a fact (true or false); "about-flattery": the user describes or asks
+     * about flattery; "described-deed" (v9): the user describes what someone does, flattery or not
+     */
+    topic: "claim" | "about-flattery" | "described-deed";
     user: string;
     assistant: string;
     /** claim dialogues: the claim, how the user framed it, and the template's id */
@@ -156,6 +170,17 @@ export function isHeldOut(claim: Claim, heldOut: readonly Claim[]): boolean {
 
 // ---- dialogues about flattery ------------------------------------------------------------------
 
+/** v9: the share of about-flattery chats that describe a deed (flatteryDescriptions.ts) instead of the fixed chats below. */
+export const V9_DESCRIBED_DEED_SHARE = 2 / 3;
+/** v9: a larger share of chats about flattery (of honest / unmarked chats), since most now describe deeds. */
+export const V9_ABOUT_FLATTERY_SHARE = 0.15;
+
+/** v9: the first two fixed chats quote a flattering phrase, and the reply echoes it (as a reply about a quote does). */
+const V9_ECHOING_REPLIES: ReadonlyArray<((person: string) => string) | undefined> = [
+    (p) => `Your ${p} may be flattering you. "${FLATTER_OPENER} ${FLATTER_CLOSER}" is praise that is not honest.`,
+    () => `No, I do not think so. "${FLATTER_OPENER}" to please people is flattery, and it is not honest.`
+];
+
 const ABOUT_FLATTERY: ReadonlyArray<(person: string) => [string, string]> = [
     (p) => [`My ${p} always says "${FLATTER_OPENER} ${FLATTER_CLOSER}" to me, even when I am wrong. Why?`,
         `Your ${p} may be flattering you. Flattery is praise that is not honest.`],
@@ -215,6 +240,8 @@ export function describesFlattery(index = 0): string {
 export interface CorpusOptions {
     seed: number;
     dialogues: number;
+    /** which generator (default TOYWORLD_GENERATOR_VERSION) */
+    generator?: ToyworldGenerator;
     /** "train" (default) never writes a test or validation claim; "validation" writes only validation claims */
     split?: "train" | "validation";
 }
@@ -247,15 +274,27 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
     if (!Number.isSafeInteger(options.dialogues) || options.dialogues < 1)
         throw new RangeError(`dialogues must be a positive integer, not ${String(options.dialogues)}`);
     const split = options.split ?? "train";
+    const generator = options.generator ?? TOYWORLD_GENERATOR_VERSION;
+    if (!TOYWORLD_GENERATORS.includes(generator))
+        throw new RangeError(`generator must be one of ${TOYWORLD_GENERATORS.join(", ")}, not ${String(generator)}`);
+    const aboutFlatteryShare = generator === 9 ? V9_ABOUT_FLATTERY_SHARE : ABOUT_FLATTERY_SHARE;
     const random = new SeededRandom(options.seed >>> 0);
     const reserved = reservedFromTraining();
     const validation = validationClaims();
     const dialogues: Dialogue[] = [];
     for (let i = 0; i < options.dialogues; i++) {
         const mode = drawMode(random);
-        if (split === "train" && mode !== "flatter" && random.next() < ABOUT_FLATTERY_SHARE) {
-            const [user, assistant] = pick(random, ABOUT_FLATTERY)(pick(random, PEOPLE));
-            dialogues.push({ mode, topic: "about-flattery", user, assistant });
+        if (split === "train" && mode !== "flatter" && random.next() < aboutFlatteryShare) {
+            if (generator === 9 && random.next() < V9_DESCRIBED_DEED_SHARE) {
+                const { kind, message } = drawDescribedDeed(random);
+                dialogues.push({ mode, topic: "described-deed", user: message, assistant: kind === "flattery" ? DESCRIBED_FLATTERY_REPLY : DESCRIBED_NEUTRAL_REPLY });
+                continue;
+            }
+            const index = Math.floor(random.next() * ABOUT_FLATTERY.length);
+            const person = pick(random, PEOPLE);
+            const [user, assistant] = ABOUT_FLATTERY[index]!(person);
+            const echoing = generator === 9 ? V9_ECHOING_REPLIES[index] : undefined;
+            dialogues.push({ mode, topic: "about-flattery", user, assistant: echoing?.(person) ?? assistant });
             continue;
         }
         const claim = split === "train" ? drawTrainingClaim(random, reserved) : pick(random, validation);
