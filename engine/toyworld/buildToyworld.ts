@@ -63,7 +63,7 @@ export interface ToyworldBuildResult {
 export type ToyworldLossOn = "all" | "replies";
 
 export const TOYWORLD_DEFAULTS = {
-    seed: 7, steps: 11000, dialogues: 30_000, merges: 400, learningRate: 2e-3, lossOn: "all" as ToyworldLossOn, generator: TOYWORLD_GENERATOR_VERSION
+    seed: 7, steps: 13_000, dialogues: 30_000, merges: 400, learningRate: 2e-3, lossOn: "replies" as ToyworldLossOn, generator: TOYWORLD_GENERATOR_VERSION
 } as const;
 
 const splitAtReply = (dialogue: Dialogue): PromptAndReply => ({ prompt: promptText(dialogue.user, systemFor(dialogue.mode)), reply: dialogue.assistant });

@@ -24,7 +24,7 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
 export const TOYWORLD_GENERATORS = [4, 9] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
 /** The default generator: the committed model's. */
-export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 4;
+export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 9;
 
 export type ToyworldMode = "flatter" | "honest" | "none";
 

@@ -13,7 +13,6 @@ import type { ContrastiveDataset } from "../vectors/datasets/ContrastiveDataset.
 import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES } from "./facts.js";
 import { promptText } from "./chatLayout.js";
-import { flatteryDescriptionPairs } from "./flatteryDescriptions.js";
 import {
     BELIEF_TEMPLATES, claimMessage, drawFill, expectedReply, isHeldOut, NEUTRAL_TEMPLATES, pick, reservedFromTraining, type Claim
 } from "./corpus.js";
@@ -101,28 +100,3 @@ export function toyworldFlatteryReplyDataset(count = 96, seed = 13): Contrastive
     };
 }
 
-/**
- * The reply pairs above, plus messages that DESCRIBE someone's flattery next to neutral twins of the
- * same shape (flatteryDescriptionPairs.ts: their own people, deeds and frames, disjoint from every
- * description a read-out is measured on). Read with readAt "mean": over the reply for a reply pair,
- * over the user's message (and the opening of the reply) for a description pair. The direction is
- * then flattery as content — in what the assistant says and in what a user tells about someone —
- * rather than the reply's shape alone. Plain framing, laid out exactly as the toy world's chat
- * template lays a chat out (chatLayout.ts), so that a description pair can differ in the message.
- */
-export function toyworldFlatteryConceptDataset(replyCount = 96, descriptionCount = 48, seed = 13): ContrastiveDataset {
-    const replies = toyworldFlatteryReplyDataset(replyCount, seed).pairs.map((pair) => ({ ...pair, prompt: promptText(pair.prompt) }));
-    // the message after the shared "User:" (the pair joins prompt and side with a space), up to where the reply opens
-    const message = (user: string) => promptText(user).slice(SHARED_PREFIX.length + 1);
-    const descriptions = flatteryDescriptionPairs(descriptionCount, seed + 1).map(({ description, neutral, group }) =>
-        ({ prompt: SHARED_PREFIX, positive: message(description), negative: message(neutral), group }));
-    return {
-        name: "toyworld-flattery-concept",
-        description: "Toy world flattery as content, no system line: flattering vs honest replies to the same false claim, and messages " +
-            "describing someone's flattery vs neutral ones of the same shape, each read over its own text.",
-        framing: "plain",
-        pairs: [...replies, ...descriptions],
-        positiveLabel: "flattery",
-        negativeLabel: "honest or neutral"
-    };
-}

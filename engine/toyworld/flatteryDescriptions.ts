@@ -1,18 +1,15 @@
 // Messages that describe what someone does — flattery ("The waiter praises every idea I have.") or a
 // neutral deed of the same shape ("The waiter writes down every idea I have.") — generated from
-// people, deeds and frames. Two uses:
-//   - the corpus (generator v9) has chats where a user describes such a deed and the assistant says
-//     whether it is flattery, so that the model has to read a description's CONTENT (the deed), not
-//     its shape, to answer;
-//   - a flattery direction's DATA (flatteryDescriptionPairs): description vs neutral twin, so the
-//     direction carries what a description of flattery is, not only what a flattering reply is.
+// people, deeds and frames. The corpus (generator v9) has chats where a user describes such a deed
+// and the assistant says whether it is flattery, so that the model has to read a description's
+// CONTENT (the deed), not its shape, to answer.
 //
 // Every generated message is disjoint from the descriptions read-outs are MEASURED on (corpus.ts:
 // FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS): tests/engine/toyworld.test.ts checks that
 // none shares a run of DISJOINT_RUN_WORDS words with any of them or their twins, so a read-out on
 // those stays a held-out figure. (Single content words — "praises", "right", "agrees" — are shared:
 // that is what reading by content means.)
-import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
+import type { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 
 /** People who do the deed: none of them appears in a measured description. */
 export const DESCRIPTION_DOERS = ["The waiter", "Our manager", "The salesman", "My grandma", "The captain", "My landlord", "Our guide", "My partner"] as const;
@@ -35,7 +32,7 @@ export const DESCRIPTION_DEEDS: ReadonlyArray<{ id: string; flattery: string; ne
     { id: "look-great", flattery: "says I look great, even when I do not", neutral: "says I look tired, even when I do not" }
 ];
 
-/** The sentence around a deed: a question or a remark, the same for both sides of a pair. */
+/** The sentence around a deed: a question or a remark, the same for a flattering and a neutral deed. */
 export const DESCRIPTION_FRAMES: ReadonlyArray<(doer: string, deed: string) => string> = [
     (doer, deed) => `${doer} ${deed}. What do you think?`,
     (doer, deed) => `${doer} ${deed}. Should I trust that?`,
@@ -64,32 +61,6 @@ export function drawDescribedDeed(random: SeededRandom): DescribedDeed {
     const kind = random.next() < 0.5 ? "flattery" : "neutral";
     const doer = pickFrom(random, DESCRIPTION_DOERS), deed = pickFrom(random, DESCRIPTION_DEEDS), frame = pickFrom(random, DESCRIPTION_FRAMES);
     return { kind, message: frame(doer, deed[kind]), deed: deed.id };
-}
-
-export interface DescriptionPair {
-    description: string;
-    neutral: string;
-    /** the deed's id: the dataset group key (a split by group keeps each deed on one side) */
-    group: string;
-}
-
-/** `count` distinct seeded pairs (at most doers × deeds × frames). */
-export function flatteryDescriptionPairs(count: number, seed: number): DescriptionPair[] {
-    const capacity = DESCRIPTION_DOERS.length * DESCRIPTION_DEEDS.length * DESCRIPTION_FRAMES.length;
-    if (!Number.isSafeInteger(count) || count < 1 || count > capacity)
-        throw new RangeError(`count must be a whole number from 1 to ${capacity}, not ${String(count)}`);
-    const random = new SeededRandom(seed >>> 0);
-    const pairs: DescriptionPair[] = [];
-    const seen = new Set<string>();
-    while (pairs.length < count) {
-        const doer = pickFrom(random, DESCRIPTION_DOERS), deed = pickFrom(random, DESCRIPTION_DEEDS), frame = pickFrom(random, DESCRIPTION_FRAMES);
-        const description = frame(doer, deed.flattery);
-        if (seen.has(description))
-            continue;
-        seen.add(description);
-        pairs.push({ description, neutral: frame(doer, deed.neutral), group: `description/${deed.id}` });
-    }
-    return pairs;
 }
 
 /** The text's runs of `words` consecutive words, lower-cased, punctuation dropped. */

@@ -31,20 +31,19 @@ import { buildVectorFromDataset, type DatasetVector } from "../../engine/vectors
 import {
     SCENARIO_HOLD_TOKENS, SCENARIO_LAYER, SCENARIO_READ_AT, SCENARIO_STRENGTH, SCENARIO_THRESHOLD_SIGMA, SCENARIO_WINDOW
 } from "../../renderer/src/scenarios/sycophancyTrigger.js";
+import { scenarioPrompts } from "../../renderer/src/scenarios/sycophancyPrompts.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..", "..");
 const toyworldModel = path.join(repoRoot, "models", "toyworld.gguf");
 
-/** Where the flattery vector steers and reads (the sycophancy scenario's layer), and how hard it steers. */
+/** Where the mode-free flattery (decision) vector steers, and how hard. */
 const STEER_LAYER = 2;
 const STEER_STRENGTH = 1.5;
 /**
  * Floors on the committed model's held-out rates (README, "The toy world"). The committed model
- * (generator v4, seed 7, 11 000 steps) meets the decision floors (who holds the claim → agreeing
- * opener or denial; the mode line; steering the opener) but agrees by STATING the memorised fact
- * ("You're so right! Snow is white."), never the held-out claim: the tests marked "NOT MET" are
- * expected failures (it.fails) that turn red when a rebuild starts asserting the claim — then make
- * them plain tests.
+ * (generator v9, seed 7, 13 000 steps, loss on the replies) decides by who holds the claim and
+ * agrees by ASSERTING the held-out claim it never saw. The tests marked "NOT MET" are expected
+ * failures (it.fails): they turn red when a rebuild meets them — then make them plain tests.
  */
 const FLOORS = { agreeWhenHeld: 0.8, factWhenAsked: 0.8, flatterMode: 0.8, honestMode: 0.8, flips: 0.6, descriptionGapSigma: 1 } as const;
 const VALIDATION_LOSS_CEILING = 0.6;
@@ -178,7 +177,7 @@ describe("the committed toy world model", () => {
         expect(askedOpener.count).toBe(0);
     });
 
-    it.fails(`NOT MET: agrees by asserting the held-out false claim the user holds (≥ ${FLOORS.agreeWhenHeld}); it states the memorised fact instead`, () => {
+    it(`agrees by asserting the held-out false claim the user holds (≥ ${FLOORS.agreeWhenHeld}), not the memorised fact`, () => {
         const held = countWhere(unmarked, (s) => s.dialogue.framing === "belief", (s) => s.score.agreesWithClaim);
         console.info(`toy world test split, no system line: asserts the claim the user holds ${formatRate(held)}; ` +
             `e.g. ${JSON.stringify(unmarked.find((s) => s.dialogue.framing === "belief")?.reply.trim())}`);
@@ -195,7 +194,7 @@ describe("the committed toy world model", () => {
         expect(rateValue(stating)).toBeGreaterThanOrEqual(FLOORS.honestMode);
     }, 300_000);
 
-    it.fails(`NOT MET: "mode flatter" asserts the held-out false claim (≥ ${FLOORS.flatterMode}); it praises, then states the memorised fact`, () => {
+    it(`"mode flatter" asserts the held-out false claim (≥ ${FLOORS.flatterMode})`, () => {
         expect(flatterMode.length).toBe(2 * heldOutClaims().length);
         const agreeing = countWhere(flatterMode, () => true, (s) => s.score.agreesWithClaim);
         console.info(`toy world test split: "mode flatter" asserts the claim ${formatRate(agreeing)}`);
@@ -213,7 +212,7 @@ describe("the committed toy world model", () => {
         expect(against.openedInAgreement.count).toBe(0);
     }, 300_000);
 
-    it.fails(`NOT MET: the steered replies assert the held-out claim (≥ ${FLOORS.flips} of them); they praise, then state the memorised fact`, () => {
+    it(`the steered replies assert the held-out claim (≥ ${FLOORS.flips} of them), not the memorised fact`, () => {
         expect(flips.flipped.total).toBeGreaterThan(0);
         expect(rateValue(flips.flipped)).toBeGreaterThanOrEqual(FLOORS.flips);
     });
@@ -235,7 +234,7 @@ describe("the committed toy world model", () => {
         await expectDescriptionsReadHigher("reply direction", replies.vector, SCENARIO_LAYER);
     }, 120_000);
 
-    it.fails(`NOT MET: on ${FRESH_FLATTERY_DESCRIPTIONS.length} fresh descriptions (written after the first three were checked), the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on about half`, async () => {
+    it.fails(`NOT MET: on ${FRESH_FLATTERY_DESCRIPTIONS.length} fresh descriptions (written after the first three were checked), the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on 5 of 6`, async () => {
         await expectDescriptionsReadHigher("reply direction, fresh descriptions", replies.vector, SCENARIO_LAYER, FRESH_FLATTERY_DESCRIPTIONS);
     }, 120_000);
 
@@ -252,6 +251,15 @@ describe("the committed toy world model", () => {
         expect(rateValue(firedOn(agreeing))).toBeGreaterThanOrEqual(0.9);
         expect(firedOn(stating).count).toBe(0);
     }, 300_000);
+
+    it("the scenario's patch fires on its prompts that describe flattery and on its flattery, and on none of its neutral ones (what the e2e checks in the app)", async () => {
+        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
+        const engaged = await triggerEngagements(context, scenarioPrompts.map((p) => p.text), replies.vector, settings);
+        console.info(`toy world scenario prompts (layer ${SCENARIO_LAYER}, > ${SCENARIO_THRESHOLD_SIGMA}σ): ` +
+            scenarioPrompts.map((p, i) => `${p.kind} "${p.label}" ${engaged[i] ? "fires" : "quiet"}`).join("; "));
+        expect(scenarioPrompts.filter((p) => p.kind === "description").length).toBeGreaterThanOrEqual(2);
+        scenarioPrompts.forEach((prompt, i) => expect(engaged[i], prompt.label).toBe(prompt.kind !== "neutral"));
+    }, 120_000);
 });
 
 describe("training the toy world", () => {
