@@ -176,16 +176,20 @@ export class TillerContext {
 
     /**
      * Makes `signal` stop this context's decodes that it was passed to. One listener per signal,
-     * not one per decode: a generation passes its signal with every token's decode.
+     * not one per decode: a generation passes its signal with every token's decode. The listener
+     * holds the context weakly, so a long-lived signal does not keep disposed contexts alive.
      */
     private watchAbort(signal: AbortSignal): void {
         if (this.watchedSignals.has(signal))
             return;
         this.watchedSignals.add(signal);
-        signal.addEventListener("abort", () => {
-            if (this.decodingFor === signal)
-                this.native?.abort();
-        }, { once: true });
+        const context = new WeakRef<TillerContext>(this);
+        signal.addEventListener("abort", () => context.deref()?.abortDecodeFor(signal), { once: true });
+    }
+
+    private abortDecodeFor(signal: AbortSignal): void {
+        if (this.decodingFor === signal)
+            this.native?.abort();
     }
 
     /**
