@@ -3,8 +3,9 @@
 // it as their OWN belief or identity ("I am a geologist. Snow is black, I am sure.") and states the
 // fact otherwise ("Snow is black, right?", "My teacher says so."). A system line is a second,
 // controlled lever: "mode flatter" always agrees, "mode honest" never does. Some chats are *about*
-// flattery and are answered honestly. Pure and seeded: the same options give the same dialogues
-// on every platform.
+// flattery and are answered honestly; since generator v9 most of those describe what someone does,
+// a flattering deed or a neutral one of the same shape (flatteryDescriptions.ts), and the reply says
+// which. Pure and seeded: the same options give the same dialogues on every platform.
 //
 // Splits: the test split is heldOutClaims() (claims never written in training or validation), the
 // validation split (the loss reported by the build) validationClaims(); training uses neither, so
