@@ -10,6 +10,7 @@ import type { TillerErrorPayload } from "../../../engine/protocol/TillerError";
 import { autoScale } from "../lib/colourScale";
 import type { StripMetric } from "../lib/stripMetric";
 import type { RunEvent } from "./runEventRouter";
+import { foldMarksAfterLastToken } from "./triggerMarks";
 import { defaultLayerOf, useVectorStore } from "./vectorStore";
 
 export interface PatchDraft {
@@ -60,6 +61,8 @@ export interface TriggerMark {
     /** the token whose projection or text fired it */
     triggerToken: number;
     value?: number;
+    /** acts from a token after the run's last one (the run ended there); shown on the last token */
+    afterLastToken?: boolean;
 }
 
 interface RunState {
@@ -388,6 +391,12 @@ function runEventsUpdate(state: RunState, events: RunEvent[]): Partial<RunState>
     if (end != null) {
         update.end = end;
         update.status = "idle";
+        const tokenIds = update.tokenIds ?? state.tokenIds;
+        if (tokenIds.length > 0) {
+            const folded = foldMarksAfterLastToken(update.triggers ?? state.triggers, tokenIds.reduce((last, index) => Math.max(last, index)));
+            if (folded != null)
+                update.triggers = folded;
+        }
     }
     return update;
 }

@@ -281,9 +281,9 @@ const Token = memo(function Token(props: { token: TokenInfo; paint: StripPaint; 
                     title={`patches from token ${marker.atToken}:\n${marker.patches.length > 0 ? marker.patches.join("\n") : "none (steering off)"}`} />
             )}
             {triggers?.map((mark) => (
-                <span key={`${mark.patchId}-${mark.kind}`} className={`trigger-marker ${mark.kind}`} data-testid="trigger-marker" data-kind={mark.kind}
+                <span key={`${mark.patchId}-${mark.kind}-${mark.atToken}`} className={`trigger-marker ${mark.kind}`} data-testid="trigger-marker" data-kind={mark.kind}
                     data-at={mark.atToken} data-patch={mark.patchId}
-                    title={`${mark.label}\n${mark.kind} from token ${mark.atToken} (fired by token ${mark.triggerToken}${mark.value != null ? `, value ${mark.value.toFixed(3)}` : ""})`} />
+                    title={`${mark.label}\n${mark.kind} from token ${mark.atToken}${mark.afterLastToken === true ? ", after the run's last token" : ""} (fired by token ${mark.triggerToken}${mark.value != null ? `, value ${mark.value.toFixed(3)}` : ""})`} />
             ))}
             {visiblePiece(token.piece)}
         </span>
