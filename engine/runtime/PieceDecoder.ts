@@ -3,8 +3,9 @@
 // that completes it), without a native call and a TextDecoder call for every token.
 //
 // Most tokens are whole characters by themselves. Their text (cached by the model, TokenPieces) is
-// used while the decoder holds no bytes of an unfinished character; otherwise the bytes go through the decoder,
-// and the few bytes it then holds are tracked here, so the cache is used again once it is clean.
+// used while the decoder holds no bytes of an unfinished character; otherwise the bytes go through
+// the decoder, and the few bytes it then holds are tracked here, so the cache is used again once it
+// is clean.
 // The stream's first character also goes through the decoder: a byte-order mark there is dropped
 // (TextDecoder's default), anywhere else it is text.
 import type { TokenPiece } from "./TokenPieces.js";

@@ -2,8 +2,7 @@
 // last one shown moves onto the last token (flagged), a release planned after the end is dropped,
 // and marks within the run stay where they are.
 import { describe, expect, it } from "vitest";
-import type { TriggerMark } from "../../renderer/src/state/runStore.js";
-import { foldMarksAfterLastToken } from "../../renderer/src/state/triggerMarks.js";
+import { foldMarksAfterLastToken, type TriggerMark } from "../../renderer/src/state/triggerMarks.js";
 
 const mark = (kind: TriggerMark["kind"], atToken: number, patchId = "p"): TriggerMark => ({ patchId, label: patchId, kind, atToken, triggerToken: atToken - 1 });
 

@@ -10,8 +10,10 @@ import type { TillerErrorPayload } from "../../../engine/protocol/TillerError";
 import { autoScale } from "../lib/colourScale";
 import type { StripMetric } from "../lib/stripMetric";
 import type { RunEvent } from "./runEventRouter";
-import { foldMarksAfterLastToken } from "./triggerMarks";
+import { foldMarksAfterLastToken, type TriggerMark } from "./triggerMarks";
 import { defaultLayerOf, useVectorStore } from "./vectorStore";
+
+export type { TriggerMark } from "./triggerMarks";
 
 export interface PatchDraft {
     id: string;
@@ -52,18 +54,6 @@ export interface PatchMarker {
     patches: string[];
 }
 
-/** A conditional patch engaged or released, acting from `atToken` (see the engine's PatchTrigger). */
-export interface TriggerMark {
-    patchId: string;
-    label: string;
-    kind: "engaged" | "released";
-    atToken: number;
-    /** the token whose projection or text fired it */
-    triggerToken: number;
-    value?: number;
-    /** acts from a token after the run's last one (the run ended there); shown on the last token */
-    afterLastToken?: boolean;
-}
 
 interface RunState {
     prompt: string;

@@ -3,7 +3,19 @@
 // because the token sampled under the patch ended the text — so its mark had no token to sit on.
 // When the run ends, such engagements move onto its last token, flagged. (A release planned after
 // the end is not shown: the hold had not run out when the run stopped.)
-import type { TriggerMark } from "./runStore";
+
+/** A conditional patch engaged or released, acting from `atToken` (see the engine's PatchTrigger). */
+export interface TriggerMark {
+    patchId: string;
+    label: string;
+    kind: "engaged" | "released";
+    atToken: number;
+    /** the token whose projection or text fired it */
+    triggerToken: number;
+    value?: number;
+    /** acts from a token after the run's last one (the run ended there); shown on the last token */
+    afterLastToken?: boolean;
+}
 
 /**
  * `triggers` with every engagement keyed after `lastIndex` moved onto `lastIndex` (flagged
