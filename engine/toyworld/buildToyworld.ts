@@ -81,7 +81,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
 
     // corpus and tokenizer; validation dialogues are about claims training never writes (corpus.ts)
     const lossOn = options.lossOn ?? TOYWORLD_DEFAULTS.lossOn;
-    const generator = options.generator ?? TOYWORLD_GENERATOR_VERSION;
+    const generator = options.generator ?? TOYWORLD_DEFAULTS.generator;
     const trainDialogues = generateCorpus({ seed, dialogues: options.dialogues ?? TOYWORLD_DEFAULTS.dialogues, generator });
     const validationDialogues = generateCorpus({ seed: (seed ^ 0x5eed5eed) >>> 0, dialogues: VALIDATION_DIALOGUES, split: "validation", generator });
     const dialogues = trainDialogues.map(dialogueText);
