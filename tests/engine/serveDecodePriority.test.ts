@@ -25,6 +25,28 @@ function decodeThreads(pid: number): { tid: number; nice: number }[] {
     return threads;
 }
 
+/** the session id of process `pid` and its autogroup's nice value (null where autogroups are off) */
+function sessionOf(pid: number): { session: number; groupNice: number | null } {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+    let groupNice: number | null = null;
+    try {
+        const match = /nice\s+(-?\d+)/.exec(fs.readFileSync(`/proc/${pid}/autogroup`, "utf8"));
+        groupNice = match == null ? null : Number(match[1]);
+    } catch {
+        // no autogroup file: a kernel without CONFIG_SCHED_AUTOGROUP
+    }
+    return { session, groupNice };
+}
+
+const autogroupsOn = (() => {
+    try {
+        return fs.readFileSync("/proc/sys/kernel/sched_autogroup_enabled", "utf8").trim() === "1";
+    } catch {
+        return false;
+    }
+})();
+
 describe.skipIf(process.platform !== "linux" || missing(sharedFiles.stories260K))("tiller serve --decode-priority", () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tiller-serve-priority-"));
     afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -40,7 +62,7 @@ describe.skipIf(process.platform !== "linux" || missing(sharedFiles.stories260K)
             expect(info.pid).not.toBe(child.pid); // the engine runs in a process of its own
             // the engine process's own nice value: the server's (this test's), which its threads start from
             const engineNice = os.getPriority(info.pid);
-            return { threads: decodeThreads(info.pid), engineNice, output: output() };
+            return { threads: decodeThreads(info.pid), engineNice, session: sessionOf(info.pid), serverSession: sessionOf(child.pid!), enginePid: info.pid, output: output() };
         } finally {
             const exited = new Promise((resolve) => child.once("exit", resolve));
             child.kill("SIGTERM");
@@ -55,8 +77,19 @@ describe.skipIf(process.platform !== "linux" || missing(sharedFiles.stories260K)
         expect(byDefault.threads, byDefault.output).toHaveLength(1);
         expect(byDefault.threads[0]!.nice).toBe(Math.min(19, byDefault.engineNice + 10));
 
+        // a session of its own, whose share of the CPU against other sessions (a browser) is lowered
+        // too (runtime/sessionSchedulingGroup.ts); the server's own session is left as it was
+        expect(byDefault.session.session).toBe(byDefault.enginePid);
+        if (autogroupsOn) {
+            expect(byDefault.session.groupNice).toBe(10);
+            expect(byDefault.serverSession.groupNice).toBe(sessionOf(process.pid).groupNice);
+        }
+
         const normal = await engineThreadsWhenServing(["--decode-priority", "normal"]);
         expect(normal.threads, normal.output).toEqual([]);
+        expect(normal.session.session).toBe(normal.enginePid);
+        if (autogroupsOn)
+            expect(normal.session.groupNice).toBe(0);
     });
 
     it("refuses an unknown priority with the choices", { timeout: 30_000 }, async () => {

@@ -23,7 +23,10 @@ export type EngineChildLauncher = (env: NodeJS.ProcessEnv) => EngineChild;
 /** The engine as a Node child process running engineChildMain.js over Node's IPC channel. */
 export const forkNodeEngineChild: EngineChildLauncher = (env) => {
     const entry = fileURLToPath(new URL("./engineChildMain.js", import.meta.url));
-    const child = fork(entry, [], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // a session of its own on Linux, so that a background engine can lower its whole session's share
+    // of the CPU against the browser's (runtime/sessionSchedulingGroup.ts). It still ends with the
+    // host: it exits when the IPC channel closes (engineChildMain.ts), and the host ends it on close.
+    const child = fork(entry, [], { env, stdio: ["ignore", "inherit", "inherit", "ipc"], detached: process.platform === "linux" });
     return {
         send: (message) => {
             if (child.connected)
