@@ -33,7 +33,7 @@ import { resolveSamplingOptions } from "../engine/runtime/sampling/SamplingOptio
 import { TokenSampler } from "../engine/runtime/sampling/TokenSampler.js";
 import type { TillerContext } from "../engine/runtime/TillerContext.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
-import { median } from "./benchStatistics.js";
+import { median, medianIntervalRate } from "./benchStatistics.js";
 import { coldRowMicros } from "./coldRowAnalysis.js";
 import { createPeerCompletion, steadyRate } from "./peerCompletion.js";
 import { getTillerBackend } from "../engine/runtime/TillerBackend.js";
@@ -93,13 +93,6 @@ async function fullStamps(context: TillerContext): Promise<number[]> {
     for await (const _token of generate(context, prompt, { maxTokens: tokens }))
         stamps.push(performance.now());
     return stamps;
-}
-
-/** tokens per second from the median interval between consecutive tokens (robust to a stalled token) */
-function medianIntervalRate(stamps: readonly number[]): number {
-    if (stamps.length < 2)
-        throw new Error(`only ${stamps.length} tokens were generated; the bench needs at least 2`);
-    return 1000 / median(stamps.slice(1).map((stamp, i) => stamp - stamps[i]!));
 }
 
 /** µs per call on the prompt's last logits row (median of 60): a sampler with and without statistics. */
