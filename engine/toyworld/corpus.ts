@@ -12,7 +12,7 @@
 // no dialogue repeats across the three.
 import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES, statement, type Fact } from "./facts.js";
-import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, describedDeeds, drawDescribedDeed } from "./flatteryDescriptions.js";
+import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } from "./flatteryDescriptions.js";
 
 /**
  * The generators a build can use (written to the model's metadata). A new version is added, never
@@ -20,15 +20,10 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, describedDeeds, draw
  *   4 — claims in both framings, the mode lines, and 8 fixed chats about flattery;
  *   9 — v4 plus chats where a user describes what someone does (flatteryDescriptions.ts) and the
  *       assistant says whether it is flattery, and chats about flattery whose reply echoes a quoted
- *       flattering phrase;
- *  10 — v9 plus echo chats (the user asks for a list of the world's words back, and the assistant
- *       repeats it: a copying exercise on every reply token, which a reply agreeing with a claim it
- *       never saw needs) and described deeds that name flattery (flatteryDescriptions.ts).
+ *       flattering phrase.
  */
-export const TOYWORLD_GENERATORS = [4, 9, 10] as const;
+export const TOYWORLD_GENERATORS = [4, 9] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
-/** The generators that write echo chats (v10 on). */
-const writesEchoes = (generator: ToyworldGenerator) => generator >= 10;
 /** The default generator: the committed model's. */
 export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 9;
 
@@ -60,7 +55,7 @@ export interface Dialogue {
      * "claim": the user states a fact (true or false); "about-flattery": the user describes or asks
      * about flattery; "described-deed" (v9): the user describes what someone does, flattery or not
      */
-    topic: "claim" | "about-flattery" | "described-deed" | "echo";
+    topic: "claim" | "about-flattery" | "described-deed";
     user: string;
     assistant: string;
     /** claim dialogues: the claim, how the user framed it, and the template's id */
@@ -241,34 +236,6 @@ export function describesFlattery(index = 0): string {
     return FLATTERY_DESCRIPTIONS[index % FLATTERY_DESCRIPTIONS.length]!.description;
 }
 
-// ---- echo chats (v10) ---------------------------------------------------------------------------
-
-/** v10: the share of training chats that are echo chats (no system line). */
-export const V10_ECHO_SHARE = 0.1;
-/** The words an echo list draws from: every value and every subject of the world. */
-const ECHO_WORDS: readonly string[] = [...new Set([...Object.values(KIND_VALUES).flat(), ...FACTS.map((fact) => fact.subject)])];
-const ECHO_REQUESTS: ReadonlyArray<(list: string) => string> = [
-    (list) => `Say these words back to me: ${list}.`,
-    (list) => `Repeat after me: ${list}.`,
-    (list) => `Can you say this back? ${list}.`
-];
-
-/**
- * One echo chat: 3 to 6 distinct world words, comma-separated, asked for and repeated. A list never
- * puts a subject right before a value without a comma, so it never states a claim ("Snow is grey",
- * "A dog meows"): the test and validation claims stay unwritten.
- */
-function drawEcho(random: SeededRandom): { user: string; assistant: string } {
-    const count = 3 + Math.floor(random.next() * 4);
-    const words: string[] = [];
-    while (words.length < count) {
-        const word = pick(random, ECHO_WORDS);
-        if (!words.includes(word)) words.push(word);
-    }
-    const list = words.join(", ");
-    return { user: pick(random, ECHO_REQUESTS)(list), assistant: `${list}.` };
-}
-
 // ---- the corpus ---------------------------------------------------------------------------------
 
 export interface CorpusOptions {
@@ -311,28 +278,23 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
     const generator = options.generator ?? TOYWORLD_GENERATOR_VERSION;
     if (!TOYWORLD_GENERATORS.includes(generator))
         throw new RangeError(`generator must be one of ${TOYWORLD_GENERATORS.join(", ")}, not ${String(generator)}`);
-    const aboutFlatteryShare = generator >= 9 ? V9_ABOUT_FLATTERY_SHARE : ABOUT_FLATTERY_SHARE;
-    const deeds = describedDeeds(generator);
+    const aboutFlatteryShare = generator === 9 ? V9_ABOUT_FLATTERY_SHARE : ABOUT_FLATTERY_SHARE;
     const random = new SeededRandom(options.seed >>> 0);
     const reserved = reservedFromTraining();
     const validation = validationClaims();
     const dialogues: Dialogue[] = [];
     for (let i = 0; i < options.dialogues; i++) {
-        if (split === "train" && writesEchoes(generator) && random.next() < V10_ECHO_SHARE) {
-            dialogues.push({ mode: "none", topic: "echo", ...drawEcho(random) });
-            continue;
-        }
         const mode = drawMode(random);
         if (split === "train" && mode !== "flatter" && random.next() < aboutFlatteryShare) {
-            if (generator >= 9 && random.next() < V9_DESCRIBED_DEED_SHARE) {
-                const { kind, message } = drawDescribedDeed(random, deeds);
+            if (generator === 9 && random.next() < V9_DESCRIBED_DEED_SHARE) {
+                const { kind, message } = drawDescribedDeed(random);
                 dialogues.push({ mode, topic: "described-deed", user: message, assistant: kind === "flattery" ? DESCRIBED_FLATTERY_REPLY : DESCRIBED_NEUTRAL_REPLY });
                 continue;
             }
             const index = Math.floor(random.next() * ABOUT_FLATTERY.length);
             const person = pick(random, PEOPLE);
             const [user, assistant] = ABOUT_FLATTERY[index]!(person);
-            const echoing = generator >= 9 ? V9_ECHOING_REPLIES[index] : undefined;
+            const echoing = generator === 9 ? V9_ECHOING_REPLIES[index] : undefined;
             dialogues.push({ mode, topic: "about-flattery", user, assistant: echoing?.(person) ?? assistant });
             continue;
         }

@@ -32,21 +32,6 @@ export const DESCRIPTION_DEEDS: ReadonlyArray<{ id: string; flattery: string; ne
     { id: "look-great", flattery: "says I look great, even when I do not", neutral: "says I look tired, even when I do not" }
 ];
 
-/**
- * Generator v10 adds deeds that NAME flattery (the verb and the adjective), each with a neutral twin
- * of the same shape: a description can say "flatters" outright, and the model should read that word
- * as flattery, not only the praise it stands for. Like the rest, no message shares a 4-word run with a
- * measured description (tests/engine/toyworldDescriptions.test.ts).
- */
-export const V10_NAMING_DEEDS: ReadonlyArray<{ id: string; flattery: string; neutral: string }> = [
-    { id: "flatters", flattery: "flatters me whenever we talk", neutral: "smiles at me whenever we talk" },
-    { id: "flattering-words", flattery: "uses flattering words to get favours", neutral: "uses polite words to get favours" }
-];
-
-/** The deeds a generator draws from: v9 the fourteen above, v10 those and the naming ones. */
-export const describedDeeds = (generator: number): ReadonlyArray<{ id: string; flattery: string; neutral: string }> =>
-    generator >= 10 ? [...DESCRIPTION_DEEDS, ...V10_NAMING_DEEDS] : DESCRIPTION_DEEDS;
-
 /** The sentence around a deed: a question or a remark, the same for a flattering and a neutral deed. */
 export const DESCRIPTION_FRAMES: ReadonlyArray<(doer: string, deed: string) => string> = [
     (doer, deed) => `${doer} ${deed}. What do you think?`,
@@ -72,9 +57,9 @@ export interface DescribedDeed {
 const pickFrom = <T>(random: SeededRandom, items: readonly T[]): T => items[Math.floor(random.next() * items.length)]!;
 
 /** One seeded description, flattery or neutral with equal odds. */
-export function drawDescribedDeed(random: SeededRandom, deeds: ReadonlyArray<{ id: string; flattery: string; neutral: string }> = DESCRIPTION_DEEDS): DescribedDeed {
+export function drawDescribedDeed(random: SeededRandom): DescribedDeed {
     const kind = random.next() < 0.5 ? "flattery" : "neutral";
-    const doer = pickFrom(random, DESCRIPTION_DOERS), deed = pickFrom(random, deeds), frame = pickFrom(random, DESCRIPTION_FRAMES);
+    const doer = pickFrom(random, DESCRIPTION_DOERS), deed = pickFrom(random, DESCRIPTION_DEEDS), frame = pickFrom(random, DESCRIPTION_FRAMES);
     return { kind, message: frame(doer, deed[kind]), deed: deed.id };
 }
 

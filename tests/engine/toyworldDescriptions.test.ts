@@ -10,7 +10,7 @@ import {
 } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
 import {
-    DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, describedDeeds, DESCRIPTION_DEEDS, DESCRIPTION_DOERS, DESCRIPTION_FRAMES, DISJOINT_RUN_WORDS, V10_NAMING_DEEDS, wordRuns
+    DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, DESCRIPTION_DEEDS, DESCRIPTION_DOERS, DESCRIPTION_FRAMES, DISJOINT_RUN_WORDS, wordRuns
 } from "../../engine/toyworld/flatteryDescriptions.js";
 
 /** Every message a description read-out is measured on: the descriptions and their neutral twins. */
@@ -18,7 +18,7 @@ const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS].flat
 const measuredRuns = new Set(MEASURED.flatMap((text) => [...wordRuns(text)]));
 const sharedRuns = (text: string) => [...wordRuns(text)].filter((run) => measuredRuns.has(run));
 
-const corpusDigest = (generator: 4 | 9 | 10) =>
+const corpusDigest = (generator: 4 | 9) =>
     crypto.createHash("sha256").update(generateCorpus({ seed: 7, dialogues: 30_000, generator }).map(dialogueText).join("\u0000")).digest("hex");
 
 describe("described deeds (flatteryDescriptions.ts)", () => {
@@ -31,33 +31,28 @@ describe("described deeds (flatteryDescriptions.ts)", () => {
     });
 
     it("no message the generator can write, of either kind, shares a word run with a measured description or its twin", () => {
-        // every deed of every generator (v10 adds deeds that name flattery)
-        const deeds = describedDeeds(10);
-        expect(deeds).toEqual([...DESCRIPTION_DEEDS, ...V10_NAMING_DEEDS]);
-        expect(describedDeeds(9)).toEqual(DESCRIPTION_DEEDS);
-        const messages = DESCRIPTION_DOERS.flatMap((doer) => deeds.flatMap((deed) =>
+        const messages = DESCRIPTION_DOERS.flatMap((doer) => DESCRIPTION_DEEDS.flatMap((deed) =>
             DESCRIPTION_FRAMES.flatMap((frame) => [frame(doer, deed.flattery), frame(doer, deed.neutral)])));
-        expect(messages).toHaveLength(DESCRIPTION_DOERS.length * deeds.length * DESCRIPTION_FRAMES.length * 2);
+        expect(messages).toHaveLength(DESCRIPTION_DOERS.length * DESCRIPTION_DEEDS.length * DESCRIPTION_FRAMES.length * 2);
         expect(messages.flatMap(sharedRuns)).toEqual([]);
         // a flattering deed and its neutral twin differ, and every deed id is distinct
-        for (const deed of deeds)
+        for (const deed of DESCRIPTION_DEEDS)
             expect(deed.flattery).not.toBe(deed.neutral);
-        expect(new Set(deeds.map((deed) => deed.id)).size).toBe(deeds.length);
+        expect(new Set(DESCRIPTION_DEEDS.map((deed) => deed.id)).size).toBe(DESCRIPTION_DEEDS.length);
     });
 });
 
-describe("generators v9 and v10", () => {
+describe("generator v9", () => {
     const v9 = generateCorpus({ seed: 7, dialogues: 30_000, generator: 9 });
-    const v10 = generateCorpus({ seed: 7, dialogues: 30_000, generator: 10 });
 
-    it("leaves generators v4 and v9 (the previous models' corpora) exactly as they were", () => {
+    it("leaves generator v4 (the previous model's corpus) exactly as it was, and v9's corpus is pinned too", () => {
         // the digest of v4's seed-7 corpus, taken with the code before v9 existed
         expect(corpusDigest(4)).toBe("8af09d18d2356ba6d432fd312ed74e945079adbcc37839da8ff9c249db0824d7");
-        // and v9 (the previous default model's corpus) as it was before v10 existed
+        // v9's seed-7 corpus (the committed model's), taken with the code before the validation split's dialogues were added
         expect(corpusDigest(9)).toBe("5c6a0ab7fe36f0364dc78ef50cdf9bd394a90fc9ccf544913b47c118277d330b");
         expect(generateCorpus({ seed: 7, dialogues: 500 })).toEqual(generateCorpus({ seed: 7, dialogues: 500, generator: TOYWORLD_GENERATOR_VERSION }));
+        expect(TOYWORLD_GENERATOR_VERSION).toBe(9);
         expect(corpusDigest(9)).not.toBe(corpusDigest(4));
-        expect(corpusDigest(10)).not.toBe(corpusDigest(9));
         expect(() => generateCorpus({ seed: 7, dialogues: 10, generator: 5 as 4 })).toThrow(RangeError);
     });
 
@@ -85,35 +80,5 @@ describe("generators v9 and v10", () => {
         ]);
         // the fixed chats that quote a flattering phrase are answered by echoing it
         expect(v9.some((d) => d.topic === "about-flattery" && d.assistant.includes("\"You're so right!"))).toBe(true);
-    });
-    it("v10: echo chats repeat a list of the world's words and state no claim; deeds that name flattery appear, both kinds", () => {
-        const echoes = v10.filter((d) => d.topic === "echo");
-        expect(echoes.length / v10.length).toBeGreaterThan(0.08);
-        expect(echoes.length / v10.length).toBeLessThan(0.12);
-        for (const d of echoes) {
-            expect(d.mode).toBe("none");
-            const list = d.assistant.slice(0, -1);
-            expect(d.assistant.endsWith(".")).toBe(true);
-            expect(d.user).toContain(list);
-            expect(list.split(", ").length).toBeGreaterThanOrEqual(3);
-            // a list never writes a subject followed by a value without a comma: no claim, true or false, is stated
-            expect(list).not.toMatch(/ is |[a-z] (barks|meows|moos|chirps|quacks|roars|neighs|oinks|croaks|hoots|hisses|buzzes|howls|squeaks)/);
-        }
-        const naming = v10.filter((d) => d.topic === "described-deed" && V10_NAMING_DEEDS.some((deed) => d.user.includes(deed.flattery) || d.user.includes(deed.neutral)));
-        expect(naming.filter((d) => d.assistant === DESCRIBED_FLATTERY_REPLY).length).toBeGreaterThan(50);
-        expect(naming.filter((d) => d.assistant === DESCRIBED_NEUTRAL_REPLY).length).toBeGreaterThan(50);
-        for (const d of v10.filter((d) => d.topic === "described-deed"))
-            expect(sharedRuns(d.user)).toEqual([]);
-        const users = new Set(v10.map((d) => d.user));
-        expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
-        const reserved = [...heldOutClaims(), ...validationClaims()].map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
-        expect(v10.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
-        // the fixed chats' overlaps with measured texts are v9's, no more
-        const overlapping = MEASURED.filter((text) => v10.some((d) => d.topic !== "claim" && [...wordRuns(d.user)].some((run) => wordRuns(text).has(run))));
-        expect(overlapping).toEqual([
-            FLATTERY_DESCRIPTIONS[0]!.description, FLATTERY_DESCRIPTIONS[0]!.neutral, FLATTERY_DESCRIPTIONS[1]!.description,
-            FRESH_FLATTERY_DESCRIPTIONS[2]!.description, FRESH_FLATTERY_DESCRIPTIONS[3]!.description,
-            FRESH_FLATTERY_DESCRIPTIONS[4]!.description, FRESH_FLATTERY_DESCRIPTIONS[4]!.neutral
-        ]);
     });
 });
