@@ -13,7 +13,9 @@
 // = +6σ lies between, so the patch fires on real flattery and on a user who merely describes a
 // flatterer — the hasty patch's failure the scenario shows. Layer 1 is where the direction also
 // reads the three fixed descriptions of flattery higher than their neutral twins (layer 2 misses the
-// friend pair). The push is ×−1: at ×−1.5 the description's reply ends at the token where the
+// friend pair). Both are what the VALIDATION split chooses (engine/toyworld/validationChoice.ts:
+// chooseScenarioSettings picks layer 1, and +6σ lies between its highest fact-stating and lowest
+// agreeing validation peaks, +5.1σ and +8.5σ); tests/engine/toyworld.test.ts checks that on the model. The push is ×−1: at ×−1.5 the description's reply ends at the token where the
 // patch engages, so the run shows no marker. (Set by looking at those read-outs.) A direction built
 // where the reply opens (the decision) does not suit a trigger: generated tokens are off its
 // calibration.
