@@ -32,7 +32,7 @@ export function lowerOwnSessionPriority(nice: number = BACKGROUND_SESSION_NICE):
         return { lowered: false, expected: true, why: "scheduling groups by session are Linux's" };
     if (readOrNull("/proc/sys/kernel/sched_autogroup_enabled")?.trim() !== "1")
         return { lowered: false, expected: true, why: "autogroups are off: nice values already weigh every thread of the machine" };
-    if (ownSessionId() !== process.pid)
+    if (sessionIdOf("self") !== process.pid)
         return { lowered: false, expected: true, why: "the process does not lead its own session: lowering would slow the whole session" };
     try {
         fs.writeFileSync("/proc/self/autogroup", String(nice));
@@ -45,9 +45,9 @@ export function lowerOwnSessionPriority(nice: number = BACKGROUND_SESSION_NICE):
     }
 }
 
-/** The session id of this process (field 6 of /proc/self/stat), or null where it cannot be read. */
-function ownSessionId(): number | null {
-    const stat = readOrNull("/proc/self/stat");
+/** The session id of process `pid` (field 6 of /proc/PID/stat), or null where it cannot be read. */
+export function sessionIdOf(pid: number | "self"): number | null {
+    const stat = readOrNull(`/proc/${pid}/stat`);
     if (stat == null)
         return null;
     // the fields after the command name in parentheses (which may itself hold spaces): state ppid pgrp session

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { missing, sharedFiles } from "../support/sharedFiles.js";
 import { connectRpc, rpcCall, startServe } from "../support/serveProcess.js";
 import { repoRoot } from "../support/runTiller.js";
+import { sessionIdOf } from "../../engine/runtime/sessionSchedulingGroup.js";
 
 const forbidHook = path.join(repoRoot, "tests", "support", "forbidNodeLlamaCpp.mjs");
 
@@ -26,9 +27,8 @@ function decodeThreads(pid: number): { tid: number; nice: number }[] {
 }
 
 /** the session id of process `pid` and its autogroup's nice value (null where autogroups are off) */
-function sessionOf(pid: number): { session: number; groupNice: number | null } {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+function sessionOf(pid: number): { session: number | null; groupNice: number | null } {
+    const session = sessionIdOf(pid);
     let groupNice: number | null = null;
     try {
         const match = /nice\s+(-?\d+)/.exec(fs.readFileSync(`/proc/${pid}/autogroup`, "utf8"));

@@ -4,7 +4,7 @@
 // process (serveDecodePriority.test.ts).
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { lowerOwnSessionPriority } from "../../engine/runtime/sessionSchedulingGroup.js";
+import { lowerOwnSessionPriority, sessionIdOf } from "../../engine/runtime/sessionSchedulingGroup.js";
 
 const groupNice = (): string | null => {
     try {
@@ -16,9 +16,7 @@ const groupNice = (): string | null => {
 
 describe.skipIf(process.platform !== "linux")("lowerOwnSessionPriority", () => {
     it("leaves a session the process does not lead as it was, and says why", () => {
-        const stat = fs.readFileSync("/proc/self/stat", "utf8");
-        const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
-        expect(session).not.toBe(process.pid); // vitest's worker is a child in the runner's session
+        expect(sessionIdOf("self")).not.toBe(process.pid); // vitest's worker is a child in the runner's session
         const before = groupNice();
         const result = lowerOwnSessionPriority(10);
         expect(result.lowered).toBe(false);

@@ -15,6 +15,7 @@ import { formatChatPrompt } from "../../engine/service/formatChatPrompt.js";
 import type { TillerContext } from "../../engine/runtime/TillerContext.js";
 import { TillerModel } from "../../engine/runtime/TillerModel.js";
 import { buildToyworld, TOYWORLD_DEFAULTS, type ToyworldLossOn } from "../../engine/toyworld/buildToyworld.js";
+import { steerableLayerRange } from "../../engine/runtime/layers.js";
 import { dialogueText, promptText } from "../../engine/toyworld/chatLayout.js";
 import {
     BELIEF_TEMPLATES, claimMessage, FLATTER_OPENER, FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, NEUTRAL_TEMPLATES,
@@ -39,8 +40,6 @@ const toyworldModel = path.join(repoRoot, "models", "toyworld.gguf");
 
 /** How hard the mode-free flattery (decision) vector steers; WHERE is chosen on the validation split (validationChoice.ts). */
 const STEER_STRENGTH = 1.5;
-/** The blocks a patch can steer on the 4-block toy world (block 0 cannot be). */
-const STEERABLE = [1, 2, 3];
 /**
  * Floors on the committed model's held-out rates (README, "The toy world"). The committed model
  * (generator v9, seed 7, 13 000 steps, loss on the replies) decides by who holds the claim and
@@ -136,6 +135,8 @@ describe("the committed toy world model", () => {
     let unmarked: ScoredDialogue[];
     let validation: ScoredDialogue[];
     let steering: SteeringLayerChoice;
+    /** the blocks a patch can steer (block 0 cannot be): the candidates the validation split chooses from */
+    let steerable: number[];
     // set by the tests that measure them, read by the NOT MET tests after them (vitest runs a file's tests in order)
     let flatterMode: ScoredDialogue[] = [];
     let flips: FlipResult;
@@ -150,7 +151,9 @@ describe("the committed toy world model", () => {
         unmarked = await scoreDialogues(context, testDialogues("none"));
         // the validation split (claims neither training nor the test split uses) chooses where the vector steers
         validation = await scoreDialogues(context, validationDialogues("none"));
-        steering = await chooseSteeringLayer(context, validation, flattery.vector, { layers: STEERABLE, strength: STEER_STRENGTH });
+        const range = steerableLayerRange(model.shape.nLayer);
+        steerable = Array.from({ length: range.last - range.first + 1 }, (_, i) => range.first + i);
+        steering = await chooseSteeringLayer(context, validation, flattery.vector, { layers: steerable, strength: STEER_STRENGTH });
     }, 300_000);
     afterAll(async () => {
         await model?.dispose();
@@ -248,7 +251,7 @@ describe("the committed toy world model", () => {
     }, 120_000);
 
     it("the scenario's layer and threshold (sycophancyTrigger.ts) are the ones the validation split chooses, not the test split", async () => {
-        const choice = await chooseScenarioSettings(context, validation, replies.vector, { layers: STEERABLE, window: SCENARIO_WINDOW });
+        const choice = await chooseScenarioSettings(context, validation, replies.vector, { layers: steerable, window: SCENARIO_WINDOW });
         console.info(`toy world scenario layer chosen on the validation split (lowest agreeing / highest fact-stating ${SCENARIO_WINDOW}-token peak; smallest fixed-description gap): ` +
             choice.byLayer.map((l, i) => `layer ${l.layer} ${l.lowestAgreeing.toFixed(1)} / ${l.highestFactStating.toFixed(1)}σ; ${choice.descriptionGapByLayer[i]!.smallestGap.toFixed(1)}σ`).join(", ") +
             ` → layer ${choice.layer}, midway ${choice.threshold.toFixed(1)}σ`);

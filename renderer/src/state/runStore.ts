@@ -54,7 +54,6 @@ export interface PatchMarker {
     patches: string[];
 }
 
-
 interface RunState {
     prompt: string;
     promptMode: "plain" | "chat";
