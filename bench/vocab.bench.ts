@@ -33,7 +33,7 @@ import { resolveSamplingOptions } from "../engine/runtime/sampling/SamplingOptio
 import { TokenSampler } from "../engine/runtime/sampling/TokenSampler.js";
 import type { TillerContext } from "../engine/runtime/TillerContext.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
-import { median, medianIntervalRate } from "./benchStatistics.js";
+import { median, medianIntervalRate, quantile } from "./benchStatistics.js";
 import { coldRowMicros } from "./coldRowAnalysis.js";
 import { createPeerCompletion, steadyRate } from "./peerCompletion.js";
 import { getTillerBackend } from "../engine/runtime/TillerBackend.js";
@@ -130,7 +130,7 @@ export async function benchVocab(threads: number): Promise<string[]> {
         ...vocabs.map((nVocab) => ({ label: `4 × 256, vocab ${nVocab}`, options: { nLayer: 4, nEmbd: 256, nHead: 4, nVocab, contextLength: 1024, type: "f16", seed: 7 } as RandomModelOptions })),
         ...(process.env.BENCH_VOCAB_LARGE === "0" ? [] : [{ label: "16 × 768, vocab 8192", options: { nLayer: 16, nEmbd: 768, nHead: 12, nVocab: 8192, contextLength: 1024, type: "f16", seed: 1234 } as RandomModelOptions }])
     ];
-    const header = ["model", "bare tok/s", "full tok/s", "peer tok/s", "full/bare", "full/peer", "overhead ms/tok",
+    const header = ["model", "bare tok/s", "full tok/s", "peer tok/s", "full/bare", "(quartiles)", "full/peer", "overhead ms/tok",
         "argmax µs", "full analysis µs", "read-outs %", "T=0.8 µs (off/on)", "T=0.8 read-outs %"];
     const rows: string[][] = [header];
     const misses: string[] = [];
@@ -175,7 +175,8 @@ export async function benchVocab(threads: number): Promise<string[]> {
             const tokenMicros = 1e6 / full;
             const readoutShare = (fullMicros - argmaxMicros) / tokenMicros;
             const sampledShare = (sampled.statistics - sampled.plain) / tokenMicros;
-            rows.push([label, bare.toFixed(1), full.toFixed(1), peerRate.toFixed(1), fullOverBare.toFixed(3), (full / peerRate).toFixed(3),
+            rows.push([label, bare.toFixed(1), full.toFixed(1), peerRate.toFixed(1), fullOverBare.toFixed(3),
+                `${quantile(pairedRatios, 0.25).toFixed(3)}–${quantile(pairedRatios, 0.75).toFixed(3)}`, (full / peerRate).toFixed(3),
                 median(pairedOverheads).toFixed(3), argmaxMicros.toFixed(0), fullMicros.toFixed(0), (100 * readoutShare).toFixed(2),
                 `${sampled.plain.toFixed(0)}/${sampled.statistics.toFixed(0)}`, (100 * sampledShare).toFixed(2)]);
             if (fullOverBare < 0.95)
@@ -196,6 +197,7 @@ export async function benchVocab(threads: number): Promise<string[]> {
     const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
     lines.push(`threads ${threads}, ${tokens} tokens per run, ${repeats} interleaved runs each (medians, after one warm-up);`,
         "full/bare and overhead: medians over repeats of each repeat's ratio / difference of median token intervals (the two runs adjacent, in alternating order);",
+        "(quartiles): the 25th–75th percentiles of those per-repeat ratios (their spread from one repeat to the next);",
         "tok/s columns and full/peer: medians of steady rates (first → last token)");
     lines.push("analysis µs: per analyzeRows call timed inside the runs (bare: argmax; full: statistics, read-outs, 5 alternatives);",
         "read-outs % = (full − argmax) / full's time per token; T=0.8: one real row in a loop, sampler with statistics off/on (hot cache)");
