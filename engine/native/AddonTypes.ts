@@ -184,6 +184,11 @@ export interface NativeTrainerOptions {
     contextSize: number;
     /** one rule per tensor of the metadata file (a tensor without one is refused); drawn in llama.cpp's creation order */
     initialisation: NativeWeightInit[];
+    /**
+     * the backward pass's out-product kernel: "tiller" (default; Tiller's register-tiled kernel where
+     * the CPU has AVX2/AVX-512, else ggml's) or "ggml" (ggml's own). Both train to the same bytes.
+     */
+    outProduct?: "tiller" | "ggml";
 }
 
 /** AdamW's settings for one train() call; the schedule is the caller's (engine/toyworld/trainingPolicy.ts). */
@@ -212,7 +217,8 @@ export interface NativeTrainingResult {
 }
 
 export interface NativeTrainer {
-    info(): { contextSize: number; nTensors: number; nVocab: number };
+    /** outProductKernel: the out-product kernel in use ("avx512", "avx2" or "ggml"), on outProductNodes nodes of the backward pass */
+    info(): { contextSize: number; nTensors: number; nVocab: number; outProductKernel: "avx512" | "avx2" | "ggml"; outProductNodes: number };
     /**
      * One AdamW step per window, off the JS thread. windows: n × (contextSize + 1) token ids (inputs are
      * a window's first contextSize tokens, labels its last contextSize). Resolves early, with

@@ -12,6 +12,9 @@
         "src/row_analysis_binding.cc",
         "src/training.cc",
         "src/training_graph.cc",
+        "src/out_product_kernel.cc",
+        "src/out_product_avx512.cc",
+        "src/out_product_avx2.cc",
         "src/quantize.cc",
         "src/llama_loader.cc"
       ],

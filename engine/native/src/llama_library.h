@@ -88,7 +88,10 @@
     X(ggml_opt_free)                           \
     X(ggml_opt_labels)                         \
     X(ggml_opt_alloc)                          \
-    X(ggml_opt_eval)
+    X(ggml_opt_eval)                           \
+    X(ggml_custom_4d)                          \
+    X(ggml_get_first_tensor)                   \
+    X(ggml_get_next_tensor)
 
 // X-macro lists: one entry per function. The pointer types come from the headers via decltype, so
 // a signature change in llama.h fails the build instead of corrupting the stack at run time.

@@ -149,6 +149,7 @@ struct trainer_options {
     uint64_t seed;
     int32_t threads;
     uint32_t n_ctx;
+    out_product_kernel out_product;
     std::map<std::string, weight_rule> initialisation;
 };
 
@@ -247,7 +248,7 @@ public:
         for (ggml_tensor * w : state_->weights) {
             by_name[w->name] = w;
         }
-        state_->graph = training_graph_create(lib, by_name, shape, options_.threads, optimizer_params, state_.get(), error);
+        state_->graph = training_graph_create(lib, by_name, shape, options_.threads, options_.out_product, optimizer_params, state_.get(), error);
         if (!state_->graph) {
             SetError("createTrainer: " + error);
         }
@@ -331,6 +332,8 @@ Napi::Value native_trainer::info(const Napi::CallbackInfo & info) {
     out.Set("contextSize", s.n_ctx);
     out.Set("nTensors", (double) s.weights.size());
     out.Set("nVocab", s.lib->llama_vocab_n_tokens(s.lib->llama_model_get_vocab(s.model)));
+    out.Set("outProductKernel", out_product_kernel_name(s.graph->out_product()));
+    out.Set("outProductNodes", (double) s.graph->out_product_nodes());
     return out;
 }
 
@@ -738,6 +741,13 @@ Napi::Value create(const Napi::CallbackInfo & info) {
     options.threads = (int32_t) threads;
     options.n_ctx   = (uint32_t) n_ctx;
     options.initialisation = read_initialisation(env, o.Get("initialisation"));
+    // "tiller" (default): Tiller's out-product kernel where this CPU has one; "ggml": ggml's own.
+    // Both give the same bytes (out_product_kernel.h); "ggml" is there to show it.
+    const Napi::Value out_product = o.Get("outProduct");
+    if (!out_product.IsUndefined() && !(out_product.IsString() && (out_product.As<Napi::String>().Utf8Value() == "tiller" || out_product.As<Napi::String>().Utf8Value() == "ggml"))) {
+        throw Napi::TypeError::New(env, "createTrainer: outProduct must be \"tiller\" or \"ggml\"");
+    }
+    options.out_product = !out_product.IsUndefined() && out_product.As<Napi::String>().Utf8Value() == "ggml" ? out_product_kernel::ggml : out_product_kernel_best();
     llama_library_get();
     auto * worker = new create_trainer_worker(env, options);
     Napi::Promise promise = worker->promise();

@@ -31,6 +31,8 @@ struct training_graph::parts {
     ggml_gallocr_t logits_alloc = nullptr;
     std::vector<float> labels;                  // one-hot next tokens, n_ctx × n_vocab (ggml_opt_labels' layout)
     std::vector<float> loss_mask_values;        // n_ctx
+    out_product_kernel out_product = out_product_kernel::ggml;
+    int64_t out_product_nodes = 0;              // backward out-products running on that kernel
 
     ~parts() {
         if (lib == nullptr) return;
@@ -154,7 +156,7 @@ training_graph::~training_graph() = default;
 
 std::unique_ptr<training_graph> training_graph_create(
     const llama_library & L, const std::map<std::string, ggml_tensor *> & weights, const training_graph_shape & shape,
-    int32_t threads, ggml_opt_get_optimizer_params get_opt_pars, void * get_opt_pars_ud, std::string & error) {
+    int32_t threads, out_product_kernel out_product, ggml_opt_get_optimizer_params get_opt_pars, void * get_opt_pars_ud, std::string & error) {
     if (shape.n_head <= 0 || shape.n_embd % shape.n_head != 0 || ((shape.n_embd / shape.n_head) % 2) != 0) {
         error = "the training graph needs n_embd divisible by n_head into an even head size";
         return nullptr;
@@ -271,6 +273,10 @@ std::unique_ptr<training_graph> training_graph_create(
         error = "ggml-opt could not set up the optimizer";
         return nullptr;
     }
+    // ggml_opt_init built the backward graph in ctx_compute; nothing is allocated yet, and ggml-opt
+    // copies each node's op when it allocates a graph, so the swap reaches every step
+    p->out_product_nodes = out_product_kernel_install(L, p->ctx_compute, out_product);
+    p->out_product = p->out_product_nodes > 0 ? out_product : out_product_kernel::ggml;
     p->labels.assign(shape.n_vocab * shape.n_ctx, 0.0f);
     p->loss_mask_values.assign(shape.n_ctx, 1.0f);
     return std::make_unique<training_graph>(std::move(p));
@@ -318,4 +324,12 @@ std::vector<float> training_graph::logits(const int32_t * tokens) {
     std::vector<float> out(n_vocab * n_ctx);
     L.ggml_backend_tensor_get(p_->logits_out, out.data(), 0, out.size() * sizeof(float));
     return out;
+}
+
+out_product_kernel training_graph::out_product() const {
+    return p_->out_product;
+}
+
+int64_t training_graph::out_product_nodes() const {
+    return p_->out_product_nodes;
 }

@@ -14,6 +14,7 @@
 
 #include "llama_library.h"
 #include "ggml-opt.h"
+#include "out_product_kernel.h"
 
 // The LLaMA hyperparameters the graph needs, as the model's GGUF metadata states them.
 struct training_graph_shape {
@@ -31,10 +32,11 @@ class training_graph;
 
 // Builds the graph over the model's weights (name → tensor, F32, in host memory). Every weight is
 // marked trainable. Returns null and sets `error` when a weight is missing or the backend fails.
-// get_opt_pars is called before every optimizer step (ggml-opt's callback).
+// get_opt_pars is called before every optimizer step (ggml-opt's callback). The backward pass's
+// out-products run on `out_product` (out_product_kernel.h: the same bits as ggml's, faster).
 std::unique_ptr<training_graph> training_graph_create(
     const llama_library & lib, const std::map<std::string, ggml_tensor *> & weights, const training_graph_shape & shape,
-    int32_t threads, ggml_opt_get_optimizer_params get_opt_pars, void * get_opt_pars_ud, std::string & error);
+    int32_t threads, out_product_kernel out_product, ggml_opt_get_optimizer_params get_opt_pars, void * get_opt_pars_ud, std::string & error);
 
 class training_graph {
 public:
@@ -55,6 +57,10 @@ public:
 
     // The logits (n_ctx × n_vocab, row per position) of a forward pass over n_ctx tokens.
     std::vector<float> logits(const int32_t * tokens);
+
+    // The out-product kernel the backward pass runs, and on how many of its nodes.
+    out_product_kernel out_product() const;
+    int64_t out_product_nodes() const;
 
     struct parts;
     explicit training_graph(std::unique_ptr<parts> p);
