@@ -185,10 +185,11 @@ export interface NativeTrainerOptions {
     /** one rule per tensor of the metadata file (a tensor without one is refused); drawn in llama.cpp's creation order */
     initialisation: NativeWeightInit[];
     /**
-     * the backward pass's out-product kernel: "tiller" (default; Tiller's register-tiled kernel where
-     * the CPU has AVX2/AVX-512, else ggml's) or "ggml" (ggml's own). Both train to the same bytes.
+     * the backward pass's out-product kernel: "tiller" (default: Tiller's register-tiled kernel for
+     * this CPU, AVX-512 or AVX2, else ggml's), "ggml" (ggml's own), or one of Tiller's by name
+     * (refused where the CPU cannot run it). Every choice trains to the same bytes.
      */
-    outProduct?: "tiller" | "ggml";
+    outProduct?: "tiller" | "ggml" | "avx512" | "avx2";
 }
 
 /** AdamW's settings for one train() call; the schedule is the caller's (engine/toyworld/trainingPolicy.ts). */

@@ -4,12 +4,22 @@
 
 #include "out_product_isa.h"
 
-out_product_kernel out_product_kernel_best() {
+bool out_product_kernel_runs_here(out_product_kernel kernel) {
 #if TILLER_OUT_PRODUCT_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return out_product_kernel::avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return out_product_kernel::avx2;
+    switch (kernel) {
+        case out_product_kernel::avx512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+        case out_product_kernel::avx2:   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        case out_product_kernel::ggml:   return true;
+    }
 #endif
+    return kernel == out_product_kernel::ggml;
+}
+
+out_product_kernel out_product_kernel_best() {
+    for (out_product_kernel kernel : { out_product_kernel::avx512, out_product_kernel::avx2 }) {
+        if (out_product_kernel_runs_here(kernel)) return kernel;
+    }
     return out_product_kernel::ggml;
 }
 

@@ -22,6 +22,9 @@ enum class out_product_kernel { ggml, avx2, avx512 };
 // x86-64, not GCC, or no AVX2 with FMA).
 out_product_kernel out_product_kernel_best();
 
+// Whether this CPU and build can run `kernel` (ggml's own always can).
+bool out_product_kernel_runs_here(out_product_kernel kernel);
+
 const char * out_product_kernel_name(out_product_kernel kernel);
 
 // Swaps `kernel` in for every F32 out-product among ctx's tensors (before any graph over them is

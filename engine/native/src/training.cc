@@ -712,6 +712,22 @@ std::map<std::string, weight_rule> read_initialisation(Napi::Env env, Napi::Valu
     return out;
 }
 
+// createTrainer's outProduct: "tiller" (default: Tiller's fastest kernel for this CPU, or ggml's
+// where it has none), "ggml" (ggml's own), or one of Tiller's by name ("avx512", "avx2"; refused
+// where the CPU cannot run it). Every choice trains to the same bytes (out_product_kernel.h).
+out_product_kernel read_out_product_kernel(Napi::Env env, Napi::Value value) {
+    const std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : value.IsUndefined() ? "tiller" : "";
+    if (name == "tiller") return out_product_kernel_best();
+    for (out_product_kernel kernel : { out_product_kernel::ggml, out_product_kernel::avx512, out_product_kernel::avx2 }) {
+        if (name != out_product_kernel_name(kernel)) continue;
+        if (!out_product_kernel_runs_here(kernel)) {
+            throw Napi::RangeError::New(env, "createTrainer: this CPU (or build) cannot run the \"" + name + "\" out-product kernel");
+        }
+        return kernel;
+    }
+    throw Napi::TypeError::New(env, "createTrainer: outProduct must be \"tiller\", \"ggml\", \"avx512\" or \"avx2\"");
+}
+
 } // namespace
 
 namespace native_training {
@@ -741,13 +757,7 @@ Napi::Value create(const Napi::CallbackInfo & info) {
     options.threads = (int32_t) threads;
     options.n_ctx   = (uint32_t) n_ctx;
     options.initialisation = read_initialisation(env, o.Get("initialisation"));
-    // "tiller" (default): Tiller's out-product kernel where this CPU has one; "ggml": ggml's own.
-    // Both give the same bytes (out_product_kernel.h); "ggml" is there to show it.
-    const Napi::Value out_product = o.Get("outProduct");
-    if (!out_product.IsUndefined() && !(out_product.IsString() && (out_product.As<Napi::String>().Utf8Value() == "tiller" || out_product.As<Napi::String>().Utf8Value() == "ggml"))) {
-        throw Napi::TypeError::New(env, "createTrainer: outProduct must be \"tiller\" or \"ggml\"");
-    }
-    options.out_product = !out_product.IsUndefined() && out_product.As<Napi::String>().Utf8Value() == "ggml" ? out_product_kernel::ggml : out_product_kernel_best();
+    options.out_product = read_out_product_kernel(env, o.Get("outProduct"));
     llama_library_get();
     auto * worker = new create_trainer_worker(env, options);
     Napi::Promise promise = worker->promise();

@@ -29,7 +29,8 @@ struct training_graph::parts {
     ggml_cgraph * logits_graph = nullptr;
     ggml_tensor * logits_out = nullptr;
     ggml_gallocr_t logits_alloc = nullptr;
-    std::vector<float> labels;                  // one-hot next tokens, n_ctx × n_vocab (ggml_opt_labels' layout)
+    std::vector<int64_t> hot_labels;            // per position, the element of ggml_opt_labels set to 1 (-1: none)
+    bool labels_cleared = false;                // ggml_opt_labels zeroed once (its buffer is ggml-opt's static one)
     std::vector<float> loss_mask_values;        // n_ctx
     out_product_kernel out_product = out_product_kernel::ggml;
     int64_t out_product_nodes = 0;              // backward out-products running on that kernel
@@ -277,7 +278,7 @@ std::unique_ptr<training_graph> training_graph_create(
     // copies each node's op when it allocates a graph, so the swap reaches every step
     p->out_product_nodes = out_product_kernel_install(L, p->ctx_compute, out_product);
     p->out_product = p->out_product_nodes > 0 ? out_product : out_product_kernel::ggml;
-    p->labels.assign(shape.n_vocab * shape.n_ctx, 0.0f);
+    p->hot_labels.assign(shape.n_ctx, -1);
     p->loss_mask_values.assign(shape.n_ctx, 1.0f);
     return std::make_unique<training_graph>(std::move(p));
 }
@@ -287,22 +288,31 @@ training_graph::step_loss training_graph::step(const int32_t * window, const uin
     const int64_t n_ctx = p_->shape.n_ctx, n_vocab = p_->shape.n_vocab;
     L.ggml_backend_tensor_set(p_->tokens, window, 0, n_ctx * sizeof(int32_t));
     // labels: one-hot rows of the next tokens (as llama.cpp's own training sets them), zero rows
-    // where the label does not count
-    std::vector<float> & labels = p_->labels;
+    // where the label does not count. The tensor is n_ctx × n_vocab floats, nearly all 0 and kept
+    // between steps: zero it once, then move only the n_ctx ones (rewriting all of it every step
+    // cost ~2% of a step).
+    ggml_tensor * labels = L.ggml_opt_labels(p_->opt);
+    if (!p_->labels_cleared) {
+        const std::vector<float> zeros(n_ctx * n_vocab, 0.0f);
+        L.ggml_backend_tensor_set(labels, zeros.data(), 0, zeros.size() * sizeof(float));
+        p_->labels_cleared = true;
+    }
+    const float zero = 0.0f, one = 1.0f;
     std::vector<float> & counts = p_->loss_mask_values;
-    std::fill(labels.begin(), labels.end(), 0.0f);
     int64_t counted = 0;
     for (int64_t i = 0; i < n_ctx; i++) {
+        int64_t & hot = p_->hot_labels[i];
+        if (hot >= 0) L.ggml_backend_tensor_set(labels, &zero, hot * sizeof(float), sizeof(float));
         const bool counts_here = label_mask == nullptr || label_mask[i] != 0;
         counts[i] = counts_here ? 1.0f : 0.0f;
-        if (counts_here) {
-            labels[i * n_vocab + window[i + 1]] = 1.0f;
+        hot = counts_here ? i * n_vocab + window[i + 1] : -1;
+        if (hot >= 0) {
+            L.ggml_backend_tensor_set(labels, &one, hot * sizeof(float), sizeof(float));
             counted++;
         }
     }
     L.ggml_backend_tensor_set(p_->loss_mask, counts.data(), 0, counts.size() * sizeof(float));
     L.ggml_opt_alloc(p_->opt, train);
-    L.ggml_backend_tensor_set(L.ggml_opt_labels(p_->opt), labels.data(), 0, labels.size() * sizeof(float));
     L.ggml_opt_result_reset(p_->result);
     L.ggml_opt_eval(p_->opt, p_->result);
     double loss = 0, uncertainty = 0;
