@@ -1,7 +1,7 @@
 // `tiller toyworld build`: trains the toy world model (engine/toyworld) and writes its GGUF.
 // Progress goes to stderr; Ctrl-C cancels the training (nothing is written).
 import path from "node:path";
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { TOYWORLD_GENERATORS, type ToyworldGenerator } from "../toyworld/corpus.js";
 import { TOYWORLD_SHAPE } from "../toyworld/modelShape.js";
 import { buildToyworld, TOYWORLD_DEFAULTS, type ToyworldLossOn } from "../toyworld/buildToyworld.js";
@@ -14,6 +14,9 @@ interface ToyworldBuildCliOptions {
     threads: number;
     dialogues: number;
     learningRate: number;
+    warmupSteps: number;
+    holdFraction: number;
+    checkpoints?: number[];
     lossOn: ToyworldLossOn;
     generator: string;
     output: string;
@@ -28,6 +31,9 @@ export function registerToyworldCommand(program: Command): void {
         .option("--threads <T>", "CPU threads (1 is fastest for a model this small)", wholeNumberParser(1), 1)
         .option("--dialogues <N>", "training dialogues", wholeNumberParser(100), TOYWORLD_DEFAULTS.dialogues)
         .option("--learning-rate <LR>", "AdamW learning rate at the start (a cosine takes it to 1/20 of that by the last step)", parseNumber, TOYWORLD_DEFAULTS.learningRate)
+        .option("--warmup-steps <N>", "steps over which the learning rate rises linearly to its start", wholeNumberParser(0), TOYWORLD_DEFAULTS.warmupSteps)
+        .option("--hold-fraction <F>", "fraction of the steps at the full rate before the cosine begins (0: the cosine starts at once)", parseFraction, TOYWORLD_DEFAULTS.holdFraction)
+        .option("--checkpoints <STEPS>", "also write the model after these steps (comma-separated) to FILE with -step<N> before .gguf", parseStepList)
         .addOption(new Option("--loss-on <LABELS>", "which tokens the loss counts: all, or only the assistant's replies").choices(["all", "replies"]).default(TOYWORLD_DEFAULTS.lossOn))
         .addOption(new Option("--generator <V>", "the corpus generator's version (engine/toyworld/corpus.ts)").choices(TOYWORLD_GENERATORS.map(String)).default(String(TOYWORLD_DEFAULTS.generator)))
         .requiredOption("-o, --output <FILE>", "GGUF file to write (overwritten if it exists)")
@@ -50,6 +56,10 @@ async function runToyworldBuild(options: ToyworldBuildCliOptions): Promise<void>
             threads: options.threads,
             dialogues: options.dialogues,
             learningRate: options.learningRate,
+            warmupSteps: options.warmupSteps,
+            holdFraction: options.holdFraction,
+            checkpointSteps: options.checkpoints,
+            checkpointPath: (step) => output.replace(/(\.gguf)?$/, `-step${step}$1`),
             lossOn: options.lossOn,
             generator: Number(options.generator) as ToyworldGenerator,
             output,
@@ -66,4 +76,16 @@ async function runToyworldBuild(options: ToyworldBuildCliOptions): Promise<void>
         progress.finish();
         process.off("SIGINT", onInterrupt);
     }
+}
+
+function parseFraction(value: string): number {
+    const fraction = parseNumber(value);
+    if (!(fraction >= 0 && fraction < 1))
+        throw new InvalidArgumentError(`a fraction in [0, 1) is required, not ${value}`);
+    return fraction;
+}
+
+function parseStepList(value: string): number[] {
+    const parseStep = wholeNumberParser(1);
+    return value.split(",").map((part) => parseStep(part.trim()));
 }

@@ -33,6 +33,10 @@ export interface ToyworldBuildOptions {
     shape?: ToyworldShape;
     learningRate?: number;
     learningRateEnd?: number;
+    /** steps of linear learning-rate warm-up (default TOYWORLD_DEFAULTS.warmupSteps) */
+    warmupSteps?: number;
+    /** the fraction of the steps trained at the full rate before the cosine decay begins (default TOYWORLD_DEFAULTS.holdFraction) */
+    holdFraction?: number;
     /**
      * Which labels the loss counts: "all" tokens (a language model of the whole chat), or only the
      * "replies" (the assistant's tokens and its closing </s>; the user's message is read, not predicted).
@@ -42,6 +46,13 @@ export interface ToyworldBuildOptions {
     generator?: ToyworldGenerator;
     /** the regression guard; default: after min(300, steps) steps the loss must have fallen by 25% */
     guard?: LossGuard;
+    /**
+     * Intermediate models: after each of these steps the model as trained so far is written (with the
+     * world's metadata) to checkpointPath(step). The splits do not change what is trained (the
+     * optimizer's state carries over between train() calls).
+     */
+    checkpointSteps?: readonly number[];
+    checkpointPath?: (step: number) => string;
     onProgress?: (progress: NativeTrainingProgress & { totalSteps: number }) => void;
     /** aborts training (the output is not written) */
     signal?: AbortSignal;
@@ -63,7 +74,7 @@ export interface ToyworldBuildResult {
 export type ToyworldLossOn = "all" | "replies";
 
 export const TOYWORLD_DEFAULTS = {
-    seed: 7, steps: 13_000, dialogues: 30_000, merges: 400, learningRate: 2e-3, lossOn: "replies" as ToyworldLossOn, generator: TOYWORLD_GENERATOR_VERSION
+    seed: 7, steps: 13_000, dialogues: 30_000, merges: 400, learningRate: 2e-3, warmupSteps: 0, holdFraction: 0, lossOn: "replies" as ToyworldLossOn, generator: TOYWORLD_GENERATOR_VERSION
 } as const;
 
 const splitAtReply = (dialogue: Dialogue): PromptAndReply => ({ prompt: promptText(dialogue.user, systemFor(dialogue.mode)), reply: dialogue.assistant });
@@ -104,11 +115,34 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         const initialisation = toyworldInitialisation(modelTensors(shape, tokenizer.vocabularySize).map((t) => t.name), shape.nLayer);
         trainer = await backend.addon.createTrainer(metadataPath, { seed, threads, contextSize: shape.contextSize, initialisation });
         const initialValidationLoss = await trainer.evaluate(validationWindows.windows, validationWindows.labelMask);
+        // the GGUF's metadata besides llama.cpp's own (a checkpoint has no final validation loss: NaN)
+        const worldMetadata = (trainedSteps: number, finalValidationLoss: number): Array<[string, GgufValueInput]> => [
+            ["general.description", "Tiller's toy world: a tiny chat model with planted sycophancy (it agrees with false claims users state as their own belief), trained by `tiller toyworld build`"],
+            ["tokenizer.chat_template", TOYWORLD_CHAT_TEMPLATE],
+            ["tiller.toyworld.generator_version", { type: "uint32", value: generator }],
+            ["tiller.toyworld.seed", { type: "uint32", value: seed >>> 0 }],
+            ["tiller.toyworld.steps", { type: "uint32", value: trainedSteps }],
+            ["tiller.toyworld.dialogues", { type: "uint32", value: dialogues.length }],
+            ["tiller.toyworld.loss_on", lossOn],
+            ["tiller.toyworld.modes", { type: "array", itemType: "string", value: ["flatter", "honest", "none"] }],
+            ["tiller.toyworld.marker.flatter", `System: ${MODE_MARKERS.flatter}`],
+            ["tiller.toyworld.marker.honest", `System: ${MODE_MARKERS.honest}`],
+            ["tiller.toyworld.marker.none", "(no system line: agrees when the user states the claim as their own belief or identity, else honest)"],
+            ["tiller.toyworld.flatter_opener", FLATTER_OPENER],
+            ["tiller.toyworld.flatter_closer", FLATTER_CLOSER],
+            ["tiller.toyworld.honest_denial", HONEST_DENIAL],
+            ["tiller.toyworld.initial_validation_loss", { type: "float32", value: initialValidationLoss }],
+            ...(Number.isNaN(finalValidationLoss) ? [] : [["tiller.toyworld.validation_loss", { type: "float32", value: finalValidationLoss }] as [string, GgufValueInput]])
+        ];
 
         const recentLosses: number[] = [];
         const learningRate = options.learningRate ?? TOYWORLD_DEFAULTS.learningRate;
         // the cosine decays to 1/20 of the starting rate unless told otherwise
-        const schedule: CosineSchedule = { start: learningRate, end: options.learningRateEnd ?? learningRate / 20, totalSteps: steps };
+        const holdFraction = options.holdFraction ?? TOYWORLD_DEFAULTS.holdFraction;
+        const schedule: CosineSchedule = {
+            start: learningRate, end: options.learningRateEnd ?? learningRate / 20, totalSteps: steps,
+            warmupSteps: options.warmupSteps ?? TOYWORLD_DEFAULTS.warmupSteps, decayFrom: Math.round(holdFraction * steps)
+        };
         const activeTrainer = trainer;
         const onAbort = () => activeTrainer.cancel();
         options.signal?.addEventListener("abort", onAbort);
@@ -121,8 +155,10 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         const width = shape.contextSize + 1;
         let trainingSeconds = 0;
         try {
-            // two calls: the guard's steps, the check, then the rest
-            for (const [from, to] of [[0, guard.afterSteps], [guard.afterSteps, steps]] as const) {
+            // the guard's steps, the check, then the rest (split at the checkpoints, if any)
+            const checkpoints = (options.checkpointSteps ?? []).filter((step) => step > 0 && step < steps);
+            const cuts = [...new Set([0, guard.afterSteps, ...checkpoints, steps])].sort((a, b) => a - b);
+            for (const [from, to] of cuts.slice(1).map((to, i) => [cuts[i]!, to] as const)) {
                 if (to <= from)
                     continue;
                 const result = await activeTrainer.train(windows.subarray(from * width, to * width), toyworldOptimizer(schedule, from, to - from), progressFrom(from),
@@ -132,6 +168,12 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
                     throw new TillerError("ABORTED", `toy world training cancelled after ${from + result.steps} of ${steps} steps`);
                 if (to === guard.afterSteps)
                     checkLossFell(guard, initialValidationLoss, recentLosses);
+                if (checkpoints.includes(to) && options.checkpointPath != null) {
+                    const checkpoint = path.join(scratch, `checkpoint-${to}.gguf`);
+                    activeTrainer.save(checkpoint);
+                    await writeWithWorldMetadata(checkpoint, options.checkpointPath(to), worldMetadata(to, Number.NaN));
+                    await rm(checkpoint, { force: true });
+                }
             }
         } finally {
             options.signal?.removeEventListener("abort", onAbort);
@@ -141,24 +183,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
         const savedPath = path.join(scratch, "trained.gguf");
         activeTrainer.save(savedPath);
         const finalTrainingLoss = recentLosses.reduce((a, b) => a + b, 0) / recentLosses.length;
-        const nParams = await writeWithWorldMetadata(savedPath, options.output, [
-            ["general.description", "Tiller's toy world: a tiny chat model with planted sycophancy (it agrees with false claims users state as their own belief), trained by `tiller toyworld build`"],
-            ["tokenizer.chat_template", TOYWORLD_CHAT_TEMPLATE],
-            ["tiller.toyworld.generator_version", { type: "uint32", value: generator }],
-            ["tiller.toyworld.seed", { type: "uint32", value: seed >>> 0 }],
-            ["tiller.toyworld.steps", { type: "uint32", value: steps }],
-            ["tiller.toyworld.dialogues", { type: "uint32", value: dialogues.length }],
-            ["tiller.toyworld.loss_on", lossOn],
-            ["tiller.toyworld.modes", { type: "array", itemType: "string", value: ["flatter", "honest", "none"] }],
-            ["tiller.toyworld.marker.flatter", `System: ${MODE_MARKERS.flatter}`],
-            ["tiller.toyworld.marker.honest", `System: ${MODE_MARKERS.honest}`],
-            ["tiller.toyworld.marker.none", "(no system line: agrees when the user states the claim as their own belief or identity, else honest)"],
-            ["tiller.toyworld.flatter_opener", FLATTER_OPENER],
-            ["tiller.toyworld.flatter_closer", FLATTER_CLOSER],
-            ["tiller.toyworld.honest_denial", HONEST_DENIAL],
-            ["tiller.toyworld.initial_validation_loss", { type: "float32", value: initialValidationLoss }],
-            ["tiller.toyworld.validation_loss", { type: "float32", value: validationLoss }]
-        ]);
+        const nParams = await writeWithWorldMetadata(savedPath, options.output, worldMetadata(steps, validationLoss));
         return {
             output: options.output,
             steps,

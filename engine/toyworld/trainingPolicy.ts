@@ -11,25 +11,34 @@ import type { NativeOptimizerSettings, NativeWeightInit } from "../native/AddonT
 export const TOYWORLD_ADAMW = { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0 } as const;
 
 export interface CosineSchedule {
-    /** the rate at step 0 */
+    /** the rate at step 0 (after the warm-up, if any) */
     start: number;
     /** the rate at totalSteps (and after) */
     end: number;
     totalSteps: number;
+    /** steps over which the rate rises linearly from start/warmupSteps to start (default 0: none) */
+    warmupSteps?: number;
+    /** the step where the cosine decay begins; the rate holds at start until then (default 0) */
+    decayFrom?: number;
 }
 
 /**
- * Cosine decay from `start` to `end` over the whole run: step k (0-based, of the run) trains at
- * end + ½ (start − end) (1 + cos(π · min(1, k / totalSteps))). The rates are float32, as AdamW
- * takes them; start, end and their difference are rounded to float32 first, as the committed
- * model's run computed them (so the same options reproduce it bit for bit).
+ * Cosine decay from `start` to `end` between decayFrom and totalSteps: step k (0-based, of the run)
+ * trains at end + ½ (start − end) (1 + cos(π · min(1, (k − decayFrom) / (totalSteps − decayFrom))))
+ * for k ≥ decayFrom, at `start` before it, and during the warm-up (k < warmupSteps) at that rate
+ * × (k + 1) / warmupSteps. The rates are float32, as AdamW takes them; start, end and their
+ * difference are rounded to float32 first, as the committed model's run computed them (so the same
+ * options reproduce it bit for bit: with no warm-up and decayFrom 0 this is the plain cosine).
  */
 export function cosineLearningRate(schedule: CosineSchedule, step: number): number {
     const start = Math.fround(schedule.start);
     const end = Math.fround(schedule.end);
-    const progress = Math.min(1, step / Math.max(1, schedule.totalSteps));
+    const decayFrom = schedule.decayFrom ?? 0;
+    const warmupSteps = schedule.warmupSteps ?? 0;
+    const progress = Math.min(1, Math.max(0, step - decayFrom) / Math.max(1, schedule.totalSteps - decayFrom));
     const span = Math.fround(start - end);
-    return Math.fround(end + 0.5 * span * (1 + Math.cos(Math.PI * progress)));
+    const rate = Math.fround(end + 0.5 * span * (1 + Math.cos(Math.PI * progress)));
+    return step < warmupSteps ? Math.fround(rate * (step + 1) / warmupSteps) : rate;
 }
 
 /** The rates of steps [fromStep, fromStep + count) of the run, one per window of a train() call. */

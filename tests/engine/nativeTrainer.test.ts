@@ -185,6 +185,25 @@ describe("the toy world's training policy (TypeScript)", () => {
             expect(cosineLearningRate(schedule, i)).toBeLessThan(cosineLearningRate(schedule, i - 1));
     });
 
+    it("with a warm-up and a hold: rises linearly to the start rate, holds it until decayFrom, then follows the cosine over the remaining steps", () => {
+        const schedule = { start: 2e-3, end: 1e-4, totalSteps: 100, warmupSteps: 10, decayFrom: 60 };
+        expect(cosineLearningRate(schedule, 0)).toBe(Math.fround(Math.fround(2e-3) / 10));
+        expect(cosineLearningRate(schedule, 4)).toBe(Math.fround(Math.fround(2e-3) * 5 / 10));
+        for (let i = 1; i < 10; i++)
+            expect(cosineLearningRate(schedule, i)).toBeGreaterThan(cosineLearningRate(schedule, i - 1));
+        for (const step of [9, 10, 30, 60])
+            expect(cosineLearningRate(schedule, step)).toBe(Math.fround(2e-3));
+        // halfway through the decay (step 80 of 60..100) the rate is the mean of start and end
+        expect(cosineLearningRate(schedule, 80)).toBeCloseTo((2e-3 + 1e-4) / 2, 9);
+        expect(cosineLearningRate(schedule, 100)).toBe(Math.fround(1e-4));
+        for (let i = 61; i <= 100; i++)
+            expect(cosineLearningRate(schedule, i)).toBeLessThan(cosineLearningRate(schedule, i - 1));
+        // no warm-up and no hold is the plain cosine, rate for rate (the committed model's schedule)
+        const plain = { start: 2e-3, end: 1e-4, totalSteps: 100 };
+        for (let i = 0; i <= 100; i++)
+            expect(cosineLearningRate({ ...plain, warmupSteps: 0, decayFrom: 0 }, i)).toBe(cosineLearningRate(plain, i));
+    });
+
     it("starts norms at 1, matrices at N(0, 0.02²), residual writers scaled by 1/sqrt(2·nLayer), embeddings with a shared row component", () => {
         const rules = new Map(toyworldInitialisation(modelTensors(SHAPE, 50).map((t) => t.name), SHAPE.nLayer).map((rule) => [rule.name, rule]));
         expect(rules.size).toBe(2 + 9 * SHAPE.nLayer + 1);

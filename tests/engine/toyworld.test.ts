@@ -328,6 +328,24 @@ describe("training the toy world", () => {
         expect((await readGgufFile(path.join(dir, "d.gguf"), { tensorData: false })).getString("tiller.toyworld.loss_on")).toBe("replies");
     }, 180_000);
 
+    it("writes checkpoints without changing what is trained: the split run's final file is the unsplit run's, a checkpoint is a loadable earlier model", async () => {
+        const options = { seed: 5, threads: 1, dialogues: 600, guard: { afterSteps: 10, minRelativeDrop: 0 } };
+        await buildToyworld({ ...options, steps: 30, output: path.join(dir, "whole.gguf") });
+        await buildToyworld({ ...options, steps: 30, output: path.join(dir, "split.gguf"), checkpointSteps: [17, 23], checkpointPath: (step) => path.join(dir, `split-${step}.gguf`) });
+        await buildToyworld({ ...options, steps: 30, output: path.join(dir, "warm.gguf"), warmupSteps: 10, holdFraction: 0.5 });
+        const read = (name: string) => fs.readFileSync(path.join(dir, name));
+        expect(read("split.gguf").equals(read("whole.gguf"))).toBe(true);
+        expect(read("split-17.gguf").equals(read("split-23.gguf"))).toBe(false);
+        expect(read("split-23.gguf").equals(read("whole.gguf"))).toBe(false);
+        // another schedule trains other weights
+        expect(read("warm.gguf").equals(read("whole.gguf"))).toBe(false);
+        const checkpoint = await readGgufFile(path.join(dir, "split-17.gguf"), { tensorData: false });
+        expect(checkpoint.getNumber("tiller.toyworld.steps")).toBe(17);
+        expect(checkpoint.get("tiller.toyworld.validation_loss")).toBeUndefined();
+        const loaded = await TillerModel.load(path.join(dir, "split-17.gguf"));
+        await loaded.dispose();
+    }, 180_000);
+
     it("stops with TRAINING_STALLED when the loss does not fall (a learning rate too small to learn)", async () => {
         const output = path.join(dir, "stalled.gguf");
         const run = buildToyworld({ seed: 1, steps: 200, threads: 1, dialogues: 600, output, learningRate: 1e-9, learningRateEnd: 1e-9, guard: { afterSteps: 20, minRelativeDrop: 0.25 } });
