@@ -16,6 +16,7 @@ interface ToyworldBuildCliOptions {
     learningRate: number;
     warmupSteps: number;
     holdFraction: number;
+    weightDecay: number;
     checkpoints?: number[];
     lossOn: ToyworldLossOn;
     generator: string;
@@ -33,6 +34,7 @@ export function registerToyworldCommand(program: Command): void {
         .option("--learning-rate <LR>", "AdamW learning rate at the start (a cosine takes it to 1/20 of that by the last step)", parseNumber, TOYWORLD_DEFAULTS.learningRate)
         .option("--warmup-steps <N>", "steps over which the learning rate rises linearly to its start", wholeNumberParser(0), TOYWORLD_DEFAULTS.warmupSteps)
         .option("--hold-fraction <F>", "fraction of the steps at the full rate before the cosine begins (0: the cosine starts at once)", parseFraction, TOYWORLD_DEFAULTS.holdFraction)
+        .option("--weight-decay <WD>", "AdamW's decoupled weight decay (each step shrinks every weight by rate × WD)", parseNonNegative, TOYWORLD_DEFAULTS.weightDecay)
         .option("--checkpoints <STEPS>", "also write the model after these steps (comma-separated) to FILE with -step<N> before .gguf", parseStepList)
         .addOption(new Option("--loss-on <LABELS>", "which tokens the loss counts: all, or only the assistant's replies").choices(["all", "replies"]).default(TOYWORLD_DEFAULTS.lossOn))
         .addOption(new Option("--generator <V>", "the corpus generator's version (engine/toyworld/corpus.ts)").choices(TOYWORLD_GENERATORS.map(String)).default(String(TOYWORLD_DEFAULTS.generator)))
@@ -58,6 +60,7 @@ async function runToyworldBuild(options: ToyworldBuildCliOptions): Promise<void>
             learningRate: options.learningRate,
             warmupSteps: options.warmupSteps,
             holdFraction: options.holdFraction,
+            weightDecay: options.weightDecay,
             checkpointSteps: options.checkpoints,
             checkpointPath: (step) => output.replace(/(\.gguf)?$/, `-step${step}$1`),
             lossOn: options.lossOn,
@@ -88,4 +91,11 @@ function parseFraction(value: string): number {
 function parseStepList(value: string): number[] {
     const parseStep = wholeNumberParser(1);
     return value.split(",").map((part) => parseStep(part.trim()));
+}
+
+function parseNonNegative(value: string): number {
+    const number = parseNumber(value);
+    if (number < 0)
+        throw new InvalidArgumentError(`a number ≥ 0 is required, not ${value}`);
+    return number;
 }

@@ -37,6 +37,8 @@ export interface ToyworldBuildOptions {
     warmupSteps?: number;
     /** the fraction of the steps trained at the full rate before the cosine decay begins (default TOYWORLD_DEFAULTS.holdFraction) */
     holdFraction?: number;
+    /** AdamW's decoupled weight decay (default TOYWORLD_DEFAULTS.weightDecay) */
+    weightDecay?: number;
     /**
      * Which labels the loss counts: "all" tokens (a language model of the whole chat), or only the
      * "replies" (the assistant's tokens and its closing </s>; the user's message is read, not predicted).
@@ -74,7 +76,7 @@ export interface ToyworldBuildResult {
 export type ToyworldLossOn = "all" | "replies";
 
 export const TOYWORLD_DEFAULTS = {
-    seed: 7, steps: 13_000, dialogues: 30_000, merges: 400, learningRate: 2e-3, warmupSteps: 0, holdFraction: 0, lossOn: "replies" as ToyworldLossOn, generator: TOYWORLD_GENERATOR_VERSION
+    seed: 7, steps: 13_000, dialogues: 30_000, merges: 400, learningRate: 2e-3, warmupSteps: 0, holdFraction: 0, weightDecay: 0, lossOn: "replies" as ToyworldLossOn, generator: TOYWORLD_GENERATOR_VERSION
 } as const;
 
 const splitAtReply = (dialogue: Dialogue): PromptAndReply => ({ prompt: promptText(dialogue.user, systemFor(dialogue.mode)), reply: dialogue.assistant });
@@ -161,7 +163,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
             for (const [from, to] of cuts.slice(1).map((to, i) => [cuts[i]!, to] as const)) {
                 if (to <= from)
                     continue;
-                const result = await activeTrainer.train(windows.subarray(from * width, to * width), toyworldOptimizer(schedule, from, to - from), progressFrom(from),
+                const result = await activeTrainer.train(windows.subarray(from * width, to * width), toyworldOptimizer(schedule, from, to - from, options.weightDecay ?? TOYWORLD_DEFAULTS.weightDecay), progressFrom(from),
                     labelMask?.subarray(from * shape.contextSize, to * shape.contextSize));
                 trainingSeconds += result.seconds;
                 if (result.cancelled || options.signal?.aborted)

@@ -46,9 +46,13 @@ export function cosineLearningRates(schedule: CosineSchedule, fromStep: number, 
     return Float32Array.from({ length: count }, (_, i) => cosineLearningRate(schedule, fromStep + i));
 }
 
-/** One train() call's optimizer settings: the toy world's AdamW with the schedule's rates for those steps. */
-export function toyworldOptimizer(schedule: CosineSchedule, fromStep: number, count: number): NativeOptimizerSettings {
-    return { ...TOYWORLD_ADAMW, learningRates: cosineLearningRates(schedule, fromStep, count) };
+/**
+ * One train() call's optimizer settings: the toy world's AdamW with the schedule's rates for those
+ * steps (and another decoupled weight decay, when given: ggml-opt shrinks every weight by
+ * rate × weightDecay per step).
+ */
+export function toyworldOptimizer(schedule: CosineSchedule, fromStep: number, count: number, weightDecay: number = TOYWORLD_ADAMW.weightDecay): NativeOptimizerSettings {
+    return { ...TOYWORLD_ADAMW, weightDecay, learningRates: cosineLearningRates(schedule, fromStep, count) };
 }
 
 /**
