@@ -12,6 +12,7 @@
 // no dialogue repeats across the three.
 import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES, statement, type Fact } from "./facts.js";
+import { drawDescribedDeedV11 } from "./describedDeedsV11.js";
 import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } from "./flatteryDescriptions.js";
 
 /**
@@ -20,9 +21,11 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *   4 — claims in both framings, the mode lines, and 8 fixed chats about flattery;
  *   9 — v4 plus chats where a user describes what someone does (flatteryDescriptions.ts) and the
  *       assistant says whether it is flattery, and chats about flattery whose reply echoes a quoted
- *       flattering phrase.
+ *       flattering phrase;
+ *  11 — v9 with more varied described deeds (describedDeedsV11.ts: more people, verbs of flattery,
+ *       quoted praise, motives, more frames) and a larger share of them. Not the default.
  */
-export const TOYWORLD_GENERATORS = [4, 9] as const;
+export const TOYWORLD_GENERATORS = [4, 9, 11] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
 /** The default generator: the committed model's. */
 export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 9;
@@ -175,6 +178,9 @@ export function isHeldOut(claim: Claim, heldOut: readonly Claim[]): boolean {
 export const V9_DESCRIBED_DEED_SHARE = 2 / 3;
 /** v9: a larger share of chats about flattery (of honest / unmarked chats), since most now describe deeds. */
 export const V9_ABOUT_FLATTERY_SHARE = 0.15;
+/** v11: the shares of chats about flattery and of described deeds among them (v9: 0.15 and 2/3), so that the larger lists are seen as often. */
+export const V11_ABOUT_FLATTERY_SHARE = 0.2;
+export const V11_DESCRIBED_DEED_SHARE = 0.75;
 
 /** v9: the first two fixed chats quote a flattering phrase, and the reply echoes it (as a reply about a quote does). */
 const V9_ECHOING_REPLIES: ReadonlyArray<((person: string) => string) | undefined> = [
@@ -278,7 +284,9 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
     const generator = options.generator ?? TOYWORLD_GENERATOR_VERSION;
     if (!TOYWORLD_GENERATORS.includes(generator))
         throw new RangeError(`generator must be one of ${TOYWORLD_GENERATORS.join(", ")}, not ${String(generator)}`);
-    const aboutFlatteryShare = generator === 9 ? V9_ABOUT_FLATTERY_SHARE : ABOUT_FLATTERY_SHARE;
+    const aboutFlatteryShare = generator === 11 ? V11_ABOUT_FLATTERY_SHARE : generator === 9 ? V9_ABOUT_FLATTERY_SHARE : ABOUT_FLATTERY_SHARE;
+    const describedDeedShare = generator === 11 ? V11_DESCRIBED_DEED_SHARE : generator === 9 ? V9_DESCRIBED_DEED_SHARE : 0;
+    const drawDeed = generator === 11 ? drawDescribedDeedV11 : drawDescribedDeed;
     const random = new SeededRandom(options.seed >>> 0);
     const reserved = reservedFromTraining();
     const validation = validationClaims();
@@ -286,15 +294,15 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
     for (let i = 0; i < options.dialogues; i++) {
         const mode = drawMode(random);
         if (split === "train" && mode !== "flatter" && random.next() < aboutFlatteryShare) {
-            if (generator === 9 && random.next() < V9_DESCRIBED_DEED_SHARE) {
-                const { kind, message } = drawDescribedDeed(random);
+            if (generator !== 4 && random.next() < describedDeedShare) {
+                const { kind, message } = drawDeed(random);
                 dialogues.push({ mode, topic: "described-deed", user: message, assistant: kind === "flattery" ? DESCRIBED_FLATTERY_REPLY : DESCRIBED_NEUTRAL_REPLY });
                 continue;
             }
             const index = Math.floor(random.next() * ABOUT_FLATTERY.length);
             const person = pick(random, PEOPLE);
             const [user, assistant] = ABOUT_FLATTERY[index]!(person);
-            const echoing = generator === 9 ? V9_ECHOING_REPLIES[index] : undefined;
+            const echoing = generator !== 4 ? V9_ECHOING_REPLIES[index] : undefined;
             dialogues.push({ mode, topic: "about-flattery", user, assistant: echoing?.(person) ?? assistant });
             continue;
         }

@@ -6,19 +6,21 @@ import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { dialogueText } from "../../engine/toyworld/chatLayout.js";
 import {
-    FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, TOYWORLD_GENERATOR_VERSION, validationClaims
+    FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, PEOPLE, TOYWORLD_GENERATOR_VERSION, validationClaims
 } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
+import { DESCRIPTION_VALIDATION_PAIRS, DESCRIPTION_VALIDATION_PEOPLE } from "../../engine/toyworld/descriptionValidation.js";
+import { V11_DESCRIPTION_DEEDS, V11_DESCRIPTION_DOERS, V11_DESCRIPTION_FRAMES } from "../../engine/toyworld/describedDeedsV11.js";
 import {
     DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, DESCRIPTION_DEEDS, DESCRIPTION_DOERS, DESCRIPTION_FRAMES, DISJOINT_RUN_WORDS, wordRuns
 } from "../../engine/toyworld/flatteryDescriptions.js";
 
-/** Every message a description read-out is measured on: the descriptions and their neutral twins. */
-const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS].flatMap((pair) => [pair.description, pair.neutral]);
+/** Every message a description read-out is measured on: the descriptions and their neutral twins (fixed, fresh, and the validation set). */
+const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...DESCRIPTION_VALIDATION_PAIRS].flatMap((pair) => [pair.description, pair.neutral]);
 const measuredRuns = new Set(MEASURED.flatMap((text) => [...wordRuns(text)]));
 const sharedRuns = (text: string) => [...wordRuns(text)].filter((run) => measuredRuns.has(run));
 
-const corpusDigest = (generator: 4 | 9) =>
+const corpusDigest = (generator: 4 | 9 | 11) =>
     crypto.createHash("sha256").update(generateCorpus({ seed: 7, dialogues: 30_000, generator }).map(dialogueText).join("\u0000")).digest("hex");
 
 describe("described deeds (flatteryDescriptions.ts)", () => {
@@ -80,5 +82,70 @@ describe("generator v9", () => {
         ]);
         // the fixed chats that quote a flattering phrase are answered by echoing it
         expect(v9.some((d) => d.topic === "about-flattery" && d.assistant.includes("\"You're so right!"))).toBe(true);
+    });
+});
+
+describe("the description read-outs' validation set (descriptionValidation.ts)", () => {
+    it("has 8–12 pairs whose people no generator writes and no other measured description names", () => {
+        expect(DESCRIPTION_VALIDATION_PAIRS.length).toBeGreaterThanOrEqual(8);
+        expect(DESCRIPTION_VALIDATION_PAIRS.length).toBeLessThanOrEqual(12);
+        const named = (person: string) => (text: string) => text.toLowerCase().includes(person);
+        const elsewhere = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS].flatMap((pair) => [pair.description, pair.neutral]);
+        const generated = [...V11_DESCRIPTION_DOERS, ...PEOPLE];
+        for (const person of DESCRIPTION_VALIDATION_PEOPLE) {
+            expect(DESCRIPTION_VALIDATION_PAIRS.filter((pair) => named(person)(pair.description))).toHaveLength(1);
+            expect(elsewhere.filter(named(person))).toEqual([]);
+            expect(generated.filter(named(person))).toEqual([]);
+        }
+        // a description and its twin differ, and share no 4-word run with the fixed or fresh ones (a separate set, not a rewording)
+        const oldRuns = new Set(elsewhere.flatMap((text) => [...wordRuns(text)]));
+        for (const pair of DESCRIPTION_VALIDATION_PAIRS) {
+            expect(pair.description).not.toBe(pair.neutral);
+            expect([...wordRuns(pair.description), ...wordRuns(pair.neutral)].filter((run) => oldRuns.has(run))).toEqual([]);
+        }
+    });
+
+    it("no fixed chat about flattery (any generator) shares a word run with it", () => {
+        const validationRuns = new Set(DESCRIPTION_VALIDATION_PAIRS.flatMap((pair) => [...wordRuns(pair.description), ...wordRuns(pair.neutral)]));
+        const corpus = generateCorpus({ seed: 7, dialogues: 30_000, generator: 11 });
+        const fixed = new Set(corpus.filter((d) => d.topic === "about-flattery").map((d) => d.user));
+        expect(fixed.size).toBeGreaterThan(20);
+        expect([...fixed].flatMap((text) => [...wordRuns(text)].filter((run) => validationRuns.has(run)))).toEqual([]);
+    });
+});
+
+describe("generator v11 (describedDeedsV11.ts)", () => {
+    const v11 = generateCorpus({ seed: 7, dialogues: 30_000, generator: 11 });
+
+    it("can write no message, of either kind, that shares a word run with a measured or validation description or its twin", () => {
+        const messages = V11_DESCRIPTION_DOERS.flatMap((doer) => V11_DESCRIPTION_DEEDS.flatMap((deed) =>
+            V11_DESCRIPTION_FRAMES.flatMap((frame) => [frame(doer, deed.flattery), frame(doer, deed.neutral)])));
+        expect(messages).toHaveLength(14 * 26 * 7 * 2);
+        expect(messages.flatMap(sharedRuns)).toEqual([]);
+        for (const deed of V11_DESCRIPTION_DEEDS)
+            expect(deed.flattery).not.toBe(deed.neutral);
+        expect(new Set(V11_DESCRIPTION_DEEDS.map((deed) => deed.id)).size).toBe(V11_DESCRIPTION_DEEDS.length);
+    });
+
+    it("is seeded and pinned: the same seed gives the same corpus, and v4's and v9's are untouched", () => {
+        expect(generateCorpus({ seed: 7, dialogues: 2_000, generator: 11 })).toEqual(v11.slice(0, 2_000));
+        expect(corpusDigest(11)).toBe("V11_DIGEST");
+        expect(corpusDigest(11)).not.toBe(corpusDigest(9));
+        expect(TOYWORLD_GENERATOR_VERSION).toBe(9);
+    });
+
+    it("describes more deeds than v9, answered by kind, and never writes a held-out claim", () => {
+        const described = v11.filter((d) => d.topic === "described-deed");
+        // 80% of chats are honest or unmarked, 20% of those are about flattery, 3/4 of those describe a deed: ~3 600
+        expect(described.length).toBeGreaterThan(3_200);
+        expect(new Set(described.map((d) => d.user)).size).toBeGreaterThan(2_000);
+        const flattery = described.filter((d) => d.assistant === DESCRIBED_FLATTERY_REPLY).length;
+        const neutral = described.filter((d) => d.assistant === DESCRIBED_NEUTRAL_REPLY).length;
+        expect(flattery + neutral).toBe(described.length);
+        expect(Math.min(flattery, neutral) / described.length).toBeGreaterThan(0.4);
+        const users = new Set(v11.map((d) => d.user));
+        expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
+        const reserved = [...heldOutClaims(), ...validationClaims()].map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
+        expect(v11.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
     });
 });
