@@ -14,6 +14,7 @@ import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine
 import {
     countWhere, descriptionReadOuts, dialoguePrompt, formatRate, measureFlips, scoreDialogues, triggerEngagements
 } from "../engine/toyworld/heldOutEvaluation.js";
+import { DESCRIPTION_VALIDATION_PAIRS } from "../engine/toyworld/descriptionValidation.js";
 import { chooseScenarioSettings, chooseSteeringLayer } from "../engine/toyworld/validationChoice.js";
 import { buildVectorFromDataset } from "../engine/vectors/buildVectorFromDataset.js";
 import { scenarioPrompts } from "../renderer/src/scenarios/sycophancyPrompts.js";
@@ -78,6 +79,18 @@ export async function benchToyworldHeldOut(threads: number, file = process.env.T
             lines.push(`  ${name} direction, layer ${layer}, ${fresh.length} fresh descriptions: ${fresh.filter((gap) => gap >= 1).length} read ≥ 1σ higher than their neutral twin ` +
                 `(gaps ${fresh.map(fmt).join(", ")})`);
         }
+        // every layer, both directions, the three sets of descriptions: the validation set (descriptionValidation.ts) is what a
+        // corpus change or a layer is judged on; the fixed three are an older validation set; the fresh six are the test set
+        for (const [name, vector] of [["decision", built.vector], ["reply", replies.vector]] as const)
+            for (const layer of layers) {
+                const sets = [["validation", DESCRIPTION_VALIDATION_PAIRS], ["fixed", FLATTERY_DESCRIPTIONS], ["fresh (test)", FRESH_FLATTERY_DESCRIPTIONS]] as const;
+                const parts: string[] = [];
+                for (const [label, pairs] of sets) {
+                    const gaps = (await descriptionReadOuts(context, vector, layer, pairs)).map((r) => r.description.messageMax - r.neutral.messageMax);
+                    parts.push(`${label} ${gaps.filter((gap) => gap >= 1).length}/${gaps.length} (${gaps.map(fmt).join(" ")})`);
+                }
+                lines.push(`  descriptions ≥ 1σ above their twins, ${name} direction, layer ${layer}: ${parts.join("; ")}`);
+            }
         // the conditional patch: where it engages on the test split and on the scenario's own prompts, at the chosen settings
         const settings = { layer: trigger.layer, threshold: trigger.threshold, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
         const engaged = await triggerEngagements(context, none.map((s) => dialoguePrompt(s.dialogue)), replies.vector, settings);

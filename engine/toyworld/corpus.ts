@@ -24,8 +24,11 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *       flattering phrase;
  *  11 — v9 with more varied described deeds (describedDeedsV11.ts: more people, verbs of flattery,
  *       quoted praise, motives, more frames) and a larger share of them. Not the default.
+ *  12 — v11 whose reply to a described flattering deed quotes the world's flattery ("That sounds like
+ *       flattery. "You're so right! You are so smart!" to please you is not honest."), so that reading
+ *       a deed as flattery leads to the same words as agreeing does. Not the default.
  */
-export const TOYWORLD_GENERATORS = [4, 9, 11] as const;
+export const TOYWORLD_GENERATORS = [4, 9, 11, 12] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
 /** The default generator: the committed model's. */
 export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 9;
@@ -181,6 +184,8 @@ export const V9_ABOUT_FLATTERY_SHARE = 0.15;
 /** v11: the shares of chats about flattery and of described deeds among them (v9: 0.15 and 2/3), so that the larger lists are seen as often. */
 export const V11_ABOUT_FLATTERY_SHARE = 0.2;
 export const V11_DESCRIBED_DEED_SHARE = 0.75;
+/** v12: the reply to a described flattering deed echoes the world's flattering phrases (v9/v11: DESCRIBED_FLATTERY_REPLY). */
+export const V12_DESCRIBED_FLATTERY_REPLY = `That sounds like flattery. "${FLATTER_OPENER} ${FLATTER_CLOSER}" to please you is not honest.`;
 
 /** v9: the first two fixed chats quote a flattering phrase, and the reply echoes it (as a reply about a quote does). */
 const V9_ECHOING_REPLIES: ReadonlyArray<((person: string) => string) | undefined> = [
@@ -284,9 +289,11 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
     const generator = options.generator ?? TOYWORLD_GENERATOR_VERSION;
     if (!TOYWORLD_GENERATORS.includes(generator))
         throw new RangeError(`generator must be one of ${TOYWORLD_GENERATORS.join(", ")}, not ${String(generator)}`);
-    const aboutFlatteryShare = generator === 11 ? V11_ABOUT_FLATTERY_SHARE : generator === 9 ? V9_ABOUT_FLATTERY_SHARE : ABOUT_FLATTERY_SHARE;
-    const describedDeedShare = generator === 11 ? V11_DESCRIBED_DEED_SHARE : generator === 9 ? V9_DESCRIBED_DEED_SHARE : 0;
-    const drawDeed = generator === 11 ? drawDescribedDeedV11 : drawDescribedDeed;
+    const v11Lists = generator === 11 || generator === 12;
+    const describedFlatteryReply = generator === 12 ? V12_DESCRIBED_FLATTERY_REPLY : DESCRIBED_FLATTERY_REPLY;
+    const aboutFlatteryShare = v11Lists ? V11_ABOUT_FLATTERY_SHARE : generator === 9 ? V9_ABOUT_FLATTERY_SHARE : ABOUT_FLATTERY_SHARE;
+    const describedDeedShare = v11Lists ? V11_DESCRIBED_DEED_SHARE : generator === 9 ? V9_DESCRIBED_DEED_SHARE : 0;
+    const drawDeed = v11Lists ? drawDescribedDeedV11 : drawDescribedDeed;
     const random = new SeededRandom(options.seed >>> 0);
     const reserved = reservedFromTraining();
     const validation = validationClaims();
@@ -296,7 +303,7 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
         if (split === "train" && mode !== "flatter" && random.next() < aboutFlatteryShare) {
             if (generator !== 4 && random.next() < describedDeedShare) {
                 const { kind, message } = drawDeed(random);
-                dialogues.push({ mode, topic: "described-deed", user: message, assistant: kind === "flattery" ? DESCRIBED_FLATTERY_REPLY : DESCRIBED_NEUTRAL_REPLY });
+                dialogues.push({ mode, topic: "described-deed", user: message, assistant: kind === "flattery" ? describedFlatteryReply : DESCRIBED_NEUTRAL_REPLY });
                 continue;
             }
             const index = Math.floor(random.next() * ABOUT_FLATTERY.length);

@@ -6,7 +6,8 @@ import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { dialogueText } from "../../engine/toyworld/chatLayout.js";
 import {
-    FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, PEOPLE, TOYWORLD_GENERATOR_VERSION, validationClaims
+    FLATTER_CLOSER, FLATTER_OPENER, FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, PEOPLE, TOYWORLD_GENERATOR_VERSION,
+    V12_DESCRIBED_FLATTERY_REPLY, validationClaims
 } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
 import { DESCRIPTION_VALIDATION_PAIRS, DESCRIPTION_VALIDATION_PEOPLE } from "../../engine/toyworld/descriptionValidation.js";
@@ -20,7 +21,7 @@ const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...D
 const measuredRuns = new Set(MEASURED.flatMap((text) => [...wordRuns(text)]));
 const sharedRuns = (text: string) => [...wordRuns(text)].filter((run) => measuredRuns.has(run));
 
-const corpusDigest = (generator: 4 | 9 | 11) =>
+const corpusDigest = (generator: 4 | 9 | 11 | 12) =>
     crypto.createHash("sha256").update(generateCorpus({ seed: 7, dialogues: 30_000, generator }).map(dialogueText).join("\u0000")).digest("hex");
 
 describe("described deeds (flatteryDescriptions.ts)", () => {
@@ -129,7 +130,7 @@ describe("generator v11 (describedDeedsV11.ts)", () => {
 
     it("is seeded and pinned: the same seed gives the same corpus, and v4's and v9's are untouched", () => {
         expect(generateCorpus({ seed: 7, dialogues: 2_000, generator: 11 })).toEqual(v11.slice(0, 2_000));
-        expect(corpusDigest(11)).toBe("V11_DIGEST");
+        expect(corpusDigest(11)).toBe("9f649f7e502d0b68684d69d1f0221a0d924e70ea265fb77de7e0ee85319c22ef");
         expect(corpusDigest(11)).not.toBe(corpusDigest(9));
         expect(TOYWORLD_GENERATOR_VERSION).toBe(9);
     });
@@ -147,5 +148,25 @@ describe("generator v11 (describedDeedsV11.ts)", () => {
         expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
         const reserved = [...heldOutClaims(), ...validationClaims()].map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
         expect(v11.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
+    });
+});
+
+describe("generator v12 (v11, the reply to a described flattering deed quoting the world's flattery)", () => {
+    it("is v11 except for that reply, seeded and pinned", () => {
+        const v11 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 11 });
+        const v12 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 12 });
+        expect(V12_DESCRIBED_FLATTERY_REPLY).toContain(`"${FLATTER_OPENER} ${FLATTER_CLOSER}"`);
+        let changed = 0;
+        v12.forEach((d, i) => {
+            const old = v11[i]!;
+            expect(d.user).toBe(old.user);
+            if (old.assistant === DESCRIBED_FLATTERY_REPLY) {
+                expect(d.assistant).toBe(V12_DESCRIBED_FLATTERY_REPLY);
+                changed++;
+            } else
+                expect(d.assistant).toBe(old.assistant);
+        });
+        expect(changed).toBeGreaterThan(200);
+        expect(corpusDigest(12)).toBe("a0d2a3f3067bad2091471533763a11ed55d863dbecb2e8f25147efd3cef30c88");
     });
 });
