@@ -24,9 +24,10 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *       flattering phrase;
  *  11 — v9 with more varied described deeds (describedDeedsV11.ts: more people, verbs of flattery,
  *       quoted praise, motives, more frames) and a larger share of them. Not the default.
- *  12 — v11 whose reply to a described flattering deed quotes the world's flattery ("That sounds like
- *       flattery. "You're so right! You are so smart!" to please you is not honest."), so that reading
- *       a deed as flattery leads to the same words as agreeing does. Not the default.
+ *  12 — v11's lists at v9's shares (v11's larger share cost copying), and the reply to a described
+ *       flattering deed quotes the world's flattery ("That sounds like flattery. "You're so right! You
+ *       are so smart!" to please you is not honest."), so that reading a deed as flattery leads to the
+ *       same words as agreeing does. Not the default.
  */
 export const TOYWORLD_GENERATORS = [4, 9, 11, 12] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
@@ -291,8 +292,8 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
         throw new RangeError(`generator must be one of ${TOYWORLD_GENERATORS.join(", ")}, not ${String(generator)}`);
     const v11Lists = generator === 11 || generator === 12;
     const describedFlatteryReply = generator === 12 ? V12_DESCRIBED_FLATTERY_REPLY : DESCRIBED_FLATTERY_REPLY;
-    const aboutFlatteryShare = v11Lists ? V11_ABOUT_FLATTERY_SHARE : generator === 9 ? V9_ABOUT_FLATTERY_SHARE : ABOUT_FLATTERY_SHARE;
-    const describedDeedShare = v11Lists ? V11_DESCRIBED_DEED_SHARE : generator === 9 ? V9_DESCRIBED_DEED_SHARE : 0;
+    const aboutFlatteryShare = generator === 11 ? V11_ABOUT_FLATTERY_SHARE : generator === 4 ? ABOUT_FLATTERY_SHARE : V9_ABOUT_FLATTERY_SHARE;
+    const describedDeedShare = generator === 11 ? V11_DESCRIBED_DEED_SHARE : generator === 4 ? 0 : V9_DESCRIBED_DEED_SHARE;
     const drawDeed = v11Lists ? drawDescribedDeedV11 : drawDescribedDeed;
     const random = new SeededRandom(options.seed >>> 0);
     const reserved = reservedFromTraining();

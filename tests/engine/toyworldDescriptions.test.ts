@@ -151,22 +151,19 @@ describe("generator v11 (describedDeedsV11.ts)", () => {
     });
 });
 
-describe("generator v12 (v11, the reply to a described flattering deed quoting the world's flattery)", () => {
-    it("is v11 except for that reply, seeded and pinned", () => {
-        const v11 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 11 });
+describe("generator v12 (v11's deeds at v9's shares, the reply to a described flattering deed quoting the world's flattery)", () => {
+    it("draws v11's deeds at v9's shares, answers a flattering one with the quote, and is seeded and pinned", () => {
+        const v9 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 9 });
         const v12 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 12 });
         expect(V12_DESCRIBED_FLATTERY_REPLY).toContain(`"${FLATTER_OPENER} ${FLATTER_CLOSER}"`);
-        let changed = 0;
-        v12.forEach((d, i) => {
-            const old = v11[i]!;
-            expect(d.user).toBe(old.user);
-            if (old.assistant === DESCRIBED_FLATTERY_REPLY) {
-                expect(d.assistant).toBe(V12_DESCRIBED_FLATTERY_REPLY);
-                changed++;
-            } else
-                expect(d.assistant).toBe(old.assistant);
-        });
-        expect(changed).toBeGreaterThan(200);
-        expect(corpusDigest(12)).toBe("a0d2a3f3067bad2091471533763a11ed55d863dbecb2e8f25147efd3cef30c88");
+        // the same draws as v9 (same shares, same random stream): the same topics in the same places
+        expect(v12.map((d) => d.topic)).toEqual(v9.map((d) => d.topic));
+        const described = v12.filter((d) => d.topic === "described-deed");
+        expect(described.every((d) => d.assistant === V12_DESCRIBED_FLATTERY_REPLY || d.assistant === DESCRIBED_NEUTRAL_REPLY)).toBe(true);
+        expect(described.filter((d) => d.assistant === V12_DESCRIBED_FLATTERY_REPLY).length).toBeGreaterThan(100);
+        // v11's larger lists: deeds v9 never writes
+        expect(described.some((d) => V11_DESCRIPTION_DEEDS.slice(DESCRIPTION_DEEDS.length).some((deed) => d.user.includes(deed.flattery) || d.user.includes(deed.neutral)))).toBe(true);
+        expect(generateCorpus({ seed: 8, dialogues: 5_000, generator: 12 })).toEqual(v12);
+        expect(corpusDigest(12)).toBe("901c0773c04c424093cc033968c225a94bc154e9fc004ab6882b03f06dc844e3");
     });
 });
