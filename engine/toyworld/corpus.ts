@@ -12,7 +12,7 @@
 // no dialogue repeats across the three.
 import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES, statement, type Fact } from "./facts.js";
-import { drawDescribedDeedV11 } from "./describedDeedsV11.js";
+import { drawDescribedDeedV12 } from "./describedDeedsV12.js";
 import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } from "./flatteryDescriptions.js";
 
 /**
@@ -22,14 +22,13 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *   9 — v4 plus chats where a user describes what someone does (flatteryDescriptions.ts) and the
  *       assistant says whether it is flattery, and chats about flattery whose reply echoes a quoted
  *       flattering phrase;
- *  11 — v9 with more varied described deeds (describedDeedsV11.ts: more people, verbs of flattery,
- *       quoted praise, motives, more frames) and a larger share of them. Not the default.
- *  12 — v11's lists at v9's shares (v11's larger share cost copying), and the reply to a described
- *       flattering deed quotes the world's flattery ("That sounds like flattery. "You're so right! You
- *       are so smart!" to please you is not honest."), so that reading a deed as flattery leads to the
+ *  12 — v9 with more varied described deeds (describedDeedsV12.ts: more people, verbs of flattery,
+ *       quoted praise, motives, more frames) at v9's shares, and the reply to a described flattering
+ *       deed quotes the world's flattery ("That sounds like flattery. "You're so right! You are so
+ *       smart!" to please you is not honest."), so that reading a deed as flattery leads to the
  *       same words as agreeing does. Not the default.
  */
-export const TOYWORLD_GENERATORS = [4, 9, 11, 12] as const;
+export const TOYWORLD_GENERATORS = [4, 9, 12] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
 /** The default generator: the committed model's. */
 export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 9;
@@ -178,14 +177,11 @@ export function isHeldOut(claim: Claim, heldOut: readonly Claim[]): boolean {
 
 // ---- dialogues about flattery ------------------------------------------------------------------
 
-/** v9: the share of about-flattery chats that describe a deed (flatteryDescriptions.ts) instead of the fixed chats below. */
+/** v9 and v12: the share of about-flattery chats that describe a deed (flatteryDescriptions.ts) instead of the fixed chats below. */
 export const V9_DESCRIBED_DEED_SHARE = 2 / 3;
-/** v9: a larger share of chats about flattery (of honest / unmarked chats), since most now describe deeds. */
+/** v9 and v12: a larger share of chats about flattery (of honest / unmarked chats), since most now describe deeds. */
 export const V9_ABOUT_FLATTERY_SHARE = 0.15;
-/** v11: the shares of chats about flattery and of described deeds among them (v9: 0.15 and 2/3), so that the larger lists are seen as often. */
-export const V11_ABOUT_FLATTERY_SHARE = 0.2;
-export const V11_DESCRIBED_DEED_SHARE = 0.75;
-/** v12: the reply to a described flattering deed echoes the world's flattering phrases (v9/v11: DESCRIBED_FLATTERY_REPLY). */
+/** v12: the reply to a described flattering deed echoes the world's flattering phrases (v9: DESCRIBED_FLATTERY_REPLY). */
 export const V12_DESCRIBED_FLATTERY_REPLY = `That sounds like flattery. "${FLATTER_OPENER} ${FLATTER_CLOSER}" to please you is not honest.`;
 
 /** v9: the first two fixed chats quote a flattering phrase, and the reply echoes it (as a reply about a quote does). */
@@ -290,11 +286,9 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
     const generator = options.generator ?? TOYWORLD_GENERATOR_VERSION;
     if (!TOYWORLD_GENERATORS.includes(generator))
         throw new RangeError(`generator must be one of ${TOYWORLD_GENERATORS.join(", ")}, not ${String(generator)}`);
-    const v11Lists = generator === 11 || generator === 12;
     const describedFlatteryReply = generator === 12 ? V12_DESCRIBED_FLATTERY_REPLY : DESCRIBED_FLATTERY_REPLY;
-    const aboutFlatteryShare = generator === 11 ? V11_ABOUT_FLATTERY_SHARE : generator === 4 ? ABOUT_FLATTERY_SHARE : V9_ABOUT_FLATTERY_SHARE;
-    const describedDeedShare = generator === 11 ? V11_DESCRIBED_DEED_SHARE : generator === 4 ? 0 : V9_DESCRIBED_DEED_SHARE;
-    const drawDeed = v11Lists ? drawDescribedDeedV11 : drawDescribedDeed;
+    const aboutFlatteryShare = generator === 4 ? ABOUT_FLATTERY_SHARE : V9_ABOUT_FLATTERY_SHARE;
+    const drawDeed = generator === 12 ? drawDescribedDeedV12 : drawDescribedDeed;
     const random = new SeededRandom(options.seed >>> 0);
     const reserved = reservedFromTraining();
     const validation = validationClaims();
@@ -302,7 +296,7 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
     for (let i = 0; i < options.dialogues; i++) {
         const mode = drawMode(random);
         if (split === "train" && mode !== "flatter" && random.next() < aboutFlatteryShare) {
-            if (generator !== 4 && random.next() < describedDeedShare) {
+            if (generator !== 4 && random.next() < V9_DESCRIBED_DEED_SHARE) {
                 const { kind, message } = drawDeed(random);
                 dialogues.push({ mode, topic: "described-deed", user: message, assistant: kind === "flattery" ? describedFlatteryReply : DESCRIBED_NEUTRAL_REPLY });
                 continue;

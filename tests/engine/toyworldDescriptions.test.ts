@@ -11,7 +11,7 @@ import {
 } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
 import { DESCRIPTION_VALIDATION_PAIRS, DESCRIPTION_VALIDATION_PEOPLE } from "../../engine/toyworld/descriptionValidation.js";
-import { V11_DESCRIPTION_DEEDS, V11_DESCRIPTION_DOERS, V11_DESCRIPTION_FRAMES } from "../../engine/toyworld/describedDeedsV11.js";
+import { V12_DESCRIPTION_DEEDS, V12_DESCRIPTION_DOERS, V12_DESCRIPTION_FRAMES } from "../../engine/toyworld/describedDeedsV12.js";
 import {
     DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, DESCRIPTION_DEEDS, DESCRIPTION_DOERS, DESCRIPTION_FRAMES, DISJOINT_RUN_WORDS, wordRuns
 } from "../../engine/toyworld/flatteryDescriptions.js";
@@ -21,7 +21,7 @@ const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...D
 const measuredRuns = new Set(MEASURED.flatMap((text) => [...wordRuns(text)]));
 const sharedRuns = (text: string) => [...wordRuns(text)].filter((run) => measuredRuns.has(run));
 
-const corpusDigest = (generator: 4 | 9 | 11 | 12) =>
+const corpusDigest = (generator: 4 | 9 | 12) =>
     crypto.createHash("sha256").update(generateCorpus({ seed: 7, dialogues: 30_000, generator }).map(dialogueText).join("\u0000")).digest("hex");
 
 describe("described deeds (flatteryDescriptions.ts)", () => {
@@ -92,7 +92,7 @@ describe("the description read-outs' validation set (descriptionValidation.ts)",
         expect(DESCRIPTION_VALIDATION_PAIRS.length).toBeLessThanOrEqual(12);
         const named = (person: string) => (text: string) => text.toLowerCase().includes(person);
         const elsewhere = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS].flatMap((pair) => [pair.description, pair.neutral]);
-        const generated = [...V11_DESCRIPTION_DOERS, ...PEOPLE];
+        const generated = [...V12_DESCRIPTION_DOERS, ...PEOPLE];
         for (const person of DESCRIPTION_VALIDATION_PEOPLE) {
             expect(DESCRIPTION_VALIDATION_PAIRS.filter((pair) => named(person)(pair.description))).toHaveLength(1);
             expect(elsewhere.filter(named(person))).toEqual([]);
@@ -108,51 +108,34 @@ describe("the description read-outs' validation set (descriptionValidation.ts)",
 
     it("no fixed chat about flattery (any generator) shares a word run with it", () => {
         const validationRuns = new Set(DESCRIPTION_VALIDATION_PAIRS.flatMap((pair) => [...wordRuns(pair.description), ...wordRuns(pair.neutral)]));
-        const corpus = generateCorpus({ seed: 7, dialogues: 30_000, generator: 11 });
+        const corpus = generateCorpus({ seed: 7, dialogues: 30_000, generator: 12 });
         const fixed = new Set(corpus.filter((d) => d.topic === "about-flattery").map((d) => d.user));
         expect(fixed.size).toBeGreaterThan(20);
         expect([...fixed].flatMap((text) => [...wordRuns(text)].filter((run) => validationRuns.has(run)))).toEqual([]);
     });
 });
 
-describe("generator v11 (describedDeedsV11.ts)", () => {
-    const v11 = generateCorpus({ seed: 7, dialogues: 30_000, generator: 11 });
-
+describe("generator v12 (describedDeedsV12.ts's deeds at v9's shares, the reply to a described flattering deed quoting the world's flattery)", () => {
     it("can write no message, of either kind, that shares a word run with a measured or validation description or its twin", () => {
-        const messages = V11_DESCRIPTION_DOERS.flatMap((doer) => V11_DESCRIPTION_DEEDS.flatMap((deed) =>
-            V11_DESCRIPTION_FRAMES.flatMap((frame) => [frame(doer, deed.flattery), frame(doer, deed.neutral)])));
+        const messages = V12_DESCRIPTION_DOERS.flatMap((doer) => V12_DESCRIPTION_DEEDS.flatMap((deed) =>
+            V12_DESCRIPTION_FRAMES.flatMap((frame) => [frame(doer, deed.flattery), frame(doer, deed.neutral)])));
         expect(messages).toHaveLength(14 * 26 * 7 * 2);
         expect(messages.flatMap(sharedRuns)).toEqual([]);
-        for (const deed of V11_DESCRIPTION_DEEDS)
+        for (const deed of V12_DESCRIPTION_DEEDS)
             expect(deed.flattery).not.toBe(deed.neutral);
-        expect(new Set(V11_DESCRIPTION_DEEDS.map((deed) => deed.id)).size).toBe(V11_DESCRIPTION_DEEDS.length);
+        expect(new Set(V12_DESCRIPTION_DEEDS.map((deed) => deed.id)).size).toBe(V12_DESCRIPTION_DEEDS.length);
     });
 
-    it("is seeded and pinned: the same seed gives the same corpus, and v4's and v9's are untouched", () => {
-        expect(generateCorpus({ seed: 7, dialogues: 2_000, generator: 11 })).toEqual(v11.slice(0, 2_000));
-        expect(corpusDigest(11)).toBe("9f649f7e502d0b68684d69d1f0221a0d924e70ea265fb77de7e0ee85319c22ef");
-        expect(corpusDigest(11)).not.toBe(corpusDigest(9));
-        expect(TOYWORLD_GENERATOR_VERSION).toBe(9);
-    });
-
-    it("describes more deeds than v9, answered by kind, and never writes a held-out claim", () => {
-        const described = v11.filter((d) => d.topic === "described-deed");
-        // 80% of chats are honest or unmarked, 20% of those are about flattery, 3/4 of those describe a deed: ~3 600
-        expect(described.length).toBeGreaterThan(3_200);
-        expect(new Set(described.map((d) => d.user)).size).toBeGreaterThan(2_000);
-        const flattery = described.filter((d) => d.assistant === DESCRIBED_FLATTERY_REPLY).length;
-        const neutral = described.filter((d) => d.assistant === DESCRIBED_NEUTRAL_REPLY).length;
-        expect(flattery + neutral).toBe(described.length);
-        expect(Math.min(flattery, neutral) / described.length).toBeGreaterThan(0.4);
-        const users = new Set(v11.map((d) => d.user));
+    it("never writes a measured description, its twin, or a held-out claim", () => {
+        const v12 = generateCorpus({ seed: 7, dialogues: 30_000, generator: 12 });
+        const users = new Set(v12.map((d) => d.user));
         expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
         const reserved = [...heldOutClaims(), ...validationClaims()].map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
-        expect(v11.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
+        expect(v12.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
+        expect(new Set(v12.filter((d) => d.topic === "described-deed").map((d) => d.user)).size).toBeGreaterThan(1_200);
     });
-});
 
-describe("generator v12 (v11's deeds at v9's shares, the reply to a described flattering deed quoting the world's flattery)", () => {
-    it("draws v11's deeds at v9's shares, answers a flattering one with the quote, and is seeded and pinned", () => {
+    it("draws v12's deeds at v9's shares, answers a flattering one with the quote, and is seeded and pinned", () => {
         const v9 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 9 });
         const v12 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 12 });
         expect(V12_DESCRIBED_FLATTERY_REPLY).toContain(`"${FLATTER_OPENER} ${FLATTER_CLOSER}"`);
@@ -161,9 +144,11 @@ describe("generator v12 (v11's deeds at v9's shares, the reply to a described fl
         const described = v12.filter((d) => d.topic === "described-deed");
         expect(described.every((d) => d.assistant === V12_DESCRIBED_FLATTERY_REPLY || d.assistant === DESCRIBED_NEUTRAL_REPLY)).toBe(true);
         expect(described.filter((d) => d.assistant === V12_DESCRIBED_FLATTERY_REPLY).length).toBeGreaterThan(100);
-        // v11's larger lists: deeds v9 never writes
-        expect(described.some((d) => V11_DESCRIPTION_DEEDS.slice(DESCRIPTION_DEEDS.length).some((deed) => d.user.includes(deed.flattery) || d.user.includes(deed.neutral)))).toBe(true);
+        // the larger lists: deeds v9 never writes
+        expect(described.some((d) => V12_DESCRIPTION_DEEDS.slice(DESCRIPTION_DEEDS.length).some((deed) => d.user.includes(deed.flattery) || d.user.includes(deed.neutral)))).toBe(true);
         expect(generateCorpus({ seed: 8, dialogues: 5_000, generator: 12 })).toEqual(v12);
+        expect(TOYWORLD_GENERATOR_VERSION).toBe(9);
+        expect(corpusDigest(12)).not.toBe(corpusDigest(9));
         expect(corpusDigest(12)).toBe("901c0773c04c424093cc033968c225a94bc154e9fc004ab6882b03f06dc844e3");
     });
 });
