@@ -14,6 +14,8 @@ export default defineConfig({
     plugins: [react()],
     build: {
         outDir: path.join(import.meta.dirname, "dist", "renderer"),
+        // emptied on every build; it also holds tsc's output of renderer/src/scenarios (imported by the
+        // engine's tests and benches), so `npm run build` and the e2e setup run tsc after this
         emptyOutDir: true,
         sourcemap: true,
         chunkSizeWarningLimit: 1500
