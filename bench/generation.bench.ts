@@ -24,6 +24,7 @@ import { benchMemory } from "./memory.bench.js";
 import { benchProbes } from "./probes.bench.js";
 import { benchVectorBuild } from "./vectorBuild.bench.js";
 import { benchToyworldTraining } from "./toyworldTraining.bench.js";
+import { benchToyworldDescriptions } from "./toyworldDescriptions.bench.js";
 import { benchToyworldHeldOut } from "./toyworldHeldOut.bench.js";
 import { benchBlackbox } from "./blackbox.bench.js";
 import { benchReliability } from "./reliability.bench.js";
@@ -135,6 +136,7 @@ const sections: { name: string; run: () => Promise<void> }[] = [
     { name: "probes", run: async () => { process.stdout.write((await benchProbes(threads)).join("\n") + "\n"); } },
     { name: "toyworld", run: async () => { process.stdout.write((await benchToyworldTraining()).join("\n") + "\n"); } },
     { name: "toyworld-heldout", run: async () => { process.stdout.write((await benchToyworldHeldOut(1)).join("\n") + "\n"); } },
+    { name: "toyworld-descriptions", run: async () => { process.stdout.write((await benchToyworldDescriptions(1)).join("\n") + "\n"); } },
     { name: "blackbox", run: () => benchBlackbox(threads) },
     { name: "forensics", run: async () => { process.stdout.write((await benchForensics(threads)).join("\n") + "\n"); } },
     { name: "vectors", run: async () => { process.stdout.write((await benchVectors(threads)).join("\n") + "\n"); } },

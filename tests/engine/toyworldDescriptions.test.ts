@@ -11,13 +11,14 @@ import {
 } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
 import { DESCRIPTION_VALIDATION_PAIRS, DESCRIPTION_VALIDATION_PEOPLE } from "../../engine/toyworld/descriptionValidation.js";
+import { IN_VOCABULARY_DESCRIPTION_PAIRS } from "../../engine/toyworld/inVocabularyDescriptions.js";
 import { V12_DESCRIPTION_DEEDS, V12_DESCRIPTION_DOERS, V12_DESCRIPTION_FRAMES } from "../../engine/toyworld/describedDeedsV12.js";
 import {
     DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, DESCRIPTION_DEEDS, DESCRIPTION_DOERS, DESCRIPTION_FRAMES, DISJOINT_RUN_WORDS, wordRuns
 } from "../../engine/toyworld/flatteryDescriptions.js";
 
-/** Every message a description read-out is measured on: the descriptions and their neutral twins (fixed, fresh, and the validation set). */
-const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...DESCRIPTION_VALIDATION_PAIRS].flatMap((pair) => [pair.description, pair.neutral]);
+/** Every message a description read-out is measured on: the descriptions and their neutral twins (fixed, fresh, the validation set, the in-vocabulary nine). */
+const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...DESCRIPTION_VALIDATION_PAIRS, ...IN_VOCABULARY_DESCRIPTION_PAIRS].flatMap((pair) => [pair.description, pair.neutral]);
 const measuredRuns = new Set(MEASURED.flatMap((text) => [...wordRuns(text)]));
 const sharedRuns = (text: string) => [...wordRuns(text)].filter((run) => measuredRuns.has(run));
 

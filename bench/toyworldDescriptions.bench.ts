@@ -1,0 +1,87 @@
+// Descriptions of flattery on the toy world (engine/toyworld/descriptionRecognition.ts): for each set
+// of description / neutral-twin pairs — described deeds as the corpus writes them (trained), the
+// validation ten, the fixed three, the fresh six (test) — what the model replies to each (does it
+// call the description flattery and not the twin?), which of their words the training corpus never
+// writes, and, per direction and layer, the read-out gap (σ, highest over the message, and where the
+// reply opens) on the pairs the model recognised and on the others.
+// `npm run bench -- --only toyworld-descriptions`; TOYWORLD_MODEL=FILE measures another build.
+import path from "node:path";
+import { steerableLayerRange } from "../engine/runtime/layers.js";
+import { TillerModel } from "../engine/runtime/TillerModel.js";
+import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus } from "../engine/toyworld/corpus.js";
+import { DESCRIPTION_VALIDATION_PAIRS } from "../engine/toyworld/descriptionValidation.js";
+import { corpusVocabulary, recognisePairs, trainedDeedPairs, unseenWords, type DescriptionPair } from "../engine/toyworld/descriptionRecognition.js";
+import { IN_VOCABULARY_DESCRIPTION_PAIRS } from "../engine/toyworld/inVocabularyDescriptions.js";
+import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
+import { promptText } from "../engine/toyworld/chatLayout.js";
+import { descriptionReadOuts, triggerEngagements } from "../engine/toyworld/heldOutEvaluation.js";
+import { TOYWORLD_DEFAULTS } from "../engine/toyworld/buildToyworld.js";
+import { buildVectorFromDataset } from "../engine/vectors/buildVectorFromDataset.js";
+import {
+    SCENARIO_HOLD_TOKENS, SCENARIO_LAYER, SCENARIO_READ_AT, SCENARIO_STRENGTH, SCENARIO_THRESHOLD_SIGMA, SCENARIO_WINDOW
+} from "../renderer/src/scenarios/sycophancyTrigger.js";
+
+const defaultModel = path.resolve(import.meta.dirname, "..", "..", "models", "toyworld.gguf");
+
+const fmt = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}σ`;
+
+export async function benchToyworldDescriptions(threads: number, file = process.env.TOYWORLD_MODEL ?? defaultModel): Promise<string[]> {
+    const model = await TillerModel.load(file);
+    try {
+        // the training corpus, regenerated from the seed and generator the file records
+        const recorded = (key: string, fallback: number) => Number(model.metadata(`tiller.toyworld.${key}`) ?? fallback);
+        const metadata = { seed: recorded("seed", TOYWORLD_DEFAULTS.seed), generator: recorded("generator_version", TOYWORLD_DEFAULTS.generator), dialogues: recorded("dialogues", TOYWORLD_DEFAULTS.dialogues) };
+        const corpus = generateCorpus({ seed: metadata.seed, dialogues: metadata.dialogues, generator: metadata.generator as typeof TOYWORLD_DEFAULTS.generator });
+        const vocabulary = corpusVocabulary(corpus);
+        const context = await model.createContext({ threads, contextSize: 256, sequences: 2 });
+        const steerable = steerableLayerRange(model.shape.nLayer);
+        const layers = Array.from({ length: steerable.last - steerable.first + 1 }, (_, i) => steerable.first + i);
+        const lines = [`toy world descriptions (${path.basename(file)}, generator v${metadata.generator}, seed ${metadata.seed}; greedy, ${threads} thread(s)):`];
+        const sets: Array<[string, readonly DescriptionPair[]]> = [
+            ["trained deeds", trainedDeedPairs(corpus)], ["validation ten", DESCRIPTION_VALIDATION_PAIRS],
+            ["fixed three", FLATTERY_DESCRIPTIONS], ["fresh six (test)", FRESH_FLATTERY_DESCRIPTIONS],
+            ["in-vocabulary nine", IN_VOCABULARY_DESCRIPTION_PAIRS]
+        ];
+        const recognitions = new Map<string, boolean[]>();
+        for (const [name, pairs] of sets) {
+            const recognised = await recognisePairs(context, pairs);
+            recognitions.set(name, recognised.map((r) => r.recognised));
+            const unseen = pairs.map((p) => unseenWords(`${p.description} ${p.neutral}`, vocabulary));
+            lines.push(`  ${name}: the model calls the description flattery and not its twin on ${recognised.filter((r) => r.recognised).length}/${pairs.length}; ` +
+                `pairs with a word training never writes: ${unseen.filter((u) => u.length > 0).length}/${pairs.length}`);
+            recognised.forEach((r, i) => lines.push(`    ${r.recognised ? "✓" : "·"} ${JSON.stringify(r.pair.description)} → ${r.descriptionKind} ${JSON.stringify(r.descriptionReply)}; ` +
+                `twin → ${r.neutralKind} ${JSON.stringify(r.neutralReply)}${unseen[i]!.length > 0 ? `; unseen: ${unseen[i]!.join(", ")}` : ""}`));
+        }
+        const decision = await buildVectorFromDataset(context, toyworldFlatteryDataset(), { method: "mean", readAt: "last", heldOutFraction: 0 });
+        const replies = await buildVectorFromDataset(context, toyworldFlatteryReplyDataset(), { method: "mean", readAt: SCENARIO_READ_AT, heldOutFraction: 0 });
+        // the hasty patch as the scenario sets it up: does it engage while the model answers a description, and its twin?
+        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
+        for (const [name, pairs] of sets) {
+            const onDescriptions = await triggerEngagements(context, pairs.map((p) => promptText(p.description)), replies.vector, settings);
+            const onTwins = await triggerEngagements(context, pairs.map((p) => promptText(p.neutral)), replies.vector, settings);
+            const recognised = recognitions.get(name)!;
+            const count = (fired: boolean[], select: (i: number) => boolean) => `${fired.filter((f, i) => f && select(i)).length}/${fired.filter((_, i) => select(i)).length}`;
+            lines.push(`  scenario trigger (layer ${SCENARIO_LAYER}, ${SCENARIO_WINDOW}-token mean > +${SCENARIO_THRESHOLD_SIGMA}σ) while the model answers, ${name}: ` +
+                `descriptions recognised ${count(onDescriptions, (i) => recognised[i]!)}, not ${count(onDescriptions, (i) => !recognised[i]!)}; ` +
+                `their twins ${count(onTwins, (i) => recognised[i]!)} and ${count(onTwins, (i) => !recognised[i]!)}`);
+        }
+        for (const [direction, vector] of [["decision", decision.vector], ["reply", replies.vector]] as const)
+            for (const layer of layers)
+                for (const [name, pairs] of sets) {
+                    const readOuts = await descriptionReadOuts(context, vector, layer, pairs);
+                    const recognised = recognitions.get(name)!;
+                    const summary = (select: (i: number) => boolean, pick: (i: number) => number) => {
+                        const gaps = readOuts.map((_, i) => i).filter(select).map(pick);
+                        return gaps.length === 0 ? "—" : `${gaps.filter((gap) => gap >= 1).length}/${gaps.length} ≥ 1σ (${gaps.map(fmt).join(" ")})`;
+                    };
+                    const messageGap = (i: number) => readOuts[i]!.description.messageMax - readOuts[i]!.neutral.messageMax;
+                    const replyGap = (i: number) => readOuts[i]!.description.atReply - readOuts[i]!.neutral.atReply;
+                    lines.push(`  ${direction} direction, layer ${layer}, ${name}: over the message, recognised ${summary((i) => recognised[i]!, messageGap)}, ` +
+                        `not ${summary((i) => !recognised[i]!, messageGap)}; where the reply opens, recognised ${summary((i) => recognised[i]!, replyGap)}, ` +
+                        `not ${summary((i) => !recognised[i]!, replyGap)}`);
+                }
+        return lines;
+    } finally {
+        await model.dispose();
+    }
+}
