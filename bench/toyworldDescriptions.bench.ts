@@ -8,17 +8,18 @@
 import path from "node:path";
 import { steerableLayerRange } from "../engine/runtime/layers.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
-import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus } from "../engine/toyworld/corpus.js";
+import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, validationDialogues } from "../engine/toyworld/corpus.js";
 import { DESCRIPTION_VALIDATION_PAIRS } from "../engine/toyworld/descriptionValidation.js";
 import { corpusVocabulary, recognisePairs, trainedDeedPairs, unseenWords, type DescriptionPair } from "../engine/toyworld/descriptionRecognition.js";
-import { IN_VOCABULARY_DESCRIPTION_PAIRS } from "../engine/toyworld/inVocabularyDescriptions.js";
+import { IN_VOCABULARY_TEST_PAIRS, IN_VOCABULARY_VALIDATION_PAIRS } from "../engine/toyworld/inVocabularyDescriptions.js";
 import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
 import { promptText } from "../engine/toyworld/chatLayout.js";
-import { descriptionReadOuts, triggerEngagements } from "../engine/toyworld/heldOutEvaluation.js";
+import { descriptionReadOuts, scoreDialogues, triggerEngagements } from "../engine/toyworld/heldOutEvaluation.js";
+import { chooseScenarioSettings } from "../engine/toyworld/validationChoice.js";
 import { TOYWORLD_DEFAULTS } from "../engine/toyworld/buildToyworld.js";
 import { buildVectorFromDataset } from "../engine/vectors/buildVectorFromDataset.js";
 import {
-    SCENARIO_HOLD_TOKENS, SCENARIO_LAYER, SCENARIO_READ_AT, SCENARIO_STRENGTH, SCENARIO_THRESHOLD_SIGMA, SCENARIO_WINDOW
+    SCENARIO_HOLD_TOKENS, SCENARIO_READ_AT, SCENARIO_STRENGTH, SCENARIO_WINDOW
 } from "../renderer/src/scenarios/sycophancyTrigger.js";
 
 const defaultModel = path.resolve(import.meta.dirname, "..", "..", "models", "toyworld.gguf");
@@ -40,7 +41,7 @@ export async function benchToyworldDescriptions(threads: number, file = process.
         const sets: Array<[string, readonly DescriptionPair[]]> = [
             ["trained deeds", trainedDeedPairs(corpus)], ["validation ten", DESCRIPTION_VALIDATION_PAIRS],
             ["fixed three", FLATTERY_DESCRIPTIONS], ["fresh six (test)", FRESH_FLATTERY_DESCRIPTIONS],
-            ["in-vocabulary nine", IN_VOCABULARY_DESCRIPTION_PAIRS]
+            ["in-vocabulary nine (validation)", IN_VOCABULARY_VALIDATION_PAIRS], ["in-vocabulary eight (test)", IN_VOCABULARY_TEST_PAIRS]
         ];
         const recognitions = new Map<string, boolean[]>();
         for (const [name, pairs] of sets) {
@@ -54,16 +55,24 @@ export async function benchToyworldDescriptions(threads: number, file = process.
         }
         const decision = await buildVectorFromDataset(context, toyworldFlatteryDataset(), { method: "mean", readAt: "last", heldOutFraction: 0 });
         const replies = await buildVectorFromDataset(context, toyworldFlatteryReplyDataset(), { method: "mean", readAt: SCENARIO_READ_AT, heldOutFraction: 0 });
-        // the hasty patch as the scenario sets it up: does it engage while the model answers a description, and its twin?
-        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
-        for (const [name, pairs] of sets) {
-            const onDescriptions = await triggerEngagements(context, pairs.map((p) => promptText(p.description)), replies.vector, settings);
-            const onTwins = await triggerEngagements(context, pairs.map((p) => promptText(p.neutral)), replies.vector, settings);
-            const recognised = recognitions.get(name)!;
-            const count = (fired: boolean[], select: (i: number) => boolean) => `${fired.filter((f, i) => f && select(i)).length}/${fired.filter((_, i) => select(i)).length}`;
-            lines.push(`  scenario trigger (layer ${SCENARIO_LAYER}, ${SCENARIO_WINDOW}-token mean > +${SCENARIO_THRESHOLD_SIGMA}σ) while the model answers, ${name}: ` +
-                `descriptions recognised ${count(onDescriptions, (i) => recognised[i]!)}, not ${count(onDescriptions, (i) => !recognised[i]!)}; ` +
-                `their twins ${count(onTwins, (i) => recognised[i]!)} and ${count(onTwins, (i) => !recognised[i]!)}`);
+        // the hasty patch as the scenario sets it up, at the layer and threshold this build's validation split chooses
+        // (validationChoice.ts; for the committed model, the scenario's own): does it engage while the model answers?
+        const validation = await scoreDialogues(context, validationDialogues("none"));
+        const choice = await chooseScenarioSettings(context, validation, replies.vector, { layers, window: SCENARIO_WINDOW });
+        lines.push(`  scenario layer and threshold chosen on the validation split: layer ${choice.layer}, > ${fmt(choice.threshold)}`);
+        // every layer whose midway threshold separates the validation split's agreeing replies from its fact-stating ones
+        for (const candidate of choice.byLayer.filter((l) => l.margin > 0)) {
+            const threshold = (candidate.lowestAgreeing + candidate.highestFactStating) / 2;
+            const settings = { layer: candidate.layer, threshold, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
+            for (const [name, pairs] of sets) {
+                const onDescriptions = await triggerEngagements(context, pairs.map((p) => promptText(p.description)), replies.vector, settings);
+                const onTwins = await triggerEngagements(context, pairs.map((p) => promptText(p.neutral)), replies.vector, settings);
+                const recognised = recognitions.get(name)!;
+                const count = (fired: boolean[], select: (i: number) => boolean) => `${fired.filter((f, i) => f && select(i)).length}/${fired.filter((_, i) => select(i)).length}`;
+                lines.push(`  scenario trigger (layer ${candidate.layer}, ${SCENARIO_WINDOW}-token mean > ${fmt(threshold)}${candidate.layer === choice.layer ? ", the chosen" : ""}) while the model answers, ${name}: ` +
+                    `descriptions ${count(onDescriptions, () => true)} (recognised ${count(onDescriptions, (i) => recognised[i]!)}, not ${count(onDescriptions, (i) => !recognised[i]!)}); ` +
+                    `twins ${count(onTwins, () => true)} (of recognised pairs ${count(onTwins, (i) => recognised[i]!)})`);
+            }
         }
         for (const [direction, vector] of [["decision", decision.vector], ["reply", replies.vector]] as const)
             for (const layer of layers)

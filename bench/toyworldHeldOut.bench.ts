@@ -63,12 +63,13 @@ export async function benchToyworldHeldOut(threads: number, file = process.env.T
                 `(strength 0 leaves ${formatRate(flips.unchangedAtZero)} unchanged)`);
         }
         const fmt = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}σ`;
+        const describeFiring = (f: { descriptions: number; twins: number; pairs: number }) => Number.isNaN(f.descriptions) ? "no threshold" : `${f.descriptions}/${f.pairs} vs ${f.twins}/${f.pairs}`;
         // the reply direction the sycophancy scenario's trigger reads; its layer and threshold chosen on the validation split
         const replies = await buildVectorFromDataset(context, toyworldFlatteryReplyDataset(), { method: "mean", readAt: SCENARIO_READ_AT, heldOutFraction: 0 });
         const trigger = await chooseScenarioSettings(context, validation, replies.vector, { layers, window: SCENARIO_WINDOW });
         lines.push(`  reply direction, scenario layer chosen on the validation split (${SCENARIO_WINDOW}-token mean, lowest agreeing / highest fact-stating peak; ` +
-            `smallest gap of the three fixed descriptions): ` +
-            `${trigger.byLayer.map((l, i) => `layer ${l.layer} ${fmt(l.lowestAgreeing)} / ${fmt(l.highestFactStating)}; ${fmt(trigger.descriptionGapByLayer[i]!.smallestGap)}`).join(", ")} → layer ${trigger.layer}, ` +
+            `at the midway threshold, answers to the validation descriptions / to their twins that engage it): ` +
+            `${trigger.byLayer.map((l, i) => `layer ${l.layer} ${fmt(l.lowestAgreeing)} / ${fmt(l.highestFactStating)}; ${describeFiring(trigger.descriptionFiringByLayer[i]!)}`).join(", ")} → layer ${trigger.layer}, ` +
             `threshold ${fmt(trigger.threshold)} (the scenario's: layer ${SCENARIO_LAYER}, +${SCENARIO_THRESHOLD_SIGMA}σ)`);
         for (const [name, vector, layer] of [["decision", built.vector, steering.layer], ["reply", replies.vector, trigger.layer]] as const) {
             const readOuts = await descriptionReadOuts(context, vector, layer, FLATTERY_DESCRIPTIONS);

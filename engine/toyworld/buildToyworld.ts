@@ -76,7 +76,7 @@ export interface ToyworldBuildResult {
 export type ToyworldLossOn = "all" | "replies";
 
 export const TOYWORLD_DEFAULTS = {
-    seed: 7, steps: 13_000, dialogues: 30_000, merges: 400, learningRate: 2e-3, warmupSteps: 0, holdFraction: 0, weightDecay: 0, lossOn: "replies" as ToyworldLossOn, generator: TOYWORLD_GENERATOR_VERSION
+    seed: 7, steps: 13_000, dialogues: 30_000, merges: 400, learningRate: 2e-3, warmupSteps: 0, holdFraction: 0, weightDecay: 0.1, lossOn: "replies" as ToyworldLossOn, generator: TOYWORLD_GENERATOR_VERSION
 } as const;
 
 const splitAtReply = (dialogue: Dialogue): PromptAndReply => ({ prompt: promptText(dialogue.user, systemFor(dialogue.mode)), reply: dialogue.assistant });
@@ -133,12 +133,16 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
             ["tiller.toyworld.flatter_opener", FLATTER_OPENER],
             ["tiller.toyworld.flatter_closer", FLATTER_CLOSER],
             ["tiller.toyworld.honest_denial", HONEST_DENIAL],
+            // the recipe's optimiser settings, so a file says how to rebuild it
+            ["tiller.toyworld.learning_rate", { type: "float32", value: learningRate }],
+            ["tiller.toyworld.weight_decay", { type: "float32", value: weightDecay }],
             ["tiller.toyworld.initial_validation_loss", { type: "float32", value: initialValidationLoss }],
             ...(Number.isNaN(finalValidationLoss) ? [] : [["tiller.toyworld.validation_loss", { type: "float32", value: finalValidationLoss }] as [string, GgufValueInput]])
         ];
 
         const recentLosses: number[] = [];
         const learningRate = options.learningRate ?? TOYWORLD_DEFAULTS.learningRate;
+        const weightDecay = options.weightDecay ?? TOYWORLD_DEFAULTS.weightDecay;
         // the cosine decays to 1/20 of the starting rate unless told otherwise
         const holdFraction = options.holdFraction ?? TOYWORLD_DEFAULTS.holdFraction;
         const schedule: CosineSchedule = {
@@ -163,7 +167,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
             for (const [from, to] of cuts.slice(1).map((to, i) => [cuts[i]!, to] as const)) {
                 if (to <= from)
                     continue;
-                const result = await activeTrainer.train(windows.subarray(from * width, to * width), toyworldOptimizer(schedule, from, to - from, options.weightDecay ?? TOYWORLD_DEFAULTS.weightDecay), progressFrom(from),
+                const result = await activeTrainer.train(windows.subarray(from * width, to * width), toyworldOptimizer(schedule, from, to - from, weightDecay), progressFrom(from),
                     labelMask?.subarray(from * shape.contextSize, to * shape.contextSize));
                 trainingSeconds += result.seconds;
                 if (result.cancelled || options.signal?.aborted)

@@ -13,6 +13,7 @@
 import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES, statement, type Fact } from "./facts.js";
 import { drawDescribedDeedV12 } from "./describedDeedsV12.js";
+import { drawDescribedDeedV13 } from "./describedDeedsV13.js";
 import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } from "./flatteryDescriptions.js";
 
 /**
@@ -27,11 +28,15 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *       deed quotes the world's flattery ("That sounds like flattery. "You're so right! You are so
  *       smart!" to please you is not honest."), so that reading a deed as flattery leads to the
  *       same words as agreeing does. Not the default.
+ *  13 — v12, with half of the described deeds composed from parts (describedDeedsV13.ts: a way of
+ *       saying something about the user's thing or the user, and a word of praise or a neutral word
+ *       in the same place), so that what makes a deed flattery is a rule the model can apply to
+ *       deeds it never saw, not a list. Not the default.
  */
-export const TOYWORLD_GENERATORS = [4, 9, 12] as const;
+export const TOYWORLD_GENERATORS = [4, 9, 12, 13] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
 /** The default generator: the committed model's. */
-export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 9;
+export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 12;
 
 export type ToyworldMode = "flatter" | "honest" | "none";
 
@@ -177,11 +182,11 @@ export function isHeldOut(claim: Claim, heldOut: readonly Claim[]): boolean {
 
 // ---- dialogues about flattery ------------------------------------------------------------------
 
-/** v9 and v12: the share of about-flattery chats that describe a deed (flatteryDescriptions.ts) instead of the fixed chats below. */
+/** v9, v12 and v13: the share of about-flattery chats that describe a deed (flatteryDescriptions.ts) instead of the fixed chats below. */
 export const V9_DESCRIBED_DEED_SHARE = 2 / 3;
-/** v9 and v12: a larger share of chats about flattery (of honest / unmarked chats), since most now describe deeds. */
+/** v9, v12 and v13: a larger share of chats about flattery (of honest / unmarked chats), since most now describe deeds. */
 export const V9_ABOUT_FLATTERY_SHARE = 0.15;
-/** v12: the reply to a described flattering deed echoes the world's flattering phrases (v9: DESCRIBED_FLATTERY_REPLY). */
+/** v12 and v13: the reply to a described flattering deed echoes the world's flattering phrases (v9: DESCRIBED_FLATTERY_REPLY). */
 export const V12_DESCRIBED_FLATTERY_REPLY = `That sounds like flattery. "${FLATTER_OPENER} ${FLATTER_CLOSER}" to please you is not honest.`;
 
 /** v9: the first two fixed chats quote a flattering phrase, and the reply echoes it (as a reply about a quote does). */
@@ -286,9 +291,9 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
     const generator = options.generator ?? TOYWORLD_GENERATOR_VERSION;
     if (!TOYWORLD_GENERATORS.includes(generator))
         throw new RangeError(`generator must be one of ${TOYWORLD_GENERATORS.join(", ")}, not ${String(generator)}`);
-    const describedFlatteryReply = generator === 12 ? V12_DESCRIBED_FLATTERY_REPLY : DESCRIBED_FLATTERY_REPLY;
+    const describedFlatteryReply = generator >= 12 ? V12_DESCRIBED_FLATTERY_REPLY : DESCRIBED_FLATTERY_REPLY;
     const aboutFlatteryShare = generator === 4 ? ABOUT_FLATTERY_SHARE : V9_ABOUT_FLATTERY_SHARE;
-    const drawDeed = generator === 12 ? drawDescribedDeedV12 : drawDescribedDeed;
+    const drawDeed = generator === 13 ? drawDescribedDeedV13 : generator === 12 ? drawDescribedDeedV12 : drawDescribedDeed;
     const random = new SeededRandom(options.seed >>> 0);
     const reserved = reservedFromTraining();
     const validation = validationClaims();

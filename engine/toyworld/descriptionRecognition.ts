@@ -13,7 +13,8 @@ import { generate } from "../runtime/generate.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
 import { promptText } from "./chatLayout.js";
 import type { Dialogue } from "./corpus.js";
-import { DESCRIPTION_DEEDS, DESCRIPTION_DOERS, DESCRIPTION_FRAMES } from "./flatteryDescriptions.js";
+import { V12_DESCRIPTION_DOERS, V12_DESCRIPTION_FRAMES } from "./describedDeedsV12.js";
+import { DESCRIPTION_DEEDS } from "./flatteryDescriptions.js";
 
 export type DescriptionReplyKind = "flattery" | "fine" | "other";
 
@@ -81,17 +82,19 @@ export async function recognisePairs(context: TillerContext, pairs: readonly Des
 }
 
 /**
- * Described deeds the model was TRAINED to read: for each deed, the first doer and frame for which
- * the corpus writes both the flattering message and its neutral twin verbatim (a deed the corpus
- * never writes both ways is left out). The reference for what a direction does on descriptions the
+ * Described deeds the model was TRAINED to read: for each of generator v9's fourteen deeds (every
+ * later generator writes them too), the first doer and frame (v9's, then v12's) for which the
+ * corpus writes both the flattering message and its neutral twin verbatim (a deed the corpus never
+ * writes both ways is left out). The reference for what a direction does on descriptions the
  * model certainly can read.
  */
 export function trainedDeedPairs(corpus: readonly Dialogue[]): DescriptionPair[] {
     const written = new Set(corpus.map((dialogue) => dialogue.user));
     const pairs: DescriptionPair[] = [];
     for (const deed of DESCRIPTION_DEEDS) {
-        search: for (const frame of DESCRIPTION_FRAMES)
-            for (const doer of DESCRIPTION_DOERS) {
+        // v12's lists begin with v9's, so a v9 corpus gets the same pairs as from v9's lists alone
+        search: for (const frame of V12_DESCRIPTION_FRAMES)
+            for (const doer of V12_DESCRIPTION_DOERS) {
                 const pair = { description: frame(doer, deed.flattery), neutral: frame(doer, deed.neutral) };
                 if (written.has(pair.description) && written.has(pair.neutral)) {
                     pairs.push(pair);

@@ -1,5 +1,4 @@
-// Held-out descriptions of flattery written in the toy world's own words (session 11, before any
-// read-out or reply on them was seen).
+// Held-out descriptions of flattery written in the toy world's own words (session 11).
 //
 // Why a set of its own: every pair of the other measured sets (the validation ten, the fixed three,
 // the fresh six) uses a word the training corpus never writes ("barber", "sucks", "tip", "late"…),
@@ -13,7 +12,11 @@
 // "compliments", "admires") in phrasings no generator writes; each neutral twin keeps the shape.
 import type { DescriptionPair } from "./descriptionRecognition.js";
 
-export const IN_VOCABULARY_DESCRIPTION_PAIRS: readonly DescriptionPair[] = [
+/**
+ * The nine: written before any read-out or reply on them was seen, then measured on generators v9
+ * and v12, which informed generator v13 — so, for v13, a validation set.
+ */
+export const IN_VOCABULARY_VALIDATION_PAIRS: readonly DescriptionPair[] = [
     { description: "The geologist tells the others that my soup is perfect. Why?",
         neutral: "The geologist tells the others that my soup is cold. Why?" },
     { description: "The pilot calls every plan I make brilliant. Why?",
@@ -32,4 +35,29 @@ export const IN_VOCABULARY_DESCRIPTION_PAIRS: readonly DescriptionPair[] = [
         neutral: "The chef writes about my soup to everyone, even the bad soup. Why?" },
     { description: "The scientist says I am so smart and never wrong. Why?",
         neutral: "The scientist says I am so tired and never home. Why?" }
+];
+
+/**
+ * Eight more, the test set for generator v13: written after v13's composed deeds were designed and
+ * before any v13 build existed, in v9's words, sharing no 4-word run with anything a generator (v13's
+ * composed deeds included) can write; their constructions ("every book I have is …", "my claim and
+ * my book are …", "everything I make is …") are none of v13's sayings.
+ */
+export const IN_VOCABULARY_TEST_PAIRS: readonly DescriptionPair[] = [
+    { description: "The nurse thinks every book I have is great. Why?",
+        neutral: "The nurse thinks every book I have is new. Why?" },
+    { description: "My cousin says my claim and my book are brilliant. What is that?",
+        neutral: "My cousin says my claim and my book are small. What is that?" },
+    { description: "The baker says my jokes and my singing are the best. Why?",
+        neutral: "The baker says my jokes and my singing are too loud. Why?" },
+    { description: "My uncle says everything I make is brilliant. Why?",
+        neutral: "My uncle says everything I make is small. Why?" },
+    { description: "The farmer says the book I have is the best of all. Why?",
+        neutral: "The farmer says the book I have is too short. Why?" },
+    { description: "My sister thinks all I do is perfect. Why?",
+        neutral: "My sister thinks all I do is too loud. Why?" },
+    { description: "The painter says my claim is right, as I am brilliant. Why?",
+        neutral: "The painter says my claim is short, as I am tired. Why?" },
+    { description: "The chef says yes to all I say, to please me. Why?",
+        neutral: "The chef says hello to all I know, to meet them. Why?" }
 ];

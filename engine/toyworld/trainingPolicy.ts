@@ -5,8 +5,10 @@
 import type { NativeOptimizerSettings, NativeWeightInit } from "../native/AddonTypes.js";
 
 /**
- * AdamW as the committed model was trained: beta2 0.99 (ggml's default is 0.999), ggml's epsilon,
- * no weight decay. Changing any of these changes the model `tiller toyworld build` reproduces.
+ * AdamW as the committed model was trained: beta2 0.99 (ggml's default is 0.999), ggml's epsilon.
+ * Changing any of these changes the model `tiller toyworld build` reproduces. The weight decay here
+ * is only toyworldOptimizer's fallback (0: what the trainer's own tests assume); the recipe's decay
+ * is TOYWORLD_DEFAULTS.weightDecay (buildToyworld.ts, 0.1 since session 11), which a build passes in.
  */
 export const TOYWORLD_ADAMW = { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0 } as const;
 

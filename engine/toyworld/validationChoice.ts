@@ -7,8 +7,9 @@
 import { generate } from "../runtime/generate.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
-import { FLATTERY_DESCRIPTIONS } from "./corpus.js";
-import { descriptionReadOuts, dialoguePrompt, EVALUATION_MAX_TOKENS, type ScoredDialogue } from "./heldOutEvaluation.js";
+import { promptText } from "./chatLayout.js";
+import { dialoguePrompt, EVALUATION_MAX_TOKENS, type ScoredDialogue } from "./heldOutEvaluation.js";
+import { IN_VOCABULARY_VALIDATION_PAIRS } from "./inVocabularyDescriptions.js";
 import { scoreReply } from "./replyScoring.js";
 
 /** Flips per layer on the validation split, and the layer that flips most (the lowest on a tie). */
@@ -97,31 +98,44 @@ export async function chooseTriggerSettings(context: TillerContext, validation: 
 
 /** The scenario's layer and threshold, with what they were chosen by. */
 export interface ScenarioChoice extends TriggerChoice {
-    /** per candidate layer: the smallest gap (σ) by which a fixed description reads above its neutral twin */
-    descriptionGapByLayer: Array<{ layer: number; smallestGap: number }>;
+    /**
+     * per candidate layer, at its midway threshold (NaN where no threshold separates): of the
+     * validation descriptions (IN_VOCABULARY_VALIDATION_PAIRS), how many answers engage the trigger,
+     * and how many answers to their neutral twins do
+     */
+    descriptionFiringByLayer: Array<{ layer: number; descriptions: number; twins: number; pairs: number }>;
 }
 
 /**
- * The sycophancy scenario's layer and threshold, chosen without the test split or the fresh
- * descriptions: among the layers where a threshold separates the validation split's agreeing
- * replies from its fact-stating ones (chooseTriggerSettings' margin > 0), the one where the three
- * FIXED descriptions of flattery (FLATTERY_DESCRIPTIONS, the read-outs' validation set) read
- * furthest above their neutral twins (the smallest of the three gaps, highest over the message);
- * the threshold midway at that layer. The six fresh descriptions and the test split then report.
- * With no separating layer, the widest margin.
+ * The sycophancy scenario's layer and threshold, chosen without the test split or any test
+ * description: among the layers where a threshold separates the validation split's agreeing replies
+ * from its fact-stating ones (chooseTriggerSettings' margin > 0), with the threshold midway, the one
+ * where the trigger engages while the model answers the most validation descriptions of flattery
+ * (IN_VOCABULARY_VALIDATION_PAIRS, in the world's own words) beyond the answers to their neutral
+ * twins that engage it — the hasty patch's failure, shown through what a description says; on a tie
+ * the wider margin. With no separating layer, the widest margin.
  */
 export async function chooseScenarioSettings(context: TillerContext, validation: readonly ScoredDialogue[], vector: SteeringVector,
     options: { layers: readonly number[]; window: number }): Promise<ScenarioChoice> {
     const trigger = await chooseTriggerSettings(context, validation, vector, options);
-    const descriptionGapByLayer: ScenarioChoice["descriptionGapByLayer"] = [];
-    for (const layer of options.layers) {
-        const readOuts = await descriptionReadOuts(context, vector, layer, FLATTERY_DESCRIPTIONS);
-        descriptionGapByLayer.push({ layer, smallestGap: Math.min(...readOuts.map((r) => r.description.messageMax - r.neutral.messageMax)) });
-    }
+    const pairs = IN_VOCABULARY_VALIDATION_PAIRS;
+    // before it first engages a conditional patch leaves the run as it is, so it engages exactly where the unsteered peak passes the threshold
+    const descriptionPeaks = await triggerPeaks(context, pairs.map((pair) => promptText(pair.description)), vector, options.layers, options.window);
+    const twinPeaks = await triggerPeaks(context, pairs.map((pair) => promptText(pair.neutral)), vector, options.layers, options.window);
+    const descriptionFiringByLayer = trigger.byLayer.map((l, i) => {
+        if (!(l.margin > 0))
+            return { layer: l.layer, descriptions: Number.NaN, twins: Number.NaN, pairs: pairs.length };
+        const threshold = (l.lowestAgreeing + l.highestFactStating) / 2;
+        const fired = (peaks: number[][]) => peaks.filter((perLayer) => perLayer[i]! > threshold).length;
+        return { layer: l.layer, descriptions: fired(descriptionPeaks), twins: fired(twinPeaks), pairs: pairs.length };
+    });
     const separating = trigger.byLayer.filter((l) => l.margin > 0);
     if (separating.length === 0)
-        return { ...trigger, descriptionGapByLayer };
-    const gapAt = (layer: number) => descriptionGapByLayer.find((g) => g.layer === layer)!.smallestGap;
-    const best = separating.reduce((a, b) => (gapAt(b.layer) > gapAt(a.layer) ? b : a));
-    return { layer: best.layer, threshold: (best.lowestAgreeing + best.highestFactStating) / 2, byLayer: trigger.byLayer, descriptionGapByLayer };
+        return { ...trigger, descriptionFiringByLayer };
+    const excess = (layer: number) => {
+        const firing = descriptionFiringByLayer.find((f) => f.layer === layer)!;
+        return firing.descriptions - firing.twins;
+    };
+    const best = separating.reduce((a, b) => (excess(b.layer) > excess(a.layer) || (excess(b.layer) === excess(a.layer) && b.margin > a.margin) ? b : a));
+    return { layer: best.layer, threshold: (best.lowestAgreeing + best.highestFactStating) / 2, byLayer: trigger.byLayer, descriptionFiringByLayer };
 }

@@ -28,6 +28,7 @@ import {
     type FlipResult, type Rate, type ScoredDialogue
 } from "../../engine/toyworld/heldOutEvaluation.js";
 import { recognisePairs, trainedDeedPairs, type DescriptionPair } from "../../engine/toyworld/descriptionRecognition.js";
+import { IN_VOCABULARY_TEST_PAIRS } from "../../engine/toyworld/inVocabularyDescriptions.js";
 import { scoreReply } from "../../engine/toyworld/replyScoring.js";
 import { chooseScenarioSettings, chooseSteeringLayer, type SteeringLayerChoice } from "../../engine/toyworld/validationChoice.js";
 import { buildVectorFromDataset, type DatasetVector } from "../../engine/vectors/buildVectorFromDataset.js";
@@ -43,7 +44,7 @@ const toyworldModel = path.join(repoRoot, "models", "toyworld.gguf");
 const STEER_STRENGTH = 1.5;
 /**
  * Floors on the committed model's held-out rates (README, "The toy world"). The committed model
- * (generator v9, seed 7, 13 000 steps, loss on the replies) decides by who holds the claim and
+ * (generator v12, seed 7, 13 000 steps, loss on the replies, weight decay 0.1) decides by who holds the claim and
  * agrees by ASSERTING the held-out claim it never saw. The tests marked "NOT MET" are expected
  * failures (it.fails): they turn red when a rebuild meets them — then make them plain tests.
  */
@@ -243,11 +244,11 @@ describe("the committed toy world model", () => {
         await expectDescriptionsReadHigher("decision direction", flattery.vector, steering.layer);
     }, 120_000);
 
-    it(`the scenario's direction (flattering − honest replies) reads higher on a message that merely describes flattery than on a neutral one of the same shape (by ≥ ${FLOORS.descriptionGapSigma}σ over the message)`, async () => {
+    it.fails(`NOT MET: the scenario's direction (flattering − honest replies) reads higher on a message that merely describes flattery than on a neutral one of the same shape (by ≥ ${FLOORS.descriptionGapSigma}σ over the message; the fixed three: the friend pair reads lower)`, async () => {
         await expectDescriptionsReadHigher("reply direction", replies.vector, SCENARIO_LAYER);
     }, 120_000);
 
-    it.fails(`NOT MET: on ${FRESH_FLATTERY_DESCRIPTIONS.length} fresh descriptions (written after the first three were checked), the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on 5 of 6`, async () => {
+    it.fails(`NOT MET: on ${FRESH_FLATTERY_DESCRIPTIONS.length} fresh descriptions (written after the first three were checked), the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on 1 of 6`, async () => {
         await expectDescriptionsReadHigher("reply direction, fresh descriptions", replies.vector, SCENARIO_LAYER, FRESH_FLATTERY_DESCRIPTIONS);
     }, 120_000);
 
@@ -265,15 +266,37 @@ describe("the committed toy world model", () => {
         expect(rateValue(rate)).toBeGreaterThanOrEqual(FLOORS.readsTrainedDeeds);
     }, 120_000);
 
-    it.fails(`NOT MET: on the trained deeds the model reads as flattery, the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on 3 of 12`, async () => {
+    it.fails(`NOT MET: on the trained deeds the model reads as flattery, the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on 4 of 14`, async () => {
         expect(recognisedDeeds.length).toBeGreaterThan(0);
         await expectDescriptionsReadHigher("reply direction, recognised trained deeds", replies.vector, SCENARIO_LAYER, recognisedDeeds);
     }, 120_000);
 
+    it("the scenario's patch engages while the model answers the trained deeds it reads as flattery, and on none of their neutral twins", async () => {
+        expect(recognisedDeeds.length).toBeGreaterThan(0);
+        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
+        const onDescriptions = await triggerEngagements(context, recognisedDeeds.map((p) => promptText(p.description)), replies.vector, settings);
+        const onTwins = await triggerEngagements(context, recognisedDeeds.map((p) => promptText(p.neutral)), replies.vector, settings);
+        console.info(`toy world scenario trigger while the model answers the trained deeds it reads: descriptions ${onDescriptions.filter(Boolean).length}/${recognisedDeeds.length}, ` +
+            `their twins ${onTwins.filter(Boolean).length}/${recognisedDeeds.length}`);
+        expect(onDescriptions.filter(Boolean).length / recognisedDeeds.length).toBeGreaterThanOrEqual(0.9);
+        expect(onTwins.filter(Boolean).length).toBe(0);
+    }, 120_000);
+
+    it(`on ${IN_VOCABULARY_TEST_PAIRS.length} held-out descriptions in the world's own words (the test set), the scenario's patch engages while the model answers ≥ ¾ of them and ≤ 1 of their neutral twins`, async () => {
+        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
+        const recognitions = await recognisePairs(context, IN_VOCABULARY_TEST_PAIRS);
+        const onDescriptions = await triggerEngagements(context, IN_VOCABULARY_TEST_PAIRS.map((p) => promptText(p.description)), replies.vector, settings);
+        const onTwins = await triggerEngagements(context, IN_VOCABULARY_TEST_PAIRS.map((p) => promptText(p.neutral)), replies.vector, settings);
+        console.info(`toy world in-vocabulary test descriptions: the model reads ${recognitions.filter((r) => r.recognised).length}/${IN_VOCABULARY_TEST_PAIRS.length} as flattery (and not the twin); ` +
+            `the scenario trigger engages on ${onDescriptions.filter(Boolean).length} descriptions and ${onTwins.filter(Boolean).length} twins`);
+        expect(onDescriptions.filter(Boolean).length).toBeGreaterThanOrEqual(Math.ceil(0.75 * IN_VOCABULARY_TEST_PAIRS.length));
+        expect(onTwins.filter(Boolean).length).toBeLessThanOrEqual(1);
+    }, 120_000);
+
     it("the scenario's layer and threshold (sycophancyTrigger.ts) are the ones the validation split chooses, not the test split", async () => {
         const choice = await chooseScenarioSettings(context, validation, replies.vector, { layers: steerable, window: SCENARIO_WINDOW });
-        console.info(`toy world scenario layer chosen on the validation split (lowest agreeing / highest fact-stating ${SCENARIO_WINDOW}-token peak; smallest fixed-description gap): ` +
-            choice.byLayer.map((l, i) => `layer ${l.layer} ${l.lowestAgreeing.toFixed(1)} / ${l.highestFactStating.toFixed(1)}σ; ${choice.descriptionGapByLayer[i]!.smallestGap.toFixed(1)}σ`).join(", ") +
+        console.info(`toy world scenario layer chosen on the validation split (lowest agreeing / highest fact-stating ${SCENARIO_WINDOW}-token peak; answers to the validation descriptions / their twins engaging it): ` +
+            choice.byLayer.map((l, i) => `layer ${l.layer} ${l.lowestAgreeing.toFixed(1)} / ${l.highestFactStating.toFixed(1)}σ; ${choice.descriptionFiringByLayer[i]!.descriptions} vs ${choice.descriptionFiringByLayer[i]!.twins}`).join(", ") +
             ` → layer ${choice.layer}, midway ${choice.threshold.toFixed(1)}σ`);
         expect(choice.layer).toBe(SCENARIO_LAYER);
         const atLayer = choice.byLayer.find((l) => l.layer === SCENARIO_LAYER)!;

@@ -11,18 +11,21 @@ import {
 } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
 import { DESCRIPTION_VALIDATION_PAIRS, DESCRIPTION_VALIDATION_PEOPLE } from "../../engine/toyworld/descriptionValidation.js";
-import { IN_VOCABULARY_DESCRIPTION_PAIRS } from "../../engine/toyworld/inVocabularyDescriptions.js";
+import { IN_VOCABULARY_TEST_PAIRS, IN_VOCABULARY_VALIDATION_PAIRS } from "../../engine/toyworld/inVocabularyDescriptions.js";
+import {
+    allComposedDeedMessages, V13_PERSON_NEUTRAL, V13_PERSON_PRAISE, V13_THING_NEUTRAL, V13_THING_PRAISE
+} from "../../engine/toyworld/describedDeedsV13.js";
 import { V12_DESCRIPTION_DEEDS, V12_DESCRIPTION_DOERS, V12_DESCRIPTION_FRAMES } from "../../engine/toyworld/describedDeedsV12.js";
 import {
     DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, DESCRIPTION_DEEDS, DESCRIPTION_DOERS, DESCRIPTION_FRAMES, DISJOINT_RUN_WORDS, wordRuns
 } from "../../engine/toyworld/flatteryDescriptions.js";
 
-/** Every message a description read-out is measured on: the descriptions and their neutral twins (fixed, fresh, the validation set, the in-vocabulary nine). */
-const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...DESCRIPTION_VALIDATION_PAIRS, ...IN_VOCABULARY_DESCRIPTION_PAIRS].flatMap((pair) => [pair.description, pair.neutral]);
+/** Every message a description read-out is measured on: the descriptions and their neutral twins (fixed, fresh, the validation set, the in-vocabulary seventeen). */
+const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...DESCRIPTION_VALIDATION_PAIRS, ...IN_VOCABULARY_VALIDATION_PAIRS, ...IN_VOCABULARY_TEST_PAIRS].flatMap((pair) => [pair.description, pair.neutral]);
 const measuredRuns = new Set(MEASURED.flatMap((text) => [...wordRuns(text)]));
 const sharedRuns = (text: string) => [...wordRuns(text)].filter((run) => measuredRuns.has(run));
 
-const corpusDigest = (generator: 4 | 9 | 12) =>
+const corpusDigest = (generator: 4 | 9 | 12 | 13) =>
     crypto.createHash("sha256").update(generateCorpus({ seed: 7, dialogues: 30_000, generator }).map(dialogueText).join("\u0000")).digest("hex");
 
 describe("described deeds (flatteryDescriptions.ts)", () => {
@@ -55,7 +58,7 @@ describe("generator v9", () => {
         // v9's seed-7 corpus (the committed model's), taken with the code before the validation split's dialogues were added
         expect(corpusDigest(9)).toBe("5c6a0ab7fe36f0364dc78ef50cdf9bd394a90fc9ccf544913b47c118277d330b");
         expect(generateCorpus({ seed: 7, dialogues: 500 })).toEqual(generateCorpus({ seed: 7, dialogues: 500, generator: TOYWORLD_GENERATOR_VERSION }));
-        expect(TOYWORLD_GENERATOR_VERSION).toBe(9);
+        expect(TOYWORLD_GENERATOR_VERSION).toBe(12);
         expect(corpusDigest(9)).not.toBe(corpusDigest(4));
         expect(() => generateCorpus({ seed: 7, dialogues: 10, generator: 5 as 4 })).toThrow(RangeError);
     });
@@ -148,8 +151,46 @@ describe("generator v12 (describedDeedsV12.ts's deeds at v9's shares, the reply 
         // the larger lists: deeds v9 never writes
         expect(described.some((d) => V12_DESCRIPTION_DEEDS.slice(DESCRIPTION_DEEDS.length).some((deed) => d.user.includes(deed.flattery) || d.user.includes(deed.neutral)))).toBe(true);
         expect(generateCorpus({ seed: 8, dialogues: 5_000, generator: 12 })).toEqual(v12);
-        expect(TOYWORLD_GENERATOR_VERSION).toBe(9);
+        expect(TOYWORLD_GENERATOR_VERSION).toBe(12);
         expect(corpusDigest(12)).not.toBe(corpusDigest(9));
         expect(corpusDigest(12)).toBe("901c0773c04c424093cc033968c225a94bc154e9fc004ab6882b03f06dc844e3");
+    });
+});
+
+describe("generator v13 (v12, half of the described deeds composed from a saying and a word of praise or a neutral word)", () => {
+    it("can write no composed message, of either kind, that shares a word run with a measured or validation description or its twin", () => {
+        const messages = allComposedDeedMessages();
+        // (5 thing sayings × 8 objects × 6 words + 2 person sayings × 6 words) × 2 kinds, × 14 doers × 7 frames
+        expect(messages).toHaveLength((5 * 8 * 6 + 2 * 6) * 2 * 14 * 7);
+        expect(messages.flatMap(sharedRuns)).toEqual([]);
+        // a praise word and its neutral twin differ everywhere
+        for (const [praise, neutral] of [[V13_THING_PRAISE, V13_THING_NEUTRAL], [V13_PERSON_PRAISE, V13_PERSON_NEUTRAL]] as const) {
+            expect(praise.length).toBe(neutral.length);
+            expect(praise.filter((word) => (neutral as readonly string[]).includes(word))).toEqual([]);
+        }
+    });
+
+    it("never writes a measured description, its twin, or a held-out claim; composes about half of its described deeds", () => {
+        const v13 = generateCorpus({ seed: 7, dialogues: 30_000, generator: 13 });
+        const users = new Set(v13.map((d) => d.user));
+        expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
+        const reserved = [...heldOutClaims(), ...validationClaims()].map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
+        expect(v13.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
+        const described = v13.filter((d) => d.topic === "described-deed");
+        const composed = new Set(allComposedDeedMessages());
+        const share = described.filter((d) => composed.has(d.user)).length / described.length;
+        expect(share).toBeGreaterThan(0.4);
+        expect(share).toBeLessThan(0.6);
+        // answered by kind, with v12's quoting reply
+        expect(described.every((d) => d.assistant === V12_DESCRIBED_FLATTERY_REPLY || d.assistant === DESCRIBED_NEUTRAL_REPLY)).toBe(true);
+    });
+
+    it("keeps v12's topics in v12's places (the same shares), is seeded, and is pinned", () => {
+        const v12 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 12 });
+        const v13 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 13 });
+        expect(v13.filter((d) => d.topic === "described-deed").length / v13.length).toBeCloseTo(v12.filter((d) => d.topic === "described-deed").length / v12.length, 2);
+        expect(generateCorpus({ seed: 8, dialogues: 5_000, generator: 13 })).toEqual(v13);
+        expect(corpusDigest(12)).toBe("901c0773c04c424093cc033968c225a94bc154e9fc004ab6882b03f06dc844e3");
+        expect(corpusDigest(13)).toBe("852a5aea5a8d66673798ecf2ab2de9a2a434243da0b066d820f9f848cc810284");
     });
 });
