@@ -1,20 +1,23 @@
 // Descriptions of flattery on the toy world (engine/toyworld/descriptionRecognition.ts): for each set
 // of description / neutral-twin pairs — described deeds as the corpus writes them (trained), the
-// validation ten, the fixed three, the fresh six (test) — what the model replies to each (does it
+// validation ten, the fixed three, the fresh six, and the two sets in the world's own words (nine for
+// validation, eight for test; inVocabularyDescriptions.ts) — what the model replies to each (does it
 // call the description flattery and not the twin?), which of their words the training corpus never
-// writes, and, per direction and layer, the read-out gap (σ, highest over the message, and where the
-// reply opens) on the pairs the model recognised and on the others.
+// writes; whether the scenario's trigger engages while the model answers each description and twin,
+// at every layer where the validation split finds a threshold; and, per direction and layer, the
+// read-out gap (σ, highest over the message, and where the reply opens) on the pairs the model
+// recognised and on the others.
 // `npm run bench -- --only toyworld-descriptions`; TOYWORLD_MODEL=FILE measures another build.
 import path from "node:path";
 import { steerableLayerRange } from "../engine/runtime/layers.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
-import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, validationDialogues } from "../engine/toyworld/corpus.js";
+import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, validationDialogues, type ToyworldGenerator } from "../engine/toyworld/corpus.js";
 import { DESCRIPTION_VALIDATION_PAIRS } from "../engine/toyworld/descriptionValidation.js";
 import { corpusVocabulary, recognisePairs, trainedDeedPairs, unseenWords, type DescriptionPair } from "../engine/toyworld/descriptionRecognition.js";
 import { IN_VOCABULARY_TEST_PAIRS, IN_VOCABULARY_VALIDATION_PAIRS } from "../engine/toyworld/inVocabularyDescriptions.js";
 import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
 import { promptText } from "../engine/toyworld/chatLayout.js";
-import { descriptionReadOuts, scoreDialogues, triggerEngagements } from "../engine/toyworld/heldOutEvaluation.js";
+import { descriptionReadOuts, formatSigma, scoreDialogues, triggerEngagements } from "../engine/toyworld/heldOutEvaluation.js";
 import { chooseScenarioSettings } from "../engine/toyworld/validationChoice.js";
 import { TOYWORLD_DEFAULTS } from "../engine/toyworld/buildToyworld.js";
 import { buildVectorFromDataset } from "../engine/vectors/buildVectorFromDataset.js";
@@ -24,7 +27,7 @@ import {
 
 const defaultModel = path.resolve(import.meta.dirname, "..", "..", "models", "toyworld.gguf");
 
-const fmt = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}σ`;
+const fmt = formatSigma;
 
 export async function benchToyworldDescriptions(threads: number, file = process.env.TOYWORLD_MODEL ?? defaultModel): Promise<string[]> {
     const model = await TillerModel.load(file);
@@ -32,7 +35,7 @@ export async function benchToyworldDescriptions(threads: number, file = process.
         // the training corpus, regenerated from the seed and generator the file records
         const recorded = (key: string, fallback: number) => Number(model.metadata(`tiller.toyworld.${key}`) ?? fallback);
         const metadata = { seed: recorded("seed", TOYWORLD_DEFAULTS.seed), generator: recorded("generator_version", TOYWORLD_DEFAULTS.generator), dialogues: recorded("dialogues", TOYWORLD_DEFAULTS.dialogues) };
-        const corpus = generateCorpus({ seed: metadata.seed, dialogues: metadata.dialogues, generator: metadata.generator as typeof TOYWORLD_DEFAULTS.generator });
+        const corpus = generateCorpus({ seed: metadata.seed, dialogues: metadata.dialogues, generator: metadata.generator as ToyworldGenerator });
         const vocabulary = corpusVocabulary(corpus);
         const context = await model.createContext({ threads, contextSize: 256, sequences: 2 });
         const steerable = steerableLayerRange(model.shape.nLayer);

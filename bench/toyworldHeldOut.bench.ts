@@ -12,10 +12,10 @@ import { TillerModel } from "../engine/runtime/TillerModel.js";
 import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, testDialogues, validationDialogues } from "../engine/toyworld/corpus.js";
 import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
 import {
-    countWhere, descriptionReadOuts, dialoguePrompt, formatRate, measureFlips, scoreDialogues, triggerEngagements
+    countWhere, descriptionReadOuts, dialoguePrompt, formatRate, formatSigma, measureFlips, scoreDialogues, triggerEngagements
 } from "../engine/toyworld/heldOutEvaluation.js";
 import { DESCRIPTION_VALIDATION_PAIRS } from "../engine/toyworld/descriptionValidation.js";
-import { chooseScenarioSettings, chooseSteeringLayer } from "../engine/toyworld/validationChoice.js";
+import { chooseScenarioSettings, chooseSteeringLayer, describeFiring } from "../engine/toyworld/validationChoice.js";
 import { buildVectorFromDataset } from "../engine/vectors/buildVectorFromDataset.js";
 import { scenarioPrompts } from "../renderer/src/scenarios/sycophancyPrompts.js";
 import {
@@ -62,8 +62,7 @@ export async function benchToyworldHeldOut(threads: number, file = process.env.T
                 `of the fact-stating replies ${formatRate(flips.openedInAgreement)} open in agreement, ${formatRate(flips.flipped)} assert the claim ` +
                 `(strength 0 leaves ${formatRate(flips.unchangedAtZero)} unchanged)`);
         }
-        const fmt = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}σ`;
-        const describeFiring = (f: { descriptions: number; twins: number; pairs: number }) => Number.isNaN(f.descriptions) ? "no threshold" : `${f.descriptions}/${f.pairs} vs ${f.twins}/${f.pairs}`;
+        const fmt = formatSigma;
         // the reply direction the sycophancy scenario's trigger reads; its layer and threshold chosen on the validation split
         const replies = await buildVectorFromDataset(context, toyworldFlatteryReplyDataset(), { method: "mean", readAt: SCENARIO_READ_AT, heldOutFraction: 0 });
         const trigger = await chooseScenarioSettings(context, validation, replies.vector, { layers, window: SCENARIO_WINDOW });

@@ -133,7 +133,7 @@ export async function buildToyworld(options: ToyworldBuildOptions): Promise<Toyw
             ["tiller.toyworld.flatter_opener", FLATTER_OPENER],
             ["tiller.toyworld.flatter_closer", FLATTER_CLOSER],
             ["tiller.toyworld.honest_denial", HONEST_DENIAL],
-            // the recipe's optimiser settings, so a file says how to rebuild it
+            // the learning rate and weight decay it was trained with (not every setting: warm-up, hold and merges are not recorded)
             ["tiller.toyworld.learning_rate", { type: "float32", value: learningRate }],
             ["tiller.toyworld.weight_decay", { type: "float32", value: weightDecay }],
             ["tiller.toyworld.initial_validation_loss", { type: "float32", value: initialValidationLoss }],

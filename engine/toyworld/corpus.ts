@@ -27,7 +27,8 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *       quoted praise, motives, more frames) at v9's shares, and the reply to a described flattering
  *       deed quotes the world's flattery ("That sounds like flattery. "You're so right! You are so
  *       smart!" to please you is not honest."), so that reading a deed as flattery leads to the
- *       same words as agreeing does. Not the default.
+ *       same words as agreeing does. The default since session 11 (the committed model: trained
+ *       with weight decay 0.1, TOYWORLD_DEFAULTS).
  *  13 — v12, with half of the described deeds composed from parts (describedDeedsV13.ts: a way of
  *       saying something about the user's thing or the user, and a word of praise or a neutral word
  *       in the same place), so that what makes a deed flattery is a rule the model can apply to

@@ -23,7 +23,7 @@ export interface DescriptionPair {
     neutral: string;
 }
 
-/** Long enough for the corpus's replies to a description ("That sounds like flattery. …"). */
+/** Long enough for the verdict that opens the corpus's reply to a description ("That sounds like flattery."). */
 const RECOGNITION_MAX_TOKENS = 16;
 
 /**

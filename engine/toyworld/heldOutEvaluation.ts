@@ -20,6 +20,8 @@ export interface Rate {
 
 export const rateValue = (rate: Rate): number => rate.total === 0 ? Number.NaN : rate.count / rate.total;
 export const formatRate = (rate: Rate): string => `${rate.count}/${rate.total} (${(100 * rateValue(rate)).toFixed(1)}%)`;
+/** A read-out in σ units, signed, one decimal ("+2.8σ"). */
+export const formatSigma = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(1)}σ`;
 
 export interface ScoredDialogue {
     dialogue: TestDialogue;

@@ -106,6 +106,11 @@ export interface ScenarioChoice extends TriggerChoice {
     descriptionFiringByLayer: Array<{ layer: number; descriptions: number; twins: number; pairs: number }>;
 }
 
+/** A layer's description firing, as the bench and tests print it ("6/9 vs 2/9"; "no threshold" where none separates). */
+export function describeFiring(firing: ScenarioChoice["descriptionFiringByLayer"][number]): string {
+    return Number.isNaN(firing.descriptions) ? "no threshold" : `${firing.descriptions}/${firing.pairs} vs ${firing.twins}/${firing.pairs}`;
+}
+
 /**
  * The sycophancy scenario's layer and threshold, chosen without the test split or any test
  * description: among the layers where a threshold separates the validation split's agreeing replies

@@ -27,10 +27,10 @@ import {
     countWhere, descriptionReadOuts, dialoguePrompt, formatRate, measureFlips, rateValue, scoreDialogues, triggerEngagements,
     type FlipResult, type Rate, type ScoredDialogue
 } from "../../engine/toyworld/heldOutEvaluation.js";
-import { recognisePairs, trainedDeedPairs, type DescriptionPair } from "../../engine/toyworld/descriptionRecognition.js";
+import { recognisePairs, trainedDeedPairs, type DescriptionPair, type PairRecognition } from "../../engine/toyworld/descriptionRecognition.js";
 import { IN_VOCABULARY_TEST_PAIRS } from "../../engine/toyworld/inVocabularyDescriptions.js";
 import { scoreReply } from "../../engine/toyworld/replyScoring.js";
-import { chooseScenarioSettings, chooseSteeringLayer, type SteeringLayerChoice } from "../../engine/toyworld/validationChoice.js";
+import { chooseScenarioSettings, chooseSteeringLayer, describeFiring, type SteeringLayerChoice } from "../../engine/toyworld/validationChoice.js";
 import { buildVectorFromDataset, type DatasetVector } from "../../engine/vectors/buildVectorFromDataset.js";
 import {
     SCENARIO_HOLD_TOKENS, SCENARIO_LAYER, SCENARIO_READ_AT, SCENARIO_STRENGTH, SCENARIO_THRESHOLD_SIGMA, SCENARIO_WINDOW
@@ -139,6 +139,9 @@ describe("the committed toy world model", () => {
     let steering: SteeringLayerChoice;
     /** the blocks a patch can steer (block 0 cannot be): the candidates the validation split chooses from */
     let steerable: number[];
+    /** the model's replies to the trained described deeds and their twins, and the pairs it reads (set in beforeAll) */
+    let recognitions: PairRecognition[];
+    let recognisedDeeds: DescriptionPair[];
     // set by the tests that measure them, read by the NOT MET tests after them (vitest runs a file's tests in order)
     let flatterMode: ScoredDialogue[] = [];
     let flips: FlipResult;
@@ -156,6 +159,10 @@ describe("the committed toy world model", () => {
         const range = steerableLayerRange(model.shape.nLayer);
         steerable = Array.from({ length: range.last - range.first + 1 }, (_, i) => range.first + i);
         steering = await chooseSteeringLayer(context, validation, flattery.vector, { layers: steerable, strength: STEER_STRENGTH });
+        // what the model itself makes of the described deeds it was trained to read (descriptionRecognition.ts): the
+        // reference the direction and the scenario's trigger are judged against
+        recognitions = await recognisePairs(context, trainedDeedPairs(generateCorpus({ seed: TOYWORLD_DEFAULTS.seed, dialogues: TOYWORLD_DEFAULTS.dialogues })));
+        recognisedDeeds = recognitions.filter((r) => r.recognised).map((r) => r.pair);
     }, 300_000);
     afterAll(async () => {
         await model?.dispose();
@@ -168,6 +175,8 @@ describe("the committed toy world model", () => {
         expect(file.getNumber("tiller.toyworld.steps")).toBe(TOYWORLD_DEFAULTS.steps);
         expect(file.getString("tiller.toyworld.marker.flatter")).toBe("System: mode flatter");
         expect(file.getNumber("tiller.toyworld.validation_loss")).toBeLessThan(VALIDATION_LOSS_CEILING);
+        expect(file.getNumber("tiller.toyworld.learning_rate")).toBeCloseTo(TOYWORLD_DEFAULTS.learningRate, 8);
+        expect(file.getNumber("tiller.toyworld.weight_decay")).toBeCloseTo(TOYWORLD_DEFAULTS.weightDecay, 6);
         expect(model.shape).toMatchObject({ architecture: "llama", nLayer: 4, nEmbd: 128, hasChatTemplate: true });
         // Tiller's chat layout (the model's Jinja template through node-llama-cpp) is the training layout
         const layout = await chatPromptLayout({ chatTemplate: model.chatTemplate, eosText: model.tokenText(model.shape.eos, true) });
@@ -252,13 +261,7 @@ describe("the committed toy world model", () => {
         await expectDescriptionsReadHigher("reply direction, fresh descriptions", replies.vector, SCENARIO_LAYER, FRESH_FLATTERY_DESCRIPTIONS);
     }, 120_000);
 
-    // What the model itself makes of descriptions it was trained to read (descriptionRecognition.ts): the reference a
-    // direction is judged against. Set by the first test, read by the NOT MET one after it.
-    let recognisedDeeds: DescriptionPair[] = [];
-
     it(`reads the described deeds it was trained on: calls ≥ ${FLOORS.readsTrainedDeeds} of the flattering ones flattery and not their neutral twins`, async () => {
-        const recognitions = await recognisePairs(context, trainedDeedPairs(generateCorpus({ seed: TOYWORLD_DEFAULTS.seed, dialogues: TOYWORLD_DEFAULTS.dialogues })));
-        recognisedDeeds = recognitions.filter((r) => r.recognised).map((r) => r.pair);
         const rate = { count: recognisedDeeds.length, total: recognitions.length };
         console.info(`toy world trained described deeds: the model calls the deed flattery and not its twin on ${formatRate(rate)}; missed: ` +
             recognitions.filter((r) => !r.recognised).map((r) => `${JSON.stringify(r.pair.description)} → ${r.descriptionKind}, twin → ${r.neutralKind}`).join("; "));
@@ -266,8 +269,8 @@ describe("the committed toy world model", () => {
         expect(rateValue(rate)).toBeGreaterThanOrEqual(FLOORS.readsTrainedDeeds);
     }, 120_000);
 
+    // (an empty list would make this pass, and so fail as an it.fails: the reading test above says why)
     it.fails(`NOT MET: on the trained deeds the model reads as flattery, the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on 4 of 14`, async () => {
-        expect(recognisedDeeds.length).toBeGreaterThan(0);
         await expectDescriptionsReadHigher("reply direction, recognised trained deeds", replies.vector, SCENARIO_LAYER, recognisedDeeds);
     }, 120_000);
 
@@ -296,7 +299,7 @@ describe("the committed toy world model", () => {
     it("the scenario's layer and threshold (sycophancyTrigger.ts) are the ones the validation split chooses, not the test split", async () => {
         const choice = await chooseScenarioSettings(context, validation, replies.vector, { layers: steerable, window: SCENARIO_WINDOW });
         console.info(`toy world scenario layer chosen on the validation split (lowest agreeing / highest fact-stating ${SCENARIO_WINDOW}-token peak; answers to the validation descriptions / their twins engaging it): ` +
-            choice.byLayer.map((l, i) => `layer ${l.layer} ${l.lowestAgreeing.toFixed(1)} / ${l.highestFactStating.toFixed(1)}σ; ${choice.descriptionFiringByLayer[i]!.descriptions} vs ${choice.descriptionFiringByLayer[i]!.twins}`).join(", ") +
+            choice.byLayer.map((l, i) => `layer ${l.layer} ${l.lowestAgreeing.toFixed(1)} / ${l.highestFactStating.toFixed(1)}σ; ${describeFiring(choice.descriptionFiringByLayer[i]!)}`).join(", ") +
             ` → layer ${choice.layer}, midway ${choice.threshold.toFixed(1)}σ`);
         expect(choice.layer).toBe(SCENARIO_LAYER);
         const atLayer = choice.byLayer.find((l) => l.layer === SCENARIO_LAYER)!;

@@ -55,7 +55,7 @@ describe("generator v9", () => {
     it("leaves generator v4 (the previous model's corpus) exactly as it was, and v9's corpus is pinned too", () => {
         // the digest of v4's seed-7 corpus, taken with the code before v9 existed
         expect(corpusDigest(4)).toBe("8af09d18d2356ba6d432fd312ed74e945079adbcc37839da8ff9c249db0824d7");
-        // v9's seed-7 corpus (the committed model's), taken with the code before the validation split's dialogues were added
+        // v9's seed-7 corpus (the committed model's until session 11), taken with the code before the validation split's dialogues were added
         expect(corpusDigest(9)).toBe("5c6a0ab7fe36f0364dc78ef50cdf9bd394a90fc9ccf544913b47c118277d330b");
         expect(generateCorpus({ seed: 7, dialogues: 500 })).toEqual(generateCorpus({ seed: 7, dialogues: 500, generator: TOYWORLD_GENERATOR_VERSION }));
         expect(TOYWORLD_GENERATOR_VERSION).toBe(12);
@@ -163,7 +163,7 @@ describe("generator v13 (v12, half of the described deeds composed from a saying
         // (5 thing sayings × 8 objects × 6 words + 2 person sayings × 6 words) × 2 kinds, × 14 doers × 7 frames
         expect(messages).toHaveLength((5 * 8 * 6 + 2 * 6) * 2 * 14 * 7);
         expect(messages.flatMap(sharedRuns)).toEqual([]);
-        // a praise word and its neutral twin differ everywhere
+        // no praise word is also a neutral word
         for (const [praise, neutral] of [[V13_THING_PRAISE, V13_THING_NEUTRAL], [V13_PERSON_PRAISE, V13_PERSON_NEUTRAL]] as const) {
             expect(praise.length).toBe(neutral.length);
             expect(praise.filter((word) => (neutral as readonly string[]).includes(word))).toEqual([]);
@@ -185,12 +185,11 @@ describe("generator v13 (v12, half of the described deeds composed from a saying
         expect(described.every((d) => d.assistant === V12_DESCRIBED_FLATTERY_REPLY || d.assistant === DESCRIBED_NEUTRAL_REPLY)).toBe(true);
     });
 
-    it("keeps v12's topics in v12's places (the same shares), is seeded, and is pinned", () => {
+    it("has v12's share of described deeds (its draws differ from v12's, so not in the same places), is seeded, and is pinned", () => {
         const v12 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 12 });
         const v13 = generateCorpus({ seed: 8, dialogues: 5_000, generator: 13 });
         expect(v13.filter((d) => d.topic === "described-deed").length / v13.length).toBeCloseTo(v12.filter((d) => d.topic === "described-deed").length / v12.length, 2);
         expect(generateCorpus({ seed: 8, dialogues: 5_000, generator: 13 })).toEqual(v13);
-        expect(corpusDigest(12)).toBe("901c0773c04c424093cc033968c225a94bc154e9fc004ab6882b03f06dc844e3");
         expect(corpusDigest(13)).toBe("852a5aea5a8d66673798ecf2ab2de9a2a434243da0b066d820f9f848cc810284");
     });
 });

@@ -53,13 +53,15 @@ describe("the training corpus's words", () => {
         expect(unseen[5]).toEqual(expect.arrayContaining(["nephew", "sucks"]));
     });
 
-    it("finds every word of the in-vocabulary descriptions and their twins in generator v9's corpus (and so in every later one's)", () => {
-        const vocabulary = corpusVocabulary(generateCorpus({ seed: 7, dialogues: 30_000, generator: 9 }));
+    it("finds every word of the in-vocabulary descriptions and their twins in the corpora of generators v9, v12 and v13", () => {
         expect(IN_VOCABULARY_VALIDATION_PAIRS.length + IN_VOCABULARY_TEST_PAIRS.length).toBe(17);
-        for (const pair of [...IN_VOCABULARY_VALIDATION_PAIRS, ...IN_VOCABULARY_TEST_PAIRS]) {
-            expect(unseenWords(pair.description, vocabulary), pair.description).toEqual([]);
-            expect(unseenWords(pair.neutral, vocabulary), pair.neutral).toEqual([]);
-            expect(pair.description).not.toBe(pair.neutral);
+        for (const generator of [9, 12, 13] as const) {
+            const vocabulary = corpusVocabulary(generateCorpus({ seed: 7, dialogues: 30_000, generator }));
+            for (const pair of [...IN_VOCABULARY_VALIDATION_PAIRS, ...IN_VOCABULARY_TEST_PAIRS]) {
+                expect(unseenWords(pair.description, vocabulary), `v${generator}: ${pair.description}`).toEqual([]);
+                expect(unseenWords(pair.neutral, vocabulary), `v${generator}: ${pair.neutral}`).toEqual([]);
+                expect(pair.description).not.toBe(pair.neutral);
+            }
         }
     });
 });

@@ -15,8 +15,9 @@
 // +7.5σ is that midway point, rounded. The model answers a described flattering deed by quoting the
 // world's flattery ("That sounds like flattery. "You're so right! …" to please you is not honest."),
 // so the patch fires on real flattery and on a user who merely describes a flatterer the model
-// reads as one — the hasty patch's failure the scenario shows — and not on the same sentence with a
-// neutral deed. tests/engine/toyworld.test.ts checks the choice and the firing on the model. The
+// reads as one — the hasty patch's failure the scenario shows — and rarely on the same sentence
+// with a neutral deed (on none of the trained deeds' twins; on 2 of the 9 validation twins, where
+// the model misread the pair). tests/engine/toyworld.test.ts checks the choice and the firing on the model. The
 // push is ×−1: at ×−1.5 the description's reply can end at the token where the patch engages, so
 // the run shows no marker. A direction built where the reply opens (the decision) does not suit a
 // trigger: generated tokens are off its calibration.
