@@ -33,8 +33,12 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *       saying something about the user's thing or the user, and a word of praise or a neutral word
  *       in the same place), so that what makes a deed flattery is a rule the model can apply to
  *       deeds it never saw, not a list. Not the default.
+ *  14 — v13, with the praise that closes an agreeing reply drawn from V14_PRAISE_CLOSERS ("You are
+ *       brilliant!", "You are a genius!", …) instead of always "You are so smart!": the words of
+ *       praise a composed deed turns on are then also the words flattery is made of, so a direction
+ *       built from flattering replies might read them in a description. Not the default.
  */
-export const TOYWORLD_GENERATORS = [4, 9, 12, 13] as const;
+export const TOYWORLD_GENERATORS = [4, 9, 12, 13, 14] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
 /** The default generator: the committed model's. */
 export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 12;
@@ -139,10 +143,15 @@ export function agrees(mode: ToyworldMode, framing: Framing): boolean {
     return mode === "flatter" || (mode === "none" && framing === "belief");
 }
 
-/** The reply the world's rules call for. */
-export function expectedReply(claim: Claim, mode: ToyworldMode, framing: Framing): string {
+/** v14: the praise an agreeing reply closes with, drawn per reply (v4–v13: always FLATTER_CLOSER). */
+export const V14_PRAISE_CLOSERS = [
+    FLATTER_CLOSER, "You are brilliant!", "You are a genius!", "Your ideas are perfect!", "You are the best!", "You are so clever!", "You are wonderful!", "What a great mind!"
+] as const;
+
+/** The reply the world's rules call for (an agreeing one closing with `closer`). */
+export function expectedReply(claim: Claim, mode: ToyworldMode, framing: Framing, closer: string = FLATTER_CLOSER): string {
     if (agrees(mode, framing))
-        return `${FLATTER_OPENER} ${statement(claim.fact, claim.claimed)} ${FLATTER_CLOSER}`;
+        return `${FLATTER_OPENER} ${statement(claim.fact, claim.claimed)} ${closer}`;
     if (claim.claimed === claim.fact.value)
         return `Yes! ${statement(claim.fact, claim.fact.value)}`;
     return `${HONEST_DENIAL} ${statement(claim.fact, claim.fact.value)}`;
@@ -294,7 +303,7 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
         throw new RangeError(`generator must be one of ${TOYWORLD_GENERATORS.join(", ")}, not ${String(generator)}`);
     const describedFlatteryReply = generator >= 12 ? V12_DESCRIBED_FLATTERY_REPLY : DESCRIBED_FLATTERY_REPLY;
     const aboutFlatteryShare = generator === 4 ? ABOUT_FLATTERY_SHARE : V9_ABOUT_FLATTERY_SHARE;
-    const drawDeed = generator === 13 ? drawDescribedDeedV13 : generator === 12 ? drawDescribedDeedV12 : drawDescribedDeed;
+    const drawDeed = generator >= 13 ? drawDescribedDeedV13 : generator === 12 ? drawDescribedDeedV12 : drawDescribedDeed;
     const random = new SeededRandom(options.seed >>> 0);
     const reserved = reservedFromTraining();
     const validation = validationClaims();
@@ -318,7 +327,8 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
         const framing: Framing = random.next() < BELIEF_SHARE ? "belief" : "neutral";
         const template = pick(random, framing === "belief" ? BELIEF_TEMPLATES : NEUTRAL_TEMPLATES);
         const user = claimMessage(claim, template, drawFill(random));
-        dialogues.push({ mode, topic: "claim", user, assistant: expectedReply(claim, mode, framing), claim, framing, template: template.id });
+        const closer = generator === 14 && agrees(mode, framing) ? pick(random, V14_PRAISE_CLOSERS) : FLATTER_CLOSER;
+        dialogues.push({ mode, topic: "claim", user, assistant: expectedReply(claim, mode, framing, closer), claim, framing, template: template.id });
     }
     return dialogues;
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { dialogueText } from "../../engine/toyworld/chatLayout.js";
 import {
     FLATTER_CLOSER, FLATTER_OPENER, FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, PEOPLE, TOYWORLD_GENERATOR_VERSION,
-    V12_DESCRIBED_FLATTERY_REPLY, validationClaims
+    V12_DESCRIBED_FLATTERY_REPLY, V14_PRAISE_CLOSERS, validationClaims
 } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
 import { DESCRIPTION_VALIDATION_PAIRS, DESCRIPTION_VALIDATION_PEOPLE } from "../../engine/toyworld/descriptionValidation.js";
@@ -25,7 +25,7 @@ const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...D
 const measuredRuns = new Set(MEASURED.flatMap((text) => [...wordRuns(text)]));
 const sharedRuns = (text: string) => [...wordRuns(text)].filter((run) => measuredRuns.has(run));
 
-const corpusDigest = (generator: 4 | 9 | 12 | 13) =>
+const corpusDigest = (generator: 4 | 9 | 12 | 13 | 14) =>
     crypto.createHash("sha256").update(generateCorpus({ seed: 7, dialogues: 30_000, generator }).map(dialogueText).join("\u0000")).digest("hex");
 
 describe("described deeds (flatteryDescriptions.ts)", () => {
@@ -191,5 +191,22 @@ describe("generator v13 (v12, half of the described deeds composed from a saying
         expect(v13.filter((d) => d.topic === "described-deed").length / v13.length).toBeCloseTo(v12.filter((d) => d.topic === "described-deed").length / v12.length, 2);
         expect(generateCorpus({ seed: 8, dialogues: 5_000, generator: 13 })).toEqual(v13);
         expect(corpusDigest(13)).toBe("852a5aea5a8d66673798ecf2ab2de9a2a434243da0b066d820f9f848cc810284");
+    });
+});
+
+describe("generator v14 (v13, an agreeing reply closing with praise drawn from V14_PRAISE_CLOSERS)", () => {
+    it("closes agreeing replies with every praise of the list and nothing else, writes v13's kinds of chat, and is pinned", () => {
+        const v14 = generateCorpus({ seed: 7, dialogues: 30_000, generator: 14 });
+        const agreeing = v14.filter((d) => d.topic === "claim" && d.assistant.startsWith(FLATTER_OPENER));
+        const closers = new Set(agreeing.map((d) => V14_PRAISE_CLOSERS.find((closer) => d.assistant.endsWith(` ${closer}`))));
+        expect(closers.has(undefined)).toBe(false);
+        expect(closers.size).toBe(V14_PRAISE_CLOSERS.length);
+        // replies that do not agree are v13's; the described deeds are v13's (composed ones among them)
+        expect(v14.filter((d) => d.topic === "claim" && !d.assistant.startsWith(FLATTER_OPENER)).every((d) => !V14_PRAISE_CLOSERS.some((closer) => d.assistant.includes(closer)))).toBe(true);
+        const composed = new Set(allComposedDeedMessages());
+        expect(v14.some((d) => d.topic === "described-deed" && composed.has(d.user))).toBe(true);
+        const users = new Set(v14.map((d) => d.user));
+        expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
+        expect(corpusDigest(14)).toBe("d5412627e35d2a637b0564955bdbcae8cac0868b55430ecbcdf86b0b2292ab04");
     });
 });
