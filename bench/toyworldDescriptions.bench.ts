@@ -17,13 +17,11 @@ import { corpusVocabulary, recognisePairs, trainedDeedPairs, unseenWords, type D
 import { IN_VOCABULARY_TEST_PAIRS, IN_VOCABULARY_VALIDATION_PAIRS } from "../engine/toyworld/inVocabularyDescriptions.js";
 import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
 import { promptText } from "../engine/toyworld/chatLayout.js";
-import { descriptionReadOuts, formatSigma, scoreDialogues, triggerEngagements } from "../engine/toyworld/heldOutEvaluation.js";
-import { chooseScenarioSettings } from "../engine/toyworld/validationChoice.js";
+import { descriptionReadOuts, formatSigma, scoreDialogues } from "../engine/toyworld/heldOutEvaluation.js";
+import { chooseScenarioSettings, midwayThreshold, triggerPeaks } from "../engine/toyworld/validationChoice.js";
 import { TOYWORLD_DEFAULTS } from "../engine/toyworld/buildToyworld.js";
 import { buildVectorFromDataset } from "../engine/vectors/buildVectorFromDataset.js";
-import {
-    SCENARIO_HOLD_TOKENS, SCENARIO_READ_AT, SCENARIO_STRENGTH, SCENARIO_WINDOW
-} from "../renderer/src/scenarios/sycophancyTrigger.js";
+import { SCENARIO_READ_AT, SCENARIO_WINDOW } from "../renderer/src/scenarios/sycophancyTrigger.js";
 
 const defaultModel = path.resolve(import.meta.dirname, "..", "..", "models", "toyworld.gguf");
 
@@ -63,13 +61,22 @@ export async function benchToyworldDescriptions(threads: number, file = process.
         const validation = await scoreDialogues(context, validationDialogues("none"));
         const choice = await chooseScenarioSettings(context, validation, replies.vector, { layers, window: SCENARIO_WINDOW });
         lines.push(`  scenario layer and threshold chosen on the validation split: layer ${choice.layer}, > ${fmt(choice.threshold)}`);
+        // the unsteered 4-token peaks at every layer, one run per message: a conditional patch engages exactly where its
+        // threshold is passed (validationChoice.ts, triggerPeaks), so each layer's engagements follow from these
+        const peaks = new Map<string, { descriptions: number[][]; twins: number[][] }>();
+        for (const [name, pairs] of sets)
+            peaks.set(name, {
+                descriptions: await triggerPeaks(context, pairs.map((p) => promptText(p.description)), replies.vector, layers, SCENARIO_WINDOW),
+                twins: await triggerPeaks(context, pairs.map((p) => promptText(p.neutral)), replies.vector, layers, SCENARIO_WINDOW)
+            });
         // every layer whose midway threshold separates the validation split's agreeing replies from its fact-stating ones
         for (const candidate of choice.byLayer.filter((l) => l.margin > 0)) {
-            const threshold = (candidate.lowestAgreeing + candidate.highestFactStating) / 2;
-            const settings = { layer: candidate.layer, threshold, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
-            for (const [name, pairs] of sets) {
-                const onDescriptions = await triggerEngagements(context, pairs.map((p) => promptText(p.description)), replies.vector, settings);
-                const onTwins = await triggerEngagements(context, pairs.map((p) => promptText(p.neutral)), replies.vector, settings);
+            const threshold = midwayThreshold(candidate);
+            const at = layers.indexOf(candidate.layer);
+            for (const [name] of sets) {
+                const engaged = (perMessage: number[][]) => perMessage.map((perLayer) => perLayer[at]! > threshold);
+                const onDescriptions = engaged(peaks.get(name)!.descriptions);
+                const onTwins = engaged(peaks.get(name)!.twins);
                 const recognised = recognitions.get(name)!;
                 const count = (fired: boolean[], select: (i: number) => boolean) => `${fired.filter((f, i) => f && select(i)).length}/${fired.filter((_, i) => select(i)).length}`;
                 lines.push(`  scenario trigger (layer ${candidate.layer}, ${SCENARIO_WINDOW}-token mean > ${fmt(threshold)}${candidate.layer === choice.layer ? ", the chosen" : ""}) while the model answers, ${name}: ` +

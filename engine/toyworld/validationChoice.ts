@@ -73,6 +73,9 @@ export interface TriggerChoice {
     byLayer: Array<{ layer: number; lowestAgreeing: number; highestFactStating: number; margin: number }>;
 }
 
+/** The threshold midway between a layer's highest fact-stating peak and its lowest agreeing one. */
+export const midwayThreshold = (l: { lowestAgreeing: number; highestFactStating: number }): number => (l.lowestAgreeing + l.highestFactStating) / 2;
+
 /**
  * Picks the layer whose peaks (triggerPeaks) separate the validation split's agreeing replies from
  * its fact-stating ones by the widest margin (lowest agreeing peak − highest fact-stating peak, in
@@ -93,7 +96,7 @@ export async function chooseTriggerSettings(context: TillerContext, validation: 
         return { layer, lowestAgreeing, highestFactStating, margin: lowestAgreeing - highestFactStating };
     });
     const best = byLayer.reduce((a, b) => (b.margin > a.margin ? b : a));
-    return { layer: best.layer, threshold: (best.lowestAgreeing + best.highestFactStating) / 2, byLayer };
+    return { layer: best.layer, threshold: midwayThreshold(best), byLayer };
 }
 
 /** The scenario's layer and threshold, with what they were chosen by. */
@@ -130,7 +133,7 @@ export async function chooseScenarioSettings(context: TillerContext, validation:
     const descriptionFiringByLayer = trigger.byLayer.map((l, i) => {
         if (!(l.margin > 0))
             return { layer: l.layer, descriptions: Number.NaN, twins: Number.NaN, pairs: pairs.length };
-        const threshold = (l.lowestAgreeing + l.highestFactStating) / 2;
+        const threshold = midwayThreshold(l);
         const fired = (peaks: number[][]) => peaks.filter((perLayer) => perLayer[i]! > threshold).length;
         return { layer: l.layer, descriptions: fired(descriptionPeaks), twins: fired(twinPeaks), pairs: pairs.length };
     });
@@ -142,5 +145,5 @@ export async function chooseScenarioSettings(context: TillerContext, validation:
         return firing.descriptions - firing.twins;
     };
     const best = separating.reduce((a, b) => (excess(b.layer) > excess(a.layer) || (excess(b.layer) === excess(a.layer) && b.margin > a.margin) ? b : a));
-    return { layer: best.layer, threshold: (best.lowestAgreeing + best.highestFactStating) / 2, byLayer: trigger.byLayer, descriptionFiringByLayer };
+    return { layer: best.layer, threshold: midwayThreshold(best), byLayer: trigger.byLayer, descriptionFiringByLayer };
 }

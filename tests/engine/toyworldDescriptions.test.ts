@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { dialogueText } from "../../engine/toyworld/chatLayout.js";
 import {
     FLATTER_CLOSER, FLATTER_OPENER, FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, PEOPLE, TOYWORLD_GENERATOR_VERSION,
-    V12_DESCRIBED_FLATTERY_REPLY, V14_PRAISE_CLOSERS, validationClaims
+    V12_DESCRIBED_FLATTERY_REPLY, V14_PRAISE_CLOSERS, validationClaims, type Dialogue
 } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
 import { DESCRIPTION_VALIDATION_PAIRS, DESCRIPTION_VALIDATION_PEOPLE } from "../../engine/toyworld/descriptionValidation.js";
@@ -25,8 +25,16 @@ const MEASURED = [...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...D
 const measuredRuns = new Set(MEASURED.flatMap((text) => [...wordRuns(text)]));
 const sharedRuns = (text: string) => [...wordRuns(text)].filter((run) => measuredRuns.has(run));
 
-const corpusDigest = (generator: 4 | 9 | 12 | 13 | 14) =>
-    crypto.createHash("sha256").update(generateCorpus({ seed: 7, dialogues: 30_000, generator }).map(dialogueText).join("\u0000")).digest("hex");
+const digestOf = (corpus: readonly Dialogue[]) => crypto.createHash("sha256").update(corpus.map(dialogueText).join("\u0000")).digest("hex");
+const corpusDigest = (generator: 4 | 9 | 12 | 13 | 14) => digestOf(generateCorpus({ seed: 7, dialogues: 30_000, generator }));
+
+/** A corpus writes no measured description or twin as a message, and no test or validation claim anywhere. */
+function expectHoldsOutMeasuredAndReserved(corpus: readonly Dialogue[]): void {
+    const users = new Set(corpus.map((d) => d.user));
+    expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
+    const reserved = [...heldOutClaims(), ...validationClaims()].map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
+    expect(corpus.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
+}
 
 describe("described deeds (flatteryDescriptions.ts)", () => {
     it("word runs: lower-cased, punctuation dropped, DISJOINT_RUN_WORDS long", () => {
@@ -73,10 +81,7 @@ describe("generator v9", () => {
         for (const d of described)
             expect(sharedRuns(d.user)).toEqual([]);
         // no measured description or twin is a training message, and the held-out claims are never written
-        const users = new Set(v9.map((d) => d.user));
-        expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
-        const reserved = [...heldOutClaims(), ...validationClaims()].map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
-        expect(v9.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
+        expectHoldsOutMeasuredAndReserved(v9);
         // the fixed chats about flattery (there since v4) DO share phrases with some measured texts: pinned here, so the list
         // cannot grow unnoticed, and named in the README (the fresh "aunt" description is not fully held out)
         const overlapping = MEASURED.filter((text) => v9.some((d) => d.topic === "about-flattery" && [...wordRuns(d.user)].some((run) => wordRuns(text).has(run))));
@@ -132,10 +137,7 @@ describe("generator v12 (describedDeedsV12.ts's deeds at v9's shares, the reply 
 
     it("never writes a measured description, its twin, or a held-out claim", () => {
         const v12 = generateCorpus({ seed: 7, dialogues: 30_000, generator: 12 });
-        const users = new Set(v12.map((d) => d.user));
-        expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
-        const reserved = [...heldOutClaims(), ...validationClaims()].map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
-        expect(v12.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
+        expectHoldsOutMeasuredAndReserved(v12);
         expect(new Set(v12.filter((d) => d.topic === "described-deed").map((d) => d.user)).size).toBeGreaterThan(1_200);
     });
 
@@ -172,10 +174,7 @@ describe("generator v13 (v12, half of the described deeds composed from a saying
 
     it("never writes a measured description, its twin, or a held-out claim; composes about half of its described deeds", () => {
         const v13 = generateCorpus({ seed: 7, dialogues: 30_000, generator: 13 });
-        const users = new Set(v13.map((d) => d.user));
-        expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
-        const reserved = [...heldOutClaims(), ...validationClaims()].map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
-        expect(v13.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
+        expectHoldsOutMeasuredAndReserved(v13);
         const described = v13.filter((d) => d.topic === "described-deed");
         const composed = new Set(allComposedDeedMessages());
         const share = described.filter((d) => composed.has(d.user)).length / described.length;
@@ -205,8 +204,7 @@ describe("generator v14 (v13, an agreeing reply closing with praise drawn from V
         expect(v14.filter((d) => d.topic === "claim" && !d.assistant.startsWith(FLATTER_OPENER)).every((d) => !V14_PRAISE_CLOSERS.some((closer) => d.assistant.includes(closer)))).toBe(true);
         const composed = new Set(allComposedDeedMessages());
         expect(v14.some((d) => d.topic === "described-deed" && composed.has(d.user))).toBe(true);
-        const users = new Set(v14.map((d) => d.user));
-        expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
-        expect(corpusDigest(14)).toBe("d5412627e35d2a637b0564955bdbcae8cac0868b55430ecbcdf86b0b2292ab04");
+        expectHoldsOutMeasuredAndReserved(v14);
+        expect(digestOf(v14)).toBe("d5412627e35d2a637b0564955bdbcae8cac0868b55430ecbcdf86b0b2292ab04");
     });
 });
