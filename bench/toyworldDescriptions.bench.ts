@@ -4,7 +4,8 @@
 // validation, eight for test; inVocabularyDescriptions.ts) — what the model replies to each (does it
 // call the description flattery and not the twin?), which of their words the training corpus never
 // writes; whether the scenario's trigger engages while the model answers each description and twin,
-// at every layer where the validation split finds a threshold; and, per direction and layer, the
+// at every layer where the validation split finds a threshold, per pair and by what the model calls
+// each message (flattery, fine, other: does the trigger follow the model's reading?); and, per direction and layer, the
 // read-out gap (σ, highest over the message, and where the reply opens) on the pairs the model
 // recognised and on the others.
 // `npm run bench -- --only toyworld-descriptions`; TOYWORLD_MODEL=FILE measures another build.
@@ -13,11 +14,13 @@ import { steerableLayerRange } from "../engine/runtime/layers.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
 import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, validationDialogues, type ToyworldGenerator } from "../engine/toyworld/corpus.js";
 import { DESCRIPTION_VALIDATION_PAIRS } from "../engine/toyworld/descriptionValidation.js";
-import { corpusVocabulary, recognisePairs, trainedDeedPairs, unseenWords, type DescriptionPair } from "../engine/toyworld/descriptionRecognition.js";
+import {
+    corpusVocabulary, engagementByReading, formatEngagementByReading, recognisePairs, trainedDeedPairs, unseenWords, type DescriptionPair, type PairRecognition
+} from "../engine/toyworld/descriptionRecognition.js";
 import { IN_VOCABULARY_TEST_PAIRS, IN_VOCABULARY_VALIDATION_PAIRS } from "../engine/toyworld/inVocabularyDescriptions.js";
 import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
 import { promptText } from "../engine/toyworld/chatLayout.js";
-import { descriptionReadOuts, formatSigma, scoreDialogues } from "../engine/toyworld/heldOutEvaluation.js";
+import { descriptionReadOuts, formatSigma, scoreDialogues, TRIGGER_ANSWER_TOKENS } from "../engine/toyworld/heldOutEvaluation.js";
 import { chooseScenarioSettings, midwayThreshold, triggerPeaks } from "../engine/toyworld/validationChoice.js";
 import { TOYWORLD_DEFAULTS } from "../engine/toyworld/buildToyworld.js";
 import { buildVectorFromDataset } from "../engine/vectors/buildVectorFromDataset.js";
@@ -45,9 +48,12 @@ export async function benchToyworldDescriptions(threads: number, file = process.
             ["in-vocabulary nine (validation)", IN_VOCABULARY_VALIDATION_PAIRS], ["in-vocabulary eight (test)", IN_VOCABULARY_TEST_PAIRS]
         ];
         const recognitions = new Map<string, boolean[]>();
+        // what the model calls each message from the whole answer the trigger watches, to compare with the trigger's engagements
+        const readings = new Map<string, PairRecognition[]>();
         for (const [name, pairs] of sets) {
             const recognised = await recognisePairs(context, pairs);
             recognitions.set(name, recognised.map((r) => r.recognised));
+            readings.set(name, await recognisePairs(context, pairs, TRIGGER_ANSWER_TOKENS));
             const unseen = pairs.map((p) => unseenWords(`${p.description} ${p.neutral}`, vocabulary));
             lines.push(`  ${name}: the model calls the description flattery and not its twin on ${recognised.filter((r) => r.recognised).length}/${pairs.length}; ` +
                 `pairs with a word training never writes: ${unseen.filter((u) => u.length > 0).length}/${pairs.length}`);
@@ -73,16 +79,24 @@ export async function benchToyworldDescriptions(threads: number, file = process.
         for (const candidate of choice.byLayer.filter((l) => l.margin > 0)) {
             const threshold = midwayThreshold(candidate);
             const at = layers.indexOf(candidate.layer);
+            const label = `layer ${candidate.layer}, ${SCENARIO_WINDOW}-token mean > ${fmt(threshold)}${candidate.layer === choice.layer ? ", the chosen" : ""}`;
+            const everySet = { readings: [] as PairRecognition[], onDescriptions: [] as boolean[], onTwins: [] as boolean[] };
             for (const [name] of sets) {
                 const engaged = (perMessage: number[][]) => perMessage.map((perLayer) => perLayer[at]! > threshold);
                 const onDescriptions = engaged(peaks.get(name)!.descriptions);
                 const onTwins = engaged(peaks.get(name)!.twins);
                 const recognised = recognitions.get(name)!;
                 const count = (fired: boolean[], select: (i: number) => boolean) => `${fired.filter((f, i) => f && select(i)).length}/${fired.filter((_, i) => select(i)).length}`;
-                lines.push(`  scenario trigger (layer ${candidate.layer}, ${SCENARIO_WINDOW}-token mean > ${fmt(threshold)}${candidate.layer === choice.layer ? ", the chosen" : ""}) while the model answers, ${name}: ` +
+                lines.push(`  scenario trigger (${label}) while the model answers, ${name}: ` +
                     `descriptions ${count(onDescriptions, () => true)} (recognised ${count(onDescriptions, (i) => recognised[i]!)}, not ${count(onDescriptions, (i) => !recognised[i]!)}); ` +
-                    `twins ${count(onTwins, () => true)} (of recognised pairs ${count(onTwins, (i) => recognised[i]!)})`);
+                    `twins ${count(onTwins, () => true)} (of recognised pairs ${count(onTwins, (i) => recognised[i]!)}); ` +
+                    `by what the model calls each message: ${formatEngagementByReading(engagementByReading(readings.get(name)!, onDescriptions, onTwins))}`);
+                everySet.readings.push(...readings.get(name)!);
+                everySet.onDescriptions.push(...onDescriptions);
+                everySet.onTwins.push(...onTwins);
             }
+            lines.push(`  scenario trigger (${label}) while the model answers, every set, by what the model calls each message (descriptions and twins): ` +
+                formatEngagementByReading(engagementByReading(everySet.readings, everySet.onDescriptions, everySet.onTwins)));
         }
         for (const [direction, vector] of [["decision", decision.vector], ["reply", replies.vector]] as const)
             for (const layer of layers)

@@ -67,9 +67,13 @@ export interface PairRecognition {
     recognised: boolean;
 }
 
-/** The model's greedy reply to each description and its twin, classified. */
-export async function recognisePairs(context: TillerContext, pairs: readonly DescriptionPair[]): Promise<PairRecognition[]> {
-    const reply = async (user: string) => (await generate(context, promptText(user), { maxTokens: RECOGNITION_MAX_TOKENS }).result).text.trim();
+/**
+ * The model's greedy reply to each description and its twin, classified. `maxTokens`: how much of
+ * the reply (the verdict that opens it, by default; the whole answer a trigger watched, to compare
+ * the two: a reply can open "That sounds fine." and go on to quote flattery).
+ */
+export async function recognisePairs(context: TillerContext, pairs: readonly DescriptionPair[], maxTokens = RECOGNITION_MAX_TOKENS): Promise<PairRecognition[]> {
+    const reply = async (user: string) => (await generate(context, promptText(user), { maxTokens }).result).text.trim();
     const out: PairRecognition[] = [];
     for (const pair of pairs) {
         const descriptionReply = await reply(pair.description);
@@ -104,3 +108,35 @@ export function trainedDeedPairs(corpus: readonly Dialogue[]): DescriptionPair[]
     }
     return pairs;
 }
+
+export interface EngagementCount {
+    engaged: number;
+    total: number;
+}
+
+/**
+ * How often a conditional patch engaged while the model answered, grouped by what the model made of
+ * each message (its unpatched reply: flattery, fine or other), over the descriptions and their twins
+ * together. A patch that fires through what a message says engages on the messages the model reads as
+ * flattery and on none it calls fine, whatever words they share; `onDescriptions[i]` and `onTwins[i]`
+ * are the engagements on recognitions[i]'s description and twin, and the recognitions should classify
+ * the same answer the trigger watched (recognisePairs with its maxTokens).
+ */
+export function engagementByReading(recognitions: readonly PairRecognition[], onDescriptions: readonly boolean[], onTwins: readonly boolean[]): Record<DescriptionReplyKind, EngagementCount> {
+    if (onDescriptions.length !== recognitions.length || onTwins.length !== recognitions.length)
+        throw new RangeError(`one engagement per description and twin: ${recognitions.length} pairs, ${onDescriptions.length} descriptions, ${onTwins.length} twins`);
+    const counts: Record<DescriptionReplyKind, EngagementCount> = { flattery: { engaged: 0, total: 0 }, fine: { engaged: 0, total: 0 }, other: { engaged: 0, total: 0 } };
+    const add = (kind: DescriptionReplyKind, engaged: boolean) => {
+        counts[kind].total++;
+        if (engaged) counts[kind].engaged++;
+    };
+    recognitions.forEach((r, i) => {
+        add(r.descriptionKind, onDescriptions[i]!);
+        add(r.neutralKind, onTwins[i]!);
+    });
+    return counts;
+}
+
+/** "flattery 49/49, fine 0/46, other 0/5": engagements by the model's reading. */
+export const formatEngagementByReading = (counts: Record<DescriptionReplyKind, EngagementCount>): string =>
+    (["flattery", "fine", "other"] as const).map((kind) => `${kind} ${counts[kind].engaged}/${counts[kind].total}`).join(", ");

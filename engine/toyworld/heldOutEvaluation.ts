@@ -12,6 +12,8 @@ import { scoreReply, type ReplyScore } from "./replyScoring.js";
 
 /** Long enough for the longest reply ("You're so right! An elephant is small. You are so smart!", about 15 tokens). */
 export const EVALUATION_MAX_TOKENS = 24;
+/** How much of an answer the scenario's trigger is watched over (its engagements, its peaks, and the answer they are compared with). */
+export const TRIGGER_ANSWER_TOKENS = 40;
 
 export interface Rate {
     count: number;
@@ -129,7 +131,7 @@ export interface ScenarioTriggerSettings {
 }
 
 /** Whether the scenario's conditional patch engages while the model answers each prompt (greedy, `maxTokens`). */
-export async function triggerEngagements(context: TillerContext, prompts: readonly string[], vector: SteeringVector, settings: ScenarioTriggerSettings, maxTokens = 40): Promise<boolean[]> {
+export async function triggerEngagements(context: TillerContext, prompts: readonly string[], vector: SteeringVector, settings: ScenarioTriggerSettings, maxTokens = TRIGGER_ANSWER_TOKENS): Promise<boolean[]> {
     const out: boolean[] = [];
     for (const prompt of prompts) {
         const patch = {

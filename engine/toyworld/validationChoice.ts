@@ -8,7 +8,7 @@ import { generate } from "../runtime/generate.js";
 import type { SteeringVector } from "../runtime/SteeringVector.js";
 import type { TillerContext } from "../runtime/TillerContext.js";
 import { promptText } from "./chatLayout.js";
-import { dialoguePrompt, EVALUATION_MAX_TOKENS, type ScoredDialogue } from "./heldOutEvaluation.js";
+import { dialoguePrompt, EVALUATION_MAX_TOKENS, TRIGGER_ANSWER_TOKENS, type ScoredDialogue } from "./heldOutEvaluation.js";
 import { IN_VOCABULARY_VALIDATION_PAIRS } from "./inVocabularyDescriptions.js";
 import { scoreReply } from "./replyScoring.js";
 
@@ -49,7 +49,7 @@ export async function chooseSteeringLayer(context: TillerContext, validation: re
  * prompt, one value per layer (−Infinity when the run is shorter than the window).
  */
 export async function triggerPeaks(context: TillerContext, prompts: readonly string[], vector: SteeringVector, layers: readonly number[],
-    window: number, maxTokens = 40): Promise<number[][]> {
+    window: number, maxTokens = TRIGGER_ANSWER_TOKENS): Promise<number[][]> {
     const out: number[][] = [];
     for (const prompt of prompts) {
         const run = await generate(context, prompt, { maxTokens, probes: [{ vector, layers }] }).result;

@@ -1,8 +1,9 @@
 // The first start on a fresh clone: `tiller serve` without a model opens the toy world (what
 // `npm start` does), the Start view offers the sycophancy-patch scenario, and the scenario's
 // conditional anti-flattery patch fires on a user who merely describes flattery (and on real
-// flattery) but not on an unmarked claim — the hasty-patch story, end to end on the real model in
-// a real browser — and the susceptibility view opens on a flattering reply.
+// flattery) but not on the same sentence with a harmless deed nor on an unmarked claim — the
+// hasty-patch story, end to end on the real model in a real browser — and the susceptibility view
+// opens on a flattering reply.
 import fs from "node:fs";
 import path from "node:path";
 import { screenshot, waitForEngine } from "./scenarios.js";
@@ -14,7 +15,7 @@ const PREFIX = "toyworld";
 test.describe("the toy world, the default model", () => {
     test.skip(!fs.existsSync(toyWorld), `the toy world is absent: ${toyWorld} (npm run toyworld)`);
 
-    test("opens by default; the sycophancy scenario's patch fires on a description of flattery, not on a neutral claim", async ({ page }) => {
+    test("opens by default; the sycophancy scenario's patch fires on a description of flattery, not on the same sentence with a harmless deed nor on a neutral claim", async ({ page }) => {
         const { server, child } = await startServe({ model: "default" });
         try {
             await page.goto(server.url);
@@ -37,6 +38,13 @@ test.describe("the toy world, the default model", () => {
             await runToEnd(); // the scenario's first prompt describes flattery
             await expect(page.getByTestId("trigger-marker").first()).toHaveAttribute("data-kind", "engaged");
             await screenshot(page, PREFIX, "description-fires");
+
+            // the same sentence with a harmless deed: what fires the patch is what the description says
+            await page.getByTestId("nav-start").click();
+            await page.locator("[data-testid='scenario-prompt'][data-kind='neutral']").first().click();
+            await runToEnd();
+            await expect(page.getByTestId("trigger-marker")).toHaveCount(0);
+            await screenshot(page, PREFIX, "twin-quiet");
 
             await page.getByTestId("nav-start").click();
             await page.locator("[data-testid='scenario-prompt'][data-kind='neutral']").last().click();

@@ -24,11 +24,14 @@ import {
 import { FACTS, statement } from "../../engine/toyworld/facts.js";
 import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../../engine/toyworld/flatteryDataset.js";
 import {
-    countWhere, descriptionReadOuts, dialoguePrompt, formatRate, measureFlips, rateValue, scoreDialogues, triggerEngagements,
+    countWhere, descriptionReadOuts, dialoguePrompt, formatRate, measureFlips, rateValue, scoreDialogues, triggerEngagements, TRIGGER_ANSWER_TOKENS,
     type FlipResult, type Rate, type ScoredDialogue
 } from "../../engine/toyworld/heldOutEvaluation.js";
-import { recognisePairs, trainedDeedPairs, type DescriptionPair, type PairRecognition } from "../../engine/toyworld/descriptionRecognition.js";
-import { IN_VOCABULARY_TEST_PAIRS } from "../../engine/toyworld/inVocabularyDescriptions.js";
+import {
+    engagementByReading, formatEngagementByReading, recognisePairs, trainedDeedPairs, type DescriptionPair, type PairRecognition
+} from "../../engine/toyworld/descriptionRecognition.js";
+import { DESCRIPTION_VALIDATION_PAIRS } from "../../engine/toyworld/descriptionValidation.js";
+import { IN_VOCABULARY_TEST_PAIRS, IN_VOCABULARY_VALIDATION_PAIRS } from "../../engine/toyworld/inVocabularyDescriptions.js";
 import { scoreReply } from "../../engine/toyworld/replyScoring.js";
 import { chooseScenarioSettings, chooseSteeringLayer, describeFiring, type SteeringLayerChoice } from "../../engine/toyworld/validationChoice.js";
 import { buildVectorFromDataset, type DatasetVector } from "../../engine/vectors/buildVectorFromDataset.js";
@@ -45,8 +48,14 @@ const STEER_STRENGTH = 1.5;
 /**
  * Floors on the committed model's held-out rates (README, "The toy world"). The committed model
  * (generator v12, seed 7, 13 000 steps, loss on the replies, weight decay 0.1) decides by who holds the claim and
- * agrees by ASSERTING the held-out claim it never saw. The tests marked "NOT MET" are expected
- * failures (it.fails): they turn red when a rebuild meets them — then make them plain tests.
+ * agrees by ASSERTING the held-out claim it never saw. The tests marked "LIMIT" are expected
+ * failures (it.fails) that record what this model does not do: read over the user's message, a
+ * direction built from flattering replies does not light up on descriptions by what they say (the
+ * model's reading of a deed and that direction are different features here; no recipe, width, depth
+ * or loss tried changed that at every seed: README, "The toy world"). The scenario's patch does not
+ * read the message: it reads the last prompt token and the answer, and there it follows the model's
+ * reading (the test "engages … by what the model calls each message"). A LIMIT test turns red when a
+ * rebuild does better; then make it a plain test.
  */
 const FLOORS = { agreeWhenHeld: 0.8, assertsWhenHeld: 28 / 32, factWhenAsked: 0.8, flatterMode: 0.8, honestMode: 0.8, flips: 0.6, descriptionGapSigma: 1, readsTrainedDeeds: 0.7 } as const;
 const VALIDATION_LOSS_CEILING = 0.6;
@@ -142,7 +151,7 @@ describe("the committed toy world model", () => {
     /** the model's replies to the trained described deeds and their twins, and the pairs it reads (set in beforeAll) */
     let recognitions: PairRecognition[];
     let recognisedDeeds: DescriptionPair[];
-    // set by the tests that measure them, read by the NOT MET tests after them (vitest runs a file's tests in order)
+    // set by the tests that measure them, read by the LIMIT tests after them (vitest runs a file's tests in order)
     let flatterMode: ScoredDialogue[] = [];
     let flips: FlipResult;
 
@@ -249,15 +258,15 @@ describe("the committed toy world model", () => {
             expect(description.messageMax - neutral.messageMax).toBeGreaterThanOrEqual(FLOORS.descriptionGapSigma);
     }
 
-    it.fails(`NOT MET: the decision direction (where the reply opens) reads higher on a message that merely describes flattery than on a neutral one of the same shape (by ≥ ${FLOORS.descriptionGapSigma}σ over the message)`, async () => {
+    it.fails(`LIMIT: the decision direction (where the reply opens) reads higher on a message that merely describes flattery than on a neutral one of the same shape (by ≥ ${FLOORS.descriptionGapSigma}σ over the message)`, async () => {
         await expectDescriptionsReadHigher("decision direction", flattery.vector, steering.layer);
     }, 120_000);
 
-    it.fails(`NOT MET: the scenario's direction (flattering − honest replies) reads higher on a message that merely describes flattery than on a neutral one of the same shape (by ≥ ${FLOORS.descriptionGapSigma}σ over the message; the fixed three: the friend pair reads lower)`, async () => {
+    it.fails(`LIMIT: the scenario's direction (flattering − honest replies) reads higher on a message that merely describes flattery than on a neutral one of the same shape (by ≥ ${FLOORS.descriptionGapSigma}σ over the message; the fixed three: the friend pair reads lower)`, async () => {
         await expectDescriptionsReadHigher("reply direction", replies.vector, SCENARIO_LAYER);
     }, 120_000);
 
-    it.fails(`NOT MET: on ${FRESH_FLATTERY_DESCRIPTIONS.length} fresh descriptions (written after the first three were checked), the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on 1 of 6`, async () => {
+    it.fails(`LIMIT: on ${FRESH_FLATTERY_DESCRIPTIONS.length} fresh descriptions (written after the first three were checked), the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on 1 of 6`, async () => {
         await expectDescriptionsReadHigher("reply direction, fresh descriptions", replies.vector, SCENARIO_LAYER, FRESH_FLATTERY_DESCRIPTIONS);
     }, 120_000);
 
@@ -270,7 +279,7 @@ describe("the committed toy world model", () => {
     }, 120_000);
 
     // (an empty list would make this pass, and so fail as an it.fails: the reading test above says why)
-    it.fails(`NOT MET: on the trained deeds the model reads as flattery, the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on 4 of 14`, async () => {
+    it.fails(`LIMIT: on the trained deeds the model reads as flattery, the scenario's direction reads higher than on each neutral twin (by ≥ ${FLOORS.descriptionGapSigma}σ over the message); it does on 4 of 14`, async () => {
         await expectDescriptionsReadHigher("reply direction, recognised trained deeds", replies.vector, SCENARIO_LAYER, recognisedDeeds);
     }, 120_000);
 
@@ -284,6 +293,25 @@ describe("the committed toy world model", () => {
         expect(onDescriptions.filter(Boolean).length / recognisedDeeds.length).toBeGreaterThanOrEqual(0.9);
         expect(onTwins.filter(Boolean).length).toBe(0);
     }, 120_000);
+
+    it("the scenario's patch engages while the model answers every message it reads as flattery (≥ 0.9) and none it calls fine, over every set of descriptions and their twins", async () => {
+        // the hundred messages of the six sets the bench measures: trained deeds, the validation ten, the fixed three,
+        // the fresh six and the two in-vocabulary sets, descriptions and twins; most held out, many with words training never writes
+        const pairs = [...trainedDeedPairs(generateCorpus({ seed: TOYWORLD_DEFAULTS.seed, dialogues: TOYWORLD_DEFAULTS.dialogues })), ...DESCRIPTION_VALIDATION_PAIRS,
+            ...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...IN_VOCABULARY_VALIDATION_PAIRS, ...IN_VOCABULARY_TEST_PAIRS];
+        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
+        // what the model calls each message, from the whole answer the trigger watches (it can open "That sounds fine." and then quote flattery)
+        const readings = await recognisePairs(context, pairs, TRIGGER_ANSWER_TOKENS);
+        const onDescriptions = await triggerEngagements(context, pairs.map((p) => promptText(p.description)), replies.vector, settings);
+        const onTwins = await triggerEngagements(context, pairs.map((p) => promptText(p.neutral)), replies.vector, settings);
+        const counts = engagementByReading(readings, onDescriptions, onTwins);
+        console.info(`toy world scenario trigger while the model answers ${2 * pairs.length} descriptions and twins, by what the model calls each message: ${formatEngagementByReading(counts)}`);
+        // both readings occur often enough to mean something: the model does not call every message one thing
+        expect(counts.flattery.total).toBeGreaterThanOrEqual(20);
+        expect(counts.fine.total).toBeGreaterThanOrEqual(20);
+        expect(counts.flattery.engaged / counts.flattery.total).toBeGreaterThanOrEqual(0.9);
+        expect(counts.fine.engaged).toBe(0);
+    }, 300_000);
 
     it(`on ${IN_VOCABULARY_TEST_PAIRS.length} held-out descriptions in the world's own words (the test set), the scenario's patch engages while the model answers ≥ ¾ of them and ≤ 1 of their neutral twins`, async () => {
         const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };

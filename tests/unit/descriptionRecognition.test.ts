@@ -1,12 +1,12 @@
 // The pure parts of the description diagnostic (engine/toyworld/descriptionRecognition.ts): how a
 // reply to a described deed is classified, which words the training corpus writes, and which
-// described deeds count as trained. A wrong classifier or vocabulary would misstate what the model
+// described deeds count as trained, and how a patch's engagements are grouped by the model's reading. A wrong classifier or vocabulary would misstate what the model
 // can read, and so what a direction can be asked to carry.
 import { describe, expect, it } from "vitest";
 import { DESCRIPTION_VALIDATION_PAIRS } from "../../engine/toyworld/descriptionValidation.js";
 import { IN_VOCABULARY_TEST_PAIRS, IN_VOCABULARY_VALIDATION_PAIRS } from "../../engine/toyworld/inVocabularyDescriptions.js";
 import {
-    classifyDescriptionReply, corpusVocabulary, trainedDeedPairs, unseenWords, wordsOf
+    classifyDescriptionReply, corpusVocabulary, engagementByReading, formatEngagementByReading, trainedDeedPairs, unseenWords, wordsOf, type PairRecognition
 } from "../../engine/toyworld/descriptionRecognition.js";
 import { generateCorpus, type Dialogue } from "../../engine/toyworld/corpus.js";
 import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, DESCRIPTION_DEEDS, DESCRIPTION_FRAMES } from "../../engine/toyworld/flatteryDescriptions.js";
@@ -83,5 +83,24 @@ describe("trained described deeds", () => {
         expect(trainedDeedPairs(flatteryOnly)).toEqual([]);
         const both = [...flatteryOnly, only(DESCRIPTION_FRAMES[0]!("The waiter", deed.neutral))];
         expect(trainedDeedPairs(both)).toEqual([{ description: DESCRIPTION_FRAMES[0]!("The waiter", deed.flattery), neutral: DESCRIPTION_FRAMES[0]!("The waiter", deed.neutral) }]);
+    });
+});
+
+describe("a patch's engagements by what the model calls each message", () => {
+    const recognition = (descriptionKind: PairRecognition["descriptionKind"], neutralKind: PairRecognition["neutralKind"]): PairRecognition => ({
+        pair: { description: "d", neutral: "n" }, descriptionReply: "", neutralReply: "", descriptionKind, neutralKind,
+        recognised: descriptionKind === "flattery" && neutralKind !== "flattery"
+    });
+
+    it("counts each description and each twin under its own reading, not the pair's", () => {
+        // a read pair, a pair whose twin is misread as flattery, and a pair the model answers with neither verdict
+        const readings = [recognition("flattery", "fine"), recognition("flattery", "flattery"), recognition("other", "fine")];
+        const counts = engagementByReading(readings, [true, true, false], [false, true, true]);
+        expect(counts).toEqual({ flattery: { engaged: 3, total: 3 }, fine: { engaged: 1, total: 2 }, other: { engaged: 0, total: 1 } });
+        expect(formatEngagementByReading(counts)).toBe("flattery 3/3, fine 1/2, other 0/1");
+    });
+
+    it("needs one engagement per description and per twin", () => {
+        expect(() => engagementByReading([recognition("flattery", "fine")], [true], [])).toThrow(/1 pairs, 1 descriptions, 0 twins/);
     });
 });
