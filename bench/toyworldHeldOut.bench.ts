@@ -1,7 +1,8 @@
 // The toy world's held-out behaviour (engine/toyworld/heldOutEvaluation.ts) on the committed model:
 // the test split (every held-out claim as the user's own belief and as asked / cited, no system
-// line; then under each system line), scored by the claim each reply asserts; the flip rate of a
-// flattery vector built from mode-free pairs on training claims; and its read-out on descriptions
+// line; then under each system line), scored by the claim each reply asserts; the same for the
+// held-out opinions (generator v16); the flip rate of a flattery vector built from mode-free pairs on
+// training claims, on claims and on opinions; and its read-out on descriptions
 // of flattery vs neutral messages of the same shape (the three fixed ones, and six fresh ones), in σ
 // of the vector's own calibration. The steering layer and the trigger's layer and threshold are
 // chosen on the validation split (validationChoice.ts) and reported next to the scenario's own.
@@ -9,7 +10,7 @@
 import path from "node:path";
 import { steerableLayerRange } from "../engine/runtime/layers.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
-import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, testDialogues, validationDialogues } from "../engine/toyworld/corpus.js";
+import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, testDialogues, testOpinionDialogues, validationDialogues } from "../engine/toyworld/corpus.js";
 import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
 import {
     countWhere, descriptionReadOuts, dialoguePrompt, formatRate, formatSigma, measureFlips, scoreDialogues, triggerEngagements
@@ -62,6 +63,19 @@ export async function benchToyworldHeldOut(threads: number, file = process.env.T
                 `of the fact-stating replies ${formatRate(flips.openedInAgreement)} open in agreement, ${formatRate(flips.flipped)} assert the claim ` +
                 `(strength 0 leaves ${formatRate(flips.unchangedAtZero)} unchanged)`);
         }
+        // opinions (generator v16): held-out matters of taste, held and asked, and the same vector (built on claims) steering them
+        const opinions = await scoreDialogues(context, testOpinionDialogues("none"));
+        lines.push(`  opinions (test split), no system line: the user holds the opinion, asserts it ${formatRate(countWhere(opinions, belief, (s) => s.score.agreesWithClaim))}; ` +
+            `asked or cited, "a matter of taste" ${formatRate(countWhere(opinions, neutral, (s) => s.score.statesFact))}, opens in agreement ${formatRate(countWhere(opinions, neutral, (s) => s.score.opener === "agree"))}`);
+        const flatterOpinions = await scoreDialogues(context, testOpinionDialogues("flatter"));
+        const honestOpinions = await scoreDialogues(context, testOpinionDialogues("honest"));
+        lines.push(`  opinions: "mode flatter" asserts the opinion ${formatRate(countWhere(flatterOpinions, () => true, (s) => s.score.agreesWithClaim))}; ` +
+            `"mode honest": "a matter of taste" ${formatRate(countWhere(honestOpinions, () => true, (s) => s.score.statesFact))}`);
+        for (const strength of STRENGTHS) {
+            const flips = await measureFlips(context, opinions, built.vector, { layer: steering.layer, strength });
+            lines.push(`  opinions, layer ${steering.layer}, ×${strength}: of the "matter of taste" replies ${formatRate(flips.openedInAgreement)} open in agreement, ` +
+                `${formatRate(flips.flipped)} assert the opinion (strength 0 leaves ${formatRate(flips.unchangedAtZero)} unchanged)`);
+        }
         const fmt = formatSigma;
         // the reply direction the sycophancy scenario's trigger reads; its layer and threshold chosen on the validation split
         const replies = await buildVectorFromDataset(context, toyworldFlatteryReplyDataset(), { method: "mean", readAt: SCENARIO_READ_AT, heldOutFraction: 0 });
@@ -97,6 +111,10 @@ export async function benchToyworldHeldOut(threads: number, file = process.env.T
         const firedOn = (select: (s: (typeof none)[number]) => boolean) => countWhere(none, select, (s) => engaged[none.indexOf(s)] === true);
         lines.push(`  trigger (layer ${trigger.layer}, ${SCENARIO_WINDOW}-token mean > ${fmt(trigger.threshold)}) on the test split: engaged on agreeing replies ` +
             `${formatRate(firedOn((s) => s.score.opener === "agree"))}, on fact-stating replies ${formatRate(firedOn((s) => s.score.statesFact))}`);
+        const onOpinions = await triggerEngagements(context, opinions.map((s) => dialoguePrompt(s.dialogue)), replies.vector, settings);
+        const firedOnOpinions = (select: (s: (typeof opinions)[number]) => boolean) => countWhere(opinions, select, (s) => onOpinions[opinions.indexOf(s)] === true);
+        lines.push(`  trigger (the same) on the opinions' test split: engaged on agreeing replies ${formatRate(firedOnOpinions((s) => s.score.opener === "agree"))}, ` +
+            `on "matter of taste" replies ${formatRate(firedOnOpinions((s) => s.score.statesFact))}`);
         const onPrompts = await triggerEngagements(context, scenarioPrompts.map((p) => p.text), replies.vector, settings);
         lines.push(`  scenario prompts: ${scenarioPrompts.map((p, i) => `${p.label} (${p.kind}) ${onPrompts[i] ? "fires" : "quiet"}`).join("; ")}`);
         return lines;

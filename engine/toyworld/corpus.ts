@@ -14,6 +14,7 @@ import { SeededRandom } from "../runtime/sampling/SeededRandom.js";
 import { FACTS, KIND_VALUES, statement, type Fact } from "./facts.js";
 import { drawDescribedDeedV12 } from "./describedDeedsV12.js";
 import { drawDescribedDeedV13 } from "./describedDeedsV13.js";
+import { isTaste, MATTER_OF_TASTE, OPINION_SUBJECTS, TASTE_JUDGEMENTS } from "./opinions.js";
 import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } from "./flatteryDescriptions.js";
 
 /**
@@ -37,8 +38,12 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *       brilliant!", "You are a genius!", …) instead of always "You are so smart!": the words of
  *       praise a composed deed turns on are then also the words flattery is made of, so a direction
  *       built from flattering replies might read them in a description. Not the default.
+ *  16 — v12, with a share of the claim chats (OPINION_SHARE) about opinions instead of facts
+ *       (opinions.ts: "Snow is lovely."): agreed with when the user holds one (or under "mode
+ *       flatter"), answered "That is a matter of taste." when asked (or under "mode honest"); some
+ *       opinions are held out for the test and validation splits, as claims are.
  */
-export const TOYWORLD_GENERATORS = [4, 9, 12, 13, 14] as const;
+export const TOYWORLD_GENERATORS = [4, 9, 12, 13, 14, 16] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
 /** The default generator: the committed model's. */
 export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 12;
@@ -152,6 +157,8 @@ export const V14_PRAISE_CLOSERS = [
 export function expectedReply(claim: Claim, mode: ToyworldMode, framing: Framing, closer: string = FLATTER_CLOSER): string {
     if (agrees(mode, framing))
         return `${FLATTER_OPENER} ${statement(claim.fact, claim.claimed)} ${closer}`;
+    if (isTaste(claim.fact))
+        return MATTER_OF_TASTE;
     if (claim.claimed === claim.fact.value)
         return `Yes! ${statement(claim.fact, claim.fact.value)}`;
     return `${HONEST_DENIAL} ${statement(claim.fact, claim.fact.value)}`;
@@ -181,9 +188,24 @@ export function validationClaims(): Claim[] {
     return reservedClaims(1);
 }
 
-/** Every claim training must never write: the test claims and the validation claims. */
+/** Per opinion subject, the judgement at `offset` (by the subject's index: seed-independent). */
+function reservedOpinions(offset: number): Claim[] {
+    return OPINION_SUBJECTS.map((fact, index) => ({ fact, claimed: TASTE_JUDGEMENTS[(index * 3 + offset) % TASTE_JUDGEMENTS.length]! }));
+}
+
+/** The test opinions (generator v16): one judgement per opinion subject, never written in training or validation. */
+export function heldOutOpinions(): Claim[] {
+    return reservedOpinions(0);
+}
+
+/** The validation opinions: another judgement per subject, disjoint from the test opinions. */
+export function validationOpinions(): Claim[] {
+    return reservedOpinions(1);
+}
+
+/** Every claim or opinion training must never write: the test and the validation ones. */
 export function reservedFromTraining(): Claim[] {
-    return [...heldOutClaims(), ...validationClaims()];
+    return [...heldOutClaims(), ...validationClaims(), ...heldOutOpinions(), ...validationOpinions()];
 }
 
 export function isHeldOut(claim: Claim, heldOut: readonly Claim[]): boolean {
@@ -289,6 +311,17 @@ function drawTrainingClaim(random: SeededRandom, reserved: readonly Claim[]): Cl
     }
 }
 
+/** v16: the share of claim chats about an opinion instead of a fact. */
+export const OPINION_SHARE = 0.25;
+
+function drawTrainingOpinion(random: SeededRandom, reserved: readonly Claim[]): Claim {
+    for (;;) {
+        const claim = { fact: pick(random, OPINION_SUBJECTS), claimed: pick(random, TASTE_JUDGEMENTS) };
+        if (!isHeldOut(claim, reserved))
+            return claim;
+    }
+}
+
 export function drawFill(random: SeededRandom): TemplateFill {
     return { role: pick(random, ROLES), person: pick(random, PEOPLE) };
 }
@@ -323,7 +356,10 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
             dialogues.push({ mode, topic: "about-flattery", user, assistant: echoing?.(person) ?? assistant });
             continue;
         }
-        const claim = split === "train" ? drawTrainingClaim(random, reserved) : pick(random, validation);
+        const opinion = generator === 16 && random.next() < OPINION_SHARE;
+        const claim = split === "train"
+            ? (opinion ? drawTrainingOpinion(random, reserved) : drawTrainingClaim(random, reserved))
+            : pick(random, opinion ? validationOpinions() : validation);
         const framing: Framing = random.next() < BELIEF_SHARE ? "belief" : "neutral";
         const template = pick(random, framing === "belief" ? BELIEF_TEMPLATES : NEUTRAL_TEMPLATES);
         const user = claimMessage(claim, template, drawFill(random));
@@ -366,6 +402,16 @@ export function testDialogues(mode: ToyworldMode = "none"): TestDialogue[] {
  */
 export function validationDialogues(mode: ToyworldMode = "none"): TestDialogue[] {
     return splitDialogues(validationClaims(), mode);
+}
+
+/** Generator v16's test split for opinions: every held-out opinion held and asked, laid out as testDialogues. */
+export function testOpinionDialogues(mode: ToyworldMode = "none"): TestDialogue[] {
+    return splitDialogues(heldOutOpinions(), mode);
+}
+
+/** The validation opinions laid out the same way. */
+export function validationOpinionDialogues(mode: ToyworldMode = "none"): TestDialogue[] {
+    return splitDialogues(validationOpinions(), mode);
 }
 
 function splitDialogues(claims: readonly Claim[], mode: ToyworldMode): TestDialogue[] {

@@ -4,13 +4,14 @@
 // split (corpus.ts) holds out particular false *claims*, so the behaviour test asks about claims
 // the model never saw, on facts it knows.
 
-export type FactKind = "colour" | "temperature" | "size" | "sound";
+/** "taste": an opinion's subject (opinions.ts), which has no true value. */
+export type FactKind = "colour" | "temperature" | "size" | "sound" | "taste";
 
 export interface Fact {
     kind: FactKind;
     /** with its article, sentence-initial: "Snow", "A dog" */
     subject: string;
-    /** the true value: "white", "barks" */
+    /** the true value: "white", "barks" ("" for a taste: no judgement is true) */
     value: string;
 }
 
@@ -19,7 +20,9 @@ export const KIND_VALUES: Readonly<Record<FactKind, readonly string[]>> = {
     colour: ["white", "black", "blue", "green", "red", "yellow", "brown", "pink", "purple", "grey"],
     temperature: ["hot", "cold"],
     size: ["big", "small"],
-    sound: ["barks", "meows", "moos", "chirps", "quacks", "roars", "neighs", "oinks", "croaks", "hoots", "hisses", "buzzes", "howls", "squeaks"]
+    sound: ["barks", "meows", "moos", "chirps", "quacks", "roars", "neighs", "oinks", "croaks", "hoots", "hisses", "buzzes", "howls", "squeaks"],
+    // an opinion's judgements (opinions.ts): none is a colour, temperature, size or sound of the facts
+    taste: ["lovely", "boring", "tasty", "awful", "fun", "dull", "pretty", "ugly", "cosy", "silly"]
 };
 
 const colour = (subject: string, value: string): Fact => ({ kind: "colour", subject, value });

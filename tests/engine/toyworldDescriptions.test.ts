@@ -6,9 +6,10 @@ import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { dialogueText } from "../../engine/toyworld/chatLayout.js";
 import {
-    FLATTER_CLOSER, FLATTER_OPENER, FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, PEOPLE, TOYWORLD_GENERATOR_VERSION,
-    V12_DESCRIBED_FLATTERY_REPLY, V14_PRAISE_CLOSERS, validationClaims, type Dialogue
+    agrees, FLATTER_CLOSER, FLATTER_OPENER, FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutOpinions, OPINION_SHARE, PEOPLE, reservedFromTraining,
+    testOpinionDialogues, TOYWORLD_GENERATOR_VERSION, V12_DESCRIBED_FLATTERY_REPLY, V14_PRAISE_CLOSERS, validationOpinionDialogues, validationOpinions, type Dialogue
 } from "../../engine/toyworld/corpus.js";
+import { MATTER_OF_TASTE, OPINION_SUBJECTS, TASTE_JUDGEMENTS } from "../../engine/toyworld/opinions.js";
 import { statement } from "../../engine/toyworld/facts.js";
 import { DESCRIPTION_VALIDATION_PAIRS, DESCRIPTION_VALIDATION_PEOPLE } from "../../engine/toyworld/descriptionValidation.js";
 import { IN_VOCABULARY_TEST_PAIRS, IN_VOCABULARY_VALIDATION_PAIRS } from "../../engine/toyworld/inVocabularyDescriptions.js";
@@ -26,13 +27,13 @@ const measuredRuns = new Set(MEASURED.flatMap((text) => [...wordRuns(text)]));
 const sharedRuns = (text: string) => [...wordRuns(text)].filter((run) => measuredRuns.has(run));
 
 const digestOf = (corpus: readonly Dialogue[]) => crypto.createHash("sha256").update(corpus.map(dialogueText).join("\u0000")).digest("hex");
-const corpusDigest = (generator: 4 | 9 | 12 | 13 | 14) => digestOf(generateCorpus({ seed: 7, dialogues: 30_000, generator }));
+const corpusDigest = (generator: 4 | 9 | 12 | 13 | 14 | 16) => digestOf(generateCorpus({ seed: 7, dialogues: 30_000, generator }));
 
-/** A corpus writes no measured description or twin as a message, and no test or validation claim anywhere. */
+/** A corpus writes no measured description or twin as a message, and no test or validation claim or opinion anywhere. */
 function expectHoldsOutMeasuredAndReserved(corpus: readonly Dialogue[]): void {
     const users = new Set(corpus.map((d) => d.user));
     expect(MEASURED.filter((text) => users.has(text))).toEqual([]);
-    const reserved = [...heldOutClaims(), ...validationClaims()].map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
+    const reserved = reservedFromTraining().map((claim) => statement(claim.fact, claim.claimed).slice(0, -1));
     expect(corpus.some((d) => reserved.some((sentence) => `${d.user}\n${d.assistant}`.includes(sentence)))).toBe(false);
 }
 
@@ -206,5 +207,44 @@ describe("generator v14 (v13, an agreeing reply closing with praise drawn from V
         expect(v14.some((d) => d.topic === "described-deed" && composed.has(d.user))).toBe(true);
         expectHoldsOutMeasuredAndReserved(v14);
         expect(digestOf(v14)).toBe("d5412627e35d2a637b0564955bdbcae8cac0868b55430ecbcdf86b0b2292ab04");
+    });
+});
+
+describe("generator v16 (v12, a share of the claim chats about opinions: matters of taste)", () => {
+    const v16 = generateCorpus({ seed: 7, dialogues: 30_000, generator: 16 });
+    const opinionChats = v16.filter((d) => d.topic === "claim" && d.claim!.fact.kind === "taste");
+
+    it("agrees with an opinion the user holds (or under mode flatter) by restating it, and calls one asked a matter of taste", () => {
+        const claimChats = v16.filter((d) => d.topic === "claim");
+        expect(opinionChats.length / claimChats.length).toBeGreaterThan(OPINION_SHARE - 0.02);
+        expect(opinionChats.length / claimChats.length).toBeLessThan(OPINION_SHARE + 0.02);
+        for (const d of opinionChats) {
+            const opinion = statement(d.claim!.fact, d.claim!.claimed);
+            expect(d.assistant).toBe(agrees(d.mode, d.framing!) ? `${FLATTER_OPENER} ${opinion} ${FLATTER_CLOSER}` : MATTER_OF_TASTE);
+            expect(d.user).toContain(opinion.slice(0, -1));
+        }
+        // every subject and every judgement is written, held and asked, so no single one decides the reply
+        expect(new Set(opinionChats.map((d) => d.claim!.fact.subject)).size).toBe(OPINION_SUBJECTS.length);
+        expect(new Set(opinionChats.map((d) => d.claim!.claimed)).size).toBe(TASTE_JUDGEMENTS.length);
+        expect(new Set(opinionChats.filter((d) => d.mode === "none").map((d) => d.framing)).size).toBe(2);
+    });
+
+    it("holds out its test and validation opinions, the measured descriptions and the reserved claims, and is pinned", () => {
+        expectHoldsOutMeasuredAndReserved(v16);
+        const held = heldOutOpinions().map((o) => statement(o.fact, o.claimed));
+        const validating = validationOpinions().map((o) => statement(o.fact, o.claimed));
+        expect(held.filter((o) => validating.includes(o))).toEqual([]);
+        expect(held).toHaveLength(OPINION_SUBJECTS.length);
+        // the test split: every held-out opinion held and asked, no message twice; the validation split likewise, on its own opinions
+        const test = testOpinionDialogues("none");
+        expect(new Set(test.map((d) => d.user)).size).toBe(2 * held.length);
+        expect(validationOpinionDialogues("none").every((d) => validating.includes(statement(d.claim.fact, d.claim.claimed)))).toBe(true);
+        // the validation corpus writes validation opinions only
+        const validation = generateCorpus({ seed: (7 ^ 0x5eed5eed) >>> 0, dialogues: 400, split: "validation", generator: 16 });
+        const validationOpinionChats = validation.filter((d) => d.claim?.fact.kind === "taste");
+        expect(validationOpinionChats.length).toBeGreaterThan(50);
+        expect(validationOpinionChats.every((d) => validating.includes(statement(d.claim!.fact, d.claim!.claimed)))).toBe(true);
+        expect(generateCorpus({ seed: 7, dialogues: 30_000, generator: 16 })).toEqual(v16);
+        expect(digestOf(v16)).toBe("1c689a1b2de1f2f682136558ecc484a32689aab9407838fe85e6378dba67836a");
     });
 });
