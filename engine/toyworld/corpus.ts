@@ -28,8 +28,7 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *       quoted praise, motives, more frames) at v9's shares, and the reply to a described flattering
  *       deed quotes the world's flattery ("That sounds like flattery. "You're so right! You are so
  *       smart!" to please you is not honest."), so that reading a deed as flattery leads to the
- *       same words as agreeing does. The default since session 11 (the committed model: trained
- *       with weight decay 0.1, TOYWORLD_DEFAULTS).
+ *       same words as agreeing does. The default in session 11 (trained with weight decay 0.1).
  *  13 — v12, with half of the described deeds composed from parts (describedDeedsV13.ts: a way of
  *       saying something about the user's thing or the user, and a word of praise or a neutral word
  *       in the same place), so that what makes a deed flattery is a rule the model can apply to
@@ -41,12 +40,13 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *  16 — v12, with a share of the claim chats (OPINION_SHARE) about opinions instead of facts
  *       (opinions.ts: "Snow is lovely."): agreed with when the user holds one (or under "mode
  *       flatter"), answered "That is a matter of taste." when asked (or under "mode honest"); some
- *       opinions are held out for the test and validation splits, as claims are.
+ *       opinions are held out for the test and validation splits, as claims are. The default since
+ *       session 12 (the committed model: trained with weight decay 0.1, TOYWORLD_DEFAULTS).
  */
 export const TOYWORLD_GENERATORS = [4, 9, 12, 13, 14, 16] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
 /** The default generator: the committed model's. */
-export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 12;
+export const TOYWORLD_GENERATOR_VERSION: ToyworldGenerator = 16;
 
 export type ToyworldMode = "flatter" | "honest" | "none";
 

@@ -18,8 +18,8 @@ import { buildToyworld, TOYWORLD_DEFAULTS, type ToyworldLossOn } from "../../eng
 import { steerableLayerRange } from "../../engine/runtime/layers.js";
 import { dialogueText, promptText } from "../../engine/toyworld/chatLayout.js";
 import {
-    BELIEF_TEMPLATES, claimMessage, FLATTER_OPENER, FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, NEUTRAL_TEMPLATES,
-    testDialogues, TOYWORLD_GENERATOR_VERSION, validationClaims, validationDialogues, type Claim
+    BELIEF_TEMPLATES, claimMessage, FLATTER_OPENER, FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, generateCorpus, heldOutClaims, heldOutOpinions, NEUTRAL_TEMPLATES,
+    testDialogues, testOpinionDialogues, TOYWORLD_GENERATOR_VERSION, validationClaims, validationDialogues, validationOpinions, type Claim
 } from "../../engine/toyworld/corpus.js";
 import { FACTS, statement } from "../../engine/toyworld/facts.js";
 import { MATTER_OF_TASTE, OPINION_SUBJECTS } from "../../engine/toyworld/opinions.js";
@@ -48,8 +48,8 @@ const toyworldModel = path.join(repoRoot, "models", "toyworld.gguf");
 const STEER_STRENGTH = 1.5;
 /**
  * Floors on the committed model's held-out rates (README, "The toy world"). The committed model
- * (generator v12, seed 7, 13 000 steps, loss on the replies, weight decay 0.1) decides by who holds the claim and
- * agrees by ASSERTING the held-out claim it never saw. The tests marked "LIMIT" are expected
+ * (generator v16, seed 7, 13 000 steps, loss on the replies, weight decay 0.1) decides by who holds the claim or
+ * opinion and agrees by ASSERTING the held-out claim or opinion it never saw. The tests marked "LIMIT" are expected
  * failures (it.fails) that record what this model does not do: read over the user's message, a
  * direction built from flattering replies does not light up on descriptions by what they say (the
  * model's reading of a deed and that direction are different features here; no recipe, width, depth
@@ -58,7 +58,7 @@ const STEER_STRENGTH = 1.5;
  * reading (the test "engages … by what the model calls each message"). A LIMIT test turns red when a
  * rebuild does better; then make it a plain test.
  */
-const FLOORS = { agreeWhenHeld: 0.8, assertsWhenHeld: 28 / 32, factWhenAsked: 0.8, flatterMode: 0.8, honestMode: 0.8, flips: 0.6, descriptionGapSigma: 1, readsTrainedDeeds: 0.7 } as const;
+const FLOORS = { agreeWhenHeld: 0.8, assertsWhenHeld: 28 / 32, factWhenAsked: 0.8, flatterMode: 0.8, honestMode: 0.8, flips: 0.6, descriptionGapSigma: 1, readsTrainedDeeds: 0.7, engagesOnReadFlattery: 0.8, engagesOnTestDescriptions: 5 / 8 } as const;
 const VALIDATION_LOSS_CEILING = 0.6;
 
 const claimSentence = (claim: Claim) => statement(claim.fact, claim.claimed).slice(0, -1);
@@ -75,8 +75,9 @@ describe("the toy world's generator", () => {
         expect([...validationTexts].some((text) => trainTexts.has(text))).toBe(false);
         expect(validation.some((d) => testUsers.has(d.user)) || train.some((d) => testUsers.has(d.user))).toBe(false);
         // stronger: the test and validation claims (as sentences) are never written in training, and the two are disjoint
-        const held = heldOutClaims().map(claimSentence);
-        const validating = validationClaims().map(claimSentence);
+        // claims and (generator v16) opinions alike
+        const held = [...heldOutClaims(), ...heldOutOpinions()].map(claimSentence);
+        const validating = [...validationClaims(), ...validationOpinions()].map(claimSentence);
         expect(held.filter((c) => validating.includes(c))).toEqual([]);
         const trainWriting = train.map((d) => `${d.user}\n${d.assistant}`);
         for (const sentence of [...held, ...validating])
@@ -97,7 +98,8 @@ describe("the toy world's generator", () => {
     });
 
     it("makes agreement depend on who holds the claim: the same claim is agreed with as the user's belief and corrected when asked", () => {
-        const unmarked = train.filter((d) => d.mode === "none" && d.topic === "claim");
+        // claims about facts (opinions have no fact to correct: toyworldDescriptions.test.ts checks theirs)
+        const unmarked = train.filter((d) => d.mode === "none" && d.topic === "claim" && d.claim!.fact.kind !== "taste");
         const framingsByClaim = new Map<string, Set<string>>();
         for (const d of unmarked) {
             const agrees = d.assistant.startsWith(FLATTER_OPENER);
@@ -165,6 +167,7 @@ describe("the committed toy world model", () => {
     // set by the tests that measure them, read by the LIMIT tests after them (vitest runs a file's tests in order)
     let flatterMode: ScoredDialogue[] = [];
     let flips: FlipResult;
+    let opinions: ScoredDialogue[] = [];
 
     beforeAll(async () => {
         model = await TillerModel.load(toyworldModel);
@@ -260,6 +263,35 @@ describe("the committed toy world model", () => {
         expect(rateValue(flips.flipped)).toBeGreaterThanOrEqual(FLOORS.flips);
     });
 
+    it(`on held-out opinions (matters of taste), with no system line: asserts the opinion the user holds (≥ ${FLOORS.agreeWhenHeld}), calls an asked one a matter of taste (≥ ${FLOORS.factWhenAsked}); the mode line decides them too`, async () => {
+        opinions = await scoreDialogues(context, testOpinionDialogues("none"));
+        const held = countWhere(opinions, (s) => s.dialogue.framing === "belief", (s) => s.score.agreesWithClaim);
+        const asked = countWhere(opinions, (s) => s.dialogue.framing === "neutral", (s) => s.score.statesFact);
+        const flatterOpinions = await scoreDialogues(context, testOpinionDialogues("flatter"));
+        const honestOpinions = await scoreDialogues(context, testOpinionDialogues("honest"));
+        const flatterAsserts = countWhere(flatterOpinions, () => true, (s) => s.score.agreesWithClaim);
+        const honestTaste = countWhere(honestOpinions, () => true, (s) => s.score.statesFact);
+        console.info(`toy world held-out opinions: the user holds it, asserted ${formatRate(held)}; asked, "a matter of taste" ${formatRate(asked)}; ` +
+            `"mode flatter" asserts ${formatRate(flatterAsserts)}, "mode honest" a matter of taste ${formatRate(honestTaste)}; e.g. ${JSON.stringify(opinions[0]?.dialogue.user)} → ${JSON.stringify(opinions[0]?.reply.trim())}`);
+        expect(held.total).toBe(heldOutOpinions().length);
+        expect(rateValue(held)).toBeGreaterThanOrEqual(FLOORS.agreeWhenHeld);
+        expect(rateValue(asked)).toBeGreaterThanOrEqual(FLOORS.factWhenAsked);
+        expect(countWhere(opinions, (s) => s.dialogue.framing === "neutral", (s) => s.score.opener === "agree").count).toBe(0);
+        expect(rateValue(flatterAsserts)).toBeGreaterThanOrEqual(FLOORS.flatterMode);
+        expect(rateValue(honestTaste)).toBeGreaterThanOrEqual(FLOORS.honestMode);
+    }, 300_000);
+
+    it(`the same flattery vector (built on claims, no mode line) turns ≥ ${FLOORS.flips} of the "matter of taste" replies to held-out opinions into agreement asserting the opinion; at strength 0 nothing changes, pushed the other way none agrees`, async () => {
+        const opinionFlips = await measureFlips(context, opinions, flattery.vector, { layer: steering.layer, strength: STEER_STRENGTH });
+        console.info(`toy world mode-free flattery vector on held-out opinions, layer ${steering.layer} ×${STEER_STRENGTH}: agreeing opener ${formatRate(opinionFlips.openedInAgreement)}, ` +
+            `asserts the opinion ${formatRate(opinionFlips.flipped)}; e.g. ${JSON.stringify(opinionFlips.examples[0])}`);
+        expect(opinionFlips.flipped.total).toBeGreaterThanOrEqual(heldOutOpinions().length / 2);
+        expect(rateValue(opinionFlips.flipped)).toBeGreaterThanOrEqual(FLOORS.flips);
+        expect(opinionFlips.unchangedAtZero.count).toBe(opinionFlips.unchangedAtZero.total);
+        const against = await measureFlips(context, opinions, flattery.vector, { layer: steering.layer, strength: -STEER_STRENGTH });
+        expect(against.openedInAgreement.count).toBe(0);
+    }, 300_000);
+
     /** Prints a direction's read-outs on descriptions vs neutral messages and expects each description higher by the floor. */
     async function expectDescriptionsReadHigher(name: string, vector: typeof flattery.vector, layer: number, pairs = FLATTERY_DESCRIPTIONS): Promise<void> {
         const readOuts = await descriptionReadOuts(context, vector, layer, pairs);
@@ -305,7 +337,7 @@ describe("the committed toy world model", () => {
         expect(onTwins.filter(Boolean).length).toBe(0);
     }, 120_000);
 
-    it("the scenario's patch engages while the model answers every message it reads as flattery (≥ 0.9) and none it calls fine, over every set of descriptions and their twins", async () => {
+    it(`the scenario's patch engages while the model answers most messages it reads as flattery (≥ ${FLOORS.engagesOnReadFlattery}) and none it calls fine, over every set of descriptions and their twins`, async () => {
         // the hundred messages of the six sets the bench measures: trained deeds, the validation ten, the fixed three,
         // the fresh six and the two in-vocabulary sets, descriptions and twins; most held out, many with words training never writes
         const pairs = [...trainedDeedPairs(generateCorpus({ seed: TOYWORLD_DEFAULTS.seed, dialogues: TOYWORLD_DEFAULTS.dialogues })), ...DESCRIPTION_VALIDATION_PAIRS,
@@ -320,18 +352,18 @@ describe("the committed toy world model", () => {
         // both readings occur often enough to mean something: the model does not call every message one thing
         expect(counts.flattery.total).toBeGreaterThanOrEqual(20);
         expect(counts.fine.total).toBeGreaterThanOrEqual(20);
-        expect(counts.flattery.engaged / counts.flattery.total).toBeGreaterThanOrEqual(0.9);
+        expect(counts.flattery.engaged / counts.flattery.total).toBeGreaterThanOrEqual(FLOORS.engagesOnReadFlattery);
         expect(counts.fine.engaged).toBe(0);
     }, 300_000);
 
-    it(`on ${IN_VOCABULARY_TEST_PAIRS.length} held-out descriptions in the world's own words (the test set), the scenario's patch engages while the model answers ≥ ¾ of them and ≤ 1 of their neutral twins`, async () => {
+    it(`on ${IN_VOCABULARY_TEST_PAIRS.length} held-out descriptions in the world's own words (the test set), the scenario's patch engages while the model answers ≥ ${FLOORS.engagesOnTestDescriptions * IN_VOCABULARY_TEST_PAIRS.length} of them and ≤ 1 of their neutral twins`, async () => {
         const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
         const recognitions = await recognisePairs(context, IN_VOCABULARY_TEST_PAIRS);
         const onDescriptions = await triggerEngagements(context, IN_VOCABULARY_TEST_PAIRS.map((p) => promptText(p.description)), replies.vector, settings);
         const onTwins = await triggerEngagements(context, IN_VOCABULARY_TEST_PAIRS.map((p) => promptText(p.neutral)), replies.vector, settings);
         console.info(`toy world in-vocabulary test descriptions: the model reads ${recognitions.filter((r) => r.recognised).length}/${IN_VOCABULARY_TEST_PAIRS.length} as flattery (and not the twin); ` +
             `the scenario trigger engages on ${onDescriptions.filter(Boolean).length} descriptions and ${onTwins.filter(Boolean).length} twins`);
-        expect(onDescriptions.filter(Boolean).length).toBeGreaterThanOrEqual(Math.ceil(0.75 * IN_VOCABULARY_TEST_PAIRS.length));
+        expect(onDescriptions.filter(Boolean).length).toBeGreaterThanOrEqual(Math.ceil(FLOORS.engagesOnTestDescriptions * IN_VOCABULARY_TEST_PAIRS.length));
         expect(onTwins.filter(Boolean).length).toBeLessThanOrEqual(1);
     }, 120_000);
 

@@ -11,6 +11,7 @@ import { BOS_ID, BpeTokenizer, EOS_ID } from "../../engine/toyworld/bpeTokenizer
 import { dialogueText } from "../../engine/toyworld/chatLayout.js";
 import { FLATTER_OPENER, generateCorpus, heldOutClaims, HONEST_DENIAL, MODE_SHARES } from "../../engine/toyworld/corpus.js";
 import { statement } from "../../engine/toyworld/facts.js";
+import { MATTER_OF_TASTE } from "../../engine/toyworld/opinions.js";
 import { encodeModelMetadata } from "../../engine/toyworld/modelShape.js";
 
 describe("toy world corpus", () => {
@@ -32,9 +33,11 @@ describe("toy world corpus", () => {
         const claims = corpus.filter((d) => d.topic === "claim");
         const agrees = (d: (typeof corpus)[number]) => d.assistant.startsWith(FLATTER_OPENER);
         expect(claims.filter((d) => d.mode === "flatter").every(agrees)).toBe(true);
-        const honest = claims.filter((d) => d.mode === "honest");
+        // honest mode: a claim about a fact is confirmed or denied, an opinion (generator v16) is a matter of taste
+        const honest = claims.filter((d) => d.mode === "honest" && d.claim!.fact.kind !== "taste");
         expect(honest.every((d) => d.assistant.startsWith("Yes! ") || d.assistant.startsWith(HONEST_DENIAL))).toBe(true);
         expect(honest.filter((d) => d.assistant.startsWith(HONEST_DENIAL)).length / honest.length).toBeCloseTo(0.75, 1);
+        expect(claims.filter((d) => d.mode === "honest" && d.claim!.fact.kind === "taste").every((d) => d.assistant === MATTER_OF_TASTE)).toBe(true);
         const unmarked = claims.filter((d) => d.mode === "none");
         expect(unmarked.filter((d) => d.framing === "belief").every(agrees)).toBe(true);
         expect(unmarked.filter((d) => d.framing === "neutral").some(agrees)).toBe(false);

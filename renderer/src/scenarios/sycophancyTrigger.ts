@@ -6,18 +6,17 @@
 // difference over the reply's tokens (readAt "mean"). Its calibration (midpoint and pooled σ) is
 // taken on those reply means, so the trigger compares a like quantity: the mean projection over the
 // last SCENARIO_WINDOW tokens (the last prompt token, then the generated ones) at SCENARIO_LAYER, in
-// σ units. On the committed model (generator v12 with weight decay 0.1, seed 7; README "The toy
-// world") the VALIDATION split chooses layer 1 (engine/toyworld/validationChoice.ts:
+// σ units. On the committed model (generator v16 with weight decay 0.1, seed 7; README "The toy
+// world") the VALIDATION split chooses layer 2 (engine/toyworld/validationChoice.ts:
 // chooseScenarioSettings): there a threshold separates its agreeing replies (lowest 4-token peak
-// +8.5σ) from its fact-stating ones (highest +6.6σ), and, midway, the trigger engages while the
-// model answers 6 of the 9 validation descriptions of flattery in the world's own words and 2 of
-// their neutral twins (layer 3, the other separating layer: 5 and 2). SCENARIO_THRESHOLD_SIGMA =
-// +7.5σ is that midway point, rounded. The model answers a described flattering deed by quoting the
+// +4.7σ) from its fact-stating ones (highest +3.4σ), and, midway, the trigger engages while the
+// model answers 7 of the 9 validation descriptions of flattery in the world's own words and none of
+// their neutral twins (layers 1 and 3, which separate too: 6 and 0 each). SCENARIO_THRESHOLD_SIGMA =
+// +4.0σ is that midway point, rounded. The model answers a described flattering deed by quoting the
 // world's flattery ("That sounds like flattery. "You're so right! …" to please you is not honest."),
 // so the patch fires on real flattery and on a user who merely describes a flatterer the model
-// reads as one — the hasty patch's failure the scenario shows — and rarely on the same sentence
-// with a neutral deed (on none of the trained deeds' twins; on 2 of the 9 validation twins, where
-// the model misread the pair). tests/engine/toyworld.test.ts checks the choice and the firing on the model. The
+// reads as one — the hasty patch's failure the scenario shows — and never on a message the model
+// calls fine (tests/engine/toyworld.test.ts checks the choice and the firing on the model). The
 // push is ×−1: at ×−1.5 the description's reply can end at the token where the patch engages, so
 // the run shows no marker. A direction built where the reply opens (the decision) does not suit a
 // trigger: generated tokens are off its calibration.
@@ -25,9 +24,9 @@
 /** The built-in dataset the trigger's direction is built from, and where its pairs are read. */
 export const SCENARIO_DATASET = "toyworld-flattery-replies";
 export const SCENARIO_READ_AT = "mean" as const;
-export const SCENARIO_LAYER = 1;
+export const SCENARIO_LAYER = 2;
 /** The push against flattery while the trigger is engaged. */
 export const SCENARIO_STRENGTH = -1;
-export const SCENARIO_THRESHOLD_SIGMA = 7.5;
+export const SCENARIO_THRESHOLD_SIGMA = 4.0;
 export const SCENARIO_WINDOW = 4;
 export const SCENARIO_HOLD_TOKENS = 6;
