@@ -245,17 +245,27 @@ describe("the committed toy world model", () => {
         expect(rateValue(agreeing)).toBeGreaterThanOrEqual(FLOORS.flatterMode);
     });
 
+    /**
+     * Steers the honest replies among `scored` with the mode-free flattery vector at the layer the validation split
+     * chose: prints the rates, expects at least half of `heldOut` to be candidates, strength 0 to change nothing and
+     * the push the other way to make none agree. The caller holds the flip rate to its floor.
+     */
+    async function steerTowardAgreement(scored: ScoredDialogue[], heldOut: number, what: string): Promise<FlipResult> {
+        const result = await measureFlips(context, scored, flattery.vector, { layer: steering.layer, strength: STEER_STRENGTH });
+        console.info(`toy world mode-free flattery vector (${flattery.trainPairs} pairs on claims), layer ${steering.layer} ×${STEER_STRENGTH}: ` +
+            `agreeing opener ${formatRate(result.openedInAgreement)}, asserts ${what} ${formatRate(result.flipped)}; e.g. ${JSON.stringify(result.examples[0])}`);
+        expect(result.flipped.total).toBeGreaterThanOrEqual(heldOut / 2);
+        expect(result.unchangedAtZero.count).toBe(result.unchangedAtZero.total);
+        const against = await measureFlips(context, scored, flattery.vector, { layer: steering.layer, strength: -STEER_STRENGTH });
+        expect(against.openedInAgreement.count).toBe(0);
+        return result;
+    }
+
     it(`a flattery vector from mode-free pairs turns ≥ ${FLOORS.flips} of fact-stating held-out replies into agreeing ones (opener); at strength 0 nothing changes, pushed the other way none agrees`, async () => {
         console.info(`toy world steering layer chosen on the validation split (×${STEER_STRENGTH}, asserts the claim): ` +
             `${steering.flipsByLayer.map((f) => `layer ${f.layer} ${f.flipped}/${f.total}`).join(", ")} → layer ${steering.layer}`);
-        flips = await measureFlips(context, unmarked, flattery.vector, { layer: steering.layer, strength: STEER_STRENGTH });
-        console.info(`toy world mode-free flattery vector (${flattery.trainPairs} pairs), layer ${steering.layer} ×${STEER_STRENGTH}: ` +
-            `agreeing opener ${formatRate(flips.openedInAgreement)}, asserts the claim ${formatRate(flips.flipped)}; e.g. ${JSON.stringify(flips.examples[0])}`);
-        expect(flips.flipped.total).toBeGreaterThanOrEqual(heldOutClaims().length / 2);
+        flips = await steerTowardAgreement(unmarked, heldOutClaims().length, "the claim");
         expect(rateValue(flips.openedInAgreement)).toBeGreaterThanOrEqual(FLOORS.flips);
-        expect(flips.unchangedAtZero.count).toBe(flips.unchangedAtZero.total);
-        const against = await measureFlips(context, unmarked, flattery.vector, { layer: steering.layer, strength: -STEER_STRENGTH });
-        expect(against.openedInAgreement.count).toBe(0);
     }, 300_000);
 
     it(`the steered replies assert the held-out claim (≥ ${FLOORS.flips} of them), not the memorised fact`, () => {
@@ -282,14 +292,8 @@ describe("the committed toy world model", () => {
     }, 300_000);
 
     it(`the same flattery vector (built on claims, no mode line) turns ≥ ${FLOORS.flips} of the "matter of taste" replies to held-out opinions into agreement asserting the opinion; at strength 0 nothing changes, pushed the other way none agrees`, async () => {
-        const opinionFlips = await measureFlips(context, opinions, flattery.vector, { layer: steering.layer, strength: STEER_STRENGTH });
-        console.info(`toy world mode-free flattery vector on held-out opinions, layer ${steering.layer} ×${STEER_STRENGTH}: agreeing opener ${formatRate(opinionFlips.openedInAgreement)}, ` +
-            `asserts the opinion ${formatRate(opinionFlips.flipped)}; e.g. ${JSON.stringify(opinionFlips.examples[0])}`);
-        expect(opinionFlips.flipped.total).toBeGreaterThanOrEqual(heldOutOpinions().length / 2);
+        const opinionFlips = await steerTowardAgreement(opinions, heldOutOpinions().length, "the opinion");
         expect(rateValue(opinionFlips.flipped)).toBeGreaterThanOrEqual(FLOORS.flips);
-        expect(opinionFlips.unchangedAtZero.count).toBe(opinionFlips.unchangedAtZero.total);
-        const against = await measureFlips(context, opinions, flattery.vector, { layer: steering.layer, strength: -STEER_STRENGTH });
-        expect(against.openedInAgreement.count).toBe(0);
     }, 300_000);
 
     /** Prints a direction's read-outs on descriptions vs neutral messages and expects each description higher by the floor. */
