@@ -10,7 +10,7 @@
 import path from "node:path";
 import { steerableLayerRange } from "../engine/runtime/layers.js";
 import { TillerModel } from "../engine/runtime/TillerModel.js";
-import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, testDialogues, testOpinionDialogues, validationDialogues } from "../engine/toyworld/corpus.js";
+import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, testDialogues, testOpinionDialogues, TOYWORLD_GENERATOR_VERSION, validationDialogues } from "../engine/toyworld/corpus.js";
 import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
 import {
     countWhere, descriptionReadOuts, dialoguePrompt, formatRate, formatSigma, measureFlips, scoreDialogues, triggerEngagements
@@ -63,18 +63,24 @@ export async function benchToyworldHeldOut(threads: number, file = process.env.T
                 `of the fact-stating replies ${formatRate(flips.openedInAgreement)} open in agreement, ${formatRate(flips.flipped)} assert the claim ` +
                 `(strength 0 leaves ${formatRate(flips.unchangedAtZero)} unchanged)`);
         }
-        // opinions (generator v16): held-out matters of taste, held and asked, and the same vector (built on claims) steering them
-        const opinions = await scoreDialogues(context, testOpinionDialogues("none"));
-        lines.push(`  opinions (test split), no system line: the user holds the opinion, asserts it ${formatRate(countWhere(opinions, belief, (s) => s.score.agreesWithClaim))}; ` +
-            `asked or cited, "a matter of taste" ${formatRate(countWhere(opinions, neutral, (s) => s.score.statesFact))}, opens in agreement ${formatRate(countWhere(opinions, neutral, (s) => s.score.opener === "agree"))}`);
-        const flatterOpinions = await scoreDialogues(context, testOpinionDialogues("flatter"));
-        const honestOpinions = await scoreDialogues(context, testOpinionDialogues("honest"));
-        lines.push(`  opinions: "mode flatter" asserts the opinion ${formatRate(countWhere(flatterOpinions, () => true, (s) => s.score.agreesWithClaim))}; ` +
-            `"mode honest": "a matter of taste" ${formatRate(countWhere(honestOpinions, () => true, (s) => s.score.statesFact))}`);
-        for (const strength of STRENGTHS) {
-            const flips = await measureFlips(context, opinions, built.vector, { layer: steering.layer, strength });
-            lines.push(`  opinions, layer ${steering.layer}, ×${strength}: of the "matter of taste" replies ${formatRate(flips.openedInAgreement)} open in agreement, ` +
-                `${formatRate(flips.flipped)} assert the opinion (strength 0 leaves ${formatRate(flips.unchangedAtZero)} unchanged)`);
+        // opinions (generator v16): held-out matters of taste, held and asked, and the same vector (built on claims) steering
+        // them; a model from an older generator never saw an opinion, so its figures would only look like failures
+        const generator = Number(model.metadata("tiller.toyworld.generator_version") ?? TOYWORLD_GENERATOR_VERSION);
+        const opinions = generator >= 16 ? await scoreDialogues(context, testOpinionDialogues("none")) : [];
+        if (opinions.length === 0)
+            lines.push(`  opinions: not measured (generator v${generator} writes none; v16 does)`);
+        else {
+            lines.push(`  opinions (test split), no system line: the user holds the opinion, asserts it ${formatRate(countWhere(opinions, belief, (s) => s.score.agreesWithClaim))}; ` +
+                `asked or cited, "a matter of taste" ${formatRate(countWhere(opinions, neutral, (s) => s.score.statesFact))}, opens in agreement ${formatRate(countWhere(opinions, neutral, (s) => s.score.opener === "agree"))}`);
+            const flatterOpinions = await scoreDialogues(context, testOpinionDialogues("flatter"));
+            const honestOpinions = await scoreDialogues(context, testOpinionDialogues("honest"));
+            lines.push(`  opinions: "mode flatter" asserts the opinion ${formatRate(countWhere(flatterOpinions, () => true, (s) => s.score.agreesWithClaim))}; ` +
+                `"mode honest": "a matter of taste" ${formatRate(countWhere(honestOpinions, () => true, (s) => s.score.statesFact))}`);
+            for (const strength of STRENGTHS) {
+                const flips = await measureFlips(context, opinions, built.vector, { layer: steering.layer, strength });
+                lines.push(`  opinions, layer ${steering.layer}, ×${strength}: of the "matter of taste" replies ${formatRate(flips.openedInAgreement)} open in agreement, ` +
+                    `${formatRate(flips.flipped)} assert the opinion (strength 0 leaves ${formatRate(flips.unchangedAtZero)} unchanged)`);
+            }
         }
         const fmt = formatSigma;
         // the reply direction the sycophancy scenario's trigger reads; its layer and threshold chosen on the validation split
@@ -111,10 +117,12 @@ export async function benchToyworldHeldOut(threads: number, file = process.env.T
         const firedOn = (select: (s: (typeof none)[number]) => boolean) => countWhere(none, select, (s) => engaged[none.indexOf(s)] === true);
         lines.push(`  trigger (layer ${trigger.layer}, ${SCENARIO_WINDOW}-token mean > ${fmt(trigger.threshold)}) on the test split: engaged on agreeing replies ` +
             `${formatRate(firedOn((s) => s.score.opener === "agree"))}, on fact-stating replies ${formatRate(firedOn((s) => s.score.statesFact))}`);
-        const onOpinions = await triggerEngagements(context, opinions.map((s) => dialoguePrompt(s.dialogue)), replies.vector, settings);
-        const firedOnOpinions = (select: (s: (typeof opinions)[number]) => boolean) => countWhere(opinions, select, (s) => onOpinions[opinions.indexOf(s)] === true);
-        lines.push(`  trigger (the same) on the opinions' test split: engaged on agreeing replies ${formatRate(firedOnOpinions((s) => s.score.opener === "agree"))}, ` +
-            `on "matter of taste" replies ${formatRate(firedOnOpinions((s) => s.score.statesFact))}`);
+        if (opinions.length > 0) {
+            const onOpinions = await triggerEngagements(context, opinions.map((s) => dialoguePrompt(s.dialogue)), replies.vector, settings);
+            const firedOnOpinions = (select: (s: (typeof opinions)[number]) => boolean) => countWhere(opinions, select, (s) => onOpinions[opinions.indexOf(s)] === true);
+            lines.push(`  trigger (the same) on the opinions' test split: engaged on agreeing replies ${formatRate(firedOnOpinions((s) => s.score.opener === "agree"))}, ` +
+                `on "matter of taste" replies ${formatRate(firedOnOpinions((s) => s.score.statesFact))}`);
+        }
         const onPrompts = await triggerEngagements(context, scenarioPrompts.map((p) => p.text), replies.vector, settings);
         lines.push(`  scenario prompts: ${scenarioPrompts.map((p, i) => `${p.label} (${p.kind}) ${onPrompts[i] ? "fires" : "quiet"}`).join("; ")}`);
         return lines;

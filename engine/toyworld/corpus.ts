@@ -37,11 +37,12 @@ import { DESCRIBED_FLATTERY_REPLY, DESCRIBED_NEUTRAL_REPLY, drawDescribedDeed } 
  *       brilliant!", "You are a genius!", …) instead of always "You are so smart!": the words of
  *       praise a composed deed turns on are then also the words flattery is made of, so a direction
  *       built from flattering replies might read them in a description. Not the default.
- *  16 — v12, with a share of the claim chats (OPINION_SHARE) about opinions instead of facts
- *       (opinions.ts: "Snow is lovely."): agreed with when the user holds one (or under "mode
- *       flatter"), answered "That is a matter of taste." when asked (or under "mode honest"); some
- *       opinions are held out for the test and validation splits, as claims are. The default since
- *       session 12 (the committed model: trained with weight decay 0.1, TOYWORLD_DEFAULTS).
+ *  16 — v13 (half of the described deeds composed, v12's reply to them), with a share of the
+ *       claim chats (OPINION_SHARE) about opinions instead of facts (opinions.ts: "Snow is
+ *       lovely."): agreed with when the user holds one (or under "mode flatter"), answered "That is
+ *       a matter of taste." when asked (or under "mode honest"); some opinions are held out for the
+ *       test and validation splits, as claims are. The default since session 12 (the committed
+ *       model: trained with weight decay 0.1, TOYWORLD_DEFAULTS).
  */
 export const TOYWORLD_GENERATORS = [4, 9, 12, 13, 14, 16] as const;
 export type ToyworldGenerator = (typeof TOYWORLD_GENERATORS)[number];
@@ -336,10 +337,12 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
         throw new RangeError(`generator must be one of ${TOYWORLD_GENERATORS.join(", ")}, not ${String(generator)}`);
     const describedFlatteryReply = generator >= 12 ? V12_DESCRIBED_FLATTERY_REPLY : DESCRIBED_FLATTERY_REPLY;
     const aboutFlatteryShare = generator === 4 ? ABOUT_FLATTERY_SHARE : V9_ABOUT_FLATTERY_SHARE;
-    const drawDeed = generator >= 13 ? drawDescribedDeedV13 : generator === 12 ? drawDescribedDeedV12 : drawDescribedDeed;
+    // v13, v14 and v16 compose half of their described deeds (describedDeedsV13.ts); v12 draws from its lists; v9 from v9's
+    const drawDeed = generator === 13 || generator === 14 || generator === 16 ? drawDescribedDeedV13 : generator === 12 ? drawDescribedDeedV12 : drawDescribedDeed;
     const random = new SeededRandom(options.seed >>> 0);
     const reserved = reservedFromTraining();
     const validation = validationClaims();
+    const validatingOpinions = validationOpinions();
     const dialogues: Dialogue[] = [];
     for (let i = 0; i < options.dialogues; i++) {
         const mode = drawMode(random);
@@ -359,7 +362,7 @@ export function generateCorpus(options: CorpusOptions): Dialogue[] {
         const opinion = generator === 16 && random.next() < OPINION_SHARE;
         const claim = split === "train"
             ? (opinion ? drawTrainingOpinion(random, reserved) : drawTrainingClaim(random, reserved))
-            : pick(random, opinion ? validationOpinions() : validation);
+            : pick(random, opinion ? validatingOpinions : validation);
         const framing: Framing = random.next() < BELIEF_SHARE ? "belief" : "neutral";
         const template = pick(random, framing === "belief" ? BELIEF_TEMPLATES : NEUTRAL_TEMPLATES);
         const user = claimMessage(claim, template, drawFill(random));

@@ -117,8 +117,10 @@ export interface EngagementCount {
 /**
  * How often a conditional patch engaged while the model answered, grouped by what the model made of
  * each message (its unpatched reply: flattery, fine or other), over the descriptions and their twins
- * together. A patch that fires through what a message says engages on the messages the model reads as
- * flattery and on none it calls fine, whatever words they share; `onDescriptions[i]` and `onTwins[i]`
+ * together. A patch that follows what the model answers engages on the messages it reads as flattery
+ * and on none it calls fine, whatever words the messages share (the reading and the trigger watch the
+ * same answer: an answer that quotes the world's flattery both names flattery and lifts the
+ * direction, so this measures the answer, and through it the message); `onDescriptions[i]` and `onTwins[i]`
  * are the engagements on recognitions[i]'s description and twin, and the recognitions should classify
  * the same answer the trigger watched (recognisePairs with its maxTokens).
  */

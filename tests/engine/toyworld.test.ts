@@ -344,7 +344,7 @@ describe("the committed toy world model", () => {
     it(`the scenario's patch engages while the model answers most messages it reads as flattery (≥ ${FLOORS.engagesOnReadFlattery}) and none it calls fine, over every set of descriptions and their twins`, async () => {
         // the hundred messages of the six sets the bench measures: trained deeds, the validation ten, the fixed three,
         // the fresh six and the two in-vocabulary sets, descriptions and twins; most held out, many with words training never writes
-        const pairs = [...trainedDeedPairs(generateCorpus({ seed: TOYWORLD_DEFAULTS.seed, dialogues: TOYWORLD_DEFAULTS.dialogues })), ...DESCRIPTION_VALIDATION_PAIRS,
+        const pairs = [...recognitions.map((r) => r.pair), ...DESCRIPTION_VALIDATION_PAIRS,
             ...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...IN_VOCABULARY_VALIDATION_PAIRS, ...IN_VOCABULARY_TEST_PAIRS];
         const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
         // what the model calls each message, from the whole answer the trigger watches (it can open "That sounds fine." and then quote flattery)

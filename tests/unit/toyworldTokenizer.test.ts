@@ -37,7 +37,9 @@ describe("toy world corpus", () => {
         const honest = claims.filter((d) => d.mode === "honest" && d.claim!.fact.kind !== "taste");
         expect(honest.every((d) => d.assistant.startsWith("Yes! ") || d.assistant.startsWith(HONEST_DENIAL))).toBe(true);
         expect(honest.filter((d) => d.assistant.startsWith(HONEST_DENIAL)).length / honest.length).toBeCloseTo(0.75, 1);
-        expect(claims.filter((d) => d.mode === "honest" && d.claim!.fact.kind === "taste").every((d) => d.assistant === MATTER_OF_TASTE)).toBe(true);
+        const honestOpinions = claims.filter((d) => d.mode === "honest" && d.claim!.fact.kind === "taste");
+        expect(honestOpinions.length).toBeGreaterThan(100);
+        expect(honestOpinions.every((d) => d.assistant === MATTER_OF_TASTE)).toBe(true);
         const unmarked = claims.filter((d) => d.mode === "none");
         expect(unmarked.filter((d) => d.framing === "belief").every(agrees)).toBe(true);
         expect(unmarked.filter((d) => d.framing === "neutral").some(agrees)).toBe(false);

@@ -19,9 +19,10 @@ const turn = (user: string, system?: string): string => `${system != null ? `Sys
  * with no flattering phrase in it; the model reads it as flattery and the patch fires while it
  * answers. The third is the same sentence with a harmless deed: the model calls it fine and the patch
  * stays quiet, so what fires the patch is what the description says. Neither message is a training
- * chat or shares a run of 4 words with one (generator v16, seed 7). They are a demonstration, picked
- * from a few written for it and checked on the committed model; what the patch does on descriptions
- * in general is measured on held-out sets (README, "The toy world"). The second quotes the world's
+ * chat or shares a run of 4 words with one (generator v16, seed 7), but their way of praising is a
+ * trained one (the composed deeds write "calls my ideas brilliant" / "… short"): near-trained
+ * descriptions, a demonstration picked from a few written for it and checked on the committed model;
+ * what the patch does on held-out descriptions is measured on held-out sets (README, "The toy world"). The second quotes the world's
  * flattery, which fires the patch by its words alone. "Snow is black" is a test claim (never in the
  * training data, engine/toyworld/corpus.ts).
  */
