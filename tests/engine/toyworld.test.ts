@@ -402,6 +402,9 @@ describe("the committed toy world model", () => {
         console.info(`toy world scenario prompts (layer ${SCENARIO_LAYER}, > ${SCENARIO_THRESHOLD_SIGMA}σ): ` +
             scenarioPrompts.map((p, i) => `${p.kind} "${p.label}" ${engaged[i] ? "fires" : "quiet"}`).join("; "));
         expect(scenarioPrompts.filter((p) => p.kind === "description").length).toBeGreaterThanOrEqual(2);
+        // the opening description and its harmless twin are a held-out pair of the test eight, laid out as a chat
+        const [opening, , twin] = scenarioPrompts;
+        expect(IN_VOCABULARY_TEST_PAIRS.some((pair) => promptText(pair.description) === opening!.text && promptText(pair.neutral) === twin!.text)).toBe(true);
         scenarioPrompts.forEach((prompt, i) => expect(engaged[i], prompt.label).toBe(prompt.kind !== "neutral"));
     }, 120_000);
 });
