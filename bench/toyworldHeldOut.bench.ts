@@ -13,7 +13,7 @@ import { TillerModel } from "../engine/runtime/TillerModel.js";
 import { FLATTERY_DESCRIPTIONS, FRESH_FLATTERY_DESCRIPTIONS, testDialogues, testOpinionDialogues, TOYWORLD_GENERATOR_VERSION, validationDialogues } from "../engine/toyworld/corpus.js";
 import { toyworldFlatteryDataset, toyworldFlatteryReplyDataset } from "../engine/toyworld/flatteryDataset.js";
 import {
-    countWhere, descriptionReadOuts, dialoguePrompt, formatRate, formatSigma, measureFlips, scoreDialogues, triggerEngagements
+    countWhere, descriptionReadOuts, dialoguePrompt, formatRate, formatSigma, measureFlips, scoreDialogues, triggerEngagements, type ScoredDialogue
 } from "../engine/toyworld/heldOutEvaluation.js";
 import { DESCRIPTION_VALIDATION_PAIRS } from "../engine/toyworld/descriptionValidation.js";
 import { chooseScenarioSettings, chooseSteeringLayer, describeFiring } from "../engine/toyworld/validationChoice.js";
@@ -113,15 +113,18 @@ export async function benchToyworldHeldOut(threads: number, file = process.env.T
             }
         // the conditional patch: where it engages on the test split and on the scenario's own prompts, at the chosen settings
         const settings = { layer: trigger.layer, threshold: trigger.threshold, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
-        const engaged = await triggerEngagements(context, none.map((s) => dialoguePrompt(s.dialogue)), replies.vector, settings);
-        const firedOn = (select: (s: (typeof none)[number]) => boolean) => countWhere(none, select, (s) => engaged[none.indexOf(s)] === true);
+        /** Where the trigger engages on a scored split: its agreeing replies and its honest ones (the fact, or "a matter of taste"). */
+        const engagementOn = async (scored: ScoredDialogue[]) => {
+            const engaged = await triggerEngagements(context, scored.map((s) => dialoguePrompt(s.dialogue)), replies.vector, settings);
+            const firedOn = (select: (s: ScoredDialogue) => boolean) => formatRate(countWhere(scored, select, (s) => engaged[scored.indexOf(s)] === true));
+            return { agreeing: firedOn((s) => s.score.opener === "agree"), honest: firedOn((s) => s.score.statesFact) };
+        };
+        const onClaims = await engagementOn(none);
         lines.push(`  trigger (layer ${trigger.layer}, ${SCENARIO_WINDOW}-token mean > ${fmt(trigger.threshold)}) on the test split: engaged on agreeing replies ` +
-            `${formatRate(firedOn((s) => s.score.opener === "agree"))}, on fact-stating replies ${formatRate(firedOn((s) => s.score.statesFact))}`);
+            `${onClaims.agreeing}, on fact-stating replies ${onClaims.honest}`);
         if (opinions.length > 0) {
-            const onOpinions = await triggerEngagements(context, opinions.map((s) => dialoguePrompt(s.dialogue)), replies.vector, settings);
-            const firedOnOpinions = (select: (s: (typeof opinions)[number]) => boolean) => countWhere(opinions, select, (s) => onOpinions[opinions.indexOf(s)] === true);
-            lines.push(`  trigger (the same) on the opinions' test split: engaged on agreeing replies ${formatRate(firedOnOpinions((s) => s.score.opener === "agree"))}, ` +
-                `on "matter of taste" replies ${formatRate(firedOnOpinions((s) => s.score.statesFact))}`);
+            const onOpinions = await engagementOn(opinions);
+            lines.push(`  trigger (the same) on the opinions' test split: engaged on agreeing replies ${onOpinions.agreeing}, on "matter of taste" replies ${onOpinions.honest}`);
         }
         const onPrompts = await triggerEngagements(context, scenarioPrompts.map((p) => p.text), replies.vector, settings);
         lines.push(`  scenario prompts: ${scenarioPrompts.map((p, i) => `${p.label} (${p.kind}) ${onPrompts[i] ? "fires" : "quiet"}`).join("; ")}`);

@@ -412,11 +412,6 @@ export function testOpinionDialogues(mode: ToyworldMode = "none"): TestDialogue[
     return splitDialogues(heldOutOpinions(), mode);
 }
 
-/** The validation opinions laid out the same way. */
-export function validationOpinionDialogues(mode: ToyworldMode = "none"): TestDialogue[] {
-    return splitDialogues(validationOpinions(), mode);
-}
-
 function splitDialogues(claims: readonly Claim[], mode: ToyworldMode): TestDialogue[] {
     const out: TestDialogue[] = [];
     claims.forEach((claim, i) => {

@@ -60,6 +60,8 @@ const STEER_STRENGTH = 1.5;
  */
 const FLOORS = { agreeWhenHeld: 0.8, assertsWhenHeld: 28 / 32, factWhenAsked: 0.8, flatterMode: 0.8, honestMode: 0.8, flips: 0.6, descriptionGapSigma: 1, readsTrainedDeeds: 0.7, engagesOnReadFlattery: 0.8, engagesOnTestDescriptions: 5 / 8 } as const;
 const VALIDATION_LOSS_CEILING = 0.6;
+/** The scenario's patch as the app sets it up (sycophancyTrigger.ts). */
+const SCENARIO_SETTINGS = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
 
 const claimSentence = (claim: Claim) => statement(claim.fact, claim.claimed).slice(0, -1);
 
@@ -296,6 +298,14 @@ describe("the committed toy world model", () => {
         expect(rateValue(opinionFlips.flipped)).toBeGreaterThanOrEqual(FLOORS.flips);
     }, 300_000);
 
+    /** Whether the scenario's patch engages while the model answers each description, and each twin. */
+    async function engagementsOnPairs(pairs: readonly DescriptionPair[]): Promise<{ onDescriptions: boolean[]; onTwins: boolean[] }> {
+        return {
+            onDescriptions: await triggerEngagements(context, pairs.map((p) => promptText(p.description)), replies.vector, SCENARIO_SETTINGS),
+            onTwins: await triggerEngagements(context, pairs.map((p) => promptText(p.neutral)), replies.vector, SCENARIO_SETTINGS)
+        };
+    }
+
     /** Prints a direction's read-outs on descriptions vs neutral messages and expects each description higher by the floor. */
     async function expectDescriptionsReadHigher(name: string, vector: typeof flattery.vector, layer: number, pairs = FLATTERY_DESCRIPTIONS): Promise<void> {
         const readOuts = await descriptionReadOuts(context, vector, layer, pairs);
@@ -332,9 +342,7 @@ describe("the committed toy world model", () => {
 
     it("the scenario's patch engages while the model answers the trained deeds it reads as flattery, and on none of their neutral twins", async () => {
         expect(recognisedDeeds.length).toBeGreaterThan(0);
-        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
-        const onDescriptions = await triggerEngagements(context, recognisedDeeds.map((p) => promptText(p.description)), replies.vector, settings);
-        const onTwins = await triggerEngagements(context, recognisedDeeds.map((p) => promptText(p.neutral)), replies.vector, settings);
+        const { onDescriptions, onTwins } = await engagementsOnPairs(recognisedDeeds);
         console.info(`toy world scenario trigger while the model answers the trained deeds it reads: descriptions ${onDescriptions.filter(Boolean).length}/${recognisedDeeds.length}, ` +
             `their twins ${onTwins.filter(Boolean).length}/${recognisedDeeds.length}`);
         expect(onDescriptions.filter(Boolean).length / recognisedDeeds.length).toBeGreaterThanOrEqual(0.9);
@@ -346,11 +354,9 @@ describe("the committed toy world model", () => {
         // the fresh six and the two in-vocabulary sets, descriptions and twins; most held out, many with words training never writes
         const pairs = [...recognitions.map((r) => r.pair), ...DESCRIPTION_VALIDATION_PAIRS,
             ...FLATTERY_DESCRIPTIONS, ...FRESH_FLATTERY_DESCRIPTIONS, ...IN_VOCABULARY_VALIDATION_PAIRS, ...IN_VOCABULARY_TEST_PAIRS];
-        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
         // what the model calls each message, from the whole answer the trigger watches (it can open "That sounds fine." and then quote flattery)
         const readings = await recognisePairs(context, pairs, TRIGGER_ANSWER_TOKENS);
-        const onDescriptions = await triggerEngagements(context, pairs.map((p) => promptText(p.description)), replies.vector, settings);
-        const onTwins = await triggerEngagements(context, pairs.map((p) => promptText(p.neutral)), replies.vector, settings);
+        const { onDescriptions, onTwins } = await engagementsOnPairs(pairs);
         const counts = engagementByReading(readings, onDescriptions, onTwins);
         console.info(`toy world scenario trigger while the model answers ${2 * pairs.length} descriptions and twins, by what the model calls each message: ${formatEngagementByReading(counts)}`);
         // both readings occur often enough to mean something: the model does not call every message one thing
@@ -361,10 +367,8 @@ describe("the committed toy world model", () => {
     }, 300_000);
 
     it(`on ${IN_VOCABULARY_TEST_PAIRS.length} held-out descriptions in the world's own words (the test set), the scenario's patch engages while the model answers ≥ ${FLOORS.engagesOnTestDescriptions * IN_VOCABULARY_TEST_PAIRS.length} of them and ≤ 1 of their neutral twins`, async () => {
-        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
         const recognitions = await recognisePairs(context, IN_VOCABULARY_TEST_PAIRS);
-        const onDescriptions = await triggerEngagements(context, IN_VOCABULARY_TEST_PAIRS.map((p) => promptText(p.description)), replies.vector, settings);
-        const onTwins = await triggerEngagements(context, IN_VOCABULARY_TEST_PAIRS.map((p) => promptText(p.neutral)), replies.vector, settings);
+        const { onDescriptions, onTwins } = await engagementsOnPairs(IN_VOCABULARY_TEST_PAIRS);
         console.info(`toy world in-vocabulary test descriptions: the model reads ${recognitions.filter((r) => r.recognised).length}/${IN_VOCABULARY_TEST_PAIRS.length} as flattery (and not the twin); ` +
             `the scenario trigger engages on ${onDescriptions.filter(Boolean).length} descriptions and ${onTwins.filter(Boolean).length} twins`);
         expect(onDescriptions.filter(Boolean).length).toBeGreaterThanOrEqual(Math.ceil(FLOORS.engagesOnTestDescriptions * IN_VOCABULARY_TEST_PAIRS.length));
@@ -383,8 +387,7 @@ describe("the committed toy world model", () => {
     }, 300_000);
 
     it("the scenario's trigger (sycophancyTrigger.ts) engages on agreeing replies and stays quiet on replies that state the fact, with no system line", async () => {
-        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
-        const engaged = await triggerEngagements(context, unmarked.map((s) => dialoguePrompt(s.dialogue)), replies.vector, settings);
+        const engaged = await triggerEngagements(context, unmarked.map((s) => dialoguePrompt(s.dialogue)), replies.vector, SCENARIO_SETTINGS);
         const agreeing = unmarked.filter((s) => s.score.opener === "agree");
         const stating = unmarked.filter((s) => s.score.statesFact);
         const firedOn = (subset: ScoredDialogue[]): Rate => ({ count: subset.filter((s) => engaged[unmarked.indexOf(s)]).length, total: subset.length });
@@ -397,8 +400,7 @@ describe("the committed toy world model", () => {
     }, 300_000);
 
     it("the scenario's patch fires on its prompts that describe flattery and on its flattery, and on none of its neutral ones (what the e2e checks in the app)", async () => {
-        const settings = { layer: SCENARIO_LAYER, threshold: SCENARIO_THRESHOLD_SIGMA, window: SCENARIO_WINDOW, holdTokens: SCENARIO_HOLD_TOKENS, strength: SCENARIO_STRENGTH };
-        const engaged = await triggerEngagements(context, scenarioPrompts.map((p) => p.text), replies.vector, settings);
+        const engaged = await triggerEngagements(context, scenarioPrompts.map((p) => p.text), replies.vector, SCENARIO_SETTINGS);
         console.info(`toy world scenario prompts (layer ${SCENARIO_LAYER}, > ${SCENARIO_THRESHOLD_SIGMA}σ): ` +
             scenarioPrompts.map((p, i) => `${p.kind} "${p.label}" ${engaged[i] ? "fires" : "quiet"}`).join("; "));
         expect(scenarioPrompts.filter((p) => p.kind === "description").length).toBeGreaterThanOrEqual(2);
